@@ -1,0 +1,9 @@
+-- A slice for analysts and the bias report: reviews per category x sentiment, with shares.
+select
+    product_category,
+    sentiment,
+    count(*) as review_count,
+    count(*) / sum(count(*)) over (partition by product_category) as share_of_category,
+    avg(star_rating) as mean_star_rating
+from {{ ref('cleaned_reviews') }}
+group by product_category, sentiment

@@ -1,0 +1,1 @@
+"""Statistical bias metrics with SageMaker Clarify's definitions (no Dagster imports)."""

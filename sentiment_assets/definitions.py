@@ -1,0 +1,45 @@
+"""The code location: every asset, check, job and schedule, with the profile's resources.
+
+`SENTIMENT_PROFILE` (default `local`) picks the resources and the dbt target in
+resources/profiles.py; nothing else here knows which profile is active.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from resources.environment import Profile, disable_telemetry, get_profile
+from resources.profiles import resources_for
+
+disable_telemetry()
+
+from sentiment_assets.defs.automation import everything_job, group_jobs, nightly_retraining_schedule, retraining_job  # noqa: E402
+from sentiment_assets.defs.deploy_manage.batch_predictions import batch_predictions  # noqa: E402
+from sentiment_assets.defs.deploy_manage.model_evaluation import model_evaluation  # noqa: E402
+from sentiment_assets.defs.deploy_manage.registered_model import registered_model  # noqa: E402
+from sentiment_assets.defs.ingest_analyze.assets import bias_report, raw_reviews, review_profile  # noqa: E402
+from sentiment_assets.defs.prepare_transform.assets import balanced_reviews, feature_store, review_features  # noqa: E402
+from sentiment_assets.defs.prepare_transform.dbt_models import dbt_models  # noqa: E402
+from sentiment_assets.defs.train_tune.candidate_models import candidate_models  # noqa: E402
+from sentiment_assets.defs.train_tune.tuned_model import tuned_model  # noqa: E402
+
+ALL_ASSETS = [
+    raw_reviews, dbt_models, review_profile, bias_report,
+    balanced_reviews, review_features, feature_store,
+    candidate_models, tuned_model,
+    model_evaluation, registered_model, batch_predictions,
+]
+
+# Locally every step writes one DuckDB file, which takes one writer at a time: run steps in one
+# process. Scale-out executors come with the aws profile, whose tables live on S3.
+EXECUTORS = {Profile.LOCAL: dg.in_process_executor}
+
+profile = get_profile()
+
+defs = dg.Definitions(
+    assets=ALL_ASSETS,
+    jobs=[*group_jobs, everything_job, retraining_job],
+    schedules=[nightly_retraining_schedule],
+    resources=resources_for(profile),
+    executor=EXECUTORS.get(profile, dg.multiprocess_executor),
+)

@@ -1,0 +1,52 @@
+"""model_evaluation: the tuned model, as logged to MLflow, scored on the held-out test split."""
+
+
+import json
+
+import dagster as dg
+import mlflow
+
+from resources import DuckDBWarehouse, LocalArtifactStore, MlflowResource
+from sentiment_assets.defs.feature_reads import read_split
+from sentiment_assets.defs.metadata import png_markdown
+from sentiment_assets.defs.train_tune.tuned_model import MODEL_CARD
+from sentiment_assets.evaluation import evaluate_predictions
+from sentiment_assets.labels import label_id_from_sentiment
+from sentiment_assets.plots import confusion_matrix_heatmap
+
+GROUP = "deploy_manage"
+EVALUATION_FILE = "evaluation/evaluation.json"
+
+
+@dg.asset(group_name=GROUP, kinds={"python", "mlflow"}, deps=["tuned_model"])
+def model_evaluation(
+    warehouse: DuckDBWarehouse, artifacts: LocalArtifactStore, mlflow_tracking: MlflowResource
+) -> dg.MaterializeResult:
+    """How well the tuned model does on reviews it never saw (the test split): accuracy, macro-F1,
+    per-class precision/recall and the confusion matrix. The registry gate reads this."""
+    mlflow_tracking.activate()
+    card = json.loads(artifacts.path(MODEL_CARD).read_text())
+    test = read_split(warehouse, "test")
+    # Score through the logged pyfunc model: what gets registered is exactly what is evaluated.
+    predictions = mlflow.pyfunc.load_model(card["model_uri"]).predict(test[["review_body"]])
+    y_pred = label_id_from_sentiment(predictions["predicted_label"].to_numpy())
+    evaluation = evaluate_predictions(test["label_id"].to_numpy(), y_pred)
+    evaluation |= {"model_uri": card["model_uri"], "run_id": card["run_id"], "family": card["family"]}
+    heatmap = confusion_matrix_heatmap(evaluation["confusion_matrix"], evaluation["class_names"])
+
+    evaluation_path = artifacts.write_json(EVALUATION_FILE, evaluation)
+    heatmap_path = artifacts.write_bytes("evaluation/confusion_matrix.png", heatmap)
+    with mlflow.start_run(run_id=card["run_id"]):
+        mlflow.log_metrics({f"test_{k}": evaluation[k] for k in ("accuracy", "macro_f1", "balanced_accuracy")})
+        mlflow.log_artifact(str(evaluation_path), artifact_path="evaluation")
+        mlflow.log_artifact(str(heatmap_path), artifact_path="evaluation")
+    return dg.MaterializeResult(metadata={
+        "test_accuracy": evaluation["accuracy"],
+        "test_macro_f1": evaluation["macro_f1"],
+        "test_balanced_accuracy": evaluation["balanced_accuracy"],
+        "test_reviews": evaluation["n_reviews"],
+        "per_class": dg.MetadataValue.json(evaluation["per_class"]),
+        "confusion_matrix": png_markdown(heatmap, "Confusion matrix (rows: true, columns: predicted)"),
+        "evaluation_json": dg.MetadataValue.path(str(evaluation_path)),
+        "family": card["family"],
+    })

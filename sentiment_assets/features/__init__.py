@@ -1,0 +1,1 @@
+"""Feature engineering: splits, tokenization and the review feature group (no Dagster imports)."""

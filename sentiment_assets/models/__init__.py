@@ -1,0 +1,1 @@
+"""Framework-free sentiment classifiers (no Dagster imports here)."""

@@ -1,0 +1,61 @@
+"""Every family logged to MLflow as one pyfunc flavour with one input and output shape.
+
+Input: a DataFrame with a `review_body` column (or a list of strings). Output: a DataFrame with
+`predicted_label` (-1/0/1), `probability` (of that label) and the three class probabilities, so
+the registry's champion can be scored or served without knowing its family.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from importlib.metadata import version
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+
+from sentiment_assets.labels import SENTIMENT_NAMES, sentiment_from_label_id
+from sentiment_assets.models.base import SentimentClassifier
+from sentiment_assets.models.families import load_model, save_model
+
+# Listed explicitly: MLflow's requirement inference re-imports the model in a subprocess (slow).
+_REQUIREMENTS = ("pandas", "numpy", "scikit-learn", "torch", "transformers", "mlflow")
+
+
+def predictions_frame(probabilities: np.ndarray) -> pd.DataFrame:
+    """The output shape shared by batch scoring, the pyfunc model and (later) the endpoint."""
+    label_ids = probabilities.argmax(axis=1)
+    frame = pd.DataFrame({
+        "predicted_label": sentiment_from_label_id(label_ids),
+        "probability": probabilities[np.arange(len(label_ids)), label_ids],
+    })
+    for label_id, sentiment in enumerate(SENTIMENT_NAMES):
+        frame[f"probability_{SENTIMENT_NAMES[sentiment]}"] = probabilities[:, label_id]
+    return frame
+
+
+class SentimentPyfunc(mlflow.pyfunc.PythonModel):
+    def load_context(self, context) -> None:
+        self.model = load_model(Path(context.artifacts["model_dir"]))
+
+    def predict(self, context, model_input, params=None) -> pd.DataFrame:
+        if isinstance(model_input, pd.DataFrame):
+            reviews = model_input if "review_body" in model_input else model_input.iloc[:, [0]].set_axis(["review_body"], axis=1)
+        else:
+            reviews = pd.DataFrame({"review_body": list(model_input)})
+        return predictions_frame(self.model.predict_proba(reviews.reset_index(drop=True)))
+
+
+def log_sentiment_model(model: SentimentClassifier, name: str = "model") -> mlflow.models.model.ModelInfo:
+    """Log `model` into the active MLflow run as a pyfunc model; returns its ModelInfo (model_uri)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        model_dir = save_model(model, Path(scratch) / "model")
+        example = pd.DataFrame({"review_body": ["Love the fit, the fabric is soft.", "Runs small and the zipper broke."]})
+        return mlflow.pyfunc.log_model(
+            name=name,
+            python_model=SentimentPyfunc(),
+            artifacts={"model_dir": str(model_dir)},
+            pip_requirements=[f"{p}=={version(p)}" for p in _REQUIREMENTS],
+            signature=mlflow.models.infer_signature(example, predictions_frame(np.full((2, 3), 1 / 3))),
+        )

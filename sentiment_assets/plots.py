@@ -1,0 +1,73 @@
+"""PNG figures for asset metadata: review lengths, class balance, bias, confusion matrix."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display on servers and CI
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+
+def _png(figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.tight_layout()
+    figure.savefig(buffer, format="png", dpi=100)
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def words_histogram(words: pd.Series, max_seq_length: int) -> bytes:
+    figure, axis = plt.subplots(figsize=(7, 3.5))
+    axis.hist(words, bins=40, color="#4C72B0")
+    axis.axvline(max_seq_length, color="#C44E52", linestyle="--", label=f"max_seq_length = {max_seq_length}")
+    axis.set(title="Words per review", xlabel="words", ylabel="reviews")
+    axis.legend()
+    return _png(figure)
+
+
+def sentiment_by_category_bars(table: pd.DataFrame) -> bytes:
+    """Stacked bars of review counts per category, split by sentiment (-1, 0, 1)."""
+    figure, axis = plt.subplots(figsize=(9, 4))
+    bottom = np.zeros(len(table))
+    for column, color in zip(table.columns, ("#C44E52", "#DD8452", "#55A868")):
+        axis.bar(table.index, table[column], bottom=bottom, label=f"sentiment {column}", color=color)
+        bottom += table[column].to_numpy()
+    axis.set(title="Reviews per category and sentiment", ylabel="reviews")
+    axis.tick_params(axis="x", rotation=60)
+    axis.legend()
+    return _png(figure)
+
+
+def bias_bars(before: pd.DataFrame, after: pd.DataFrame | None = None) -> bytes:
+    """CI and DPL per facet value, before (and after) balancing."""
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    labels = before["facet_value"]
+    positions = np.arange(len(labels))
+    width = 0.4 if after is not None else 0.8
+    for axis, metric in zip(axes, ("CI", "DPL")):
+        axis.barh(positions, before[metric], height=width, label="before balancing", color="#4C72B0")
+        if after is not None:
+            aligned = after.set_index("facet_value").reindex(labels)[metric].to_numpy()
+            axis.barh(positions + width, aligned, height=width, label="after balancing", color="#55A868")
+        axis.axvline(0, color="black", linewidth=0.8)
+        axis.set(title=metric, yticks=positions + (width / 2 if after is not None else 0), yticklabels=labels)
+    axes[0].legend()
+    return _png(figure)
+
+
+def confusion_matrix_heatmap(matrix: list[list[int]], class_names: list[str]) -> bytes:
+    """Rows are the true labels, columns the predictions."""
+    values = np.asarray(matrix)
+    figure, axis = plt.subplots(figsize=(4.5, 4))
+    axis.imshow(values, cmap="Blues")
+    for (row, column), count in np.ndenumerate(values):
+        colour = "white" if count > values.max() / 2 else "black"
+        axis.text(column, row, str(count), ha="center", va="center", color=colour)
+    axis.set(xticks=range(len(class_names)), yticks=range(len(class_names)),
+             xticklabels=class_names, yticklabels=class_names,
+             xlabel="predicted", ylabel="true", title="Confusion matrix (test)")
+    return _png(figure)

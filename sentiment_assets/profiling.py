@@ -1,0 +1,54 @@
+"""What the cleaned reviews look like: class balance per category and review length.
+
+The length profile decides max_seq_length, the one tokenization setting that drives both the
+cost of fine-tuning and how much of each review the model sees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+MAX_SEQ_LENGTH_CAP = 512  # BERT-family position embeddings stop here
+
+
+def words_per_review(texts: pd.Series) -> pd.Series:
+    return texts.fillna("").str.split().str.len()
+
+
+def next_power_of_two(value: int) -> int:
+    """The smallest power of two >= value (and >= 1)."""
+    return 1 << max(int(value) - 1, 0).bit_length()
+
+
+@dataclass(frozen=True)
+class LengthProfile:
+    quantiles: dict[str, float]
+    mean_words: float
+    max_words: int
+    max_seq_length: int
+    reason: str
+
+
+def length_profile(texts: pd.Series) -> LengthProfile:
+    """Words-per-review statistics and the max_seq_length the course would choose from them."""
+    words = words_per_review(texts)
+    max_words = int(words.max()) if len(words) else 0
+    # The course: next power of two above the longest review in words (122 -> 128).
+    chosen = min(next_power_of_two(max_words), MAX_SEQ_LENGTH_CAP)
+    levels = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99}
+    quantiles = {name: float(np.quantile(words, q)) if len(words) else 0.0 for name, q in levels.items()}
+    reason = (
+        f"longest review has {max_words} words; next power of two is {next_power_of_two(max_words)}"
+        + (f", capped at {MAX_SEQ_LENGTH_CAP}" if chosen < next_power_of_two(max_words) else "")
+    )
+    return LengthProfile(quantiles, float(words.mean()) if len(words) else 0.0, max_words, chosen, reason)
+
+
+def sentiment_by_category(reviews: pd.DataFrame) -> pd.DataFrame:
+    """Counts of reviews per product_category (rows) x sentiment (columns -1, 0, 1), largest first."""
+    table = pd.crosstab(reviews["product_category"], reviews["sentiment"]).reindex(columns=[-1, 0, 1], fill_value=0)
+    table.columns = [str(c) for c in table.columns]
+    return table.loc[table.sum(axis=1).sort_values(ascending=False).index]
