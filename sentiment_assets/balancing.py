@@ -10,8 +10,18 @@ from __future__ import annotations
 import pandas as pd
 
 
+def values_missing_a_label(frame: pd.DataFrame, facet: str, label: str) -> list[str]:
+    """Facet values that lack at least one label value: balancing their cells would empty everything."""
+    labels_seen = frame.groupby(facet)[label].nunique()
+    return sorted(str(v) for v in labels_seen[labels_seen < frame[label].nunique()].index)
+
+
 def balance(frame: pd.DataFrame, by: list[str], seed: int) -> pd.DataFrame:
-    """Seeded down-sampling of every group in `by` to the size of the smallest group."""
+    """Seeded down-sampling of every group in `by` to the size of the smallest group.
+
+    Groups are the observed combinations of `by`; drop facet values with an empty combination
+    first (see `values_missing_a_label`), or the result is not balanced across them.
+    """
     if frame.empty:
         return frame.copy()
     smallest = int(frame.groupby(by).size().min())

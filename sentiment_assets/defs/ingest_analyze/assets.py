@@ -7,7 +7,7 @@ import dagster as dg
 import pandas as pd
 
 from resources import DuckDBWarehouse, LocalArtifactStore
-from sentiment_assets.balancing import balance
+from sentiment_assets.balancing import balance, values_missing_a_label
 from sentiment_assets.bias.pretraining import class_imbalance_and_dpl
 from sentiment_assets.defs.metadata import (
     SYNTHETIC_DATA_NOTE, frame_markdown, png_markdown, saved_png, table_metadata,
@@ -111,7 +111,10 @@ def bias_report(config: BiasReportConfig, warehouse: DuckDBWarehouse, artifacts:
     Large |DPL| means a category's reviews are more (or less) positive than the rest."""
     reviews = warehouse.read_table("cleaned_reviews", ["review_id", config.facet, "sentiment"])
     before = class_imbalance_and_dpl(reviews[config.facet], reviews["sentiment"], config.positive_label_values)
-    balanced = balance(reviews, by=[config.facet, "sentiment"], seed=config.seed)
+    # A category without any review of some sentiment cannot be balanced by category x sentiment.
+    incomplete = values_missing_a_label(reviews, config.facet, "sentiment")
+    complete = reviews[~reviews[config.facet].astype(str).isin(incomplete)]
+    balanced = balance(complete, by=[config.facet, "sentiment"], seed=config.seed)
     after = class_imbalance_and_dpl(balanced[config.facet], balanced["sentiment"], config.positive_label_values)
     report = pd.concat([before.assign(stage="before_balancing"), after.assign(stage="after_balancing")], ignore_index=True)
     warehouse.write_table("bias_report", report)
@@ -126,6 +129,7 @@ def bias_report(config: BiasReportConfig, warehouse: DuckDBWarehouse, artifacts:
         "facet": config.facet,
         "rows_before_balancing": len(reviews),
         "rows_after_balancing": len(balanced),
+        "facet_values_left_out_of_balancing": dg.MetadataValue.json(incomplete),
         "largest_abs_dpl": dg.MetadataValue.json({"facet_value": worst["facet_value"], "DPL": float(worst["DPL"])}),
         "max_abs_dpl_after_balancing": float(after["DPL"].abs().max()),
         "before_balancing": frame_markdown(before),

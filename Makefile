@@ -1,0 +1,48 @@
+# Two commands do all the set-up on a fresh machine:
+#   make demo   install, then materialize every asset on the bundled (synthetic) data
+#   make test   install, then run the test suite
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export SENTIMENT_HOME ?= $(CURDIR)/.sentiment
+export DAGSTER_HOME ?= $(SENTIMENT_HOME)/dagster_home
+# Nothing we run may report usage.
+export DAGSTER_DISABLE_TELEMETRY := true
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export MLFLOW_DISABLE_TELEMETRY := true
+export GX_ANALYTICS_ENABLED := false
+export DO_NOT_TRACK := 1
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: install demo test ui mlflow-ui dagster-home clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# constraints.txt pins every package (the lock); torch==2.13.0 is the local CPU wheel.
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+dagster-home:
+	@mkdir -p $(DAGSTER_HOME)
+	@test -f $(DAGSTER_HOME)/dagster.yaml || cp deploy/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+
+demo: install dagster-home
+	$(BIN)/dg launch --assets '*'
+	$(BIN)/python -m sentiment_assets.where_to_look
+
+test: install
+	$(BIN)/python -m pytest
+
+ui: install dagster-home
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+mlflow-ui: install
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(SENTIMENT_HOME)/mlflow/mlflow.db --host 127.0.0.1 --port 5000
+
+clean:
+	rm -rf $(SENTIMENT_HOME) dbt_project/target dbt_project/logs
