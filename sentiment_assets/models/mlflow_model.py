@@ -58,4 +58,5 @@ def log_sentiment_model(model: SentimentClassifier, name: str = "model") -> mlfl
             artifacts={"model_dir": str(model_dir)},
             pip_requirements=[f"{p}=={version(p)}" for p in _REQUIREMENTS],
             signature=mlflow.models.infer_signature(example, predictions_frame(np.full((2, 3), 1 / 3))),
+            input_example=example,
         )

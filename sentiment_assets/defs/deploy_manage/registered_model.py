@@ -55,7 +55,7 @@ def registered_model(
         "family": evaluation["family"],
         "promoted": str(decision.promote).lower(),
         "promotion_reason": decision.reason,
-        "dagster.run_id": context.run_id,
+        "dagster.run_id": context.run.run_id,
     })
     if decision.promote:
         client.set_registered_model_alias(name, CHAMPION_ALIAS, version.version)

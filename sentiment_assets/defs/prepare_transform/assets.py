@@ -5,9 +5,9 @@ import dagster as dg
 
 from resources import DuckDBWarehouse
 from sentiment_assets.balancing import balance
-from sentiment_assets.defs.metadata import table_metadata
+from sentiment_assets.defs.metadata import frame_markdown, table_metadata
 from sentiment_assets.features.feature_group import REVIEWS_FEATURE_GROUP, to_feature_records
-from sentiment_assets.features.splits import assign_splits
+from sentiment_assets.features.splits import assign_splits, split_report
 from sentiment_assets.features.tokenization import load_tokenizer, tokenize
 from sentiment_assets.profiling import length_profile
 
@@ -43,16 +43,13 @@ class ReviewFeaturesConfig(dg.Config):
 
 @dg.asset(group_name=GROUP, kinds={"python", "pytorch", "duckdb"}, deps=[balanced_reviews])
 def review_features(config: ReviewFeaturesConfig, warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
-    """Model-ready reviews: token ids from the MiniLM tokenizer, label_id, and a stable 90/5/5
-    train/validation/test split stratified by sentiment."""
+    """Model-ready reviews: token ids from the MiniLM tokenizer, label_id, and a 90/5/5
+    train/validation/test split decided by a hash of review_id (stable as data is added)."""
     reviews = warehouse.read_table("balanced_reviews", ["review_id", "date", "review_body", "sentiment", "label_id"])
     max_seq_length = config.max_seq_length or length_profile(reviews["review_body"]).max_seq_length
     input_ids, attention_mask = tokenize(reviews["review_body"].tolist(), load_tokenizer(config.tokenizer), max_seq_length)
-    features = reviews.assign(
-        input_ids=input_ids,
-        attention_mask=attention_mask,
-        split_type=assign_splits(reviews, (config.train_fraction, config.validation_fraction, config.test_fraction)),
-    )
+    split = assign_splits(reviews, (config.train_fraction, config.validation_fraction, config.test_fraction))
+    features = reviews.assign(input_ids=input_ids, attention_mask=attention_mask, split_type=split)
     warehouse.write_table("review_features", features)
     truncated = sum(len(ids) >= max_seq_length for ids in input_ids)
     return dg.MaterializeResult(metadata={
@@ -60,6 +57,7 @@ def review_features(config: ReviewFeaturesConfig, warehouse: DuckDBWarehouse) ->
         "max_seq_length": max_seq_length,
         "reviews_truncated": truncated,
         "split_counts": dg.MetadataValue.json(features["split_type"].value_counts().to_dict()),
+        "split_share_by_sentiment": frame_markdown(split_report(reviews, split).reset_index(), floatfmt=".3f"),
     })
 
 

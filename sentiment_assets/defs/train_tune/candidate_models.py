@@ -37,7 +37,7 @@ def candidate_models(
     experiment_id = mlflow_tracking.activate()
     train, valid = read_split(warehouse, "train"), read_split(warehouse, "validation")
     rows = []
-    with mlflow.start_run(run_name="candidate_models", tags={"dagster.run_id": context.run_id}) as parent:
+    with mlflow.start_run(run_name="candidate_models", tags={"dagster.run_id": context.run.run_id}) as parent:
         for family in config.families:
             model = build_candidate(family, config, compute.resolve_device())
             context.log.info("training candidate %s on %d reviews", family, len(train))

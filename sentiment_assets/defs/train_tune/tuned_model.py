@@ -42,7 +42,7 @@ def tuned_model(
     study_name = f"tuned_model-{family}"
     train, valid = read_split(warehouse, "train"), read_split(warehouse, "validation")
 
-    with mlflow.start_run(run_name=f"tuned_model-{family}", tags={"dagster.run_id": context.run_id}) as run:
+    with mlflow.start_run(run_name=f"tuned_model-{family}", tags={"dagster.run_id": context.run.run_id}) as run:
         result = tune(family, train, valid, n_trials=n_trials, storage_url=storage_url,
                       study_name=study_name, seed=config.seed, base_config=base)
         mlflow.log_params({"family": family, "n_trials": n_trials, **result.best_model.params()})

@@ -1,0 +1,159 @@
+"""The fine-tuned transformer family: a pretrained encoder (MiniLM by default) with a fresh
+3-class head, trained end to end on review sentiment."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+from sentiment_assets.labels import LABEL_IDS, NUM_LABELS
+from sentiment_assets.models.base import EpochCallback, EpochReport, SentimentClassifier
+from sentiment_assets.models.finetune import (
+    FineTuneConfig,
+    batched_logits,
+    fine_tune,
+    fit_to_length,
+    resolve_device,
+    seed_everything,
+)
+from sentiment_assets.models.pretrained import resolve_model_path
+
+CONFIG_FILE = "finetune_config.json"
+
+
+class TransformerClassifier(SentimentClassifier):
+    """Fine-tunes a Hugging Face encoder on `label_id`; reads `input_ids` when the frame has them
+    (token ids from the feature store, same tokenizer) and tokenizes `review_body` otherwise.
+
+    After `fit` (or `load`): `model`, `tokenizer`; after `fit`: `training_history` (one
+    EpochReport per epoch), `train_seconds` and `train_samples_per_second`.
+    """
+
+    family = "minilm_finetuned"
+
+    def __init__(self, config: FineTuneConfig | None = None) -> None:
+        # scikit-learn style: only store the parameters; nothing is loaded until fit.
+        self.config = config if config is not None else FineTuneConfig()
+        self.model = None
+        self.tokenizer = None
+        self.training_history: list[EpochReport] = []
+        self.train_seconds: float | None = None
+        self.train_samples_per_second: float | None = None
+
+    def fit(
+        self,
+        train: pd.DataFrame,
+        valid: pd.DataFrame | None = None,
+        on_epoch_end: EpochCallback | None = None,
+    ) -> "TransformerClassifier":
+        config = self.config
+        train = self._limit(train)
+        labels = _labels(train)  # checked before the (slow) model load
+        path = resolve_model_path(config.model_name_or_path)
+        # The new classification head is drawn from torch's global RNG while loading:
+        # seed first so that the same seed starts from the same weights.
+        seed_everything(config.seed)
+        self.tokenizer = AutoTokenizer.from_pretrained(path)
+        # float32 master weights whatever the checkpoint's dtype; bf16 is autocast only.
+        self.model = AutoModelForSequenceClassification.from_pretrained(
+            path, num_labels=NUM_LABELS, dtype=torch.float32
+        )
+        has_valid = valid is not None and len(valid) > 0
+        result = fine_tune(
+            self.model,
+            self._token_ids(train),
+            labels,
+            config,
+            pad_id=self._pad_id(),
+            valid_ids=self._token_ids(valid) if has_valid else None,
+            valid_labels=_labels(valid) if has_valid else None,
+            on_epoch_end=on_epoch_end,
+        )
+        self.training_history = result.history
+        self.train_seconds = result.train_seconds
+        self.train_samples_per_second = result.train_samples_per_second
+        return self
+
+    def predict_proba(self, reviews: pd.DataFrame) -> np.ndarray:
+        """(n, 3) class probabilities in the order of `reviews`; columns are label_id 0, 1, 2."""
+        self._require_fitted()
+        if len(reviews) == 0:
+            return np.zeros((0, NUM_LABELS), dtype=np.float32)
+        config = self.config
+        ids = self._token_ids(reviews)
+        logits = batched_logits(self.model, ids, self._pad_id(), config.eval_batch_size, config.bf16)
+        return torch.softmax(torch.from_numpy(logits), dim=1).numpy()
+
+    def params(self) -> dict[str, object]:
+        return dataclasses.asdict(self.config)
+
+    def save(self, directory: Path) -> None:
+        """A Hugging Face model directory (weights, config, tokenizer) plus finetune_config.json."""
+        self._require_fitted()
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.model.save_pretrained(directory)
+        self.tokenizer.save_pretrained(directory)
+        (directory / CONFIG_FILE).write_text(json.dumps(self.params(), indent=2))
+
+    @classmethod
+    def load(cls, directory: Path, device: str | None = None) -> "TransformerClassifier":
+        """A classifier ready to predict. `device` overrides the saved one (e.g. "cpu" for a
+        model trained on a GPU)."""
+        directory = Path(directory)
+        config = FineTuneConfig(**json.loads((directory / CONFIG_FILE).read_text()))
+        if device is not None:
+            config = dataclasses.replace(config, device=device)
+        classifier = cls(config)
+        classifier.tokenizer = AutoTokenizer.from_pretrained(directory)
+        classifier.model = AutoModelForSequenceClassification.from_pretrained(
+            directory, dtype=torch.float32
+        )
+        classifier.model.to(resolve_device(config.device)).eval()
+        return classifier
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def _token_ids(self, frame: pd.DataFrame) -> list[list[int]]:
+        """Token ids per review, at most max_seq_length long, [CLS] ... [SEP]."""
+        max_len = self.config.max_seq_length
+        if "input_ids" in frame.columns:
+            sep_id, pad_id = self.tokenizer.sep_token_id, self._pad_id()
+            return [fit_to_length(_as_ids(i), max_len, sep_id, pad_id) for i in frame["input_ids"]]
+        texts = frame["review_body"].fillna("").astype(str).tolist()
+        return self.tokenizer(texts, truncation=True, max_length=max_len)["input_ids"]
+
+    def _pad_id(self) -> int:
+        if self.tokenizer.pad_token_id is None:
+            raise ValueError("the tokenizer has no pad token; dynamic padding needs one")
+        return self.tokenizer.pad_token_id
+
+    def _limit(self, train: pd.DataFrame) -> pd.DataFrame:
+        # A seeded random sample, so a small CPU run sees every class in about its real share.
+        n = self.config.max_train_samples
+        if n is None or len(train) <= n:
+            return train
+        return train.sample(n=n, random_state=self.config.seed)
+
+    def _require_fitted(self) -> None:
+        if self.model is None or self.tokenizer is None:
+            raise RuntimeError("TransformerClassifier is not fitted: call fit() or load() first")
+
+
+def _labels(frame: pd.DataFrame) -> np.ndarray:
+    labels = frame["label_id"].to_numpy(dtype=np.int64)
+    unknown = sorted(set(labels.tolist()) - set(LABEL_IDS))
+    if unknown:
+        raise ValueError(f"label_id must be one of {LABEL_IDS}, found {unknown}")
+    return labels
+
+
+def _as_ids(ids) -> list[int]:
+    # Feature stores may keep token ids as a JSON string rather than a list.
+    return json.loads(ids) if isinstance(ids, str) else ids

@@ -1,0 +1,40 @@
+import dagster as dg
+
+from sentiment_assets.definitions import defs
+
+CONTRACT = {
+    "ingest_analyze": {"raw_reviews", "review_profile", "bias_report"},
+    "prepare_transform": {"stg_reviews", "cleaned_reviews", "reviews_by_category", "excluded_reviews",
+                          "balanced_reviews", "review_features", "feature_store"},
+    "train_tune": {"candidate_models", "tuned_model"},
+    "deploy_manage": {"model_evaluation", "registered_model", "batch_predictions"},
+}
+
+
+def test_definitions_load_with_the_four_phase_groups_and_contract_asset_keys():
+    graph = defs.resolve_asset_graph()
+    groups: dict[str, set[str]] = {}
+    for key in graph.get_all_asset_keys():
+        groups.setdefault(graph.get(key).group_name, set()).add(key.to_user_string())
+    assert groups == CONTRACT
+
+
+def test_lineage_runs_from_raw_reviews_to_batch_predictions():
+    graph = defs.resolve_asset_graph()
+    upstream = graph.get(dg.AssetKey("batch_predictions")).parent_keys
+    assert dg.AssetKey("registered_model") in upstream and dg.AssetKey("cleaned_reviews") in upstream
+    ancestors = dg.AssetSelection.assets("batch_predictions").upstream().resolve(graph)
+    assert dg.AssetKey("raw_reviews") in ancestors and dg.AssetKey("feature_store") in ancestors
+
+
+def test_dbt_tests_are_asset_checks():
+    check_names = {check.name for check in defs.resolve_asset_graph().asset_check_keys}
+    assert "unique_cleaned_reviews_review_id" in check_names
+    assert "accepted_values_cleaned_reviews_sentiment__False___1__0__1" in check_names
+
+
+def test_jobs_per_group_everything_and_a_nightly_retraining_schedule():
+    assert {j.name for j in defs.resolve_all_job_defs()} >= {
+        "ingest_analyze_job", "prepare_transform_job", "train_tune_job", "deploy_manage_job", "everything_job", "retraining_job"}
+    schedule = defs.resolve_schedule_def("nightly_retraining")
+    assert schedule.cron_schedule == "0 2 * * *" and schedule.job_name == "retraining_job"

@@ -1,0 +1,120 @@
+"""Materialize every asset in-process on a small synthetic sample and check what each one left."""
+
+import json
+
+import dagster as dg
+import duckdb
+import mlflow
+import optuna
+import pytest
+from mlflow import MlflowClient
+
+from resources.environment import Profile
+from resources.profiles import resources_for
+from sentiment_assets.definitions import ALL_ASSETS
+
+SAMPLE_ROWS = 1500
+RUN_CONFIG = {"ops": {
+    "raw_reviews": {"config": {"synthetic_rows": SAMPLE_ROWS}},
+    "candidate_models": {"config": {"finetune_max_train_samples": 64, "finetune_max_seq_length": 32, "finetune_batch_size": 16}},
+    "tuned_model": {"config": {"n_trials": 3, "transformer_n_trials": 1}},
+}}
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+    home = tmp_path_factory.mktemp("sentiment_home")
+    resources = resources_for(Profile.LOCAL, home=home)
+    result = dg.materialize(ALL_ASSETS, resources=resources, run_config=RUN_CONFIG)
+    assert result.success
+    return home, resources, result
+
+
+def query(home, sql):
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def test_every_asset_and_check_succeeds(pipeline):
+    _, _, result = pipeline
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert materialized == {a.to_user_string() for asset in ALL_ASSETS for a in asset.keys}
+    failed = [(c.asset_key.to_user_string(), c.check_name) for c in result.get_asset_check_evaluations() if not c.passed]
+    assert failed == []
+
+
+def test_no_review_is_lost_between_raw_cleaned_and_excluded(pipeline):
+    home, _, _ = pipeline
+    [(raw, rejected, cleaned, excluded)] = query(home, "SELECT (SELECT count(*) FROM raw_reviews), (SELECT count(*) FROM rejected_reviews), "
+                                                       "(SELECT count(*) FROM cleaned_reviews), (SELECT count(*) FROM excluded_reviews)")
+    assert raw + rejected == SAMPLE_ROWS
+    assert cleaned + excluded == raw and excluded > 0
+
+
+def test_training_data_is_balanced_and_the_feature_store_holds_integer_token_lists(pipeline):
+    home, _, _ = pipeline
+    per_class = query(home, "SELECT sentiment, count(*) FROM balanced_reviews GROUP BY 1")
+    assert len(per_class) == 3 and len({n for _, n in per_class}) == 1
+    [(rows, id_type, splits)] = query(home, "SELECT count(*), any_value(typeof(input_ids)), count(DISTINCT split_type) FROM fg_reviews_v1")
+    assert rows == 3 * per_class[0][1] and id_type == "INTEGER[]" and splits == 3
+
+
+def test_bias_report_shows_zero_dpl_after_category_sentiment_balancing(pipeline):
+    home, _, _ = pipeline
+    [(max_dpl_after, max_dpl_before)] = query(home, "SELECT max(abs(DPL)) FILTER (stage = 'after_balancing'), "
+                                                   "max(abs(DPL)) FILTER (stage = 'before_balancing') FROM bias_report")
+    assert max_dpl_after == pytest.approx(0.0) and max_dpl_before > 0.05
+
+
+def test_candidates_are_mlflow_runs_with_params_epoch_metrics_and_a_logged_model(pipeline):
+    home, resources, _ = pipeline
+    leaderboard = query(home, "SELECT family, run_id, val_macro_f1 FROM model_leaderboard ORDER BY rank")
+    assert {family for family, _, _ in leaderboard} == {"tfidf_logreg", "minilm_finetuned"}
+    client = MlflowClient(tracking_uri=resources["mlflow_tracking"].tracking_uri)
+    finetuned_run = next(run_id for family, run_id, _ in leaderboard if family == "minilm_finetuned")
+    run = client.get_run(finetuned_run)
+    assert run.data.params["family"] == "minilm_finetuned" and "mlflow.parentRunId" in run.data.tags
+    assert [m.step for m in client.get_metric_history(finetuned_run, "train_loss")] == [1]
+    assert client.search_logged_models(experiment_ids=[run.info.experiment_id], filter_string=f"source_run_id = '{finetuned_run}'")
+
+
+def test_tuning_keeps_an_optuna_study_and_logs_each_trial_as_a_nested_run(pipeline):
+    home, resources, _ = pipeline
+    card = json.loads((home / "artifacts" / "models" / "tuned_model.json").read_text())
+    study = optuna.load_study(study_name=card["study"]["name"], storage=card["study"]["storage"])
+    expected_trials = 3 if card["family"] == "tfidf_logreg" else 1
+    assert len(study.trials) == expected_trials
+    client = MlflowClient(tracking_uri=resources["mlflow_tracking"].tracking_uri)
+    children = client.search_runs([client.get_run(card["run_id"]).info.experiment_id],
+                                  filter_string=f"tags.mlflow.parentRunId = '{card['run_id']}'")
+    assert len(children) == expected_trials
+
+
+def test_the_evaluated_model_is_registered_as_champion_and_scores_every_cleaned_review(pipeline):
+    home, resources, _ = pipeline
+    tracking = resources["mlflow_tracking"]
+    client = MlflowClient(tracking_uri=tracking.tracking_uri, registry_uri=tracking.tracking_uri)
+    champion = client.get_model_version_by_alias(tracking.registered_model_name, "champion")
+    evaluation = json.loads((home / "artifacts" / "evaluation" / "evaluation.json").read_text())
+    assert float(champion.tags["test_accuracy"]) == pytest.approx(evaluation["accuracy"], abs=1e-6)
+    assert sum(map(sum, evaluation["confusion_matrix"])) == evaluation["n_reviews"] > 0
+    [(scored, distinct, cleaned, versions, bad_probability)] = query(home, """
+        SELECT count(*), count(DISTINCT review_id), (SELECT count(*) FROM cleaned_reviews),
+               list(DISTINCT model_version), count(*) FILTER (probability < 1/3 OR probability > 1 OR predicted_label NOT IN (-1, 0, 1))
+        FROM batch_predictions""")
+    assert scored == distinct == cleaned
+    assert versions == [int(champion.version)] and bad_probability == 0
+
+
+def test_a_model_below_the_gate_is_registered_but_does_not_become_champion(pipeline):
+    home, resources, _ = pipeline
+    tracking = resources["mlflow_tracking"]
+    client = MlflowClient(tracking_uri=tracking.tracking_uri, registry_uri=tracking.tracking_uri)
+    before = client.get_model_version_by_alias(tracking.registered_model_name, "champion").version
+    selection = [asset for asset in ALL_ASSETS if dg.AssetKey("registered_model") in asset.keys]
+    result = dg.materialize(selection, resources=resources, run_config={"ops": {"registered_model": {"config": {"min_accuracy": 1.01}}}})
+    metadata = result.get_asset_materialization_events()[0].materialization.metadata
+    assert metadata["promoted"].value is False and "below min_accuracy" in metadata["promotion_reason"].value
+    assert int(metadata["version"].value) == int(before) + 1
+    assert client.get_model_version_by_alias(tracking.registered_model_name, "champion").version == before
+    mlflow.set_tracking_uri(tracking.tracking_uri)  # leave the global client where the assets put it
