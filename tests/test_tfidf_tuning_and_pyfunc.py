@@ -1,0 +1,74 @@
+"""The TF-IDF family, Optuna tuning with nested MLflow runs, and the logged pyfunc model."""
+
+import mlflow
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+
+from sentiment_assets.models.tfidf import TfidfConfig, TfidfLogisticRegression
+from sentiment_assets.models.tuning import tune
+
+WORDS = {0: "awful broke returned cheap", 1: "okay fine average meh", 2: "love gorgeous perfect soft"}
+
+
+def toy_reviews(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 3, size=n)
+    bodies = [f"{' '.join(rng.choice(WORDS[l].split(), size=3))} the dress fits" for l in labels]
+    return pd.DataFrame({"review_id": [f"r{seed}-{i}" for i in range(n)], "review_body": bodies, "label_id": labels})
+
+
+@pytest.fixture()
+def tracking(tmp_path):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_experiment("tests")
+    yield uri
+    mlflow.set_tracking_uri(None)
+
+
+def test_tfidf_learns_a_separable_toy_problem_and_round_trips_through_save(tmp_path):
+    model = TfidfLogisticRegression(TfidfConfig(min_df=1)).fit(toy_reviews(300, 1))
+    test = toy_reviews(60, 2)
+    assert (model.predict(test) == test["label_id"].to_numpy()).mean() > 0.95
+    model.save(tmp_path / "m")
+    again = TfidfLogisticRegression.load(tmp_path / "m")
+    np.testing.assert_allclose(again.predict_proba(test), model.predict_proba(test))
+
+
+def test_tfidf_rejects_a_non_positive_regularisation():
+    with pytest.raises(ValueError, match="C must be > 0"):
+        TfidfConfig(C=0)
+
+
+def test_tuning_starts_from_the_untuned_config_logs_nested_runs_and_persists_the_study(tmp_path, tracking):
+    storage = f"sqlite:///{tmp_path / 'optuna.db'}"
+    train, valid = toy_reviews(200, 3), toy_reviews(60, 4)
+    with mlflow.start_run() as parent:
+        result = tune("tfidf_logreg", train, valid, n_trials=3, storage_url=storage, study_name="s",
+                      base_config=TfidfConfig(C=4.0, max_ngram=2, min_df=2))
+    study = optuna.load_study(study_name="s", storage=storage)
+    assert len(study.trials) == 3
+    assert study.trials[0].params == {"C": 4.0, "max_ngram": 2, "min_df": 2}
+    assert result.best_scores["macro_f1"] == pytest.approx(study.best_value)
+    children = mlflow.search_runs(filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'")
+    assert len(children) == 3
+    # A second session continues the same study instead of starting over.
+    with mlflow.start_run():
+        tune("tfidf_logreg", train, valid, n_trials=2, storage_url=storage, study_name="s")
+    assert len(optuna.load_study(study_name="s", storage=storage).trials) == 5
+
+
+def test_the_logged_pyfunc_model_returns_sentiment_and_probabilities_for_text(tracking):
+    from sentiment_assets.models.mlflow_model import log_sentiment_model
+
+    model = TfidfLogisticRegression(TfidfConfig(min_df=1)).fit(toy_reviews(300, 5))
+    with mlflow.start_run():
+        info = log_sentiment_model(model)
+    loaded = mlflow.pyfunc.load_model(info.model_uri)
+    out = loaded.predict(pd.DataFrame({"review_body": ["love gorgeous perfect", "awful broke cheap"]}))
+    assert out["predicted_label"].tolist() == [1, -1]
+    probabilities = out[["probability_negative", "probability_neutral", "probability_positive"]].to_numpy()
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
+    np.testing.assert_allclose(out["probability"], probabilities.max(axis=1))
