@@ -72,3 +72,22 @@ def test_the_logged_pyfunc_model_returns_sentiment_and_probabilities_for_text(tr
     probabilities = out[["probability_negative", "probability_neutral", "probability_positive"]].to_numpy()
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
     np.testing.assert_allclose(out["probability"], probabilities.max(axis=1))
+
+
+def test_the_transformer_family_tunes_and_serves_through_the_same_pyfunc_model(tmp_path, tracking):
+    from sentiment_assets.models.finetune import FineTuneConfig
+    from sentiment_assets.models.mlflow_model import log_sentiment_model
+    from sentiment_assets.models.transformer import TransformerClassifier
+
+    base = FineTuneConfig(max_seq_length=16, epochs=1, batch_size=8, eval_batch_size=8)
+    with mlflow.start_run():
+        result = tune("minilm_finetuned", toy_reviews(32, 6), toy_reviews(12, 7), n_trials=1,
+                      storage_url=f"sqlite:///{tmp_path / 'optuna.db'}", study_name="t", base_config=base)
+        info = log_sentiment_model(result.best_model)
+    assert isinstance(result.best_model, TransformerClassifier)
+    assert result.best_model.config.learning_rate == base.learning_rate  # the baseline trial ran first
+    texts = pd.DataFrame({"review_body": ["love gorgeous perfect", "awful broke cheap", "okay fine"]})
+    served = mlflow.pyfunc.load_model(info.model_uri).predict(texts)
+    direct = result.best_model.predict_proba(texts)
+    np.testing.assert_allclose(served["probability_positive"], direct[:, 2], rtol=1e-5)
+    assert set(served["predicted_label"]) <= {-1, 0, 1}

@@ -2,24 +2,41 @@
 
 from __future__ import annotations
 
+import importlib
+import json
 from pathlib import Path
 
 from sentiment_assets.models.base import SentimentClassifier
 
 FAMILY_FILE = "family.txt"
 
+# family -> (module, classifier class, config dataclass). Imported lazily: the transformer family
+# pulls in torch, which a TF-IDF user need not load.
+_FAMILIES: dict[str, tuple[str, str, str]] = {
+    "tfidf_logreg": ("sentiment_assets.models.tfidf", "TfidfLogisticRegression", "TfidfConfig"),
+    "minilm_finetuned": ("sentiment_assets.models.transformer", "TransformerClassifier", "FineTuneConfig"),
+}
+FAMILY_NAMES: tuple[str, ...] = tuple(_FAMILIES)
+
+
+def _family_attribute(family: str, position: int):
+    if family not in _FAMILIES:
+        raise ValueError(f"unknown model family {family!r}; known: {', '.join(FAMILY_NAMES)}")
+    module_name, *names = _FAMILIES[family]
+    return getattr(importlib.import_module(module_name), names[position])
+
 
 def family_class(family: str) -> type[SentimentClassifier]:
-    # Imported lazily: the transformer family pulls in torch, which TF-IDF users need not load.
-    if family == "tfidf_logreg":
-        from sentiment_assets.models.tfidf import TfidfLogisticRegression
+    return _family_attribute(family, 0)
 
-        return TfidfLogisticRegression
-    if family == "minilm_finetuned":
-        from sentiment_assets.models.transformer import TransformerClassifier
 
-        return TransformerClassifier
-    raise ValueError(f"unknown model family {family!r}; known: tfidf_logreg, minilm_finetuned")
+def config_class(family: str) -> type:
+    return _family_attribute(family, 1)
+
+
+def config_from_json(family: str, config_json: str):
+    """Rebuild a family's config dataclass from the JSON the leaderboard stored."""
+    return config_class(family)(**json.loads(config_json))
 
 
 def save_model(model: SentimentClassifier, directory: Path) -> Path:
@@ -33,18 +50,3 @@ def save_model(model: SentimentClassifier, directory: Path) -> Path:
 def load_model(directory: Path) -> SentimentClassifier:
     family = (Path(directory) / FAMILY_FILE).read_text().strip()
     return family_class(family).load(Path(directory))
-
-
-def config_from_json(family: str, config_json: str):
-    """Rebuild a family's config dataclass from the JSON the leaderboard stored."""
-    import json
-
-    if family == "tfidf_logreg":
-        from sentiment_assets.models.tfidf import TfidfConfig
-
-        return TfidfConfig(**json.loads(config_json))
-    if family == "minilm_finetuned":
-        from sentiment_assets.models.finetune import FineTuneConfig
-
-        return FineTuneConfig(**json.loads(config_json))
-    raise ValueError(f"unknown model family {family!r}")

@@ -8,7 +8,7 @@ from resources import ComputeResource, DuckDBWarehouse, LocalArtifactStore, Mlfl
 from sentiment_assets.defs.feature_reads import read_split
 from sentiment_assets.models.families import config_from_json
 from sentiment_assets.models.mlflow_model import log_sentiment_model
-from sentiment_assets.models.tuning import tune
+from sentiment_assets.models.tuning import SearchSpace, tune
 
 GROUP = "train_tune"
 MODEL_CARD = "models/tuned_model.json"
@@ -18,6 +18,10 @@ class TunedModelConfig(dg.Config):
     n_trials: int = 8  # TF-IDF trials take seconds
     transformer_n_trials: int = 2  # each fine-tune trial takes about a minute on 2 CPU cores
     seed: int = 42
+    # Transformer search space; the course's BERT-base range is 1e-5..5e-5 with batch {128, 256}.
+    learning_rate_min: float = 5e-5
+    learning_rate_max: float = 4e-4
+    batch_sizes: list[int] = [16, 32]
 
 
 @dg.asset(group_name=GROUP, kinds={"python", "optuna", "mlflow"}, deps=["candidate_models"])
@@ -44,7 +48,9 @@ def tuned_model(
 
     with mlflow.start_run(run_name=f"tuned_model-{family}", tags={"dagster.run_id": context.run.run_id}) as run:
         result = tune(family, train, valid, n_trials=n_trials, storage_url=storage_url,
-                      study_name=study_name, seed=config.seed, base_config=base)
+                      study_name=study_name, seed=config.seed, base_config=base,
+                      space=SearchSpace(learning_rate=(config.learning_rate_min, config.learning_rate_max),
+                                        batch_sizes=tuple(config.batch_sizes)))
         mlflow.log_params({"family": family, "n_trials": n_trials, **result.best_model.params()})
         mlflow.log_metrics({f"val_{k}": v for k, v in result.best_scores.items() if k != "trial_number"})
         model_info = log_sentiment_model(result.best_model)
