@@ -10,7 +10,7 @@ from dagster_dbt import DbtCliResource
 
 from resources.artifacts import LocalArtifactStore
 from resources.compute import ComputeResource
-from resources.dbt import DBT_PROJECT_DIR, DUCKDB_PATH_ENV_VAR
+from resources.dbt import DBT_PROJECT_DIR, DUCKDB_PATH_ENV_VAR, put_interpreter_bin_on_path
 from resources.environment import Profile, sentiment_home
 from resources.mlflow_tracking import MlflowResource
 from resources.warehouse import DuckDBWarehouse
@@ -21,6 +21,7 @@ def local_resources(home: Path) -> dict[str, Any]:
     warehouse_path = home / "warehouse.duckdb"
     # dbt-duckdb reads the same file; its profiles.yml takes the path from this variable.
     os.environ[DUCKDB_PATH_ENV_VAR] = str(warehouse_path)
+    put_interpreter_bin_on_path()
     return {
         "warehouse": DuckDBWarehouse(path=str(warehouse_path)),
         "artifacts": LocalArtifactStore(root=str(home / "artifacts")),

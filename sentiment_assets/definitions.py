@@ -12,6 +12,9 @@ from resources.environment import Profile, disable_telemetry, get_profile
 from resources.profiles import resources_for
 
 disable_telemetry()
+# Resolved before the assets are imported, so an unusable profile fails here with its own message.
+profile = get_profile()
+resources = resources_for(profile)
 
 from sentiment_assets.defs.automation import everything_job, group_jobs, nightly_retraining_schedule, retraining_job  # noqa: E402
 from sentiment_assets.defs.deploy_manage.batch_predictions import batch_predictions  # noqa: E402
@@ -34,12 +37,10 @@ ALL_ASSETS = [
 # process. Scale-out executors come with the aws profile, whose tables live on S3.
 EXECUTORS = {Profile.LOCAL: dg.in_process_executor}
 
-profile = get_profile()
-
 defs = dg.Definitions(
     assets=ALL_ASSETS,
     jobs=[*group_jobs, everything_job, retraining_job],
     schedules=[nightly_retraining_schedule],
-    resources=resources_for(profile),
+    resources=resources,
     executor=EXECUTORS.get(profile, dg.multiprocess_executor),
 )

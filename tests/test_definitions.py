@@ -38,3 +38,29 @@ def test_jobs_per_group_everything_and_a_nightly_retraining_schedule():
         "ingest_analyze_job", "prepare_transform_job", "train_tune_job", "deploy_manage_job", "everything_job", "retraining_job"}
     schedule = defs.resolve_schedule_def("nightly_retraining")
     assert schedule.cron_schedule == "0 2 * * *" and schedule.job_name == "retraining_job"
+
+
+def test_the_profile_switch_defaults_to_local_and_names_the_allowed_values(monkeypatch):
+    import pytest
+
+    from resources.environment import Profile, get_profile
+    from resources.profiles import resources_for
+
+    monkeypatch.delenv("SENTIMENT_PROFILE", raising=False)
+    assert get_profile() is Profile.LOCAL
+    monkeypatch.setenv("SENTIMENT_PROFILE", "gcp")
+    with pytest.raises(ValueError, match="use one of: local, aws"):
+        get_profile()
+    with pytest.raises(NotImplementedError, match="issue #8"):
+        resources_for(Profile.AWS)
+
+
+def test_the_local_profile_puts_every_store_under_one_home(tmp_path):
+    from resources.environment import Profile
+    from resources.profiles import resources_for
+
+    local = resources_for(Profile.LOCAL, home=tmp_path)
+    assert set(local) == {"warehouse", "artifacts", "mlflow_tracking", "compute", "dbt"}
+    assert local["warehouse"].path == str(tmp_path / "warehouse.duckdb")
+    assert local["mlflow_tracking"].tracking_uri == f"sqlite:///{tmp_path / 'mlflow' / 'mlflow.db'}"
+    assert local["artifacts"].root == str(tmp_path / "artifacts")
