@@ -23,7 +23,8 @@ def toy_reviews(n: int, seed: int) -> pd.DataFrame:
 def tracking(tmp_path):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     mlflow.set_tracking_uri(uri)
-    mlflow.set_experiment("tests")
+    # An explicit artifact location: the SQLite store's default is ./mlruns in the working directory.
+    mlflow.set_experiment(experiment_id=mlflow.create_experiment("tests", artifact_location=(tmp_path / "artifacts").as_uri()))
     yield uri
     mlflow.set_tracking_uri(None)
 

@@ -16,6 +16,7 @@ from sentiment_assets.plots import confusion_matrix_heatmap
 
 GROUP = "deploy_manage"
 EVALUATION_FILE = "evaluation/evaluation.json"
+TEST_PREDICTIONS_TABLE = "test_predictions"
 
 
 @dg.asset(group_name=GROUP, kinds={"python", "mlflow"}, deps=["tuned_model"])
@@ -34,6 +35,9 @@ def model_evaluation(
     evaluation |= {"model_uri": card["model_uri"], "run_id": card["run_id"], "family": card["family"]}
     heatmap = confusion_matrix_heatmap(evaluation["confusion_matrix"], evaluation["class_names"])
 
+    # Kept per review so post-training bias can slice the same predictions by any facet.
+    warehouse.write_table(TEST_PREDICTIONS_TABLE, predictions.assign(
+        review_id=test["review_id"].to_numpy(), sentiment=test["sentiment"].to_numpy(), model_uri=card["model_uri"]))
     evaluation_path = artifacts.write_json(EVALUATION_FILE, evaluation)
     heatmap_path = artifacts.write_bytes("evaluation/confusion_matrix.png", heatmap)
     with mlflow.start_run(run_id=card["run_id"]):
@@ -49,4 +53,5 @@ def model_evaluation(
         "confusion_matrix": png_markdown(heatmap, "Confusion matrix (rows: true, columns: predicted)"),
         "evaluation_json": dg.MetadataValue.path(str(evaluation_path)),
         "family": card["family"],
+        "test_predictions_table": TEST_PREDICTIONS_TABLE,
     })
