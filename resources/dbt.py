@@ -32,8 +32,35 @@ def dbt_project(profile: Profile) -> DbtProject:
     """
     put_interpreter_bin_on_path()
     project = DbtProject(project_dir=DBT_PROJECT_DIR, target=profile.value)
-    if not project.manifest_path.exists():
+    if _manifest_is_stale(project):
         project.preparer.prepare(project)
     else:
         project.prepare_if_dev()
     return project
+
+
+def _manifest_is_stale(project: DbtProject) -> bool:
+    """True when the manifest is missing or older than any model, schema or project file, so a
+    CLI run after editing SQL or YAML never works from yesterday's graph."""
+    if not project.manifest_path.exists():
+        return True
+    built = project.manifest_path.stat().st_mtime
+    sources = [*DBT_PROJECT_DIR.glob("models/**/*"), DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "profiles.yml"]
+    return any(path.is_file() and path.stat().st_mtime > built for path in sources)
+
+
+def release_duckdb_adapter() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open in this process after a build.
+
+    dagster-dbt fetches row counts and column lineage through the dbt adapter in-process, and
+    dbt-duckdb caches that database instance; while it lives, DuckDB refuses our own connections
+    to the same file ("different configuration"). dbt-duckdb has no public call for this.
+    """
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # another adapter (athena): nothing is held in-process
+        return
+    with DuckDBConnectionManager._LOCK:
+        if DuckDBConnectionManager._ENV is not None:
+            DuckDBConnectionManager._ENV.close()
+            DuckDBConnectionManager._ENV = None

@@ -28,9 +28,12 @@ class DuckDBWarehouse(dg.ConfigurableResource):
     schema_name: str = "main"
 
     @contextmanager
-    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        # Always the same configuration: DuckDB refuses a read-only connection to a file this
+        # process already has open read-write (dbt-duckdb's adapter keeps one open after a build,
+        # when dagster-dbt fetches row counts and column lineage).
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        connection = duckdb.connect(self.path, read_only=read_only)
+        connection = duckdb.connect(self.path)
         try:
             yield connection
         finally:
@@ -73,21 +76,21 @@ class DuckDBWarehouse(dg.ConfigurableResource):
 
     def read_table(self, table: str, columns: list[str] | None = None) -> pd.DataFrame:
         selected = ", ".join(quote_identifier(c) for c in columns) if columns else "*"
-        with self.connect(read_only=True) as connection:
+        with self.connect() as connection:
             return connection.execute(f"SELECT {selected} FROM {self._qualified(table)}").df()
 
     def query(self, sql: str, parameters: list | None = None) -> pd.DataFrame:
-        with self.connect(read_only=True) as connection:
+        with self.connect() as connection:
             return connection.execute(sql, parameters or []).df()
 
     def row_count(self, table: str) -> int:
-        with self.connect(read_only=True) as connection:
+        with self.connect() as connection:
             return int(connection.execute(f"SELECT count(*) FROM {self._qualified(table)}").fetchone()[0])
 
     def table_exists(self, table: str) -> bool:
         if not Path(self.path).exists():
             return False
-        with self.connect(read_only=True) as connection:
+        with self.connect() as connection:
             found = connection.execute(
                 "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
                 [self.schema_name, table],

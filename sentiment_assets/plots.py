@@ -20,12 +20,27 @@ def _png(figure) -> bytes:
     return buffer.getvalue()
 
 
-def words_histogram(words: pd.Series, max_seq_length: int) -> bytes:
+SENTIMENT_COLORS = {-1: "#C44E52", 0: "#DD8452", 1: "#55A868"}
+
+
+def words_histogram(words: pd.Series, sentiment: pd.Series, max_seq_length: int) -> bytes:
+    """Review length per sentiment, overlaid, with the chosen max_seq_length marked."""
     figure, axis = plt.subplots(figsize=(7, 3.5))
-    axis.hist(words, bins=40, color="#4C72B0")
-    axis.axvline(max_seq_length, color="#C44E52", linestyle="--", label=f"max_seq_length = {max_seq_length}")
-    axis.set(title="Words per review", xlabel="words", ylabel="reviews")
+    bins = np.linspace(0, max(int(words.max()) if len(words) else 1, 1), 41)
+    for value, color in SENTIMENT_COLORS.items():
+        axis.hist(words[sentiment == value], bins=bins, alpha=0.55, color=color, label=f"sentiment {value}")
+    axis.axvline(max_seq_length, color="black", linestyle="--", label=f"max_seq_length = {max_seq_length}")
+    axis.set(title="Words per review by sentiment", xlabel="words", ylabel="reviews")
     axis.legend()
+    return _png(figure)
+
+
+def rating_bars(star_rating: pd.Series) -> bytes:
+    """How many reviews gave each star rating (1-5)."""
+    counts = star_rating.value_counts().reindex(range(1, 6), fill_value=0)
+    figure, axis = plt.subplots(figsize=(5, 3.2))
+    axis.bar(counts.index.astype(str), counts.to_numpy(), color=[SENTIMENT_COLORS[s] for s in (-1, -1, 0, 1, 1)])
+    axis.set(title="Star ratings", xlabel="stars", ylabel="reviews")
     return _png(figure)
 
 
@@ -33,7 +48,7 @@ def sentiment_by_category_bars(table: pd.DataFrame) -> bytes:
     """Stacked bars of review counts per category, split by sentiment (-1, 0, 1)."""
     figure, axis = plt.subplots(figsize=(9, 4))
     bottom = np.zeros(len(table))
-    for column, color in zip(table.columns, ("#C44E52", "#DD8452", "#55A868")):
+    for column, color in zip(table.columns, SENTIMENT_COLORS.values()):
         axis.bar(table.index, table[column], bottom=bottom, label=f"sentiment {column}", color=color)
         bottom += table[column].to_numpy()
     axis.set(title="Reviews per category and sentiment", ylabel="reviews")

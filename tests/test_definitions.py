@@ -64,3 +64,9 @@ def test_the_local_profile_puts_every_store_under_one_home(tmp_path):
     assert local["warehouse"].path == str(tmp_path / "warehouse.duckdb")
     assert local["mlflow_tracking"].tracking_uri == f"sqlite:///{tmp_path / 'mlflow' / 'mlflow.db'}"
     assert local["artifacts"].root == str(tmp_path / "artifacts")
+
+
+def test_dbt_column_descriptions_reach_the_asset_catalog():
+    spec = defs.resolve_asset_graph().get(dg.AssetKey("stg_reviews"))
+    columns = {c.name: c.description for c in spec.metadata["dagster/column_schema"].columns}
+    assert "rating" in columns["star_rating"] and "hash" in columns["review_id"]

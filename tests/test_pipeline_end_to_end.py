@@ -118,3 +118,16 @@ def test_a_model_below_the_gate_is_registered_but_does_not_become_champion(pipel
     assert int(metadata["version"].value) == int(before) + 1
     assert client.get_model_version_by_alias(tracking.registered_model_name, "champion").version == before
     mlflow.set_tracking_uri(tracking.tracking_uri)  # leave the global client where the assets put it
+
+
+def test_dbt_models_report_column_lineage_and_the_profile_shows_its_plots(pipeline):
+    _, _, result = pipeline
+    metadata = {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()}
+    staged_from = metadata["stg_reviews"]["dagster/column_lineage"].value.deps_by_column["review_body"]
+    assert [(d.asset_key, d.column_name) for d in staged_from] == [(dg.AssetKey("raw_reviews"), "review_body")]
+    cleaned_from = metadata["cleaned_reviews"]["dagster/column_lineage"].value.deps_by_column["sentiment"]
+    assert [(d.asset_key, d.column_name) for d in cleaned_from] == [(dg.AssetKey("stg_reviews"), "sentiment")]
+    profile = metadata["review_profile"]
+    for plot in ("plot_words_per_review", "plot_sentiment_by_category", "plot_star_ratings"):
+        assert profile[plot].value.startswith(f"**") and "data:image/png;base64," in profile[plot].value
+    assert profile["max_seq_length"].value == 128
