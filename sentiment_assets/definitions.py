@@ -19,8 +19,10 @@ resources = resources_for(profile)
 from sentiment_assets.defs.automation import everything_job, group_jobs, nightly_retraining_schedule, retraining_job  # noqa: E402
 from sentiment_assets.defs.deploy_manage.batch_predictions import batch_predictions  # noqa: E402
 from sentiment_assets.defs.deploy_manage.model_evaluation import model_evaluation  # noqa: E402
+from sentiment_assets.defs.deploy_manage.post_training_bias_report import post_training_bias_report  # noqa: E402
 from sentiment_assets.defs.deploy_manage.registered_model import registered_model  # noqa: E402
-from sentiment_assets.defs.ingest_analyze.assets import bias_report, raw_reviews, review_profile  # noqa: E402
+from sentiment_assets.defs.ingest_analyze.assets import raw_reviews, review_profile  # noqa: E402
+from sentiment_assets.defs.ingest_analyze.bias_report import bias_report  # noqa: E402
 from sentiment_assets.defs.prepare_transform.assets import balanced_reviews, feature_store, review_features  # noqa: E402
 from sentiment_assets.defs.prepare_transform.dbt_models import dbt_models  # noqa: E402
 from sentiment_assets.defs.train_tune.candidate_models import candidate_models  # noqa: E402
@@ -30,7 +32,7 @@ ALL_ASSETS = [
     raw_reviews, dbt_models, review_profile, bias_report,
     balanced_reviews, review_features, feature_store,
     candidate_models, tuned_model,
-    model_evaluation, registered_model, batch_predictions,
+    model_evaluation, registered_model, batch_predictions, post_training_bias_report,
 ]
 
 # Locally every step writes one DuckDB file, which takes one writer at a time: run steps in one

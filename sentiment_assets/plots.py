@@ -57,20 +57,25 @@ def sentiment_by_category_bars(table: pd.DataFrame) -> bytes:
     return _png(figure)
 
 
-def bias_bars(before: pd.DataFrame, after: pd.DataFrame | None = None) -> bytes:
-    """CI and DPL per facet value, before (and after) balancing."""
-    figure, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
-    labels = before["facet_value"]
+def bias_bars(stages: dict[str, pd.DataFrame]) -> bytes:
+    """CI and DPL per facet value, one bar per stage (e.g. before and after balancing).
+
+    Each frame has `value_or_threshold`, `CI` and `DPL` columns; the first stage sets the order.
+    """
+    names = list(stages)
+    labels = stages[names[0]]["value_or_threshold"].astype(str)
     positions = np.arange(len(labels))
-    width = 0.4 if after is not None else 0.8
+    height = 0.8 / len(names)
+    colors = ("#4C72B0", "#55A868", "#DD8452", "#8172B2")
+    figure, axes = plt.subplots(1, 2, figsize=(11, 0.35 * len(labels) + 1.5), sharey=True)
     for axis, metric in zip(axes, ("CI", "DPL")):
-        axis.barh(positions, before[metric], height=width, label="before balancing", color="#4C72B0")
-        if after is not None:
-            aligned = after.set_index("facet_value").reindex(labels)[metric].to_numpy()
-            axis.barh(positions + width, aligned, height=width, label="after balancing", color="#55A868")
+        for offset, (name, color) in enumerate(zip(names, colors)):
+            frame = stages[name].assign(key=stages[name]["value_or_threshold"].astype(str)).set_index("key")
+            axis.barh(positions + offset * height, frame.reindex(labels)[metric].to_numpy(dtype=float),
+                      height=height, label=name, color=color)
         axis.axvline(0, color="black", linewidth=0.8)
-        axis.set(title=metric, yticks=positions + (width / 2 if after is not None else 0), yticklabels=labels)
-    axes[0].legend()
+        axis.set(title=metric, yticks=positions + height * (len(names) - 1) / 2, yticklabels=labels)
+    axes[0].legend(fontsize="small")
     return _png(figure)
 
 

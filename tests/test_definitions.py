@@ -7,7 +7,7 @@ CONTRACT = {
     "prepare_transform": {"stg_reviews", "cleaned_reviews", "reviews_by_category", "excluded_reviews",
                           "balanced_reviews", "review_features", "feature_store"},
     "train_tune": {"candidate_models", "tuned_model"},
-    "deploy_manage": {"model_evaluation", "registered_model", "batch_predictions"},
+    "deploy_manage": {"model_evaluation", "registered_model", "batch_predictions", "post_training_bias_report"},
 }
 
 

@@ -4,15 +4,12 @@
 from datetime import datetime, timezone
 
 import dagster as dg
-import pandas as pd
 
 from resources import DuckDBWarehouse, LocalArtifactStore
-from sentiment_assets.balancing import balance, values_missing_a_label
-from sentiment_assets.bias.pretraining import class_imbalance_and_dpl
 from sentiment_assets.defs.metadata import (
     SYNTHETIC_DATA_NOTE, frame_markdown, png_markdown, saved_png, table_metadata,
 )
-from sentiment_assets.plots import bias_bars, rating_bars, sentiment_by_category_bars, words_histogram
+from sentiment_assets.plots import rating_bars, sentiment_by_category_bars, words_histogram
 from sentiment_assets.profiling import length_profile, sentiment_by_category, words_per_review
 from sentiment_assets.sources.bundled import SYNTHETIC_NOTICE, bundled_reviews_path
 from sentiment_assets.sources.clothing import read_clothing_reviews
@@ -98,45 +95,4 @@ def review_profile(warehouse: DuckDBWarehouse, artifacts: LocalArtifactStore) ->
             "ratings": str(saved_png(artifacts.path("profile", "star_ratings.png"), ratings).value),
         }),
         "data_notice": SYNTHETIC_DATA_NOTE,
-    })
-
-
-class BiasReportConfig(dg.Config):
-    facet: str = "product_category"
-    positive_label_values: list[int] = [1]
-    seed: int = 42
-
-
-@dg.asset(group_name=GROUP, kinds={"python", "duckdb"}, deps=["cleaned_reviews"])
-def bias_report(config: BiasReportConfig, warehouse: DuckDBWarehouse, artifacts: LocalArtifactStore) -> dg.MaterializeResult:
-    """SageMaker Clarify's pre-training bias metrics CI and DPL for every product category
-    (one-vs-rest, positive = sentiment 1), before and after balancing by category x sentiment.
-    Large |DPL| means a category's reviews are more (or less) positive than the rest."""
-    reviews = warehouse.read_table("cleaned_reviews", ["review_id", config.facet, "sentiment"])
-    before = class_imbalance_and_dpl(reviews[config.facet], reviews["sentiment"], config.positive_label_values)
-    # A category without any review of some sentiment cannot be balanced by category x sentiment.
-    incomplete = values_missing_a_label(reviews, config.facet, "sentiment")
-    complete = reviews[~reviews[config.facet].astype(str).isin(incomplete)]
-    balanced = balance(complete, by=[config.facet, "sentiment"], seed=config.seed)
-    after = class_imbalance_and_dpl(balanced[config.facet], balanced["sentiment"], config.positive_label_values)
-    report = pd.concat([before.assign(stage="before_balancing"), after.assign(stage="after_balancing")], ignore_index=True)
-    warehouse.write_table("bias_report", report)
-    plot = bias_bars(before, after)
-    report_path = artifacts.write_json("bias/bias_report.json", {
-        "facet": config.facet, "positive_label_values": config.positive_label_values,
-        "before_balancing": before.to_dict(orient="records"), "after_balancing": after.to_dict(orient="records"),
-    })
-    worst = before.loc[before["DPL"].abs().idxmax()]
-    return dg.MaterializeResult(metadata={
-        **table_metadata(report, "bias_report"),
-        "facet": config.facet,
-        "rows_before_balancing": len(reviews),
-        "rows_after_balancing": len(balanced),
-        "facet_values_left_out_of_balancing": dg.MetadataValue.json(incomplete),
-        "largest_abs_dpl": dg.MetadataValue.json({"facet_value": worst["facet_value"], "DPL": float(worst["DPL"])}),
-        "max_abs_dpl_after_balancing": float(after["DPL"].abs().max()),
-        "before_balancing": frame_markdown(before),
-        "after_balancing": frame_markdown(after),
-        "plot_ci_dpl": png_markdown(plot, "CI and DPL per category"),
-        "report_json": dg.MetadataValue.path(str(report_path)),
     })

@@ -1,0 +1,82 @@
+"""post_training_bias_report: does the champion treat product categories differently?"""
+
+import json
+
+import dagster as dg
+import mlflow
+import pandas as pd
+
+from resources import DuckDBWarehouse, LocalArtifactStore, MlflowResource
+from resources.warehouse import quote_identifier
+from sentiment_assets.bias.analysis_json import analysis_json
+from sentiment_assets.bias.markdown import markdown_report
+from sentiment_assets.bias.report import posttraining_report
+from sentiment_assets.bias.thresholds import breaches
+from sentiment_assets.defs.bias_settings import BiasSettings
+from sentiment_assets.defs.deploy_manage.registered_model import CHAMPION_ALIAS
+from sentiment_assets.defs.feature_reads import read_split
+from sentiment_assets.defs.metadata import frame_markdown
+
+GROUP = "deploy_manage"
+WITHIN_LIMITS_CHECK = "posttraining_bias_within_limits"
+
+
+def _test_reviews_with_facets(warehouse: DuckDBWarehouse, settings: BiasSettings) -> pd.DataFrame:
+    facets = [c for c in dict.fromkeys([settings.facet, settings.group]) if c]
+    selected = ", ".join(quote_identifier(c) for c in facets)
+    facet_values = warehouse.query(f"SELECT review_id, {selected} FROM cleaned_reviews")
+    return read_split(warehouse, "test").merge(facet_values, on="review_id", how="left", validate="one_to_one")
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"python", "mlflow"},
+    deps=["registered_model", "model_evaluation"],
+    check_specs=[dg.AssetCheckSpec(WITHIN_LIMITS_CHECK, asset="post_training_bias_report",
+                                   description="No post-training metric of the champion crosses its warning limit.")],
+)
+def post_training_bias_report(
+    config: BiasSettings, warehouse: DuckDBWarehouse, artifacts: LocalArtifactStore, mlflow_tracking: MlflowResource
+) -> dg.MaterializeResult:
+    """Clarify's post-training bias metrics (DPPL, DI, DCA, DCR, RD, DAR, DRR, AD, TE, ...) of the
+    champion's predictions on the test split, per facet value, and fairlearn's accuracy, recall
+    and selection rate by category with demographic-parity and equalized-odds differences."""
+    mlflow_tracking.activate()
+    name = mlflow_tracking.registered_model_name
+    champion = mlflow_tracking.client().get_model_version_by_alias(name, CHAMPION_ALIAS)
+    test = _test_reviews_with_facets(warehouse, config)
+    model = mlflow.pyfunc.load_model(f"models:/{name}@{CHAMPION_ALIAS}")
+    test["predicted_label"] = model.predict(test[["review_body"]])["predicted_label"].to_numpy()
+
+    report = posttraining_report(test, config.facet, "sentiment", "predicted_label", config.positive_label_values,
+                                 group=config.group, **config.split())
+    limits = config.bias_thresholds()
+    artifacts.write_json("bias/analysis_post_training.json", analysis_json(post=[report]))
+    markdown = markdown_report(f"Post-training bias of {name} v{champion.version}: {config.facet}",
+                               [("Champion on the test split", report)], limits)
+    markdown_path = artifacts.path("bias", "post_training_bias_report.md")
+    markdown_path.write_text(markdown)
+    warehouse.write_table("post_training_bias_report", report.clarify.assign(facet=config.facet, model_version=int(champion.version)))
+    found = breaches(report.clarify.drop(columns=["n_d", "n_a"], errors="ignore"), limits)
+
+    fairness = report.fairness
+    fairness_metadata = {} if fairness is None else {
+        "fairlearn_by_group": frame_markdown(fairness.by_group.reset_index()),
+        "demographic_parity_difference": float(fairness.demographic_parity_difference),
+        "equalized_odds_difference": float(fairness.equalized_odds_difference),
+    }
+    return dg.MaterializeResult(
+        metadata={
+            "model_version": int(champion.version),
+            "test_reviews": len(test),
+            "facet": config.facet,
+            **fairness_metadata,
+            "report": dg.MetadataValue.md(markdown),
+            "analysis_json": dg.MetadataValue.path(str(artifacts.path("bias", "analysis_post_training.json"))),
+            "report_markdown": dg.MetadataValue.path(str(markdown_path)),
+        },
+        check_results=[dg.AssetCheckResult(
+            check_name=WITHIN_LIMITS_CHECK, passed=found.empty, severity=dg.AssetCheckSeverity.WARN,
+            metadata={"breaches": dg.MetadataValue.json(json.loads(found.to_json(orient="records")))},
+        )],
+    )
