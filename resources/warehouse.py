@@ -54,25 +54,25 @@ class DuckDBWarehouse(dg.ConfigurableResource):
 
     def write_table_in_chunks(self, table: str, chunks: Iterable[pd.DataFrame]) -> int:
         """Stream `chunks` into a staging table, then swap it in: readers never see half a table."""
-        staging = f"{table}__staging"
-        written = 0
-        with self.connect() as connection:
-            connection.execute(f"DROP TABLE IF EXISTS {self._qualified(staging)}")
+        with self.staged_tables() as stage:
             for chunk in chunks:
-                connection.register("incoming_chunk", pa.Table.from_pandas(chunk, preserve_index=False))
-                if written == 0:
-                    connection.execute(f"CREATE TABLE {self._qualified(staging)} AS SELECT * FROM incoming_chunk")
-                else:
-                    connection.execute(f"INSERT INTO {self._qualified(staging)} SELECT * FROM incoming_chunk")
-                connection.unregister("incoming_chunk")
-                written += len(chunk)
-            if written == 0:
+                stage.append(table, chunk)
+            if stage.rows(table) == 0:
                 raise ValueError(f"no rows to write to {table}")
-            connection.execute("BEGIN TRANSACTION")
-            connection.execute(f"DROP TABLE IF EXISTS {self._qualified(table)}")
-            connection.execute(f"ALTER TABLE {self._qualified(staging)} RENAME TO {quote_identifier(table)}")
-            connection.execute("COMMIT")
-        return written
+        return stage.written[table]
+
+    @contextmanager
+    def staged_tables(self) -> Iterator["StagedTables"]:
+        """Build whole tables chunk by chunk in staging tables and swap them all in at the end, in
+        one transaction; if the block raises, the previous tables stay as they were."""
+        with self.connect() as connection:
+            stage = StagedTables(connection, self._qualified)
+            try:
+                yield stage
+            except BaseException:
+                stage.drop_all()
+                raise
+            stage.swap_in()
 
     def read_table(self, table: str, columns: list[str] | None = None) -> pd.DataFrame:
         selected = ", ".join(quote_identifier(c) for c in columns) if columns else "*"
@@ -96,3 +96,48 @@ class DuckDBWarehouse(dg.ConfigurableResource):
                 [self.schema_name, table],
             ).fetchone()[0]
         return bool(found)
+
+
+class StagedTables:
+    """Tables being rebuilt: `append` chunks, `delete` rows (e.g. of a file that failed part-way)."""
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection, qualified):
+        self._connection = connection
+        self._qualified = qualified
+        self.written: dict[str, int] = {}
+
+    def _staging(self, table: str) -> str:
+        return self._qualified(f"{table}__staging")
+
+    def append(self, table: str, frame: pd.DataFrame) -> None:
+        """Add rows; the first frame (even an empty one) fixes the table's columns and types."""
+        self._connection.register("incoming_chunk", pa.Table.from_pandas(frame, preserve_index=False))
+        if table not in self.written:
+            self._connection.execute(f"DROP TABLE IF EXISTS {self._staging(table)}")
+            self._connection.execute(f"CREATE TABLE {self._staging(table)} AS SELECT * FROM incoming_chunk")
+            self.written[table] = 0
+        else:
+            self._connection.execute(f"INSERT INTO {self._staging(table)} SELECT * FROM incoming_chunk")
+        self._connection.unregister("incoming_chunk")
+        self.written[table] += len(frame)
+
+    def delete(self, table: str, column: str, value: object) -> None:
+        before = self.rows(table)
+        self._connection.execute(f"DELETE FROM {self._staging(table)} WHERE {quote_identifier(column)} = ?", [value])
+        self.written[table] -= before - self.rows(table)
+
+    def rows(self, table: str) -> int:
+        if table not in self.written:
+            return 0
+        return int(self._connection.execute(f"SELECT count(*) FROM {self._staging(table)}").fetchone()[0])
+
+    def swap_in(self) -> None:
+        self._connection.execute("BEGIN TRANSACTION")
+        for table in self.written:
+            self._connection.execute(f"DROP TABLE IF EXISTS {self._qualified(table)}")
+            self._connection.execute(f"ALTER TABLE {self._staging(table)} RENAME TO {quote_identifier(table)}")
+        self._connection.execute("COMMIT")
+
+    def drop_all(self) -> None:
+        for table in self.written:
+            self._connection.execute(f"DROP TABLE IF EXISTS {self._staging(table)}")

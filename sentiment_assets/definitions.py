@@ -21,7 +21,8 @@ from sentiment_assets.defs.deploy_manage.batch_predictions import batch_predicti
 from sentiment_assets.defs.deploy_manage.model_evaluation import model_evaluation  # noqa: E402
 from sentiment_assets.defs.deploy_manage.post_training_bias_report import post_training_bias_report  # noqa: E402
 from sentiment_assets.defs.deploy_manage.registered_model import registered_model  # noqa: E402
-from sentiment_assets.defs.ingest_analyze.assets import raw_reviews, review_profile  # noqa: E402
+from sentiment_assets.defs.ingest_analyze.review_profile import review_profile  # noqa: E402
+from sentiment_assets.defs.ingest_analyze.raw_reviews import raw_reviews  # noqa: E402
 from sentiment_assets.defs.ingest_analyze.bias_report import bias_report  # noqa: E402
 from sentiment_assets.defs.prepare_transform.assets import balanced_reviews, feature_store, review_features  # noqa: E402
 from sentiment_assets.defs.prepare_transform.dbt_models import dbt_models  # noqa: E402

@@ -1,0 +1,92 @@
+"""The contract every source is read into: the normalised review table, the rejected-rows table,
+and the one error type that names the file a problem was found in.
+
+dbt staging reads the normalised table by column name, so columns are only ever added (at the
+end), never renamed. Every chunk carries the same dtypes: a chunk whose titles are all blank must
+still say "string", or the first chunk streamed into DuckDB would fix the column type to NULL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+TEXT = "string"  # pandas' string dtype: stays a string column in Arrow/DuckDB even when all-null
+WHOLE = "Int64"  # nullable integer
+
+#: The normalised review table (`raw_reviews`), in order, with its dtypes.
+#: `sentiment` (-1/0/1) comes from an existing label, or from the stars when the source has
+#: them; `extra` is a JSON object of the source columns the preset or mapping keeps verbatim.
+ACCEPTED_DTYPES: dict[str, str] = {
+    "review_id": TEXT,
+    "date": "datetime64[ns]",  # naive UTC (sentiment_assets.timestamps)
+    "title": TEXT,
+    "review_body": TEXT,
+    "star_rating": WHOLE,  # 1..5, or null when the source has a sentiment label instead
+    "product_category": TEXT,
+    "division_name": TEXT,
+    "department_name": TEXT,
+    "clothing_id": WHOLE,
+    "age": WHOLE,
+    "recommended": WHOLE,
+    "positive_feedback_count": WHOLE,
+    "source_file": TEXT,
+    "source_row": "int64",  # 1-based data row (record) in the file, header excluded
+    "sentiment": WHOLE,
+    "extra": TEXT,
+}
+NORMALISED_COLUMNS: tuple[str, ...] = tuple(ACCEPTED_DTYPES)
+
+#: Rows that could not be accepted: where they came from, why, and the original row as JSON.
+REJECTED_DTYPES: dict[str, str] = {
+    "source_file": TEXT,
+    "source_row": "int64",
+    "reason": TEXT,
+    "raw_record": TEXT,
+}
+REJECTED_COLUMNS: tuple[str, ...] = tuple(REJECTED_DTYPES)
+
+
+@dataclass(frozen=True)
+class RawChunk:
+    """What a format reader hands on: up to chunk_rows data rows with every value a string ("" for
+    missing), `first_row` the 1-based number of the first, for JSON Lines the original lines
+    (else None: a rejected row's raw record is rebuilt from the frame), and for delimited text
+    which rows had more fields than the header (None: none did)."""
+
+    frame: pd.DataFrame
+    first_row: int
+    records: list[str] | None = None
+    surplus_fields: np.ndarray | None = None
+
+
+class SourceError(ValueError):
+    """A file (or location) cannot be read as reviews. The message starts with the file's name
+    and says where (row, column, byte offset) when there is a where."""
+
+    def __init__(self, source: str, message: str, *, row: int | None = None, column: str | None = None):
+        super().__init__(f"{source}: {message}")
+        self.source = source
+        self.row = row
+        self.column = column
+
+
+def json_lines(frame: pd.DataFrame) -> list[str]:
+    """Each row as one compact JSON object (null for missing). pandas' C encoder is ~6x faster than
+    json.dumps per row; it writes "/" as "\\/", which every JSON reader reads back as "/"."""
+    if frame.empty:
+        return []
+    # JSON escapes newlines inside strings, so "\n" separates records exactly.
+    return frame.to_json(orient="records", lines=True, force_ascii=False).split("\n")[: len(frame)]
+
+
+def empty_accepted() -> pd.DataFrame:
+    """A zero-row normalised table with the contract's dtypes."""
+    return pd.DataFrame({c: pd.Series(dtype=d) for c, d in ACCEPTED_DTYPES.items()})
+
+
+def empty_rejected() -> pd.DataFrame:
+    """A zero-row rejected table with the contract's dtypes."""
+    return pd.DataFrame({c: pd.Series(dtype=d) for c, d in REJECTED_DTYPES.items()})

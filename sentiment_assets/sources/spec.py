@@ -1,0 +1,89 @@
+"""What a user says about a source: which preset, or which column means what, and how to decode it."""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass, field
+from typing import Literal, Mapping
+
+PRESET_NAMES: tuple[str, ...] = ("auto", "womens_clothing", "amazon_customer_reviews", "generic")
+
+#: Normalised columns a mapping may fill from a source column besides the core ones.
+OPTIONAL_TARGETS: tuple[str, ...] = (
+    "division_name", "department_name", "clothing_id", "age", "recommended", "positive_feedback_count",
+)
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Which source column fills which normalised column (the `generic` preset; the named presets
+    are mappings too).
+
+    The sentiment comes from exactly one of `star_rating` (stars 1..5) or `label` (an existing
+    sentiment label: negative/neutral/positive or -1/0/1). A label given as stars 1..5 is a
+    rating: name it as `star_rating`. Without `review_id` the id is a hash of the mapped values;
+    without `date` the date is the ingestion time. `extra` columns are kept verbatim in the JSON
+    column `extra`; `more_columns` maps further normalised columns (see OPTIONAL_TARGETS).
+    """
+
+    review_body: str
+    product_category: str
+    star_rating: str | None = None
+    label: str | None = None
+    review_id: str | None = None
+    title: str | None = None
+    date: str | None = None
+    extra: tuple[str, ...] = ()
+    more_columns: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Run config hands lists and plain dicts; keep the dataclass hashable and immutable.
+        object.__setattr__(self, "extra", tuple(self.extra))
+        object.__setattr__(self, "more_columns", dict(self.more_columns))
+        if (self.star_rating is None) == (self.label is None):
+            raise ValueError("a column mapping needs exactly one of `star_rating` (stars 1..5) "
+                             "or `label` (negative/neutral/positive or -1/0/1)")
+        unknown = sorted(set(self.more_columns) - set(OPTIONAL_TARGETS))
+        if unknown:
+            raise ValueError(f"more_columns may only fill {list(OPTIONAL_TARGETS)}; got {unknown}")
+
+    def fields(self) -> dict[str, str]:
+        """Normalised name -> source column, for every column this mapping reads (extras as extra:<name>)."""
+        core = {
+            "review_id": self.review_id, "title": self.title, "review_body": self.review_body,
+            "star_rating": self.star_rating, "label": self.label,
+            "product_category": self.product_category, "date": self.date,
+        }
+        named = {k: v for k, v in core.items() if v is not None}
+        return {**named, **self.more_columns, **{f"extra:{c}": c for c in self.extra}}
+
+    def source_columns(self) -> tuple[str, ...]:
+        """The source columns this mapping reads, each once, in mapping order."""
+        return tuple(dict.fromkeys(self.fields().values()))
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """How to read a location: a preset ("auto" detects it per file from the header), the column
+    mapping for `generic` (with "auto" it is tried after the named presets), the text encoding,
+    and overrides for the delimiter (default: by suffix) and quoting (default: the preset's)."""
+
+    preset: str = "auto"
+    mapping: ColumnMapping | None = None
+    encoding: str = "utf-8"
+    delimiter: str | None = None
+    quoting: Literal["auto", "minimal", "none"] = "auto"
+
+    def __post_init__(self) -> None:
+        if self.preset not in PRESET_NAMES:
+            raise ValueError(f"unknown preset {self.preset!r}; choose one of {list(PRESET_NAMES)}")
+        if self.preset == "generic" and self.mapping is None:
+            raise ValueError("preset 'generic' needs a column mapping")
+        if self.mapping is not None and self.preset not in ("generic", "auto"):
+            raise ValueError(f"preset {self.preset!r} has its own columns; a mapping goes with 'generic' or 'auto'")
+        if self.delimiter is not None and len(self.delimiter) != 1:
+            raise ValueError(f"delimiter must be one character, got {self.delimiter!r}")
+        try:  # an unknown encoding fails here, not half-way through a file
+            codecs.lookup(self.encoding)
+        except LookupError as error:
+            raise ValueError(f"unknown encoding {self.encoding!r}") from error

@@ -1,0 +1,129 @@
+"""Decide row by row what is accepted and what is quarantined, with every reason that applies."""
+
+from __future__ import annotations
+
+from typing import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from .normalise import Normalised
+from .schema import ACCEPTED_DTYPES, NORMALISED_COLUMNS, REJECTED_DTYPES, RawChunk, json_lines
+
+DUPLICATE_IN_FILE = "duplicate review_id"
+SURPLUS_FIELDS = "more fields than the header (an unquoted delimiter in a value?)"
+_UNKNOWN_FILE = object()
+
+
+class IngestedIds:
+    """review_ids already ingested, with the file each came from when it is known.
+
+    Built from what the warehouse holds (`from_frame`) and grown file by file during a read, so a
+    review that appears in two files is kept once: the first file to bring it wins. An id known
+    from the very file being read is not a duplicate: re-reading a changed file replaces its rows.
+    """
+
+    def __init__(self, ids: Mapping[str, str] | Iterable[str] | None = None):
+        if ids is None:
+            self._files: dict[str, object] = {}
+        elif isinstance(ids, Mapping):
+            self._files = dict(ids)
+        else:
+            values = ids.tolist() if hasattr(ids, "tolist") else ids  # numpy arrays, pandas Series
+            self._files = dict.fromkeys(values, _UNKNOWN_FILE)
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, id_column: str = "review_id", file_column: str = "source_file") -> IngestedIds:
+        return cls(dict(zip(frame[id_column], frame[file_column])))
+
+    def copy(self) -> IngestedIds:
+        twin = IngestedIds()
+        twin._files = dict(self._files)
+        return twin
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+    def add(self, ids: Iterable[str], source_file: str) -> None:
+        for review_id in ids:
+            self._files.setdefault(review_id, source_file)
+
+    def reasons(self, ids: pd.Series, source_file: str) -> np.ndarray:
+        """Per id: "duplicate review_id already ingested from <file>", or "" when it is new."""
+        out = np.full(len(ids), "", dtype=object)
+        if not self._files:
+            return out
+        for i, review_id in enumerate(ids.to_numpy(dtype=object)):
+            known = self._files.get(review_id)
+            if known is not None and known != source_file:
+                origin = "another file" if known is _UNKNOWN_FILE else known
+                out[i] = f"duplicate review_id already ingested from {origin}"
+        return out
+
+
+class SeenIds:
+    """The review_ids accepted so far from one file: a duplicate is caught across chunks, and the
+    first occurrence that is otherwise acceptable is the one kept."""
+
+    def __init__(self) -> None:
+        self.ids: set[str] = set()
+
+    def duplicates(self, ids: pd.Series, candidates: np.ndarray) -> np.ndarray:
+        values = ids.to_numpy(dtype=object)
+        duplicate = np.zeros(len(values), dtype=bool)
+        seen = self.ids
+        for i in np.flatnonzero(candidates):
+            if values[i] in seen:
+                duplicate[i] = True
+            else:
+                seen.add(values[i])
+        return duplicate
+
+
+def _append(reasons: np.ndarray, mask: np.ndarray, reason: str | np.ndarray) -> None:
+    """Add `reason` (one text, or one per row) to the rows in `mask`, joined by "; "."""
+    if not mask.any():
+        return
+    new = reason[mask] if isinstance(reason, np.ndarray) else reason
+    old = reasons[mask]
+    reasons[mask] = np.where(old == "", new, old + "; " + new)
+
+
+def _raw_records(chunk: RawChunk, rows: np.ndarray) -> list[str]:
+    """The original rows as JSON: the file's own line for JSON Lines, else {header: text}."""
+    if chunk.records is not None:
+        return [chunk.records[i] for i in rows]
+    return json_lines(chunk.frame.iloc[rows])
+
+
+def validate(chunk: RawChunk, normalised: Normalised, source_file: str, seen: SeenIds,
+             ingested: IngestedIds) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """(accepted, rejected, accepted mask) for one chunk; every row lands in exactly one of them."""
+    frame = normalised.frame
+    n = len(frame)
+    reasons = np.full(n, "", dtype=object)
+    if chunk.surplus_fields is not None:
+        _append(reasons, chunk.surplus_fields, SURPLUS_FIELDS)  # first: its other values are shifted
+    for reason, mask in normalised.problems.items():
+        _append(reasons, mask, reason)
+    # Duplicates are judged among rows that are otherwise fine: a broken earlier copy of an id
+    # must not push out a good one.
+    already = ingested.reasons(frame["review_id"], source_file)
+    candidates = reasons == ""
+    _append(reasons, candidates & (already != ""), already)
+    candidates = reasons == ""
+    _append(reasons, seen.duplicates(frame["review_id"], candidates), DUPLICATE_IN_FILE)
+
+    ok = reasons == ""
+    source_row = np.arange(chunk.first_row, chunk.first_row + n, dtype="int64")
+    accepted = frame.loc[ok].assign(source_file=source_file, source_row=source_row[ok])
+    accepted = accepted[list(NORMALISED_COLUMNS)].astype(ACCEPTED_DTYPES).reset_index(drop=True)
+    bad = np.flatnonzero(~ok)
+    rejected = pd.DataFrame({
+        "source_file": source_file,
+        "source_row": source_row[bad],
+        "reason": reasons[bad],
+        "raw_record": _raw_records(chunk, bad),
+    }).astype(REJECTED_DTYPES)
+    assert len(accepted) + len(rejected) == n, "every row read is accepted or rejected"
+    return accepted, rejected, ok

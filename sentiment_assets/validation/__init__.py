@@ -1,0 +1,1 @@
+"""Data validation with Great Expectations 1.x (no Dagster imports)."""
