@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from dagster_aws.s3 import S3Resource
 from dagster_dbt import DbtCliResource
 
 from resources.artifacts import LocalArtifactStore
@@ -31,6 +32,9 @@ def local_resources(home: Path) -> dict[str, Any]:
         ),
         "compute": ComputeResource(device="auto"),
         "dbt": DbtCliResource(project_dir=str(DBT_PROJECT_DIR), target=Profile.LOCAL.value),
+        # Only used when a source location is an s3:// URI; credentials and region come from the
+        # standard AWS environment, never from code.
+        "s3": S3Resource(),
     }
 
 

@@ -106,6 +106,10 @@ class StagedTables:
         self._qualified = qualified
         self.written: dict[str, int] = {}
 
+    def _run(self, sql: str, parameters: list | None = None) -> list[tuple]:
+        # Fetch every result: DuckDB refuses the next statement while one is still pending.
+        return self._connection.execute(sql, parameters or []).fetchall()
+
     def _staging(self, table: str) -> str:
         return self._qualified(f"{table}__staging")
 
@@ -113,31 +117,31 @@ class StagedTables:
         """Add rows; the first frame (even an empty one) fixes the table's columns and types."""
         self._connection.register("incoming_chunk", pa.Table.from_pandas(frame, preserve_index=False))
         if table not in self.written:
-            self._connection.execute(f"DROP TABLE IF EXISTS {self._staging(table)}")
-            self._connection.execute(f"CREATE TABLE {self._staging(table)} AS SELECT * FROM incoming_chunk")
+            self._run(f"DROP TABLE IF EXISTS {self._staging(table)}")
+            self._run(f"CREATE TABLE {self._staging(table)} AS SELECT * FROM incoming_chunk")
             self.written[table] = 0
         else:
-            self._connection.execute(f"INSERT INTO {self._staging(table)} SELECT * FROM incoming_chunk")
+            self._run(f"INSERT INTO {self._staging(table)} SELECT * FROM incoming_chunk")
         self._connection.unregister("incoming_chunk")
         self.written[table] += len(frame)
 
     def delete(self, table: str, column: str, value: object) -> None:
         before = self.rows(table)
-        self._connection.execute(f"DELETE FROM {self._staging(table)} WHERE {quote_identifier(column)} = ?", [value])
+        self._run(f"DELETE FROM {self._staging(table)} WHERE {quote_identifier(column)} = ?", [value])
         self.written[table] -= before - self.rows(table)
 
     def rows(self, table: str) -> int:
         if table not in self.written:
             return 0
-        return int(self._connection.execute(f"SELECT count(*) FROM {self._staging(table)}").fetchone()[0])
+        return int(self._run(f"SELECT count(*) FROM {self._staging(table)}")[0][0])
 
     def swap_in(self) -> None:
-        self._connection.execute("BEGIN TRANSACTION")
+        self._run("BEGIN TRANSACTION")
         for table in self.written:
-            self._connection.execute(f"DROP TABLE IF EXISTS {self._qualified(table)}")
-            self._connection.execute(f"ALTER TABLE {self._staging(table)} RENAME TO {quote_identifier(table)}")
-        self._connection.execute("COMMIT")
+            self._run(f"DROP TABLE IF EXISTS {self._qualified(table)}")
+            self._run(f"ALTER TABLE {self._staging(table)} RENAME TO {quote_identifier(table)}")
+        self._run("COMMIT")
 
     def drop_all(self) -> None:
         for table in self.written:
-            self._connection.execute(f"DROP TABLE IF EXISTS {self._staging(table)}")
+            self._run(f"DROP TABLE IF EXISTS {self._staging(table)}")

@@ -22,6 +22,7 @@ from sentiment_assets.defs.deploy_manage.model_evaluation import model_evaluatio
 from sentiment_assets.defs.deploy_manage.post_training_bias_report import post_training_bias_report  # noqa: E402
 from sentiment_assets.defs.deploy_manage.registered_model import registered_model  # noqa: E402
 from sentiment_assets.defs.ingest_analyze.review_profile import review_profile  # noqa: E402
+from sentiment_assets.defs.ingest_analyze.landing_sensor import landing_zone_sensor  # noqa: E402
 from sentiment_assets.defs.ingest_analyze.raw_reviews import raw_reviews  # noqa: E402
 from sentiment_assets.defs.ingest_analyze.bias_report import bias_report  # noqa: E402
 from sentiment_assets.defs.prepare_transform.assets import balanced_reviews, feature_store, review_features  # noqa: E402
@@ -44,6 +45,7 @@ defs = dg.Definitions(
     assets=ALL_ASSETS,
     jobs=[*group_jobs, everything_job, retraining_job],
     schedules=[nightly_retraining_schedule],
+    sensors=[landing_zone_sensor],
     resources=resources,
     executor=EXECUTORS.get(profile, dg.multiprocess_executor),
 )

@@ -4,6 +4,7 @@ from datetime import datetime, timezone
 from typing import Literal
 
 import dagster as dg
+from dagster_aws.s3 import S3Resource
 
 from resources import DuckDBWarehouse, LocalArtifactStore
 from sentiment_assets.defs.metadata import table_metadata
@@ -63,7 +64,11 @@ class RawReviewsConfig(dg.Config):
     ],
 )
 def raw_reviews(
-    context: dg.AssetExecutionContext, config: RawReviewsConfig, warehouse: DuckDBWarehouse, artifacts: LocalArtifactStore
+    context: dg.AssetExecutionContext,
+    config: RawReviewsConfig,
+    warehouse: DuckDBWarehouse,
+    artifacts: LocalArtifactStore,
+    s3: S3Resource,
 ) -> dg.MaterializeResult:
     """Product reviews as read from the source, in one normalised schema (review_id, date, title,
     review_body, star_rating, product_category, sentiment, ...). Rows that cannot be used go to
@@ -76,7 +81,9 @@ def raw_reviews(
         # Empty frames first: they fix every column's type even if no row is ever accepted.
         stage.append("raw_reviews", empty_accepted())
         stage.append("rejected_reviews", empty_rejected())
-        batches = read_reviews(location, config.source_spec(), ingested_at=datetime.now(timezone.utc), chunk_rows=config.chunk_rows)
+        s3_client = s3.get_client() if location.startswith("s3://") else None
+        batches = read_reviews(location, config.source_spec(), ingested_at=datetime.now(timezone.utc),
+                               chunk_rows=config.chunk_rows, s3_client=s3_client)
         for batch in batches:
             stage.append("raw_reviews", batch.accepted)
             stage.append("rejected_reviews", batch.rejected)

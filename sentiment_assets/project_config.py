@@ -1,0 +1,39 @@
+"""The project configuration file (config/sentiment.yaml) that unattended runs read."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CONFIG_ENV_VAR = "SENTIMENT_CONFIG"
+DEFAULT_CONFIG = Path("config") / "sentiment.yaml"
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    landing_directory: Path
+    ingest: dict[str, Any] = field(default_factory=dict)
+
+    def raw_reviews_run_config(self, location: str) -> dict[str, Any]:
+        """Run config that ingests `location` with the project's ingest settings."""
+        return {"ops": {"raw_reviews": {"config": {**self.ingest, "location": location}}}}
+
+
+def load_project_config(path: str | Path | None = None) -> ProjectConfig:
+    """Read the YAML file (SENTIMENT_CONFIG, else config/sentiment.yaml); errors name the file."""
+    path = Path(path or os.environ.get(CONFIG_ENV_VAR, DEFAULT_CONFIG))
+    try:
+        document = yaml.safe_load(path.read_text()) or {}
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: project config file not found (set {CONFIG_ENV_VAR})") from None
+    landing = (document.get("landing_zone") or {}).get("directory")
+    if not landing:
+        raise ValueError(f"{path}: landing_zone.directory is required")
+    ingest = dict(document.get("ingest") or {})
+    if "location" in ingest:
+        raise ValueError(f"{path}: ingest.location is decided by the landing zone; remove it")
+    return ProjectConfig(landing_directory=Path(landing).expanduser(), ingest=ingest)

@@ -1,0 +1,88 @@
+"""The landing zone: project config, change detection by content hash, the sensor, and ingesting a
+directory of mixed files through the raw_reviews asset."""
+
+import gzip
+import json
+import shutil
+
+import dagster as dg
+import pytest
+
+from resources.environment import Profile
+from resources.profiles import resources_for
+from sentiment_assets.defs.ingest_analyze.landing_sensor import landing_zone_sensor
+from sentiment_assets.defs.ingest_analyze.raw_reviews import raw_reviews
+from sentiment_assets.landing_zone import scan_landing_zone
+from sentiment_assets.project_config import load_project_config
+
+CLOTHING = (",Clothing ID,Age,Title,Review Text,Rating,Recommended IND,Positive Feedback Count,Division Name,Department Name,Class Name\n"
+            "0,1,30,t,Lovely soft knit,5,1,0,General,Tops,Knits\n1,2,41,t,Too short,2,0,0,General,Dresses,Dresses\n")
+AMAZON = ("marketplace\tcustomer_id\treview_id\tproduct_id\tproduct_parent\tproduct_title\tproduct_category\tstar_rating\t"
+          "helpful_votes\ttotal_votes\tvine\tverified_purchase\treview_headline\treview_body\treview_date\n"
+          "US\t1\tR1\tP1\t9\tShoe\tShoes\t4\t0\t0\tN\tY\tGood\tComfortable all day\t2015-08-31\n"
+          "US\t2\tR2\tP2\t9\tShoe\tShoes\tfive\t0\t0\tN\tY\tBad stars\tNice but odd rating\t2015-08-31\n")
+
+
+@pytest.fixture()
+def landing(tmp_path, monkeypatch):
+    directory = tmp_path / "incoming"
+    directory.mkdir()
+    config = tmp_path / "sentiment.yaml"
+    config.write_text(f"landing_zone:\n  directory: {directory}\ningest:\n  preset: auto\n  chunk_rows: 1\n")
+    monkeypatch.setenv("SENTIMENT_CONFIG", str(config))
+    return directory
+
+
+def test_the_project_config_names_the_landing_directory_and_refuses_a_location(tmp_path, landing):
+    project = load_project_config()
+    assert project.landing_directory == landing
+    assert project.raw_reviews_run_config("X") == {"ops": {"raw_reviews": {"config": {"preset": "auto", "chunk_rows": 1, "location": "X"}}}}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("landing_zone: {directory: x}\ningest: {location: y}\n")
+    with pytest.raises(ValueError, match="bad.yaml: ingest.location"):
+        load_project_config(bad)
+
+
+def test_scans_find_new_and_changed_files_and_ignore_renamed_copies(landing):
+    (landing / "a.csv").write_text(CLOTHING)
+    first = scan_landing_zone(str(landing), None)
+    assert [p.rsplit("/", 1)[-1] for p in first.new_files] == ["a.csv"] and first.needs_ingest
+    shutil.copy(landing / "a.csv", landing / "a_copy.csv")
+    second = scan_landing_zone(str(landing), json.dumps(first.state))
+    assert not second.needs_ingest and [p.rsplit("/", 1)[-1] for p in second.duplicate_content] == ["a_copy.csv"]
+    (landing / "a.csv").write_text(CLOTHING + "2,3,50,t,Changed file,4,1,0,General,Tops,Knits\n")
+    third = scan_landing_zone(str(landing), json.dumps(second.state))
+    assert [p.rsplit("/", 1)[-1] for p in third.changed_files] == ["a.csv"] and not third.new_files
+
+
+def test_the_sensor_requests_one_run_per_new_landing_state_and_skips_when_nothing_changed(landing):
+    assert isinstance(landing_zone_sensor(dg.build_sensor_context()), dg.SkipReason)  # empty directory
+    (landing / "a.csv").write_text(CLOTHING)
+    result = landing_zone_sensor(dg.build_sensor_context())
+    [request] = result.run_requests
+    assert request.run_config["ops"]["raw_reviews"]["config"]["location"] == str(landing)
+    again = landing_zone_sensor(dg.build_sensor_context(cursor=result.cursor))
+    assert isinstance(again, dg.SkipReason) and "no new or changed files" in again.skip_message
+    (landing / "b.tsv").write_text(AMAZON)
+    later = landing_zone_sensor(dg.build_sensor_context(cursor=result.cursor))
+    assert later.run_requests[0].run_key != request.run_key
+
+
+def test_a_mixed_landing_directory_ingests_every_readable_file_and_names_the_broken_one(tmp_path, landing):
+    (landing / "clothing.csv").write_text(CLOTHING)
+    (landing / "amazon.tsv").write_text(AMAZON)
+    (landing / "broken.csv.gz").write_bytes(gzip.compress(CLOTHING.encode())[:40])  # truncated gzip
+    resources = resources_for(Profile.LOCAL, home=tmp_path / "home")
+    result = dg.materialize([raw_reviews], resources=resources, run_config=load_project_config().raw_reviews_run_config(str(landing)))
+    assert result.success
+    checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
+    assert checks["accepted_plus_rejected_equals_rows_read"].passed
+    assert not checks["every_source_file_read"].passed
+    assert "broken.csv.gz" in json.dumps(checks["every_source_file_read"].metadata["failed_files"].value)
+    assert all(c.passed for name, c in checks.items() if name.startswith("gx_"))
+    warehouse = resources["warehouse"]
+    accepted = warehouse.query("SELECT review_id, sentiment FROM raw_reviews ORDER BY review_id")
+    assert accepted["review_id"].tolist() == ["0", "1", "R1"] and accepted["sentiment"].tolist() == [1, -1, 1]
+    rejected = warehouse.query("SELECT source_file, source_row, reason FROM rejected_reviews")
+    assert len(rejected) == 1 and rejected["source_file"].iloc[0].endswith("amazon.tsv") and rejected["source_row"].iloc[0] == 2
+    assert "star_rating" in rejected["reason"].iloc[0]
