@@ -32,7 +32,9 @@ dagster-home:
 	@test -f $(DAGSTER_HOME)/dagster.yaml || cp deploy/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 
 demo: install dagster-home
-	$(BIN)/dg launch --assets '*'
+	# raw_reviews is partitioned by source file; the bundled synthetic data is partition `bundled`.
+	$(BIN)/python -m sentiment_assets.register_partition bundled
+	$(BIN)/dg launch --assets '*' --partition bundled
 	$(BIN)/python -m sentiment_assets.where_to_look
 
 test: install

@@ -125,6 +125,20 @@ class StagedTables:
         self._connection.unregister("incoming_chunk")
         self.written[table] += len(frame)
 
+    def keep_existing_rows(self, table: str, column: str, unless: object) -> int:
+        """Carry over the current table's rows whose `column` differs from `unless` (the rows
+        another partition wrote); returns how many. Nothing to carry when the table is new."""
+        columns = {row[0] for row in self._run(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table])}
+        if column not in columns:
+            return 0
+        before = self.rows(table)
+        self._run(f"INSERT INTO {self._staging(table)} BY NAME SELECT * FROM {self._qualified(table)} "
+                  f"WHERE {quote_identifier(column)} IS DISTINCT FROM ?", [unless])
+        carried = self.rows(table) - before
+        self.written[table] += carried
+        return carried
+
     def delete(self, table: str, column: str, value: object) -> None:
         before = self.rows(table)
         self._run(f"DELETE FROM {self._staging(table)} WHERE {quote_identifier(column)} = ?", [value])

@@ -11,6 +11,7 @@ import pytest
 from resources.environment import Profile
 from resources.profiles import resources_for
 from sentiment_assets.defs.ingest_analyze.landing_sensor import landing_zone_sensor
+from sentiment_assets.defs.ingest_analyze.partitions import register_partitions
 from sentiment_assets.defs.ingest_analyze.raw_reviews import raw_reviews
 from sentiment_assets.landing_zone import scan_landing_zone
 from sentiment_assets.project_config import load_project_config
@@ -55,17 +56,21 @@ def test_scans_find_new_and_changed_files_and_ignore_renamed_copies(landing):
     assert [p.rsplit("/", 1)[-1] for p in third.changed_files] == ["a.csv"] and not third.new_files
 
 
-def test_the_sensor_requests_one_run_per_new_landing_state_and_skips_when_nothing_changed(landing):
+def test_the_sensor_makes_each_new_file_a_partition_and_re_ingests_only_a_changed_one(landing):
     assert isinstance(landing_zone_sensor(dg.build_sensor_context()), dg.SkipReason)  # empty directory
     (landing / "a.csv").write_text(CLOTHING)
+    (landing / "b.tsv").write_text(AMAZON)
     result = landing_zone_sensor(dg.build_sensor_context())
-    [request] = result.run_requests
-    assert request.run_config["ops"]["raw_reviews"]["config"]["location"] == str(landing)
+    assert sorted(r.partition_key for r in result.run_requests) == ["a.csv", "b.tsv"]
+    assert result.dynamic_partitions_requests[0].partition_keys == ["a.csv", "b.tsv"]
+    request = next(r for r in result.run_requests if r.partition_key == "a.csv")
+    assert request.run_config["ops"]["raw_reviews"]["config"]["location"] == str(landing / "a.csv")
     again = landing_zone_sensor(dg.build_sensor_context(cursor=result.cursor))
     assert isinstance(again, dg.SkipReason) and "no new or changed files" in again.skip_message
-    (landing / "b.tsv").write_text(AMAZON)
+    (landing / "a.csv").write_text(CLOTHING + "2,3,50,t,Changed file,4,1,0,General,Tops,Knits\n")
     later = landing_zone_sensor(dg.build_sensor_context(cursor=result.cursor))
-    assert later.run_requests[0].run_key != request.run_key
+    assert [r.partition_key for r in later.run_requests] == ["a.csv"] and later.run_requests[0].run_key != request.run_key
+    assert later.dynamic_partitions_requests == []  # the partition exists already
 
 
 def test_a_mixed_landing_directory_ingests_every_readable_file_and_names_the_broken_one(tmp_path, landing):
@@ -73,7 +78,10 @@ def test_a_mixed_landing_directory_ingests_every_readable_file_and_names_the_bro
     (landing / "amazon.tsv").write_text(AMAZON)
     (landing / "broken.csv.gz").write_bytes(gzip.compress(CLOTHING.encode())[:40])  # truncated gzip
     resources = resources_for(Profile.LOCAL, home=tmp_path / "home")
-    result = dg.materialize([raw_reviews], resources=resources, run_config=load_project_config().raw_reviews_run_config(str(landing)))
+    instance = dg.DagsterInstance.ephemeral()
+    register_partitions(instance, ["landing"])
+    result = dg.materialize([raw_reviews], resources=resources, instance=instance, partition_key="landing",
+                            run_config=load_project_config().raw_reviews_run_config(str(landing)))
     assert result.success
     checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
     assert checks["accepted_plus_rejected_equals_rows_read"].passed
@@ -86,3 +94,25 @@ def test_a_mixed_landing_directory_ingests_every_readable_file_and_names_the_bro
     rejected = warehouse.query("SELECT source_file, source_row, reason FROM rejected_reviews")
     assert len(rejected) == 1 and rejected["source_file"].iloc[0].endswith("amazon.tsv") and rejected["source_row"].iloc[0] == 2
     assert "star_rating" in rejected["reason"].iloc[0]
+
+
+def test_partitions_replace_only_their_own_rows_and_catch_duplicates_across_files(tmp_path):
+    (tmp_path / "one.csv").write_text(CLOTHING)
+    (tmp_path / "two.csv").write_text(CLOTHING.replace("\n0,1,30", "\n7,1,30"))  # ids 7 (new) and 1 (taken)
+    resources = resources_for(Profile.LOCAL, home=tmp_path / "home")
+    instance = dg.DagsterInstance.ephemeral()
+    register_partitions(instance, ["one.csv", "two.csv"])
+
+    def ingest(key):
+        config = {"ops": {"raw_reviews": {"config": {"location": str(tmp_path / key)}}}}
+        assert dg.materialize([raw_reviews], resources=resources, instance=instance, partition_key=key, run_config=config).success
+
+    ingest("one.csv")
+    ingest("two.csv")
+    ingest("one.csv")  # re-ingesting a file replaces its rows, it does not add them again
+    warehouse = resources["warehouse"]
+    rows = warehouse.query("SELECT source_partition, review_id FROM raw_reviews ORDER BY 1, 2")
+    assert rows.values.tolist() == [["one.csv", "0"], ["one.csv", "1"], ["two.csv", "7"]]
+    rejected = warehouse.query("SELECT source_partition, reason FROM rejected_reviews")
+    assert rejected.values.tolist() == [["two.csv", rejected["reason"].iloc[0]]]
+    assert "duplicate review_id already ingested from" in rejected["reason"].iloc[0] and "one.csv" in rejected["reason"].iloc[0]

@@ -11,6 +11,7 @@ from mlflow import MlflowClient
 
 from resources.environment import Profile
 from resources.profiles import resources_for
+from sentiment_assets.defs.ingest_analyze.partitions import BUNDLED_PARTITION, register_partitions
 from sentiment_assets.definitions import ALL_ASSETS
 
 SAMPLE_ROWS = 1500
@@ -25,7 +26,9 @@ RUN_CONFIG = {"ops": {
 def pipeline(tmp_path_factory):
     home = tmp_path_factory.mktemp("sentiment_home")
     resources = resources_for(Profile.LOCAL, home=home)
-    result = dg.materialize(ALL_ASSETS, resources=resources, run_config=RUN_CONFIG)
+    instance = dg.DagsterInstance.ephemeral()
+    register_partitions(instance, [BUNDLED_PARTITION])
+    result = dg.materialize(ALL_ASSETS, resources=resources, run_config=RUN_CONFIG, instance=instance, partition_key=BUNDLED_PARTITION)
     assert result.success
     return home, resources, result
 

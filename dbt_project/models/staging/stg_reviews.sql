@@ -20,7 +20,8 @@ with typed as (
         ) as sentiment,
         extra,
         source_file,
-        source_row
+        source_row,
+        source_partition
     from {{ source('ingest', 'raw_reviews') }}
 )
 

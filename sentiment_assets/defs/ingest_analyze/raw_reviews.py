@@ -4,11 +4,13 @@ from datetime import datetime, timezone
 from typing import Literal
 
 import dagster as dg
+import pandas as pd
 from dagster_aws.s3 import S3Resource
 
 from resources import DuckDBWarehouse, LocalArtifactStore
+from sentiment_assets.defs.ingest_analyze.partitions import BUNDLED_PARTITION, review_files
 from sentiment_assets.defs.metadata import table_metadata
-from sentiment_assets.sources import ColumnMapping, FileSummary, SourceSpec, read_reviews
+from sentiment_assets.sources import ColumnMapping, FileSummary, IngestedIds, SourceSpec, read_reviews
 from sentiment_assets.sources.bundled import SYNTHETIC_NOTICE, bundled_reviews_path
 from sentiment_assets.sources.schema import empty_accepted, empty_rejected
 from sentiment_assets.validation.raw_reviews_suite import RAW_REVIEWS_EXPECTATIONS, validate_reviews
@@ -17,6 +19,16 @@ GROUP = "ingest_analyze"
 ROWS_RECONCILE_CHECK = "accepted_plus_rejected_equals_rows_read"
 FILES_READABLE_CHECK = "every_source_file_read"
 VALIDATED_COLUMNS = ["review_id", "star_rating", "review_body", "product_category", "date"]
+
+
+def _tagged(frame: pd.DataFrame, key: str) -> pd.DataFrame:
+    # A typed column, so that an empty frame still says "string" (not Arrow's null type).
+    return frame.assign(source_partition=pd.Series(key, index=frame.index, dtype="string"))
+
+
+def _has_partition_column(warehouse: DuckDBWarehouse) -> bool:
+    return not warehouse.query("SELECT 1 FROM information_schema.columns WHERE table_name = 'raw_reviews' "
+                               "AND column_name = 'source_partition'").empty
 
 
 class GenericMapping(dg.Config):
@@ -34,8 +46,9 @@ class GenericMapping(dg.Config):
 
 
 class RawReviewsConfig(dg.Config):
-    """Where the reviews come from: a file, a glob, a directory or an s3:// prefix, in CSV, TSV
-    (optionally .gz), Parquet or JSON Lines. Leave `location` empty for the bundled synthetic data."""
+    """Where this partition's reviews come from: a file (or a glob, a directory, an s3:// prefix),
+    in CSV, TSV (optionally .gz), Parquet or JSON Lines. The landing-zone sensor fills it in;
+    leave it empty for the `bundled` partition (the synthetic data)."""
 
     location: str | None = None
     preset: Literal["auto", "womens_clothing", "amazon_customer_reviews", "generic"] = "auto"
@@ -54,6 +67,7 @@ class RawReviewsConfig(dg.Config):
 @dg.asset(
     group_name=GROUP,
     kinds={"python", "duckdb"},
+    partitions_def=review_files,
     check_specs=[
         dg.AssetCheckSpec(ROWS_RECONCILE_CHECK, asset="raw_reviews", blocking=True,
                           description="Per file: accepted + rejected rows equal the rows read."),
@@ -70,23 +84,32 @@ def raw_reviews(
     artifacts: LocalArtifactStore,
     s3: S3Resource,
 ) -> dg.MaterializeResult:
-    """Product reviews as read from the source, in one normalised schema (review_id, date, title,
-    review_body, star_rating, product_category, sentiment, ...). Rows that cannot be used go to
-    `rejected_reviews` with file, row and reason, so accepted + rejected = rows read."""
+    """Product reviews as read from the sources, one partition per file, in one normalised schema
+    (review_id, date, title, review_body, star_rating, product_category, sentiment, ...). Rows that
+    cannot be used go to `rejected_reviews` with file, row and reason: accepted + rejected = rows read."""
+    key = context.partition_key
     synthetic = config.location is None
+    if synthetic and key != BUNDLED_PARTITION:
+        raise dg.Failure(f"partition {key!r} needs a `location` in its run config (only {BUNDLED_PARTITION!r} has a default)")
     location = str(bundled_reviews_path(artifacts.path("landing", "bundled"), config.synthetic_rows, config.synthetic_seed)) \
         if synthetic else config.location
+    # Review ids other partitions hold: a repeat in this file is a cross-file duplicate.
+    ingested = IngestedIds.from_frame(warehouse.query(
+        "SELECT review_id, source_file FROM raw_reviews WHERE source_partition IS DISTINCT FROM ?", [key])) \
+        if _has_partition_column(warehouse) else None
     summaries: list[FileSummary] = []
     with warehouse.staged_tables() as stage:
         # Empty frames first: they fix every column's type even if no row is ever accepted.
-        stage.append("raw_reviews", empty_accepted())
-        stage.append("rejected_reviews", empty_rejected())
+        stage.append("raw_reviews", _tagged(empty_accepted(), key))
+        stage.append("rejected_reviews", _tagged(empty_rejected(), key))
+        carried = stage.keep_existing_rows("raw_reviews", "source_partition", unless=key)
+        stage.keep_existing_rows("rejected_reviews", "source_partition", unless=key)
         s3_client = s3.get_client() if location.startswith("s3://") else None
         batches = read_reviews(location, config.source_spec(), ingested_at=datetime.now(timezone.utc),
-                               chunk_rows=config.chunk_rows, s3_client=s3_client)
+                               chunk_rows=config.chunk_rows, s3_client=s3_client, ingested_ids=ingested)
         for batch in batches:
-            stage.append("raw_reviews", batch.accepted)
-            stage.append("rejected_reviews", batch.rejected)
+            stage.append("raw_reviews", _tagged(batch.accepted, key))
+            stage.append("rejected_reviews", _tagged(batch.rejected, key))
             if batch.summary is None:
                 continue
             summaries.append(batch.summary)
@@ -99,15 +122,18 @@ def raw_reviews(
                                  batch.summary.rows_read, batch.summary.accepted, batch.summary.rejected, batch.summary.preset)
         if not any(s.ok for s in summaries):
             raise dg.Failure("no file at the location could be read: " + " | ".join(s.error or "" for s in summaries))
-        accepted, rejected = stage.written["raw_reviews"], stage.written["rejected_reviews"]
+        accepted = sum(s.accepted for s in summaries if s.ok)
+        rejected = sum(s.rejected for s in summaries if s.ok)
 
     rows_read = sum(s.rows_read for s in summaries if s.ok)
-    outcomes = validate_reviews(warehouse.read_table("raw_reviews", VALIDATED_COLUMNS))
+    outcomes = validate_reviews(warehouse.query(
+        f"SELECT {', '.join(VALIDATED_COLUMNS)} FROM raw_reviews WHERE source_partition = ?", [key]))
     failed_files = [s.source_file for s in summaries if not s.ok]
     return dg.MaterializeResult(
         metadata={
             **table_metadata(warehouse.query("SELECT * FROM raw_reviews LIMIT 0"), "raw_reviews"),
             "dagster/row_count": accepted,
+            "rows_in_table": accepted + carried,
             "location": location,
             "rows_read": rows_read,
             "rows_rejected": rejected,

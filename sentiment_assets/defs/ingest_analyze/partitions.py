@@ -1,0 +1,23 @@
+"""raw_reviews is partitioned by source file: each landed file is one dynamic partition, so a new
+file is ingested on its own and a changed file replaces only its own rows."""
+
+import re
+from pathlib import PurePosixPath
+
+import dagster as dg
+
+review_files = dg.DynamicPartitionsDefinition(name="review_files")
+
+# The bundled synthetic data is the partition `make demo` registers and ingests.
+BUNDLED_PARTITION = "bundled"
+
+
+def partition_key_for(uri: str) -> str:
+    """A readable, valid partition key for a file: its name, with anything unusual replaced."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", PurePosixPath(uri).name) or "file"
+
+
+def register_partitions(instance: dg.DagsterInstance, keys: list[str]) -> None:
+    new = [k for k in keys if not instance.has_dynamic_partition(review_files.name, k)]
+    if new:
+        instance.add_dynamic_partitions(review_files.name, new)
