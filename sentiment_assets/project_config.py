@@ -15,7 +15,7 @@ DEFAULT_CONFIG = Path("config") / "sentiment.yaml"
 
 @dataclass(frozen=True)
 class ProjectConfig:
-    landing_directory: Path
+    landing_directory: Path | str  # a local directory or an s3:// prefix
     ingest: dict[str, Any] = field(default_factory=dict)
 
     def raw_reviews_run_config(self, location: str) -> dict[str, Any]:
@@ -36,4 +36,6 @@ def load_project_config(path: str | Path | None = None) -> ProjectConfig:
     ingest = dict(document.get("ingest") or {})
     if "location" in ingest:
         raise ValueError(f"{path}: ingest.location is decided by the landing zone; remove it")
-    return ProjectConfig(landing_directory=Path(landing).expanduser(), ingest=ingest)
+    # An s3:// prefix stays a string: Path would fold its double slash.
+    directory = landing if str(landing).startswith("s3://") else Path(landing).expanduser()
+    return ProjectConfig(landing_directory=directory, ingest=ingest)

@@ -6,6 +6,7 @@ import json
 import shutil
 
 import dagster as dg
+from dagster_aws.s3 import S3Resource
 import pytest
 
 from resources.environment import Profile
@@ -57,18 +58,18 @@ def test_scans_find_new_and_changed_files_and_ignore_renamed_copies(landing):
 
 
 def test_the_sensor_makes_each_new_file_a_partition_and_re_ingests_only_a_changed_one(landing):
-    assert isinstance(landing_zone_sensor(dg.build_sensor_context()), dg.SkipReason)  # empty directory
+    assert isinstance(landing_zone_sensor(dg.build_sensor_context(resources={"s3": S3Resource()})), dg.SkipReason)  # empty directory
     (landing / "a.csv").write_text(CLOTHING)
     (landing / "b.tsv").write_text(AMAZON)
-    result = landing_zone_sensor(dg.build_sensor_context())
+    result = landing_zone_sensor(dg.build_sensor_context(resources={"s3": S3Resource()}))
     assert sorted(r.partition_key for r in result.run_requests) == ["a.csv", "b.tsv"]
     assert result.dynamic_partitions_requests[0].partition_keys == ["a.csv", "b.tsv"]
     request = next(r for r in result.run_requests if r.partition_key == "a.csv")
     assert request.run_config["ops"]["raw_reviews"]["config"]["location"] == str(landing / "a.csv")
-    again = landing_zone_sensor(dg.build_sensor_context(cursor=result.cursor))
+    again = landing_zone_sensor(dg.build_sensor_context(resources={"s3": S3Resource()}, cursor=result.cursor))
     assert isinstance(again, dg.SkipReason) and "no new or changed files" in again.skip_message
     (landing / "a.csv").write_text(CLOTHING + "2,3,50,t,Changed file,4,1,0,General,Tops,Knits\n")
-    later = landing_zone_sensor(dg.build_sensor_context(cursor=result.cursor))
+    later = landing_zone_sensor(dg.build_sensor_context(resources={"s3": S3Resource()}, cursor=result.cursor))
     assert [r.partition_key for r in later.run_requests] == ["a.csv"] and later.run_requests[0].run_key != request.run_key
     assert later.dynamic_partitions_requests == []  # the partition exists already
 

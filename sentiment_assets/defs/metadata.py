@@ -10,8 +10,44 @@ import pandas as pd
 SYNTHETIC_DATA_NOTE = "Bundled default data is SYNTHETIC (generated in the Kaggle clothing-reviews layout)."
 
 
+# What each column means, for the asset catalog. One place, so the same name means the same thing
+# in every table.
+COLUMN_DESCRIPTIONS: dict[str, str] = {
+    "review_id": "Identifier of the review in its source (the Kaggle row id, the Amazon review_id, or a content hash).",
+    "date": "When the review was written; the ingestion time (UTC) when the source has no date.",
+    "title": "The review's headline.",
+    "review_body": "The review text.",
+    "star_rating": "The reviewer's rating, 1 to 5 (null when the source has a sentiment label instead).",
+    "product_category": "The product's class: the bias facet.",
+    "division_name": "Store division (General, General Petite, Initmates).",
+    "department_name": "Store department (Tops, Dresses, Bottoms, ...).",
+    "clothing_id": "The reviewed item's id.",
+    "age": "Reviewer's age.",
+    "recommended": "1 if the reviewer recommends the item.",
+    "positive_feedback_count": "How many other customers found the review helpful.",
+    "source_file": "The file the row was read from.",
+    "source_row": "1-based data row number in that file (header excluded).",
+    "source_partition": "The raw_reviews partition (source file) that wrote the row.",
+    "sentiment": "-1 negative, 0 neutral, 1 positive (from the source's label, else from the stars).",
+    "label_id": "sentiment + 1: the class index models use.",
+    "extra": "JSON object of source columns kept verbatim.",
+    "reason": "Why the row was rejected.",
+    "raw_record": "The original row, as JSON.",
+    "input_ids": "MiniLM WordPiece token ids (with [CLS]/[SEP]), truncated to max_seq_length.",
+    "attention_mask": "1 per token of input_ids.",
+    "split_type": "train / validation / test, decided by a hash of review_id.",
+    "ingested_at": "When the feature store recorded the row (UTC).",
+    "predicted_label": "The model's sentiment, -1/0/1.",
+    "probability": "The model's probability of predicted_label.",
+    "model_version": "Registry version of the model that made the prediction.",
+}
+
+
 def table_schema(frame: pd.DataFrame) -> dg.TableSchema:
-    return dg.TableSchema(columns=[dg.TableColumn(name=str(c), type=str(t)) for c, t in frame.dtypes.items()])
+    return dg.TableSchema(columns=[
+        dg.TableColumn(name=str(c), type=str(t), description=COLUMN_DESCRIPTIONS.get(str(c)))
+        for c, t in frame.dtypes.items()
+    ])
 
 
 def table_metadata(frame: pd.DataFrame, table: str) -> dict[str, object]:

@@ -4,6 +4,7 @@ a changed file re-ingests its own partition; a byte-identical copy under another
 import json
 
 import dagster as dg
+from dagster_aws.s3 import S3Resource
 
 from sentiment_assets.defs.automation import everything_job
 from sentiment_assets.defs.ingest_analyze.partitions import partition_key_for, review_files
@@ -18,9 +19,10 @@ from sentiment_assets.project_config import load_project_config
     description="Watches config/sentiment.yaml's landing_zone.directory: a new file (by content "
     "hash) becomes a raw_reviews partition and is ingested with everything downstream.",
 )
-def landing_zone_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+def landing_zone_sensor(context: dg.SensorEvaluationContext, s3: S3Resource) -> dg.SensorResult | dg.SkipReason:
     project = load_project_config()
-    scan = scan_landing_zone(str(project.landing_directory), context.cursor)
+    landing = str(project.landing_directory)
+    scan = scan_landing_zone(landing, context.cursor, s3.get_client() if landing.startswith("s3://") else None)
     if not scan.needs_ingest:
         ignored = f"; {len(scan.duplicate_content)} copies of ingested files ignored" if scan.duplicate_content else ""
         context.update_cursor(json.dumps(scan.state))
