@@ -4,7 +4,7 @@ from sentiment_assets.definitions import defs
 
 CONTRACT = {
     "ingest_analyze": {"raw_reviews", "review_profile", "bias_report"},
-    "prepare_transform": {"stg_reviews", "cleaned_reviews", "reviews_by_category", "excluded_reviews",
+    "prepare_transform": {"stg_reviews", "cleaned_reviews", "reviews_by_category", "excluded_reviews", "training_reviews",
                           "balanced_reviews", "review_features", "feature_store"},
     "train_tune": {"candidate_models", "tuned_model"},
     "deploy_manage": {"model_evaluation", "registered_model", "batch_predictions", "post_training_bias_report"},

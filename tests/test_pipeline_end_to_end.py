@@ -168,3 +168,20 @@ def test_dbt_models_report_column_lineage_and_the_profile_shows_its_plots(pipeli
     for plot in ("plot_words_per_review", "plot_sentiment_by_category", "plot_star_ratings"):
         assert profile[plot].value.startswith(f"**") and "data:image/png;base64," in profile[plot].value
     assert profile["max_seq_length"].value == 128
+
+
+def test_dbt_docs_generate_works_offline_against_the_built_warehouse(pipeline):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    home, _, _ = pipeline
+    project = Path(__file__).resolve().parents[1] / "dbt_project"
+    env = {**os.environ, "SENTIMENT_DUCKDB_PATH": str(home / "warehouse.duckdb"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    target = home / "dbt_docs"
+    subprocess.run([str(Path(sys.executable).parent / "dbt"), "docs", "generate", "--project-dir", str(project),
+                    "--profiles-dir", str(project), "--target-path", str(target)], env=env, check=True, capture_output=True)
+    catalog = json.loads((target / "catalog.json").read_text())
+    assert "model.sentiment_reviews.training_reviews" in catalog["nodes"]
+    assert (target / "index.html").exists()

@@ -64,7 +64,8 @@ def bias_report(config: BiasReportConfig, warehouse: DuckDBWarehouse, artifacts:
     populations = {
         "before_balancing": reviews,
         "balanced_by_facet_and_sentiment": balance(balanceable, by=[balance_column, "sentiment"], seed=config.seed)[columns],
-        "balanced_by_sentiment": warehouse.read_table("balanced_reviews", columns),
+        # The training data's facet values come from cleaned_reviews (training keeps fewer columns).
+        "balanced_by_sentiment": reviews[reviews["review_id"].isin(warehouse.read_table("balanced_reviews", ["review_id"])["review_id"])],
     }
     reports: dict[str, PretrainingReport] = {
         stage: pretraining_report(frame, config.facet, "sentiment", config.positive_label_values, group=config.group,

@@ -18,11 +18,11 @@ class BalancedReviewsConfig(dg.Config):
     seed: int = 42
 
 
-@dg.asset(group_name=GROUP, kinds={"python", "duckdb"}, deps=["cleaned_reviews"])
+@dg.asset(group_name=GROUP, kinds={"python", "duckdb"}, deps=["training_reviews"])
 def balanced_reviews(config: BalancedReviewsConfig, warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
-    """The training population: cleaned reviews down-sampled so the three sentiments are equally
-    frequent (a model trained on 77% positive reviews learns to say 'positive')."""
-    reviews = warehouse.read_table("cleaned_reviews")
+    """The training population: the dbt training slice down-sampled so the three sentiments are
+    equally frequent (a model trained on 77% positive reviews learns to say 'positive')."""
+    reviews = warehouse.read_table("training_reviews")
     balanced = balance(reviews, by=["sentiment"], seed=config.seed)
     warehouse.write_table("balanced_reviews", balanced)
     per_class = balanced["sentiment"].value_counts().sort_index()
