@@ -16,7 +16,7 @@ export DO_NOT_TRACK := 1
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install demo test ui mlflow-ui dagster-home clean
+.PHONY: install demo test ui mlflow-ui dbt-docs dagster-home clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ ui: install dagster-home
 
 mlflow-ui: install
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(SENTIMENT_HOME)/mlflow/mlflow.db --host 127.0.0.1 --port 5000
+
+dbt-docs: install
+	# dbt's documentation site for the models, generated offline from the demo's warehouse.
+	cd dbt_project && SENTIMENT_DUCKDB_PATH=$(SENTIMENT_HOME)/warehouse.duckdb ../$(BIN)/dbt docs generate --profiles-dir . && \
+	  ../$(BIN)/dbt docs serve --profiles-dir . --host 127.0.0.1 --port 8080
 
 clean:
 	rm -rf $(SENTIMENT_HOME) dbt_project/target dbt_project/logs
