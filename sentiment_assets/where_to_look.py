@@ -8,7 +8,7 @@ from resources.environment import sentiment_home
 
 TABLES = (
     "raw_reviews", "rejected_reviews", "cleaned_reviews", "excluded_reviews", "reviews_by_category",
-    "bias_report", "balanced_reviews", "review_features", "fg_reviews_v1", "model_leaderboard", "batch_predictions",
+    "bias_report", "balanced_reviews", "review_features", "fg_reviews_v2", "model_leaderboard", "batch_predictions",
 )
 
 

@@ -65,8 +65,17 @@ def test_training_data_is_balanced_and_the_feature_store_holds_integer_token_lis
     home, _, _ = pipeline
     per_class = query(home, "SELECT sentiment, count(*) FROM balanced_reviews GROUP BY 1")
     assert len(per_class) == 3 and len({n for _, n in per_class}) == 1
-    [(rows, id_type, splits)] = query(home, "SELECT count(*), any_value(typeof(input_ids)), count(DISTINCT split_type) FROM fg_reviews_v1")
+    [(rows, id_type, splits)] = query(home, "SELECT count(*), any_value(typeof(input_ids)), count(DISTINCT split_type) FROM fg_reviews_v2")
     assert rows == 3 * per_class[0][1] and id_type == "INTEGER[]" and splits == 3
+
+
+def test_rerunning_the_feature_store_on_unchanged_features_appends_nothing(pipeline):
+    home, resources, _ = pipeline
+    [(before,)] = query(home, "SELECT count(*) FROM fg_reviews_v2")
+    selection = [asset for asset in ALL_ASSETS if dg.AssetKey("feature_store") in asset.keys]
+    metadata = dg.materialize(selection, resources=resources).get_asset_materialization_events()[0].materialization.metadata
+    assert metadata["records_appended"].value == 0 and metadata["online_lookup_ms"].value["p99"] < 5.0
+    assert query(home, "SELECT count(*) FROM fg_reviews_v2") == [(before,)]
 
 
 def test_bias_report_shows_zero_dpl_after_category_sentiment_balancing(pipeline):

@@ -6,7 +6,9 @@ import dagster as dg
 from resources import DuckDBWarehouse
 from sentiment_assets.balancing import balance
 from sentiment_assets.defs.metadata import frame_markdown, table_metadata
-from sentiment_assets.features.feature_group import REVIEWS_FEATURE_GROUP, to_feature_records
+from sentiment_assets.features.feature_group import REVIEWS_FEATURE_GROUP, lookup_latency_ms, records_to_append
+from sentiment_assets.features.online_store import OnlineFeatureStore
+from sentiment_assets.features.store import OfflineFeatureStore
 from sentiment_assets.features.splits import assign_splits, split_report
 from sentiment_assets.features.tokenization import load_tokenizer, tokenize
 from sentiment_assets.profiling import length_profile
@@ -63,14 +65,25 @@ def review_features(config: ReviewFeaturesConfig, warehouse: DuckDBWarehouse) ->
 
 @dg.asset(group_name=GROUP, kinds={"python", "duckdb"}, deps=[review_features])
 def feature_store(warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
-    """The offline feature group `reviews` v1 (the course's Feature Store): record id review_id,
-    event time date; training, tuning and evaluation read their splits from here."""
+    """The feature group `reviews` (the course's Feature Store): record id review_id, event time
+    date, an append-only offline table stamped with ingestion time, and an online lookup by
+    review_id. Training, tuning and evaluation read their splits from here."""
     group = REVIEWS_FEATURE_GROUP
-    records = to_feature_records(warehouse.read_table("review_features"), group)
-    warehouse.write_table(group.table_name, records)
+    offline = OfflineFeatureStore(warehouse.connect)
+    offline.create_group(group)
+    features = warehouse.read_table("review_features", list(group.columns))
+    changed = records_to_append(features, offline.latest(group, columns=list(group.columns)), group)
+    appended = offline.ingest(group, changed) if len(changed) else 0
+    online = OnlineFeatureStore.load(offline, group)
+    latency = lookup_latency_ms(online, features[group.record_identifier].tolist(), lookups=2000, seed=0)
     return dg.MaterializeResult(metadata={
-        **table_metadata(records, group.table_name),
+        **table_metadata(features, group.table_name),
+        "dagster/row_count": offline.row_count(group),
         "feature_group": f"{group.name} v{group.version}",
         "record_identifier": group.record_identifier,
         "event_time": group.event_time,
+        "records_appended": appended,
+        "records_unchanged": len(features) - len(changed),
+        "online_records": len(online),
+        "online_lookup_ms": dg.MetadataValue.json(latency),
     })
