@@ -67,6 +67,8 @@ def test_training_data_is_balanced_and_the_feature_store_holds_integer_token_lis
     assert len(per_class) == 3 and len({n for _, n in per_class}) == 1
     [(rows, id_type, splits)] = query(home, "SELECT count(*), any_value(typeof(input_ids)), count(DISTINCT split_type) FROM fg_reviews_v2")
     assert rows == 3 * per_class[0][1] and id_type == "INTEGER[]" and splits == 3
+    [(longest, max_len)] = query(home, "SELECT max(len(input_ids)), 256 FROM review_features")
+    assert 128 < longest <= max_len  # max_seq_length comes from the longest review in tokens: 256 here
 
 
 def test_rerunning_the_feature_store_on_unchanged_features_appends_nothing(pipeline):

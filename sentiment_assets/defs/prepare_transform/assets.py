@@ -2,6 +2,7 @@
 
 
 import dagster as dg
+import pyarrow as pa
 
 from resources import DuckDBWarehouse
 from sentiment_assets.balancing import balance
@@ -10,8 +11,9 @@ from sentiment_assets.features.feature_group import REVIEWS_FEATURE_GROUP, looku
 from sentiment_assets.features.online_store import OnlineFeatureStore
 from sentiment_assets.features.store import OfflineFeatureStore
 from sentiment_assets.features.splits import assign_splits, split_report
-from sentiment_assets.features.tokenization import load_tokenizer, tokenize
-from sentiment_assets.profiling import length_profile
+from sentiment_assets.features.tokenization import (
+    as_record_batch_reader, load_tokenizer, max_seq_length_from_tokens, tokenize_stream,
+)
 
 GROUP = "prepare_transform"
 
@@ -37,29 +39,58 @@ def balanced_reviews(config: BalancedReviewsConfig, warehouse: DuckDBWarehouse) 
 
 class ReviewFeaturesConfig(dg.Config):
     tokenizer: str = "bundled"  # a local Hugging Face directory or name; "bundled" = MiniLM
-    max_seq_length: int | None = None  # None: next power of two above the longest review in words
+    max_seq_length: int | None = None  # None: next power of two at or above the longest review in tokens (cap 512)
+    chunk_rows: int = 10_000  # reviews per tokenization chunk (memory stays bounded)
+    workers: int | None = None  # None: 1 below 50,000 reviews (a worker takes ~15 s to start), else 2
     train_fraction: float = 0.90
     validation_fraction: float = 0.05
     test_fraction: float = 0.05
 
 
+FEATURE_SOURCE_SQL = "SELECT review_id, date, review_body, sentiment, label_id FROM balanced_reviews ORDER BY review_id"
+
+
 @dg.asset(group_name=GROUP, kinds={"python", "pytorch", "duckdb"}, deps=[balanced_reviews])
 def review_features(config: ReviewFeaturesConfig, warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
-    """Model-ready reviews: token ids from the MiniLM tokenizer, label_id, and a 90/5/5
-    train/validation/test split decided by a hash of review_id (stable as data is added)."""
-    reviews = warehouse.read_table("balanced_reviews", ["review_id", "date", "review_body", "sentiment", "label_id"])
-    max_seq_length = config.max_seq_length or length_profile(reviews["review_body"]).max_seq_length
-    input_ids, attention_mask = tokenize(reviews["review_body"].tolist(), load_tokenizer(config.tokenizer), max_seq_length)
-    split = assign_splits(reviews, (config.train_fraction, config.validation_fraction, config.test_fraction))
-    features = reviews.assign(input_ids=input_ids, attention_mask=attention_mask, split_type=split)
-    warehouse.write_table("review_features", features)
-    truncated = sum(len(ids) >= max_seq_length for ids in input_ids)
+    """Model-ready reviews: token ids from the MiniLM tokenizer (streamed in chunks through
+    parallel workers, SageMaker Processing's sharding), label_id, and a 90/5/5 train/validation/
+    test split decided by a hash of review_id (a review keeps its split as data is added)."""
+    ids = warehouse.query("SELECT review_id, sentiment FROM balanced_reviews")
+    split = assign_splits(ids, (config.train_fraction, config.validation_fraction, config.test_fraction))
+    splits = pa.table({"review_id": ids["review_id"].astype(str), "split_type": split.astype(str)})
+    tokenizer = load_tokenizer(config.tokenizer)
+    workers = config.workers or (1 if len(ids) < 50_000 else 2)
+    with warehouse.connect() as connection:
+        if config.max_seq_length is None:
+            texts = connection.cursor().sql("SELECT review_body FROM balanced_reviews").to_arrow_reader(config.chunk_rows)
+            max_seq_length, reason = max_seq_length_from_tokens((t for batch in texts for t in batch.column(0).to_pylist()), tokenizer)
+        else:
+            max_seq_length, reason = config.max_seq_length, "set in run config"
+        source = connection.cursor().sql(FEATURE_SOURCE_SQL).to_arrow_reader(config.chunk_rows)
+        tokens = as_record_batch_reader(tokenize_stream(
+            source, config.tokenizer, max_seq_length, chunk_rows=config.chunk_rows, workers=workers))
+        connection.register("token_stream", tokens)
+        connection.register("splits", splits)
+        # Written straight from the stream: no step holds every tokenized review in memory.
+        # The stream passes every column through except the text, which is joined back here.
+        connection.execute("CREATE OR REPLACE TABLE review_features AS "
+                           "SELECT t.*, b.review_body, s.split_type FROM token_stream t "
+                           "JOIN splits s USING (review_id) JOIN balanced_reviews b USING (review_id)").fetchall()
+        connection.unregister("token_stream")
+        connection.unregister("splits")
+    summary = warehouse.query(
+        "SELECT count(*) AS n, count(*) FILTER (len(input_ids) >= ?) AS truncated, max(len(input_ids)) AS longest "
+        "FROM review_features", [max_seq_length]).iloc[0]
     return dg.MaterializeResult(metadata={
-        **table_metadata(features, "review_features"),
+        **table_metadata(warehouse.query("SELECT * FROM review_features LIMIT 0"), "review_features"),
+        "dagster/row_count": int(summary["n"]),
         "max_seq_length": max_seq_length,
-        "reviews_truncated": truncated,
-        "split_counts": dg.MetadataValue.json(features["split_type"].value_counts().to_dict()),
-        "split_share_by_sentiment": frame_markdown(split_report(reviews, split).reset_index(), floatfmt=".3f"),
+        "max_seq_length_reason": reason,
+        "longest_tokens": int(summary["longest"]),
+        "reviews_truncated": int(summary["truncated"]),
+        "tokenization_workers": workers,
+        "split_counts": dg.MetadataValue.json(split.value_counts().to_dict()),
+        "split_share_by_sentiment": frame_markdown(split_report(ids, split).reset_index(), floatfmt=".3f"),
     })
 
 
