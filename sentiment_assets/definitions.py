@@ -17,6 +17,7 @@ profile = get_profile()
 resources = resources_for(profile)
 
 from sentiment_assets.defs.automation import everything_job, group_jobs, nightly_retraining_schedule, retraining_job  # noqa: E402
+from sentiment_assets.defs.deploy_manage.approval_job import model_approval_job  # noqa: E402
 from sentiment_assets.defs.deploy_manage.batch_predictions import batch_predictions  # noqa: E402
 from sentiment_assets.defs.deploy_manage.model_evaluation import model_evaluation  # noqa: E402
 from sentiment_assets.defs.deploy_manage.post_training_bias_report import post_training_bias_report  # noqa: E402
@@ -43,7 +44,7 @@ EXECUTORS = {Profile.LOCAL: dg.in_process_executor}
 
 defs = dg.Definitions(
     assets=ALL_ASSETS,
-    jobs=[*group_jobs, everything_job, retraining_job],
+    jobs=[*group_jobs, everything_job, retraining_job, model_approval_job],
     schedules=[nightly_retraining_schedule],
     sensors=[landing_zone_sensor],
     resources=resources,

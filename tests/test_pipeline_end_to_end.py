@@ -196,3 +196,31 @@ def test_dbt_docs_generate_works_offline_against_the_built_warehouse(pipeline):
     catalog = json.loads((target / "catalog.json").read_text())
     assert "model.sentiment_reviews.training_reviews" in catalog["nodes"]
     assert (target / "index.html").exists()
+
+
+def test_a_version_waiting_for_approval_becomes_champion_only_when_a_person_approves_it(pipeline, monkeypatch):
+    from sentiment_assets.approval import APPROVAL_TAG, PENDING, pending_versions
+    from sentiment_assets.approve import main as approve_cli
+    from sentiment_assets.defs.deploy_manage.approval_job import model_approval_job
+
+    home, resources, _ = pipeline
+    monkeypatch.setenv("SENTIMENT_HOME", str(home))  # the CLI finds the store through the profile
+    tracking = resources["mlflow_tracking"]
+    client = MlflowClient(tracking_uri=tracking.tracking_uri, registry_uri=tracking.tracking_uri)
+    champion_before = client.get_model_version_by_alias(tracking.registered_model_name, "champion").version
+    selection = [asset for asset in ALL_ASSETS if dg.AssetKey("registered_model") in asset.keys]
+    result = dg.materialize(selection, resources=resources, run_config={"ops": {"registered_model": {"config": {"auto_approve": False}}}})
+    waiting = int(result.get_asset_materialization_events()[0].materialization.metadata["version"].value)
+    assert client.get_model_version(tracking.registered_model_name, str(waiting)).tags[APPROVAL_TAG] == PENDING
+    assert client.get_model_version_by_alias(tracking.registered_model_name, "champion").version == champion_before
+    assert [int(v["version"]) for v in pending_versions(client, tracking.registered_model_name)][0] == waiting
+
+    approval = model_approval_job.execute_in_process(
+        resources={"mlflow_tracking": tracking},
+        run_config={"ops": {"record_model_approval": {"config": {"version": waiting, "approve": True, "reason": "looked fine"}}}})
+    assert approval.success
+    assert int(client.get_model_version_by_alias(tracking.registered_model_name, "champion").version) == waiting
+    with pytest.raises(ValueError, match="current 'champion'"):
+        approve_cli(["reject", str(waiting)])  # would leave nothing to serve
+    resources_for(Profile.LOCAL, home=home)  # the CLI re-pointed the dbt path; point it back at this home
+    mlflow.set_tracking_uri(tracking.tracking_uri)

@@ -5,7 +5,7 @@ import dagster as dg
 import mlflow
 
 from resources import DuckDBWarehouse, MlflowResource
-from sentiment_assets.defs.deploy_manage.registered_model import CHAMPION_ALIAS
+from sentiment_assets.approval import CHAMPION_ALIAS
 from sentiment_assets.scoring import score_in_chunks
 from sentiment_assets.timestamps import naive_utc
 

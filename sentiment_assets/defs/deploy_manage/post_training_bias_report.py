@@ -13,7 +13,7 @@ from sentiment_assets.bias.markdown import markdown_report
 from sentiment_assets.bias.report import posttraining_report
 from sentiment_assets.bias.thresholds import breaches
 from sentiment_assets.defs.bias_settings import BiasSettings
-from sentiment_assets.defs.deploy_manage.registered_model import CHAMPION_ALIAS
+from sentiment_assets.approval import CHAMPION_ALIAS
 from sentiment_assets.defs.feature_reads import read_split
 from sentiment_assets.defs.metadata import frame_markdown
 

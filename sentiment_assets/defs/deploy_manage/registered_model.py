@@ -8,15 +8,18 @@ from mlflow.exceptions import MlflowException
 
 from resources import LocalArtifactStore, MlflowResource
 from sentiment_assets.defs.deploy_manage.model_evaluation import EVALUATION_FILE
+from sentiment_assets.approval import APPROVAL_TAG, APPROVED, CHAMPION_ALIAS, initial_status
 from sentiment_assets.promotion import decide_promotion
 
 GROUP = "deploy_manage"
-CHAMPION_ALIAS = "champion"
 CHAMPION_CHECK = "champion_passes_accuracy_gate"
 
 
 class RegisteredModelConfig(dg.Config):
     min_accuracy: float = 0.33  # chance for three classes
+    # The local demo approves a version that passes the gate; set false to wait for a person
+    # (`python -m sentiment_assets.approve` or the model_approval_job).
+    auto_approve: bool = True
 
 
 @dg.asset(
@@ -24,7 +27,7 @@ class RegisteredModelConfig(dg.Config):
     kinds={"mlflow"},
     deps=["model_evaluation"],
     check_specs=[dg.AssetCheckSpec(CHAMPION_CHECK, asset="registered_model",
-                                   description="A champion exists and its test accuracy is at or above min_accuracy.")],
+                                   description="A champion exists, is Approved, and its test accuracy is at or above min_accuracy.")],
 )
 def registered_model(
     context: dg.AssetExecutionContext,
@@ -32,9 +35,10 @@ def registered_model(
     artifacts: LocalArtifactStore,
     mlflow_tracking: MlflowResource,
 ) -> dg.MaterializeResult:
-    """A new version of the `review-sentiment` model in the MLflow registry. The `champion`
-    alias moves to it only if its test accuracy clears `min_accuracy` and is not worse than the
-    current champion's; otherwise the reason is recorded and the champion stays."""
+    """A new version of the `review-sentiment` model in the MLflow registry, with an approval
+    status. It passes the gate if its test accuracy clears `min_accuracy` and is not worse than
+    the current champion's; then it is Approved (auto_approve) or PendingManualApproval, else
+    Rejected with the reason. The `champion` alias moves only to an Approved version."""
     client = mlflow_tracking.client()
     name = mlflow_tracking.registered_model_name
     evaluation = json.loads(artifacts.path(EVALUATION_FILE).read_text())
@@ -46,6 +50,7 @@ def registered_model(
     except MlflowException:
         champion, champion_accuracy = None, None
     decision = decide_promotion(accuracy, config.min_accuracy, champion_accuracy)
+    status = initial_status(decision, config.auto_approve)
 
     import mlflow
 
@@ -55,19 +60,21 @@ def registered_model(
         "family": evaluation["family"],
         "promoted": str(decision.promote).lower(),
         "promotion_reason": decision.reason,
+        APPROVAL_TAG: status,
         "dagster.run_id": context.run.run_id,
     })
-    if decision.promote:
+    if status == APPROVED:
         client.set_registered_model_alias(name, CHAMPION_ALIAS, version.version)
     context.log.info("registered %s version %s; promoted=%s (%s)", name, version.version, decision.promote, decision.reason)
 
-    current = client.get_model_version_by_alias(name, CHAMPION_ALIAS) if decision.promote or champion else None
+    current = client.get_model_version_by_alias(name, CHAMPION_ALIAS) if status == APPROVED or champion else None
     current_accuracy = float(current.tags["test_accuracy"]) if current else None
     return dg.MaterializeResult(
         metadata={
             "model_name": name,
             "version": int(version.version),
-            "promoted": decision.promote,
+            "promoted": status == APPROVED,
+            "approval_status": status,
             "promotion_reason": decision.reason,
             "test_accuracy": accuracy,
             "min_accuracy": config.min_accuracy,
@@ -76,7 +83,7 @@ def registered_model(
         },
         check_results=[dg.AssetCheckResult(
             check_name=CHAMPION_CHECK,
-            passed=current is not None and current_accuracy >= config.min_accuracy,
+            passed=current is not None and current_accuracy >= config.min_accuracy and current.tags.get(APPROVAL_TAG) == APPROVED,
             metadata={"champion_version": int(current.version) if current else -1,
                       "champion_test_accuracy": current_accuracy if current else -1.0},
         )],
