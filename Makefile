@@ -16,7 +16,7 @@ export DO_NOT_TRACK := 1
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install demo test ui mlflow-ui dbt-docs dagster-home clean
+.PHONY: install demo test ui mlflow-ui dbt-docs dagster-home serve shift-traffic serving-stats clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -49,7 +49,19 @@ mlflow-ui: install
 dbt-docs: install
 	# dbt's documentation site for the models, generated offline from the demo's warehouse.
 	cd dbt_project && SENTIMENT_DUCKDB_PATH=$(SENTIMENT_HOME)/warehouse.duckdb ../$(BIN)/dbt docs generate --profiles-dir . && \
-	  ../$(BIN)/dbt docs serve --profiles-dir . --host 127.0.0.1 --port 8080
+	  ../$(BIN)/dbt docs serve --profiles-dir . --host 127.0.0.1 --port 8082
+
+# The champion (and a challenger, if that alias exists) over HTTP on localhost; Ctrl-C stops it.
+SERVE_PORT ?= 8080
+serve: install
+	$(BIN)/python -m sentiment_assets.serving serve --port $(SERVE_PORT)
+
+# make shift-traffic CHALLENGER=0.2: 80% champion, 20% challenger, no restart needed.
+shift-traffic: install
+	$(BIN)/python -m sentiment_assets.serving shift-traffic --challenger $(CHALLENGER)
+
+serving-stats: install
+	$(BIN)/python -m sentiment_assets.serving stats
 
 clean:
 	rm -rf $(SENTIMENT_HOME) dbt_project/target dbt_project/logs

@@ -1,17 +1,25 @@
-"""Dagster resources and the one place that maps a profile (local | aws) to them."""
+"""Dagster resources and the one place that maps a profile (local | aws) to them.
 
-from resources.artifacts import LocalArtifactStore
-from resources.compute import ComputeResource
-from resources.environment import Profile, get_profile, sentiment_home
-from resources.mlflow_tracking import MlflowResource
-from resources.warehouse import DuckDBWarehouse
+Names load on first use (PEP 562), so plain entry points that only need `resources.environment`
+-- the model server, the training process -- start without importing Dagster.
+"""
 
-__all__ = [
-    "ComputeResource",
-    "DuckDBWarehouse",
-    "LocalArtifactStore",
-    "MlflowResource",
-    "Profile",
-    "get_profile",
-    "sentiment_home",
-]
+from importlib import import_module
+
+_WHERE = {
+    "LocalArtifactStore": "resources.artifacts",
+    "ComputeResource": "resources.compute",
+    "Profile": "resources.environment",
+    "get_profile": "resources.environment",
+    "sentiment_home": "resources.environment",
+    "MlflowResource": "resources.mlflow_tracking",
+    "DuckDBWarehouse": "resources.warehouse",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module 'resources' has no attribute {name!r}")
+    return getattr(import_module(_WHERE[name]), name)
