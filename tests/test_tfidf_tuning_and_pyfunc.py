@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from sentiment_assets.models.tfidf import TfidfConfig, TfidfLogisticRegression
-from sentiment_assets.models.tuning import tune
+from sentiment_assets.models.tuning import TuningConfig, tune
 
 WORDS = {0: "awful broke returned cheap", 1: "okay fine average meh", 2: "love gorgeous perfect soft"}
 
@@ -47,8 +47,8 @@ def test_tuning_starts_from_the_untuned_config_logs_nested_runs_and_persists_the
     storage = f"sqlite:///{tmp_path / 'optuna.db'}"
     train, valid = toy_reviews(200, 3), toy_reviews(60, 4)
     with mlflow.start_run() as parent:
-        result = tune("tfidf_logreg", train, valid, n_trials=3, storage_url=storage, study_name="s",
-                      base_config=TfidfConfig(C=4.0, max_ngram=2, min_df=2))
+        result = tune("tfidf_logreg", train, valid, config=TuningConfig(n_trials=3), storage_url=storage,
+                      study_name="s", models_dir=tmp_path / "models", base_config=TfidfConfig(C=4.0, max_ngram=2, min_df=2))
     study = optuna.load_study(study_name="s", storage=storage)
     assert len(study.trials) == 3
     assert study.trials[0].params == {"C": 4.0, "max_ngram": 2, "min_df": 2}
@@ -57,7 +57,8 @@ def test_tuning_starts_from_the_untuned_config_logs_nested_runs_and_persists_the
     assert len(children) == 3
     # A second session continues the same study instead of starting over.
     with mlflow.start_run():
-        tune("tfidf_logreg", train, valid, n_trials=2, storage_url=storage, study_name="s")
+        tune("tfidf_logreg", train, valid, config=TuningConfig(n_trials=2), storage_url=storage, study_name="s",
+             models_dir=tmp_path / "models")
     assert len(optuna.load_study(study_name="s", storage=storage).trials) == 5
 
 
@@ -82,8 +83,9 @@ def test_the_transformer_family_tunes_and_serves_through_the_same_pyfunc_model(t
 
     base = FineTuneConfig(max_seq_length=16, epochs=1, batch_size=8, eval_batch_size=8)
     with mlflow.start_run():
-        result = tune("minilm_finetuned", toy_reviews(32, 6), toy_reviews(12, 7), n_trials=1,
-                      storage_url=f"sqlite:///{tmp_path / 'optuna.db'}", study_name="t", base_config=base)
+        result = tune("minilm_finetuned", toy_reviews(32, 6), toy_reviews(12, 7), config=TuningConfig(n_trials=1),
+                      storage_url=f"sqlite:///{tmp_path / 'optuna.db'}", study_name="t",
+                      models_dir=tmp_path / "models", base_config=base)
         info = log_sentiment_model(result.best_model)
     assert isinstance(result.best_model, TransformerClassifier)
     assert result.best_model.config.learning_rate == base.learning_rate  # the baseline trial ran first
