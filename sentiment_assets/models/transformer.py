@@ -14,15 +14,11 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from sentiment_assets.labels import LABEL_IDS, NUM_LABELS
 from sentiment_assets.models.base import EpochCallback, EpochReport, SentimentClassifier
-from sentiment_assets.models.finetune import (
-    FineTuneConfig,
-    batched_logits,
-    fine_tune,
-    fit_to_length,
-    resolve_device,
-    seed_everything,
-)
+from sentiment_assets.models.batches import batched_logits, fit_to_length
+from sentiment_assets.models.checkpoints import CheckpointStore
+from sentiment_assets.models.finetune import EvaluateCallback, FineTuneConfig, fine_tune
 from sentiment_assets.models.pretrained import resolve_model_path
+from sentiment_assets.models.torch_setup import resolve_device, seed_everything
 
 CONFIG_FILE = "finetune_config.json"
 
@@ -31,26 +27,40 @@ class TransformerClassifier(SentimentClassifier):
     """Fine-tunes a Hugging Face encoder on `label_id`; reads `input_ids` when the frame has them
     (token ids from the feature store, same tokenizer) and tokenizes `review_body` otherwise.
 
+    With a CheckpointStore, `fit` checkpoints as it trains and resumes a run interrupted earlier
+    (see `fine_tune`).
+
     After `fit` (or `load`): `model`, `tokenizer`; after `fit`: `training_history` (one
-    EpochReport per epoch), `train_seconds` and `train_samples_per_second`.
+    EpochReport per epoch), `train_seconds`, `train_samples_per_second`, `steps`, `debug_record`
+    (the debugger record, a dict), `profile` (its profiler summary), `resumed_from_step` (None
+    unless resumed) and `stopped_early` (the max_seconds budget ran out).
     """
 
     family = "minilm_finetuned"
 
-    def __init__(self, config: FineTuneConfig | None = None) -> None:
+    def __init__(
+        self, config: FineTuneConfig | None = None, checkpoints: CheckpointStore | None = None
+    ) -> None:
         # scikit-learn style: only store the parameters; nothing is loaded until fit.
         self.config = config if config is not None else FineTuneConfig()
+        self.checkpoints = checkpoints
         self.model = None
         self.tokenizer = None
         self.training_history: list[EpochReport] = []
         self.train_seconds: float | None = None
         self.train_samples_per_second: float | None = None
+        self.steps: int | None = None
+        self.debug_record: dict | None = None
+        self.profile: dict | None = None
+        self.resumed_from_step: int | None = None
+        self.stopped_early: bool | None = None
 
     def fit(
         self,
         train: pd.DataFrame,
         valid: pd.DataFrame | None = None,
         on_epoch_end: EpochCallback | None = None,
+        on_evaluate: EvaluateCallback | None = None,
     ) -> "TransformerClassifier":
         config = self.config
         train = self._limit(train)
@@ -74,10 +84,17 @@ class TransformerClassifier(SentimentClassifier):
             valid_ids=self._token_ids(valid) if has_valid else None,
             valid_labels=_labels(valid) if has_valid else None,
             on_epoch_end=on_epoch_end,
+            on_evaluate=on_evaluate,
+            checkpoints=self.checkpoints,
         )
         self.training_history = result.history
         self.train_seconds = result.train_seconds
         self.train_samples_per_second = result.train_samples_per_second
+        self.steps = result.steps
+        self.debug_record = result.record
+        self.profile = result.profile
+        self.resumed_from_step = result.resumed_from_step
+        self.stopped_early = result.stopped_early
         return self
 
     def predict_proba(self, reviews: pd.DataFrame) -> np.ndarray:

@@ -1,0 +1,150 @@
+"""Fine-tune the transformer classifier in a process of its own: on a GPU machine, in a
+container or on a laptop, launched by Dagster Pipes or by hand.
+
+    python -m sentiment_assets.train_transformer --train train.parquet --valid valid.parquet \\
+        --config finetune.json --set epochs=3 --output-dir out/ --checkpoints s3://bucket/run-1
+
+Training data is Parquet with `label_id` and either `input_ids` (token-id lists) or
+`review_body`. The output directory receives the model (TransformerClassifier.save) and
+`debugger.json`, `profile.json`, `rules.json` and `metrics.json`. With `--checkpoints`, a run
+killed part-way resumes where it stopped when started again with the same arguments, on this
+machine or any other that reaches the same location.
+
+Under Dagster Pipes the progress lines go to Dagster's log, each debugger rule comes back as an
+asset check (severity WARN) and the scores and profile as materialization metadata. Only
+`dagster_pipes` is imported, never `dagster`: the training image needs no orchestrator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import sys
+from pathlib import Path
+
+import pandas as pd
+from dagster_pipes import PipesEnvVarParamsLoader, open_dagster_pipes
+
+from sentiment_assets.models.checkpoints import checkpoint_store_from_uri
+from sentiment_assets.models.debugger_rules import RuleResult, evaluate_rules
+from sentiment_assets.models.finetune import FineTuneConfig
+from sentiment_assets.models.transformer import TransformerClassifier
+
+logger = logging.getLogger("sentiment_assets.train_transformer")
+OUTPUT_FILES = ("debugger.json", "profile.json", "rules.json", "metrics.json")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m sentiment_assets.train_transformer",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--train", required=True, type=Path, help="training Parquet file")
+    parser.add_argument("--valid", type=Path, help="validation Parquet file (optional)")
+    parser.add_argument("--config", type=Path, help="JSON object of FineTuneConfig fields")
+    parser.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="KEY=VALUE", help="a FineTuneConfig field (JSON value or text), "
+                        "applied after --config; repeatable")
+    parser.add_argument("--output-dir", required=True, type=Path)
+    parser.add_argument("--checkpoints", help="checkpoint directory or s3://bucket/prefix")
+    return parser.parse_args(argv)
+
+
+def load_config(config_path: Path | None, overrides: list[str]) -> FineTuneConfig:
+    """FineTuneConfig from a JSON file, then `key=value` overrides; unknown keys are errors."""
+    fields = json.loads(config_path.read_text()) if config_path else {}
+    for override in overrides:
+        key, sep, text = override.partition("=")
+        if not sep:
+            raise ValueError(f"--set wants KEY=VALUE, got {override!r}")
+        try:
+            fields[key.strip()] = json.loads(text)
+        except json.JSONDecodeError:
+            fields[key.strip()] = text  # a bare string, e.g. a model directory
+    known = {f.name for f in dataclasses.fields(FineTuneConfig)}
+    unknown = sorted(fields.keys() - known)
+    if unknown:
+        raise ValueError(f"unknown FineTuneConfig fields: {unknown}; known: {sorted(known)}")
+    return FineTuneConfig(**fields)
+
+
+def train(args: argparse.Namespace) -> tuple[dict, list[RuleResult], dict]:
+    """Fit, write every output, and return (metrics, rule results, profile)."""
+    config = load_config(args.config, args.overrides)
+    train_frame = pd.read_parquet(args.train)
+    valid_frame = pd.read_parquet(args.valid) if args.valid else None
+    store = checkpoint_store_from_uri(args.checkpoints) if args.checkpoints else None
+    logger.info("training on %d rows (%s), validating on %d; checkpoints: %s", len(train_frame),
+                args.train, 0 if valid_frame is None else len(valid_frame),
+                store.describe() if store else "none")
+
+    classifier = TransformerClassifier(config, checkpoints=store).fit(train_frame, valid_frame)
+    rules = evaluate_rules(classifier.debug_record)
+    last_evaluation = (classifier.debug_record["evaluations"] or [{}])[-1]
+    metrics = {
+        **{k: v for k, v in last_evaluation.items() if k.startswith("val_")},
+        "train_samples_per_second": classifier.train_samples_per_second,
+        "train_seconds": classifier.train_seconds,
+        "steps": classifier.steps,
+        "resumed_from_step": classifier.resumed_from_step,
+        "stopped_early": classifier.stopped_early,
+    }
+
+    out = args.output_dir
+    out.mkdir(parents=True, exist_ok=True)
+    contents = (classifier.debug_record, classifier.profile,
+                [dataclasses.asdict(r) for r in rules], metrics)
+    for name, content in zip(OUTPUT_FILES, contents):
+        (out / name).write_text(json.dumps(content, indent=2))
+    classifier.save(out)  # last: a directory with a model in it is a finished run
+    logger.info("wrote the model and %s to %s", ", ".join(OUTPUT_FILES), out)
+    return metrics, rules, classifier.profile
+
+
+def report_to_dagster(pipes, metrics: dict, rules: list[RuleResult], profile: dict,
+                      output_dir: Path) -> None:
+    """Each rule as an asset check (WARN: a suspicious run is worth a look, not a failed
+    materialization), then the materialization with scores, throughput and profile figures."""
+    for rule in rules:
+        pipes.report_asset_check(check_name=rule.name, passed=rule.passed, severity="WARN",
+                                 metadata={"description": rule.description, **rule.metadata})
+    pipes.report_asset_materialization(metadata={
+        **metrics,
+        **{f"profile_{name}": value for name, value in profile.items()},
+        "output_dir": str(output_dir.resolve()),
+    })
+
+
+class _ToPipesLog(logging.Handler):
+    """Forwards this package's log records to Dagster through the Pipes logger."""
+
+    def __init__(self, pipes_log: logging.Logger) -> None:
+        super().__init__(logging.INFO)
+        self.pipes_log = pipes_log
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.pipes_log.log(record.levelno, record.getMessage())
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    package_logger = logging.getLogger("sentiment_assets")
+    package_logger.setLevel(logging.INFO)
+    if not PipesEnvVarParamsLoader().is_dagster_pipes_process():
+        train(args)
+        return 0
+    with open_dagster_pipes() as pipes:
+        handler = _ToPipesLog(pipes.log)
+        package_logger.addHandler(handler)
+        try:
+            metrics, rules, profile = train(args)
+        finally:
+            package_logger.removeHandler(handler)
+        report_to_dagster(pipes, metrics, rules, profile, args.output_dir)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
