@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 from dagster_aws.s3 import S3Resource
 from dagster_dbt import DbtCliResource
 
@@ -35,6 +36,9 @@ def local_resources(home: Path) -> dict[str, Any]:
         # Only used when a source location is an s3:// URI; credentials and region come from the
         # standard AWS environment, never from code.
         "s3": S3Resource(),
+        # Fine-tuning runs in its own process (python -m sentiment_assets.train_transformer); the
+        # aws profile swaps in a remote Pipes client that runs the same entry point on a GPU.
+        "pipes_subprocess_client": dg.PipesSubprocessClient(),
     }
 
 

@@ -28,3 +28,13 @@ def balance(frame: pd.DataFrame, by: list[str], seed: int) -> pd.DataFrame:
     sampled = frame.groupby(by, group_keys=False).sample(n=smallest, random_state=seed)
     # A stable order (not the sampling order) keeps downstream hashing and diffs reproducible.
     return sampled.sort_values(by + ["review_id"]).reset_index(drop=True)
+
+
+def keep_human_labelled(balanced: pd.DataFrame, reviews: pd.DataFrame) -> pd.DataFrame:
+    """`balanced` plus every human-labelled review that down-sampling left out: a label a person
+    took the time to give is the most informative row there is (they are the model's doubts),
+    and there are few enough of them not to unbalance the classes."""
+    human = reviews[(reviews["label_source"] == "human") & ~reviews["review_id"].isin(balanced["review_id"])]
+    if human.empty:
+        return balanced
+    return pd.concat([balanced, human]).sort_values(["sentiment", "review_id"]).reset_index(drop=True)

@@ -19,6 +19,9 @@ resources = resources_for(profile)
 from sentiment_assets.defs.automation import everything_job, group_jobs, nightly_retraining_schedule, retraining_job  # noqa: E402
 from sentiment_assets.defs.deploy_manage.approval_job import model_approval_job  # noqa: E402
 from sentiment_assets.defs.deploy_manage.batch_predictions import batch_predictions  # noqa: E402
+from sentiment_assets.defs.deploy_manage.drift_baseline import drift_baseline  # noqa: E402
+from sentiment_assets.defs.deploy_manage.drift_sensor import drift_retraining_sensor  # noqa: E402
+from sentiment_assets.defs.deploy_manage.human_review import human_labels, human_review_job, review_queue  # noqa: E402
 from sentiment_assets.defs.deploy_manage.model_evaluation import model_evaluation  # noqa: E402
 from sentiment_assets.defs.deploy_manage.post_training_bias_report import post_training_bias_report  # noqa: E402
 from sentiment_assets.defs.deploy_manage.registered_model import registered_model  # noqa: E402
@@ -29,13 +32,15 @@ from sentiment_assets.defs.ingest_analyze.bias_report import bias_report  # noqa
 from sentiment_assets.defs.prepare_transform.assets import balanced_reviews, feature_store, review_features  # noqa: E402
 from sentiment_assets.defs.prepare_transform.dbt_models import dbt_models  # noqa: E402
 from sentiment_assets.defs.train_tune.candidate_models import candidate_models  # noqa: E402
+from sentiment_assets.defs.train_tune.finetuned_minilm import finetuned_minilm  # noqa: E402
 from sentiment_assets.defs.train_tune.tuned_model import tuned_model  # noqa: E402
 
 ALL_ASSETS = [
     raw_reviews, dbt_models, review_profile, bias_report,
     balanced_reviews, review_features, feature_store,
-    candidate_models, tuned_model,
-    model_evaluation, registered_model, batch_predictions, post_training_bias_report,
+    finetuned_minilm, candidate_models, tuned_model,
+    model_evaluation, registered_model, drift_baseline, batch_predictions, post_training_bias_report,
+    review_queue, human_labels,
 ]
 
 # Locally every step writes one DuckDB file, which takes one writer at a time: run steps in one
@@ -44,9 +49,9 @@ EXECUTORS = {Profile.LOCAL: dg.in_process_executor}
 
 defs = dg.Definitions(
     assets=ALL_ASSETS,
-    jobs=[*group_jobs, everything_job, retraining_job, model_approval_job],
+    jobs=[*group_jobs, everything_job, retraining_job, model_approval_job, human_review_job],
     schedules=[nightly_retraining_schedule],
-    sensors=[landing_zone_sensor],
+    sensors=[landing_zone_sensor, drift_retraining_sensor],
     resources=resources,
     executor=EXECUTORS.get(profile, dg.multiprocess_executor),
 )

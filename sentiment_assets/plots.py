@@ -91,3 +91,19 @@ def confusion_matrix_heatmap(matrix: list[list[int]], class_names: list[str]) ->
              xticklabels=class_names, yticklabels=class_names,
              xlabel="predicted", ylabel="true", title="Confusion matrix (test)")
     return _png(figure)
+
+
+def training_curves_png(record: dict) -> bytes:
+    """A fine-tuning run at a glance: training loss per step with the validation loss of each
+    evaluation (overfitting shows as the two parting), and the gradient norm (vanishing or
+    exploding gradients show as a collapse or a spike)."""
+    steps, evaluations = record.get("steps", []), record.get("evaluations", [])
+    figure, (loss_axis, grad_axis) = plt.subplots(1, 2, figsize=(10, 3.6))
+    loss_axis.plot([s["step"] for s in steps], [s["loss"] for s in steps], lw=0.8, label="training loss (batch)")
+    if evaluations:
+        loss_axis.plot([e["step"] for e in evaluations], [e.get("val_loss") for e in evaluations], "o-", label="validation loss")
+    loss_axis.set(xlabel="optimizer step", ylabel="cross-entropy", title="Loss")
+    loss_axis.legend()
+    grad_axis.semilogy([s["step"] for s in steps], [max(s["grad_norm"], 1e-12) for s in steps], lw=0.8)
+    grad_axis.set(xlabel="optimizer step", ylabel="L2 norm (before clipping)", title="Gradient norm")
+    return _png(figure)

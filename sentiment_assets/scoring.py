@@ -1,18 +1,62 @@
-"""Batch scoring: every review through a model, in bounded chunks."""
+"""Batch scoring: every review of a partition through a model, chunk by committed chunk.
+
+Framework-free (no Dagster): the asset passes a `connect` callable and a `predict_proba`.
+A run scores only the reviews that have no prediction for its model version yet, and commits
+each chunk on its own, so a process killed part-way and started again loses nothing and
+duplicates nothing: it picks up at the first review still missing.
+
+    python -m sentiment_assets.scoring --db PATH --model-dir DIR --partition KEY \
+        --model-name NAME --model-version 3 [--chunk-size 2048] [--fast]
+"""
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
+from sentiment_assets.labels import SENTIMENT_NAMES
 from sentiment_assets.models.mlflow_model import predictions_frame
+from sentiment_assets.timestamps import naive_utc
+
+Connect = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
+PredictProba = Callable[[pd.DataFrame], np.ndarray]
+ChunkCallback = Callable[[int, int], None]
+
+PROBABILITY_COLUMNS = [f"probability_{SENTIMENT_NAMES[s]}" for s in sorted(SENTIMENT_NAMES)]
+
+
+@dataclass(frozen=True)
+class ScoringSummary:
+    """What one run of `score_partition` did."""
+
+    partition: str
+    total_reviews: int  # distinct reviews in the partition
+    already_scored: int  # of those, with a prediction for this model version before the run
+    scored_now: int  # predictions this run added
+    seconds: float
+
+    @property
+    def reviews_per_second(self) -> float:
+        return self.scored_now / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def complete(self) -> bool:
+        return self.already_scored + self.scored_now == self.total_reviews
 
 
 def score_in_chunks(
     reviews: pd.DataFrame,
-    predict_proba: Callable[[pd.DataFrame], np.ndarray],
+    predict_proba: PredictProba,
     chunk_size: int = 4096,
 ) -> Iterator[pd.DataFrame]:
     """Yield review_id + predictions per chunk, so memory holds one chunk's tensors at a time."""
@@ -21,3 +65,158 @@ def score_in_chunks(
         scored = predictions_frame(predict_proba(chunk))
         scored.insert(0, "review_id", chunk["review_id"].to_numpy())
         yield scored
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _rows(connection: duckdb.DuckDBPyConnection, sql: str, parameters: list | None = None) -> list[tuple]:
+    # Fetch every result: DuckDB refuses the next statement while one is still pending.
+    return connection.execute(sql, parameters or []).fetchall()
+
+
+def _column_type(connection, table: str, column: str) -> str | None:
+    found = _rows(connection, "SELECT data_type FROM information_schema.columns "
+                              "WHERE table_name = ? AND column_name = ?", [table, column])
+    return found[0][0] if found else None
+
+
+def ensure_predictions_table(connection, table: str, source_table: str) -> None:
+    """Create the predictions table if missing; one row per (review, model version) is enforced
+    by its primary key, which is what makes re-running a chunk harmless."""
+    id_type = _column_type(connection, source_table, "review_id")
+    if id_type is None:
+        raise ValueError(f"source table {source_table!r} has no review_id column (or does not exist)")
+    existing = _column_type(connection, table, "review_id")
+    if existing is not None:
+        if _column_type(connection, table, "source_partition") is None:
+            raise ValueError(f"table {table!r} exists without source_partition (written by the old "
+                             f"whole-table scoring?); drop it to score by partition")
+        return
+    probabilities = ", ".join(f"{c} DOUBLE NOT NULL" for c in PROBABILITY_COLUMNS)
+    _rows(connection, f"""
+        CREATE TABLE {_q(table)} (
+            review_id {id_type} NOT NULL,
+            source_partition VARCHAR NOT NULL,
+            predicted_label INTEGER NOT NULL,
+            probability DOUBLE NOT NULL,
+            {probabilities},
+            model_name VARCHAR NOT NULL,
+            model_version INTEGER NOT NULL,
+            scored_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (review_id, model_version)
+        )""")
+
+
+def score_partition(
+    connect: Connect,
+    *,
+    partition_key: str,
+    predict_proba: PredictProba,
+    model_name: str,
+    model_version: int,
+    chunk_size: int = 2048,
+    source_table: str = "cleaned_reviews",
+    table: str = "batch_predictions",
+    on_chunk: ChunkCallback | None = None,
+) -> ScoringSummary:
+    """Score every review of `partition_key` in `source_table` that has no row in `table` for
+    `model_version` yet, `chunk_size` reviews at a time in review_id order, each chunk inserted
+    and committed on its own. `on_chunk(done, total)` follows each commit: done counts the
+    partition's reviews now scored by this version, total all of the partition's reviews.
+    Rows of other partitions and other model versions are never touched."""
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+    started = time.perf_counter()
+    scored_at = naive_utc()
+    src, dst = _q(source_table), _q(table)
+    with connect() as connection:
+        ensure_predictions_table(connection, table, source_table)
+        total, already = _rows(connection, f"""
+            SELECT count(*), count(p.review_id)
+            FROM (SELECT DISTINCT review_id FROM {src} WHERE source_partition = ?) r
+            LEFT JOIN (SELECT review_id FROM {dst} WHERE model_version = ?) p USING (review_id)""",
+            [partition_key, model_version])[0]
+        # Keyset pagination over the reviews still missing: each page starts after the last id
+        # seen, so a review that cannot be inserted (say a duplicate id) cannot stall the loop.
+        page_sql = f"""
+            SELECT r.review_id, r.review_body FROM {src} r
+            WHERE r.source_partition = ? AND (? IS NULL OR r.review_id > ?)
+              AND NOT EXISTS (SELECT 1 FROM {dst} p
+                              WHERE p.review_id = r.review_id AND p.model_version = ?)
+            ORDER BY r.review_id LIMIT ?"""
+        last, scored_now = None, 0
+        while True:
+            page = connection.execute(page_sql, [partition_key, last, last, model_version, chunk_size]).df()
+            if page.empty:
+                break
+            last = page["review_id"].iloc[-1]
+            last = last.item() if isinstance(last, np.generic) else last
+            page = page.drop_duplicates("review_id", ignore_index=True)
+            scored = predictions_frame(np.asarray(predict_proba(page)))
+            scored.insert(0, "review_id", page["review_id"].to_numpy())
+            scored.insert(1, "source_partition", partition_key)
+            scored = scored.assign(model_name=model_name, model_version=int(model_version), scored_at=scored_at)
+            scored_now += _insert_chunk(connection, dst, scored)
+            if on_chunk is not None:
+                on_chunk(already + scored_now, total)
+    seconds = time.perf_counter() - started
+    return ScoringSummary(partition_key, int(total), int(already), scored_now, seconds)
+
+
+def _insert_chunk(connection, table_sql: str, scored: pd.DataFrame) -> int:
+    """Insert one chunk in its own transaction; returns the rows it added (a review another run
+    already scored for this version is skipped, not duplicated)."""
+    connection.register("scored_chunk", pa.Table.from_pandas(scored, preserve_index=False))
+    try:
+        _rows(connection, "BEGIN TRANSACTION")
+        try:
+            added = _rows(connection, f"INSERT INTO {table_sql} BY NAME SELECT * FROM scored_chunk "
+                                      f"ON CONFLICT DO NOTHING")[0][0]
+        except BaseException:
+            _rows(connection, "ROLLBACK")
+            raise
+        _rows(connection, "COMMIT")
+    finally:
+        connection.unregister("scored_chunk")
+    return int(added)
+
+
+def main(argv: list[str] | None = None) -> ScoringSummary:
+    """Score one partition from the command line, printing a progress line after each commit."""
+    parser = argparse.ArgumentParser(description="Score one partition's reviews into batch_predictions.")
+    parser.add_argument("--db", required=True, help="DuckDB file holding the source table")
+    parser.add_argument("--model-dir", required=True, help="a directory written by families.save_model")
+    parser.add_argument("--partition", required=True)
+    parser.add_argument("--model-name", required=True)
+    parser.add_argument("--model-version", required=True, type=int)
+    parser.add_argument("--chunk-size", type=int, default=2048)
+    parser.add_argument("--source-table", default="cleaned_reviews")
+    parser.add_argument("--table", default="batch_predictions")
+    parser.add_argument("--fast", action="store_true",
+                        help="score a transformer through FastScorer (int8 Linear layers; close, not identical)")
+    args = parser.parse_args(argv)
+
+    # Imported here: the model family may pull in torch, which `--help` need not load.
+    from sentiment_assets.models.families import load_model
+
+    model = load_model(Path(args.model_dir))
+    predict_proba = model.predict_proba
+    if args.fast:
+        from sentiment_assets.models.fast_inference import fast_predict_proba
+
+        predict_proba = fast_predict_proba(model, quantize=True)
+    summary = score_partition(
+        lambda: contextlib.closing(duckdb.connect(args.db)),
+        partition_key=args.partition, predict_proba=predict_proba,
+        model_name=args.model_name, model_version=args.model_version, chunk_size=args.chunk_size,
+        source_table=args.source_table, table=args.table,
+        on_chunk=lambda done, total: print(f"scored {done}/{total}", flush=True),
+    )
+    print(f"done {summary}", flush=True)
+    return summary
+
+
+if __name__ == "__main__":
+    main()

@@ -6,8 +6,9 @@ CONTRACT = {
     "ingest_analyze": {"raw_reviews", "review_profile", "bias_report"},
     "prepare_transform": {"stg_reviews", "cleaned_reviews", "reviews_by_category", "excluded_reviews", "training_reviews",
                           "balanced_reviews", "review_features", "feature_store"},
-    "train_tune": {"candidate_models", "tuned_model"},
-    "deploy_manage": {"model_evaluation", "registered_model", "batch_predictions", "post_training_bias_report"},
+    "train_tune": {"finetuned_minilm", "candidate_models", "tuned_model"},
+    "deploy_manage": {"model_evaluation", "registered_model", "drift_baseline", "batch_predictions",
+                      "post_training_bias_report", "review_queue", "human_labels"},
 }
 
 
@@ -60,7 +61,7 @@ def test_the_local_profile_puts_every_store_under_one_home(tmp_path):
     from resources.profiles import resources_for
 
     local = resources_for(Profile.LOCAL, home=tmp_path)
-    assert set(local) == {"warehouse", "artifacts", "mlflow_tracking", "compute", "dbt", "s3"}
+    assert set(local) == {"warehouse", "artifacts", "mlflow_tracking", "compute", "dbt", "s3", "pipes_subprocess_client"}
     assert local["warehouse"].path == str(tmp_path / "warehouse.duckdb")
     assert local["mlflow_tracking"].tracking_uri == f"sqlite:///{tmp_path / 'mlflow' / 'mlflow.db'}"
     assert local["artifacts"].root == str(tmp_path / "artifacts")
@@ -70,3 +71,26 @@ def test_dbt_column_descriptions_reach_the_asset_catalog():
     spec = defs.resolve_asset_graph().get(dg.AssetKey("stg_reviews"))
     columns = {c.name: c.description for c in spec.metadata["dagster/column_schema"].columns}
     assert "rating" in columns["star_rating"] and "hash" in columns["review_id"]
+
+
+def test_human_labels_feed_the_training_slice_and_fine_tuning_feeds_the_leaderboard():
+    graph = defs.resolve_asset_graph()
+    assert dg.AssetKey("human_labels") in graph.get(dg.AssetKey("training_reviews")).parent_keys
+    assert dg.AssetKey("finetuned_minilm") in graph.get(dg.AssetKey("candidate_models")).parent_keys
+
+
+def test_debugger_rules_and_drift_statistics_are_asset_checks():
+    check_keys = defs.resolve_asset_graph().asset_check_keys
+    by_asset = {}
+    for key in check_keys:
+        by_asset.setdefault(key.asset_key.to_user_string(), set()).add(key.name)
+    assert by_asset["finetuned_minilm"] == {"loss_not_decreasing", "overfitting", "vanishing_gradients", "exploding_gradients"}
+    assert by_asset["batch_predictions"] >= {"review_length_psi", "review_length_ks", "category_mix_psi", "oov_rate",
+                                             "prediction_class_psi", "every_cleaned_review_scored_once"}
+
+
+def test_retraining_job_stops_before_the_partitioned_scoring():
+    job = defs.resolve_job_def("retraining_job")
+    keys = {k.to_user_string() for k in job.asset_layer.selected_asset_keys}
+    assert {"finetuned_minilm", "candidate_models", "tuned_model", "registered_model"} <= keys
+    assert not keys & {"batch_predictions", "review_queue"}

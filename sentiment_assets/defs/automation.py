@@ -14,11 +14,13 @@ everything_job = dg.define_asset_job(
     "everything_job", selection=dg.AssetSelection.all(), description="Raw reviews to batch predictions."
 )
 
-# Retraining = everything from the candidate round on, with the data as it stands.
+# Retraining = everything from the candidate round to the registry, with the data as it stands.
+# Scoring is per landed file (partitioned) and follows a new champion on its own.
+PARTITIONED_SCORING = dg.AssetSelection.assets("batch_predictions", "review_queue")
 retraining_job = dg.define_asset_job(
     "retraining_job",
-    selection=dg.AssetSelection.assets("candidate_models").downstream(),
-    description="Re-train, tune, evaluate, register and re-score on the current feature store.",
+    selection=dg.AssetSelection.assets("finetuned_minilm", "candidate_models").downstream() - PARTITIONED_SCORING,
+    description="Re-train, tune, evaluate and register on the current feature store.",
 )
 
 nightly_retraining_schedule = dg.ScheduleDefinition(

@@ -40,6 +40,11 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "predicted_label": "The model's sentiment, -1/0/1.",
     "probability": "The model's probability of predicted_label.",
     "model_version": "Registry version of the model that made the prediction.",
+    "label_source": "'source' (the data's own label or stars) or 'human' (set by a person in the review queue).",
+    "labelled_by": "The reviewer who set a human label.",
+    "labelled_at": "When the human label was recorded (UTC).",
+    "human_label": "The label a person gave, -1/0/1 (null until labelled).",
+    "reviewer": "Who labelled the review.",
 }
 
 

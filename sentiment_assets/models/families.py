@@ -10,10 +10,15 @@ from sentiment_assets.models.base import SentimentClassifier
 
 FAMILY_FILE = "family.txt"
 
-# family -> (module, classifier class, config dataclass). Imported lazily: the transformer family
-# pulls in torch, which a TF-IDF user need not load.
+# family -> (module, classifier class, config dataclass). Imported lazily: the transformer
+# families pull in torch, which a TF-IDF user need not load. Cheapest first: the order in which
+# a candidate round tries them by default.
 _FAMILIES: dict[str, tuple[str, str, str]] = {
     "tfidf_logreg": ("sentiment_assets.models.tfidf", "TfidfLogisticRegression", "TfidfConfig"),
+    "tfidf_linear_svm": ("sentiment_assets.models.tfidf_svm", "TfidfLinearSvm", "TfidfSvmConfig"),
+    "tfidf_gbm": ("sentiment_assets.models.tfidf_gbm", "TfidfGradientBoosting", "TfidfGbmConfig"),
+    "minilm_embeddings_linear": ("sentiment_assets.models.embeddings", "EmbeddingLogisticRegression",
+                                 "EmbeddingConfig"),
     "minilm_finetuned": ("sentiment_assets.models.transformer", "TransformerClassifier", "FineTuneConfig"),
 }
 FAMILY_NAMES: tuple[str, ...] = tuple(_FAMILIES)

@@ -1,10 +1,16 @@
-"""TF-IDF features + logistic regression: Autopilot's strong, cheap baseline for review text."""
+"""The TF-IDF families' shared parts, and TF-IDF + logistic regression: Autopilot's strong, cheap
+baseline for review text.
+
+Every TF-IDF family is a scikit-learn Pipeline whose first step comes from `tfidf_vectorizer`, so
+the families differ only in what they put after it (`TfidfPipelineClassifier._fit_pipeline`).
+"""
 
 from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import joblib
 import numpy as np
@@ -18,45 +24,86 @@ from sentiment_assets.models.base import EpochCallback, EpochReport, SentimentCl
 from sentiment_assets.models.metrics import classification_scores
 
 
+def tfidf_vectorizer(config) -> TfidfVectorizer:
+    """The word n-gram TF-IDF every TF-IDF family starts with, read from any config that has
+    `max_ngram`, `min_df` and `max_features`."""
+    # Sublinear tf: a word said five times is not five times the evidence of one said once.
+    return TfidfVectorizer(ngram_range=(1, config.max_ngram), min_df=config.min_df,
+                           max_features=config.max_features, sublinear_tf=True, strip_accents="unicode")
+
+
+def check_tfidf_fields(config) -> None:
+    """Reject impossible values of the fields every TF-IDF config shares."""
+    rules = [
+        (getattr(config, "C", 1.0) > 0, "C", "> 0"),
+        (config.max_ngram >= 1, "max_ngram", ">= 1"),
+        (config.min_df >= 1, "min_df", ">= 1"),
+        (config.max_features is None or config.max_features >= 1, "max_features", "None or >= 1"),
+        (config.time_budget_s is None or config.time_budget_s > 0, "time_budget_s", "None or > 0"),
+    ]
+    for ok, name, rule in rules:
+        if not ok:
+            raise ValueError(f"{name} must be {rule}, got {getattr(config, name)!r}")
+
+
+def review_texts(reviews: pd.DataFrame) -> list[str]:
+    """The review bodies as strings (a missing body reads as an empty review)."""
+    return reviews["review_body"].fillna("").astype(str).tolist()
+
+
 @dataclass
 class TfidfConfig:
+    """TF-IDF + logistic regression. Trained in one shot, so a time budget can only be
+    reported as exceeded, never enforced."""
+
     C: float = 4.0  # inverse regularisation strength
     max_ngram: int = 2  # word n-grams 1..max_ngram catch negations like "not flattering"
     min_df: int = 2  # drop terms seen in fewer reviews (typos, ids)
     max_features: int | None = 200_000
     class_weight: str | None = "balanced"
     seed: int = 42
+    time_budget_s: float | None = None  # seconds the fit should take; recorded, not enforced
 
     def __post_init__(self) -> None:
-        if self.C <= 0:
-            raise ValueError(f"C must be > 0, got {self.C}")
-        if self.max_ngram < 1:
-            raise ValueError(f"max_ngram must be >= 1, got {self.max_ngram}")
+        check_tfidf_fields(self)
 
 
-class TfidfLogisticRegression(SentimentClassifier):
-    family = "tfidf_logreg"
+class TfidfPipelineClassifier(SentimentClassifier):
+    """A TF-IDF family: a fitted scikit-learn Pipeline (`pipeline`) starting with the shared
+    vectorizer. After `fit`: `train_seconds`, and `stopped_by_budget` (True only when a family
+    that trains in steps ended early because `config.time_budget_s` was spent).
 
-    def __init__(self, config: TfidfConfig | None = None):
-        self.config = config or TfidfConfig()
+    Saved as one joblib file named after the family, holding the config and the pipeline."""
+
+    config_class: ClassVar[type]
+    param_prefix: ClassVar[str] = ""  # before each param name; none, like the MiniLM families
+
+    def __init__(self, config=None):
+        # scikit-learn style: only store the parameters; nothing is built until fit.
+        self.config = config if config is not None else self.config_class()
         self.pipeline: Pipeline | None = None
         self.train_seconds: float = 0.0
+        self.stopped_by_budget: bool = False
 
-    def _build(self) -> Pipeline:
-        c = self.config
-        return Pipeline([
-            ("tfidf", TfidfVectorizer(ngram_range=(1, c.max_ngram), min_df=c.min_df, max_features=c.max_features,
-                                      sublinear_tf=True, strip_accents="unicode")),
-            ("logreg", LogisticRegression(C=c.C, max_iter=2000, class_weight=c.class_weight, random_state=c.seed)),
-        ])
+    def _fit_pipeline(self, texts: list[str], labels: np.ndarray, deadline: float | None) -> Pipeline:
+        """A fitted pipeline for these reviews; `deadline` is a time.perf_counter() value or None.
+        Families that can stop early set `self.stopped_by_budget`."""
+        raise NotImplementedError
+
+    def _fit_metrics(self) -> dict[str, float]:
+        """Family-specific facts about the finished fit, reported with the epoch metrics."""
+        return {}
 
     def fit(self, train: pd.DataFrame, valid: pd.DataFrame | None = None,
-            on_epoch_end: EpochCallback | None = None) -> "TfidfLogisticRegression":
+            on_epoch_end: EpochCallback | None = None) -> "TfidfPipelineClassifier":
         started = time.perf_counter()
-        self.pipeline = self._build().fit(train["review_body"].tolist(), train["label_id"].to_numpy())
+        budget = self.config.time_budget_s
+        self.stopped_by_budget = False
+        self.pipeline = self._fit_pipeline(
+            review_texts(train), train["label_id"].to_numpy(), None if budget is None else started + budget)
         self.train_seconds = time.perf_counter() - started
         if on_epoch_end is not None:
-            metrics = {"train_seconds": self.train_seconds}
+            metrics = {"train_seconds": self.train_seconds, **self._fit_metrics()}
             if valid is not None and len(valid):
                 scores = classification_scores(valid["label_id"].to_numpy(), self.predict(valid))
                 metrics |= {f"val_{k}": v for k, v in scores.items()}
@@ -65,23 +112,45 @@ class TfidfLogisticRegression(SentimentClassifier):
 
     def predict_proba(self, reviews: pd.DataFrame) -> np.ndarray:
         if self.pipeline is None:
-            raise RuntimeError("TfidfLogisticRegression.predict_proba called before fit")
-        probabilities = self.pipeline.predict_proba(reviews["review_body"].fillna("").tolist())
-        # Order columns as label_id 0,1,2 even if a class was absent from training.
+            raise RuntimeError(f"{type(self).__name__}.predict_proba called before fit")
         full = np.zeros((len(reviews), len(LABEL_IDS)))
+        if len(reviews) == 0:
+            return full  # scikit-learn refuses zero-row inputs
+        probabilities = self.pipeline.predict_proba(review_texts(reviews))
+        # Order columns as label_id 0,1,2 even if a class was absent from training.
         full[:, self.pipeline.classes_] = probabilities
         return full
 
     def params(self) -> dict[str, object]:
-        return {f"tfidf.{k}": v for k, v in asdict(self.config).items()}
+        prefix = f"{self.param_prefix}." if self.param_prefix else ""
+        return {f"{prefix}{k}": v for k, v in asdict(self.config).items()}
 
     def save(self, directory: Path) -> None:
         Path(directory).mkdir(parents=True, exist_ok=True)
-        joblib.dump({"config": asdict(self.config), "pipeline": self.pipeline}, Path(directory) / "tfidf_logreg.joblib")
+        joblib.dump({"config": asdict(self.config), "pipeline": self.pipeline, "train_seconds": self.train_seconds,
+                     "stopped_by_budget": self.stopped_by_budget}, Path(directory) / f"{self.family}.joblib")
 
     @classmethod
-    def load(cls, directory: Path) -> "TfidfLogisticRegression":
-        saved = joblib.load(Path(directory) / "tfidf_logreg.joblib")
-        model = cls(TfidfConfig(**saved["config"]))
+    def load(cls, directory: Path) -> "TfidfPipelineClassifier":
+        saved = joblib.load(Path(directory) / f"{cls.family}.joblib")
+        model = cls(cls.config_class(**saved["config"]))
         model.pipeline = saved["pipeline"]
+        # Files saved before budgets existed hold only the config and the pipeline.
+        model.train_seconds = saved.get("train_seconds", 0.0)
+        model.stopped_by_budget = saved.get("stopped_by_budget", False)
         return model
+
+
+class TfidfLogisticRegression(TfidfPipelineClassifier):
+    """TF-IDF + multinomial logistic regression."""
+
+    family = "tfidf_logreg"
+    config_class = TfidfConfig
+    param_prefix = "tfidf"  # the names its MLflow runs had before it had sibling families
+
+    def _fit_pipeline(self, texts: list[str], labels: np.ndarray, deadline: float | None) -> Pipeline:
+        c = self.config
+        return Pipeline([
+            ("tfidf", tfidf_vectorizer(c)),
+            ("logreg", LogisticRegression(C=c.C, max_iter=2000, class_weight=c.class_weight, random_state=c.seed)),
+        ]).fit(texts, labels)

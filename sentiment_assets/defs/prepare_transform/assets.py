@@ -5,7 +5,7 @@ import dagster as dg
 import pyarrow as pa
 
 from resources import DuckDBWarehouse
-from sentiment_assets.balancing import balance
+from sentiment_assets.balancing import balance, keep_human_labelled
 from sentiment_assets.defs.metadata import frame_markdown, table_metadata
 from sentiment_assets.features.feature_group import REVIEWS_FEATURE_GROUP, lookup_latency_ms, records_to_append
 from sentiment_assets.features.online_store import OnlineFeatureStore
@@ -27,12 +27,13 @@ def balanced_reviews(config: BalancedReviewsConfig, warehouse: DuckDBWarehouse) 
     """The training population: the dbt training slice down-sampled so the three sentiments are
     equally frequent (a model trained on 77% positive reviews learns to say 'positive')."""
     reviews = warehouse.read_table("training_reviews")
-    balanced = balance(reviews, by=["sentiment"], seed=config.seed)
+    balanced = keep_human_labelled(balance(reviews, by=["sentiment"], seed=config.seed), reviews)
     warehouse.write_table("balanced_reviews", balanced)
     per_class = balanced["sentiment"].value_counts().sort_index()
     return dg.MaterializeResult(metadata={
         **table_metadata(balanced, "balanced_reviews"),
-        "reviews_per_sentiment": int(per_class.iloc[0]) if len(per_class) else 0,
+        "reviews_per_sentiment": dg.MetadataValue.json({str(k): int(v) for k, v in per_class.items()}),
+        "human_labelled_reviews": int((balanced["label_source"] == "human").sum()),
         "rows_dropped": len(reviews) - len(balanced),
     })
 

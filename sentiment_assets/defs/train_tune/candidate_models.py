@@ -1,8 +1,6 @@
-"""train_tune: Autopilot-style candidates, then Optuna tuning of the winning family."""
-
+"""train_tune: Autopilot-style candidates and their leaderboard."""
 
 import json
-import time
 from dataclasses import asdict
 
 import dagster as dg
@@ -13,57 +11,81 @@ from resources import ComputeResource, DuckDBWarehouse, LocalArtifactStore, Mlfl
 from sentiment_assets.defs.feature_reads import read_split
 from sentiment_assets.defs.metadata import frame_markdown, table_metadata
 from sentiment_assets.defs.train_tune.candidates import CandidateModelsConfig, build_candidate
+from sentiment_assets.defs.train_tune.finetuned_minilm import read_model_card
 from sentiment_assets.models.base import EpochReport
-from sentiment_assets.models.metrics import classification_scores
+from sentiment_assets.models.leaderboard import leaderboard_row, rank_candidates, run_candidate
 from sentiment_assets.models.mlflow_model import log_sentiment_model
 
 GROUP = "train_tune"
+SHOWN_COLUMNS = ["rank", "family", "val_accuracy", "val_macro_f1", "val_balanced_accuracy",
+                 "train_seconds", "inference_reviews_per_s", "time_budget_s", "stopped_by_budget", "over_budget"]
 
 
 def _log_epoch(report: EpochReport) -> None:
     mlflow.log_metrics(report.metrics, step=report.epoch)
 
 
-@dg.asset(group_name=GROUP, kinds={"python", "scikitlearn", "pytorch", "mlflow"}, deps=["feature_store"])
+def finetuned_row(card: dict) -> dict:
+    """The finetuned_minilm asset's result in the leaderboard's shape."""
+    metrics, config = card["metrics"], json.loads(card["config_json"])
+    return {
+        "family": card["family"],
+        "val_accuracy": metrics.get("val_accuracy"),
+        "val_macro_f1": metrics.get("val_macro_f1"),
+        "val_balanced_accuracy": metrics.get("val_balanced_accuracy"),
+        "train_seconds": metrics.get("train_seconds"),
+        "inference_reviews_per_s": card["inference_reviews_per_s"],
+        "validation_reviews": card.get("validation_reviews"),
+        "time_budget_s": config.get("max_seconds"),
+        "stopped_by_budget": bool(metrics.get("stopped_early", False)),
+        "over_budget": False,  # the loop stops itself at the budget
+        "run_id": card["run_id"],
+        "model_uri": card["model_uri"],
+        "config_json": card["config_json"],
+    }
+
+
+@dg.asset(group_name=GROUP, kinds={"python", "scikitlearn", "pytorch", "mlflow"}, deps=["feature_store", "finetuned_minilm"])
 def candidate_models(
     context: dg.AssetExecutionContext,
     config: CandidateModelsConfig,
     warehouse: DuckDBWarehouse,
+    artifacts: LocalArtifactStore,
     mlflow_tracking: MlflowResource,
     compute: ComputeResource,
 ) -> dg.MaterializeResult:
-    """Autopilot's job: try several model families on the feature store's train split and rank
-    them on the validation split (macro-F1). The leaderboard decides which family gets tuned."""
+    """Autopilot's job: several model families -- TF-IDF with logistic regression, a linear SVM
+    and gradient boosting, frozen MiniLM embeddings with a linear head, and the fine-tuned MiniLM
+    -- each trained within a time budget on the feature store's train split, judged on the
+    validation split. The leaderboard's winner (by the configured objective) gets tuned."""
+    config.check()
     experiment_id = mlflow_tracking.activate()
     train, valid = read_split(warehouse, "train"), read_split(warehouse, "validation")
     rows = []
     with mlflow.start_run(run_name="candidate_models", tags={"dagster.run_id": context.run.run_id}) as parent:
         for family in config.families:
             model = build_candidate(family, config, compute.resolve_device())
-            context.log.info("training candidate %s on %d reviews", family, len(train))
+            context.log.info("candidate %s: training on %d reviews (budget %s s)", family, len(train),
+                             config.time_budget_s.get(family, "none"))
             with mlflow.start_run(run_name=f"candidate-{family}", nested=True) as run:
                 mlflow.log_params({"family": family, **model.params()})
-                started = time.perf_counter()
-                model.fit(train, valid, on_epoch_end=_log_epoch)
-                train_seconds = time.perf_counter() - started
-                started = time.perf_counter()
-                predicted = model.predict(valid)
-                reviews_per_second = len(valid) / max(time.perf_counter() - started, 1e-9)
-                scores = {f"val_{k}": v for k, v in classification_scores(valid["label_id"].to_numpy(), predicted).items()}
-                mlflow.log_metrics({**scores, "train_seconds": train_seconds, "inference_reviews_per_s": reviews_per_second})
+                result = run_candidate(model, train, valid, on_epoch_end=_log_epoch)
+                figures = {k: v for k, v in asdict(result).items() if isinstance(v, (int, float)) and v is not None}
+                mlflow.log_metrics({k: float(v) for k, v in figures.items()})
                 model_info = log_sentiment_model(model)
-            rows.append({
-                "family": family, **scores, "train_seconds": train_seconds,
-                "inference_reviews_per_s": reviews_per_second, "run_id": run.info.run_id,
-                "model_uri": model_info.model_uri, "config_json": json.dumps(asdict(model.config)),
-            })
-    leaderboard = pd.DataFrame(rows).sort_values(config.objective, ascending=False).reset_index(drop=True)
-    leaderboard.insert(0, "rank", range(1, len(leaderboard) + 1))
+            context.log.info("candidate %s: val macro-F1 %.3f in %.1f s", family, result.val_macro_f1, result.train_seconds)
+            rows.append({**leaderboard_row(family, result), "run_id": run.info.run_id,
+                         "model_uri": model_info.model_uri, "config_json": json.dumps(asdict(model.config))})
+    card = read_model_card(artifacts) if config.include_finetuned_minilm else None
+    if card is not None:
+        rows.append(finetuned_row(card))
+    if not rows:
+        raise dg.Failure("candidate_models has no candidate: set families or include_finetuned_minilm")
+    leaderboard = rank_candidates(pd.DataFrame(rows), config.objective, config.tie_breaker)
     warehouse.write_table("model_leaderboard", leaderboard)
-    shown = leaderboard[["rank", "family", "val_accuracy", "val_macro_f1", "val_balanced_accuracy", "train_seconds", "inference_reviews_per_s"]]
     return dg.MaterializeResult(metadata={
         **table_metadata(leaderboard, "model_leaderboard"),
-        "leaderboard": frame_markdown(shown, floatfmt=".3f"),
+        "leaderboard": frame_markdown(leaderboard[SHOWN_COLUMNS], floatfmt=".3f"),
         "winner": leaderboard.loc[0, "family"],
         "objective": config.objective,
         "train_reviews": len(train),

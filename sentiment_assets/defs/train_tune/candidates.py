@@ -1,37 +1,55 @@
 """Configuration of the candidate round and how each family is built from it."""
 
+import dataclasses
+
 import dagster as dg
 
 from sentiment_assets.models.base import SentimentClassifier
 from sentiment_assets.models.families import FAMILY_NAMES, config_class, family_class
+from sentiment_assets.models.leaderboard import OBJECTIVES
+
+# The fine-tuned transformer trains in its own process (the finetuned_minilm asset) and joins the
+# leaderboard from there; the others train here, one after another.
+IN_PROCESS_FAMILIES = [f for f in FAMILY_NAMES if f != "minilm_finetuned"]
 
 
 class CandidateModelsConfig(dg.Config):
-    """CPU-sized defaults: the fine-tune sees a capped sample at a short sequence length.
-    On a GPU set finetune_max_train_samples to null, finetune_max_seq_length 128, more epochs."""
+    """Autopilot's settings: which families, each family's time budget, and what wins.
 
-    families: list[str] = list(FAMILY_NAMES)
+    Budgets are seconds of training on this machine; iterative trainers (gradient boosting, the
+    embedding pass) stop when theirs is spent, one-shot fits (logistic regression, SVM) are
+    flagged over_budget instead. objective: one of val_macro_f1, val_accuracy,
+    val_balanced_accuracy, train_seconds (lower wins), inference_reviews_per_s."""
+
+    families: list[str] = IN_PROCESS_FAMILIES
+    include_finetuned_minilm: bool = True  # the finetuned_minilm asset's result joins the board
     objective: str = "val_macro_f1"
+    tie_breaker: str = "val_macro_f1"
     seed: int = 42
-    model_name_or_path: str = "bundled"
-    finetune_max_train_samples: int | None = 1200
-    finetune_max_seq_length: int = 64
-    finetune_epochs: int = 1
-    finetune_batch_size: int = 16
-    # MiniLM (6 layers, 384 wide) needs a larger step than BERT-base's 2e-5 to learn anything in
-    # one short CPU epoch; measured on the bundled data: 5e-5 -> macro-F1 0.18, 2e-4 -> 0.51.
-    finetune_learning_rate: float = 2e-4
+    time_budget_s: dict[str, float] = {
+        "tfidf_logreg": 120.0,
+        "tfidf_linear_svm": 120.0,
+        "tfidf_gbm": 240.0,
+        "minilm_embeddings_linear": 240.0,
+    }
+
+    def check(self) -> None:
+        for name, value in (("objective", self.objective), ("tie_breaker", self.tie_breaker)):
+            if value not in OBJECTIVES:
+                raise dg.Failure(f"candidate_models.{name} {value!r} is not one of {', '.join(OBJECTIVES)}")
+        unknown = [f for f in self.families if f not in FAMILY_NAMES]
+        if unknown:
+            raise dg.Failure(f"candidate_models.families: unknown {unknown}; known: {', '.join(FAMILY_NAMES)}")
 
 
 def build_candidate(family: str, config: CandidateModelsConfig, device: str) -> SentimentClassifier:
-    """A fresh, unfitted model of `family` with the candidate round's settings."""
-    if family == "minilm_finetuned":
-        settings = dict(
-            model_name_or_path=config.model_name_or_path, max_seq_length=config.finetune_max_seq_length,
-            epochs=config.finetune_epochs, learning_rate=config.finetune_learning_rate,
-            batch_size=config.finetune_batch_size, max_train_samples=config.finetune_max_train_samples,
-            seed=config.seed, device=device,
-        )
-    else:
-        settings = dict(seed=config.seed)
+    """A fresh, unfitted model of `family` with its defaults, the round's seed, the family's
+    time budget and the compute resource's device where the family has one."""
+    fields = {f.name for f in dataclasses.fields(config_class(family))}
+    settings = {"seed": config.seed}
+    budget = config.time_budget_s.get(family)
+    if budget is not None:
+        settings["max_seconds" if "max_seconds" in fields else "time_budget_s"] = budget
+    if "device" in fields:
+        settings["device"] = device
     return family_class(family)(config_class(family)(**settings))

@@ -17,10 +17,18 @@ from sentiment_assets.models.tuning.registry import (
     distributions_for,
     suggest_model,
 )
-from sentiment_assets.models.tuning.search_space import SearchSpace, TfidfSpace, TransformerSpace
+from sentiment_assets.models.tuning.search_space import (
+    EmbeddingHeadSpace,
+    GradientBoostingSpace,
+    SearchSpace,
+    TfidfSpace,
+    TransformerSpace,
+)
 from sentiment_assets.models.tuning.study import TuningResult, tune
 
 __all__ = [
+    "EmbeddingHeadSpace",
+    "GradientBoostingSpace",
     "SEARCHES",
     "FamilySearch",
     "SearchSpace",

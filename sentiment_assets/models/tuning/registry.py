@@ -18,6 +18,8 @@ from sentiment_assets.models.base import SentimentClassifier
 from sentiment_assets.models.families import config_class, family_class
 from sentiment_assets.models.tuning.search_space import (
     SearchSpace,
+    embedding_head_distributions,
+    tfidf_gbm_distributions,
     tfidf_logreg_distributions,
     transformer_distributions,
 )
@@ -40,6 +42,9 @@ class FamilySearch:
 
 SEARCHES: dict[str, FamilySearch] = {
     "tfidf_logreg": FamilySearch(tfidf_logreg_distributions, "train_fraction"),
+    "tfidf_linear_svm": FamilySearch(tfidf_logreg_distributions, "train_fraction"),  # same C / n-gram knobs
+    "tfidf_gbm": FamilySearch(tfidf_gbm_distributions, "train_fraction"),
+    "minilm_embeddings_linear": FamilySearch(embedding_head_distributions, "train_fraction"),
     "minilm_finetuned": FamilySearch(transformer_distributions, "epochs"),
 }
 

@@ -71,11 +71,37 @@ class TfidfSpace:
 
 
 @dataclass(frozen=True)
+class GradientBoostingSpace:
+    """TF-IDF -> SVD -> gradient boosting ranges."""
+
+    learning_rate: tuple[float, float] = (0.03, 0.3)  # log-uniform
+    max_leaf_nodes: tuple[int, int] = (15, 63)
+    n_components: tuple[int, int] = (100, 300)  # SVD dimensions the trees see
+
+    def __post_init__(self) -> None:
+        _check_range("GradientBoostingSpace", "learning_rate", self.learning_rate, positive=True)
+        _check_range("GradientBoostingSpace", "max_leaf_nodes", self.max_leaf_nodes, positive=True)
+        _check_range("GradientBoostingSpace", "n_components", self.n_components, positive=True)
+
+
+@dataclass(frozen=True)
+class EmbeddingHeadSpace:
+    """Frozen-embedding + logistic regression head ranges."""
+
+    C: tuple[float, float] = (0.3, 100.0)  # log-uniform; unit-length embeddings need weak penalties
+
+    def __post_init__(self) -> None:
+        _check_range("EmbeddingHeadSpace", "C", self.C, positive=True)
+
+
+@dataclass(frozen=True)
 class SearchSpace:
     """Every family's ranges; a tuning run reads only its own family's."""
 
     transformer: TransformerSpace = field(default_factory=TransformerSpace)
-    tfidf: TfidfSpace = field(default_factory=TfidfSpace)
+    tfidf: TfidfSpace = field(default_factory=TfidfSpace)  # logistic regression and linear SVM
+    gradient_boosting: GradientBoostingSpace = field(default_factory=GradientBoostingSpace)
+    embedding_head: EmbeddingHeadSpace = field(default_factory=EmbeddingHeadSpace)
 
 
 def _choices(values: tuple) -> CategoricalDistribution:
@@ -103,3 +129,16 @@ def tfidf_logreg_distributions(space: SearchSpace) -> dict[str, BaseDistribution
         "max_ngram": IntDistribution(*s.max_ngram),
         "min_df": IntDistribution(*s.min_df),
     }
+
+
+def tfidf_gbm_distributions(space: SearchSpace) -> dict[str, BaseDistribution]:
+    s = space.gradient_boosting
+    return {
+        "learning_rate": FloatDistribution(*s.learning_rate, log=True),
+        "max_leaf_nodes": IntDistribution(*s.max_leaf_nodes),
+        "n_components": IntDistribution(*s.n_components),
+    }
+
+
+def embedding_head_distributions(space: SearchSpace) -> dict[str, BaseDistribution]:
+    return {"C": FloatDistribution(*space.embedding_head.C, log=True)}

@@ -1,0 +1,39 @@
+"""drift_baseline: what the model was trained on, summarised, for the drift checks to compare with."""
+
+from pathlib import Path
+
+import dagster as dg
+
+from resources import DuckDBWarehouse, LocalArtifactStore
+from sentiment_assets.monitoring import DriftBaseline
+
+GROUP = "deploy_manage"
+BASELINE_FILE = "monitoring/drift_baseline.json"
+
+
+@dg.asset(group_name=GROUP, kinds={"python", "duckdb"}, deps=["training_reviews"])
+def drift_baseline(warehouse: DuckDBWarehouse, artifacts: LocalArtifactStore) -> dg.MaterializeResult:
+    """The training population in numbers -- review length bins, category mix, vocabulary and its
+    out-of-vocabulary rate, sentiment shares -- against which every batch of predictions is checked
+    for data drift and prediction drift (SageMaker Model Monitor's baseline job).
+
+    Built from the unbalanced training slice: the reviews that arrive in production look like
+    it, not like the class-balanced sample the model was fitted on."""
+    reviews = warehouse.read_table("training_reviews", ["review_body", "product_category", "sentiment"])
+    baseline = DriftBaseline.from_training(reviews)
+    path = artifacts.path(BASELINE_FILE)
+    path.write_text(baseline.to_json())
+    return dg.MaterializeResult(metadata={
+        "reviews": baseline.reviews,
+        "vocabulary_size": len(baseline.vocabulary),
+        "oov_rate": baseline.oov_rate,
+        "class_shares": dg.MetadataValue.json({str(k): v for k, v in baseline.class_shares.items()}),
+        "category_shares": dg.MetadataValue.json(baseline.category_shares),
+        "path": dg.MetadataValue.path(str(path)),
+    })
+
+
+def load_baseline(artifacts: LocalArtifactStore) -> DriftBaseline | None:
+    """The stored baseline, or None before drift_baseline has run."""
+    path = Path(artifacts.root, BASELINE_FILE)
+    return DriftBaseline.from_json(path.read_text()) if path.exists() else None

@@ -1,0 +1,27 @@
+"""drift_retraining_sensor: a batch of predictions that drifted from the training baseline starts
+a retraining run (Model Monitor's alarm wired to the training pipeline)."""
+
+import dagster as dg
+
+from sentiment_assets.defs.automation import retraining_job
+
+
+@dg.asset_sensor(
+    asset_key=dg.AssetKey("batch_predictions"),
+    job=retraining_job,
+    name="drift_retraining_sensor",
+    default_status=dg.DefaultSensorStatus.STOPPED,
+    description="Retrain when a batch_predictions partition reports drift_detected (review length, "
+                "category mix, vocabulary or predicted classes past their thresholds).",
+)
+def drift_retraining_sensor(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry):
+    materialization = asset_event.asset_materialization
+    drift = materialization.metadata.get("drift_detected") if materialization else None
+    if drift is None or not drift.value:
+        return dg.SkipReason(f"batch_predictions {materialization.partition if materialization else ''}: no drift")
+    drifted = materialization.metadata.get("drifted")
+    context.log.info("drift in partition %s: %s", materialization.partition, drifted.value if drifted else "?")
+    return dg.RunRequest(
+        run_key=f"drift-{asset_event.run_id}-{materialization.partition}",
+        tags={"sentiment/trigger": "drift", "sentiment/partition": str(materialization.partition)},
+    )

@@ -1,0 +1,82 @@
+"""Human review (Amazon A2I's loop): uncertain predictions wait for a person, whose labels flow
+back into the training data. Thin wrappers over sentiment_assets.review_queue."""
+
+from typing import Literal
+
+import dagster as dg
+
+from resources import DuckDBWarehouse
+from sentiment_assets.defs.ingest_analyze.partitions import review_files
+from sentiment_assets.defs.metadata import frame_markdown
+from sentiment_assets.review_queue import (
+    enqueue_low_confidence, list_items, record_label, refresh_human_labels, skip_item,
+)
+
+GROUP = "deploy_manage"
+
+
+class ReviewQueueConfig(dg.Config):
+    threshold: float = 0.90  # predictions less sure than this go to a person
+
+
+@dg.asset(group_name=GROUP, kinds={"python", "duckdb"}, deps=["batch_predictions"], partitions_def=review_files)
+def review_queue(context: dg.AssetExecutionContext, config: ReviewQueueConfig, warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
+    """Predictions of this partition the model was unsure of (probability below the threshold),
+    queued for a person to label with `python -m sentiment_assets.review` or human_review_job.
+    Re-running adds only what is new; decided items keep their label."""
+    with warehouse.connect() as connection:
+        added = enqueue_low_confidence(connection, threshold=config.threshold, partition=context.partition_key)
+        pending = list_items(connection, status="pending", limit=10)
+        counts = connection.sql("SELECT status, count(*) FROM review_queue GROUP BY 1 ORDER BY 1").fetchall()
+    return dg.MaterializeResult(metadata={
+        "added": added,
+        "threshold": config.threshold,
+        "items_by_status": dg.MetadataValue.json({status: int(n) for status, n in counts}),
+        "least_sure_pending": frame_markdown(pending[["review_id", "predicted_label", "probability", "review_body"]]
+                                             .assign(review_body=pending["review_body"].str.slice(0, 80))),
+    })
+
+
+@dg.asset(group_name=GROUP, kinds={"python", "duckdb"})
+def human_labels(warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
+    """The latest label a person gave each queued review, with who gave it and when. dbt's
+    training_reviews prefers these over the source's labels, so the next training run learns
+    from them (label_source = 'human'). Empty until someone labels."""
+    with warehouse.connect() as connection:
+        rows = refresh_human_labels(connection)
+    return dg.MaterializeResult(metadata={"dagster/row_count": rows, "table": "human_labels"})
+
+
+class HumanReviewConfig(dg.Config):
+    """`list` shows pending items; `label` records a person's label; `skip` sets an item aside."""
+
+    action: Literal["list", "label", "skip"] = "list"
+    review_id: str = ""
+    label: str = ""  # -1/0/1 or negative/neutral/positive
+    reviewer: str = ""
+    note: str | None = None
+    model_version: int | None = None  # needed only when several versions queued the review
+    limit: int = 20
+
+
+@dg.op
+def review_queue_decision(context: dg.OpExecutionContext, config: HumanReviewConfig, warehouse: DuckDBWarehouse) -> None:
+    """List the queue, or record one decision about one item."""
+    with warehouse.connect() as connection:
+        if config.action == "list":
+            items = list_items(connection, status="pending", limit=config.limit)
+            context.log.info("%d pending item(s), least sure first:\n%s", len(items),
+                             items[["review_id", "model_version", "predicted_label", "probability", "review_body"]].to_string(index=False))
+            return
+        if config.action == "label":
+            outcome = record_label(connection, config.review_id, config.label, config.reviewer,
+                                   note=config.note, model_version=config.model_version)
+        else:
+            outcome = skip_item(connection, config.review_id, config.reviewer,
+                                note=config.note, model_version=config.model_version)
+        context.log.info("recorded: %s", outcome)
+
+
+@dg.job(description="List the human review queue or record a label (config: action, review_id, label, reviewer).")
+def human_review_job():
+    review_queue_decision()

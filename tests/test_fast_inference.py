@@ -1,0 +1,144 @@
+"""FastScorer on a tiny random BERT with the bundled tokenizer: order, shape, fp32 parity, int8."""
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import json  # noqa: E402
+from contextlib import closing  # noqa: E402
+
+import duckdb  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification  # noqa: E402
+
+from sentiment_assets.models.fast_inference import (  # noqa: E402
+    FastScorer,
+    fast_predict_proba,
+    intra_op_threads,
+    physical_cores,
+)
+from sentiment_assets.models.finetune import FineTuneConfig  # noqa: E402
+from sentiment_assets.models.pretrained import resolve_model_path  # noqa: E402
+from sentiment_assets.models.tfidf import TfidfLogisticRegression  # noqa: E402
+from sentiment_assets.models.transformer import CONFIG_FILE, TransformerClassifier  # noqa: E402
+from sentiment_assets.scoring import score_partition  # noqa: E402
+
+# A tiny model runs fastest on one thread, and one thread does not stall when other processes
+# keep the machine's cores busy (every parallel step would wait for a descheduled sibling).
+THREADS = 1
+WORDS = ["the", "dress", "fits", "well", "but", "zipper", "broke", "love", "colour", "soft", "runs", "small"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    with intra_op_threads(THREADS):
+        yield
+
+
+@pytest.fixture(scope="module")
+def classifier(tmp_path_factory) -> TransformerClassifier:
+    """A 2-layer, 32-wide BERT with random weights, saved the way TransformerClassifier saves."""
+    directory = tmp_path_factory.mktemp("tiny_bert")
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model_path("bundled"))
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
+                        num_attention_heads=2, intermediate_size=64, num_labels=3)
+    BertForSequenceClassification(config).save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    settings = FineTuneConfig(model_name_or_path=str(directory), max_seq_length=24, eval_batch_size=8)
+    (directory / CONFIG_FILE).write_text(json.dumps(vars(settings)))
+    return TransformerClassifier.load(directory)
+
+
+@pytest.fixture(scope="module")
+def reviews() -> pd.DataFrame:
+    """Reviews of 1 to 40 words, so that length sorting reorders them and some are truncated."""
+    rng = np.random.default_rng(3)
+    texts = [" ".join(rng.choice(WORDS, size=rng.integers(1, 41))) for _ in range(60)]
+    return pd.DataFrame({"review_body": texts})
+
+
+def test_fp32_scoring_gives_the_classifiers_own_probabilities(classifier, reviews):
+    fast = FastScorer(classifier, quantize=False, batch_size=classifier.config.eval_batch_size, num_threads=THREADS)
+
+    np.testing.assert_array_equal(fast.predict_proba(reviews), classifier.predict_proba(reviews))
+
+
+def test_probabilities_come_back_in_input_order_and_each_row_sums_to_one(classifier, reviews):
+    fast = FastScorer(classifier, quantize=False, batch_size=7, num_threads=THREADS)
+    reversed_reviews = reviews.iloc[::-1].reset_index(drop=True)
+
+    forward, backward = fast.predict_proba(reviews), fast.predict_proba(reversed_reviews)
+
+    assert forward.shape == (60, 3)
+    np.testing.assert_allclose(forward.sum(axis=1), 1.0, atol=1e-6)
+    np.testing.assert_allclose(backward[::-1], forward, atol=1e-5)
+    one_by_one = np.vstack([fast.predict_proba(reviews.iloc[[i]]) for i in (0, 17, 59)])
+    np.testing.assert_allclose(one_by_one, forward[[0, 17, 59]], atol=1e-5)
+
+
+def test_int8_scoring_replaces_every_linear_layer_and_stays_close_to_fp32(classifier, reviews):
+    fast = FastScorer(classifier, quantize=True, batch_size=16, num_threads=THREADS)
+
+    linear = [m for m in fast.model.modules() if type(m) is torch.nn.Linear]
+    quantized = [m for m in fast.model.modules() if isinstance(m, torch.ao.nn.quantized.dynamic.Linear)]
+    assert not linear and len(quantized) == 2 * 6 + 2  # 6 per layer, pooler, classifier head
+    assert all(m.weight().dtype == torch.qint8 for m in quantized)
+    # The classifier keeps its float model: quantizing works on a copy.
+    assert sum(type(m) is torch.nn.Linear for m in classifier.model.modules()) == 14
+
+    exact, approx = classifier.predict_proba(reviews), fast.predict_proba(reviews)
+    np.testing.assert_allclose(approx.sum(axis=1), 1.0, atol=1e-6)
+    assert np.abs(approx - exact).max() < 0.05
+    assert (approx.argmax(axis=1) == exact.argmax(axis=1)).mean() >= 0.9
+
+
+def test_token_ids_from_a_feature_store_column_score_like_the_text(classifier, reviews):
+    fast = FastScorer(classifier, quantize=False, num_threads=THREADS)
+    ids = classifier.tokenizer(reviews["review_body"].tolist(), padding="max_length", max_length=48)["input_ids"]
+    from_ids = reviews.assign(input_ids=[json.dumps(i) for i in ids], review_body="ignored")
+
+    np.testing.assert_allclose(fast.predict_proba(from_ids), fast.predict_proba(reviews), atol=1e-6)
+
+
+def test_scoring_no_reviews_gives_an_empty_three_column_array(classifier):
+    assert FastScorer(classifier, num_threads=THREADS).predict_proba(pd.DataFrame({"review_body": []})).shape == (0, 3)
+
+
+def test_thread_setting_applies_inside_the_block_and_is_restored_after():
+    before = torch.get_num_threads()
+    with intra_op_threads(before + 1):
+        assert torch.get_num_threads() == before + 1
+    assert torch.get_num_threads() == before
+
+
+def test_the_default_thread_count_is_the_physical_cores_this_process_may_use():
+    assert 1 <= physical_cores() <= len(os.sched_getaffinity(0))
+
+
+def test_fast_predict_proba_speeds_up_transformers_and_passes_other_families_through(classifier):
+    tfidf = TfidfLogisticRegression()
+
+    assert fast_predict_proba(tfidf) == tfidf.predict_proba
+    scorer = fast_predict_proba(classifier, quantize=True).__self__
+    assert isinstance(scorer, FastScorer) and scorer.quantized
+
+
+def test_a_fast_scorer_scores_a_partition_into_the_warehouse(tmp_path, classifier, reviews):
+    db = tmp_path / "w.duckdb"
+    with closing(duckdb.connect(str(db))) as connection:
+        connection.register("frame", reviews.assign(review_id=[f"r{i:03d}" for i in range(60)], source_partition="p"))
+        connection.execute("CREATE TABLE cleaned_reviews AS SELECT * FROM frame").fetchall()
+
+    summary = score_partition(lambda: closing(duckdb.connect(str(db))), partition_key="p",
+                              predict_proba=FastScorer(classifier, quantize=False, num_threads=THREADS).predict_proba,
+                              model_name="tiny", model_version=1, chunk_size=25)
+
+    assert (summary.total_reviews, summary.scored_now) == (60, 60)
+    with closing(duckdb.connect(str(db))) as connection:
+        stored = connection.execute("SELECT probability_positive FROM batch_predictions ORDER BY review_id").fetchnumpy()
+    np.testing.assert_allclose(stored["probability_positive"], classifier.predict_proba(reviews)[:, 2], atol=1e-5)
