@@ -16,7 +16,9 @@ disable_telemetry()
 profile = get_profile()
 resources = resources_for(profile)
 
-from sentiment_assets.defs.automation import everything_job, group_jobs, nightly_retraining_schedule, retraining_job  # noqa: E402
+from sentiment_assets.defs.automation import (  # noqa: E402
+    everything_job, group_jobs, ingest_job, nightly_retraining_schedule, retraining_job, scoring_job)
+from sentiment_assets.defs.automation_conditions import automation_sensor, with_automation_conditions  # noqa: E402
 from sentiment_assets.defs.deploy_manage.approval_job import model_approval_job  # noqa: E402
 from sentiment_assets.defs.deploy_manage.batch_predictions import batch_predictions  # noqa: E402
 from sentiment_assets.defs.deploy_manage.drift_baseline import drift_baseline  # noqa: E402
@@ -25,6 +27,7 @@ from sentiment_assets.defs.deploy_manage.human_review import human_labels, human
 from sentiment_assets.defs.deploy_manage.model_evaluation import model_evaluation  # noqa: E402
 from sentiment_assets.defs.deploy_manage.post_training_bias_report import post_training_bias_report  # noqa: E402
 from sentiment_assets.defs.deploy_manage.registered_model import registered_model  # noqa: E402
+from sentiment_assets.defs.deploy_manage.scoring_schedule import hourly_scoring  # noqa: E402
 from sentiment_assets.defs.ingest_analyze.review_profile import review_profile  # noqa: E402
 from sentiment_assets.defs.ingest_analyze.landing_sensor import landing_zone_sensor  # noqa: E402
 from sentiment_assets.defs.ingest_analyze.raw_reviews import raw_reviews  # noqa: E402
@@ -46,12 +49,16 @@ ALL_ASSETS = [
 # Locally every step writes one DuckDB file, which takes one writer at a time: run steps in one
 # process. Scale-out executors come with the aws profile, whose tables live on S3.
 EXECUTORS = {Profile.LOCAL: dg.in_process_executor}
+# Locally `dagster dev` starts evaluating the automation conditions at once; elsewhere someone
+# turns the sensor on deliberately.
+AUTOMATION_SENSOR_STATUS = {Profile.LOCAL: dg.DefaultSensorStatus.RUNNING}
 
 defs = dg.Definitions(
-    assets=ALL_ASSETS,
-    jobs=[*group_jobs, everything_job, retraining_job, model_approval_job, human_review_job],
-    schedules=[nightly_retraining_schedule],
-    sensors=[landing_zone_sensor, drift_retraining_sensor],
+    assets=with_automation_conditions(ALL_ASSETS),
+    jobs=[*group_jobs, everything_job, ingest_job, retraining_job, scoring_job, model_approval_job, human_review_job],
+    schedules=[nightly_retraining_schedule, hourly_scoring],
+    sensors=[landing_zone_sensor, drift_retraining_sensor,
+             automation_sensor(AUTOMATION_SENSOR_STATUS.get(profile, dg.DefaultSensorStatus.STOPPED))],
     resources=resources,
     executor=EXECUTORS.get(profile, dg.multiprocess_executor),
 )

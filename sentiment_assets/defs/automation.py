@@ -1,7 +1,13 @@
-"""Jobs per phase, one for everything, and the nightly retraining schedule."""
+"""Jobs per phase, one for everything, ingest and scoring jobs per landed file, and the nightly
+retraining schedule. The declarative automation (which asset follows what) is in
+automation_conditions.py; hourly scoring is in deploy_manage/scoring_schedule.py."""
 
+from typing import Any
 
 import dagster as dg
+
+from sentiment_assets.defs.ingest_analyze.partitions import BUNDLED_PARTITION, review_files
+from sentiment_assets.project_config import load_project_config
 
 GROUPS: tuple[str, ...] = ("ingest_analyze", "prepare_transform", "train_tune", "deploy_manage")
 
@@ -14,13 +20,40 @@ everything_job = dg.define_asset_job(
     "everything_job", selection=dg.AssetSelection.all(), description="Raw reviews to batch predictions."
 )
 
-# Retraining = everything from the candidate round to the registry, with the data as it stands.
+
+def landed_file_run_config(partition_key: str) -> dict[str, Any]:
+    """Run config that ingests one raw_reviews partition: the file of that name in the landing
+    directory, with the project's ingest settings; `bundled` (the synthetic data) needs none."""
+    if partition_key == BUNDLED_PARTITION:
+        return {}
+    project = load_project_config()
+    return project.raw_reviews_run_config(f"{str(project.landing_directory).rstrip('/')}/{partition_key}")
+
+
+# One run per landed file; a backfill over several files (`dagster job backfill -j ingest_job`)
+# gets each file's location from its partition key. The automation conditions do the rest.
+ingest_job = dg.define_asset_job(
+    "ingest_job",
+    selection=dg.AssetSelection.assets("raw_reviews"),
+    config=dg.PartitionedConfig(partitions_def=review_files, run_config_for_partition_key_fn=landed_file_run_config),
+    description="Ingest one landed file (the partition key is its name in the landing directory).",
+)
+
+# Retraining = everything from the candidate round to the registry, with the data as it stands,
+# and the drift baseline, which must describe the data the new model learned from.
 # Scoring is per landed file (partitioned) and follows a new champion on its own.
 PARTITIONED_SCORING = dg.AssetSelection.assets("batch_predictions", "review_queue")
 retraining_job = dg.define_asset_job(
     "retraining_job",
-    selection=dg.AssetSelection.assets("finetuned_minilm", "candidate_models").downstream() - PARTITIONED_SCORING,
-    description="Re-train, tune, evaluate and register on the current feature store.",
+    selection=(dg.AssetSelection.assets("finetuned_minilm", "candidate_models").downstream() - PARTITIONED_SCORING)
+    | dg.AssetSelection.assets("drift_baseline"),
+    description="Re-train, tune, evaluate and register on the current feature store; re-baseline drift.",
+)
+
+scoring_job = dg.define_asset_job(
+    "scoring_job",
+    selection=PARTITIONED_SCORING,
+    description="Score one landed file with the champion and queue its low-confidence reviews.",
 )
 
 nightly_retraining_schedule = dg.ScheduleDefinition(
@@ -29,5 +62,6 @@ nightly_retraining_schedule = dg.ScheduleDefinition(
     cron_schedule="0 2 * * *",
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.STOPPED,
-    description="02:00 UTC: retrain on the feature store and move the champion if the new model wins.",
+    description="02:00 UTC: retrain on the feature store and move the champion if the new model wins. "
+                "Off by default: the automation sensor retrains at the same hour when the data changed.",
 )

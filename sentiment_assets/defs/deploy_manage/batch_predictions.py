@@ -1,6 +1,8 @@
 """batch_predictions: the champion scores each landed file's reviews (SageMaker batch transform),
 resumably, with Model Monitor's drift checks on every partition."""
 
+import time
+
 import dagster as dg
 import mlflow
 
@@ -25,6 +27,15 @@ DRIFT_CHECKS = {
     "oov_rate": "Share of words unseen in training rose by less than 5 points.",
     "prediction_class_psi": "Predicted sentiment shares vs training sentiment shares: PSI below 0.2.",
 }
+
+
+def progress_line(key: str, version: int, done: int, total: int, scored_this_run: int, seconds: float) -> str:
+    """A scoring progress line: reviews done of the partition, this run's rate and the time left."""
+    rate = scored_this_run / seconds if scored_this_run > 0 and seconds > 0 else 0.0
+    left = (total - done) / rate if rate else None
+    eta = "unknown" if left is None else f"{int(left // 60)}m {int(left % 60):02d}s"
+    share = done / total if total else 1.0
+    return f"{key}: {done} / {total} reviews scored by version {version} ({share:.0%}) | {rate:.0f} reviews/s | ETA {eta}"
 
 
 class BatchPredictionsConfig(dg.Config):
@@ -78,8 +89,13 @@ def batch_predictions(
         with warehouse.connect() as connection:
             connection.execute(f"DROP TABLE {ASSET}").fetchall()
 
+    started, resumed_from = time.perf_counter(), None
+
     def progress(done: int, total: int) -> None:
-        context.log.info("%s: %d / %d reviews scored by version %d", key, done, total, version)
+        nonlocal resumed_from
+        if resumed_from is None:  # `done` includes what an interrupted run scored before this one
+            resumed_from = max(done - config.chunk_size, 0)
+        context.log.info(progress_line(key, version, done, total, done - resumed_from, time.perf_counter() - started))
 
     summary = score_partition(warehouse.connect, partition_key=key, predict_proba=model.predict_proba,
                               model_name=name, model_version=version, chunk_size=config.chunk_size,
