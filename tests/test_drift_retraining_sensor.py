@@ -35,3 +35,13 @@ def test_a_partition_without_drift_is_skipped_and_each_materialization_is_seen_o
         _predictions_materialized(instance, "stormy.csv", ["oov_rate"])
         third = _tick(instance, cursor=first.cursor)
     assert [r.tags["sentiment/partition"] for r in third.run_requests] == ["stormy.csv"]
+
+
+def test_the_run_key_names_the_partition_content_so_rescoring_the_same_drift_cannot_retrain_twice():
+    with dg.instance_for_test() as instance:
+        for _ in range(2):  # scored, retrained, re-scored: same reviews, same drift
+            instance.report_runless_asset_event(dg.AssetMaterialization(
+                asset_key="batch_predictions", partition="march.csv",
+                metadata={"drift_detected": True, "reviews_fingerprint": "abc123"}))
+        result = _tick(instance)
+    assert {r.run_key for r in result.run_requests} == {"drift-march.csv-abc123"}

@@ -1,10 +1,12 @@
 """batch_predictions: the champion scores each landed file's reviews (SageMaker batch transform),
 resumably, with Model Monitor's drift checks on every partition."""
 
+import hashlib
 import time
 
 import dagster as dg
 import mlflow
+import pandas as pd
 
 from resources import DuckDBWarehouse, LocalArtifactStore, MlflowResource
 from sentiment_assets.approval import CHAMPION_ALIAS
@@ -36,6 +38,12 @@ def progress_line(key: str, version: int, done: int, total: int, scored_this_run
     eta = "unknown" if left is None else f"{int(left // 60)}m {int(left % 60):02d}s"
     share = done / total if total else 1.0
     return f"{key}: {done} / {total} reviews scored by version {version} ({share:.0%}) | {rate:.0f} reviews/s | ETA {eta}"
+
+
+def reviews_fingerprint(reviews: pd.DataFrame) -> str:
+    """16 hex digits that change when the partition's reviews change (and only then)."""
+    hashed = pd.util.hash_pandas_object(reviews.sort_values(list(reviews.columns)), index=False)
+    return hashlib.blake2b(hashed.to_numpy().tobytes(), digest_size=8).hexdigest()
 
 
 class BatchPredictionsConfig(dg.Config):
@@ -131,6 +139,7 @@ def batch_predictions(
             "reviews_per_s": summary.reviews_per_second,
             "predicted_label_counts": dg.MetadataValue.json(dict(zip(predicted["predicted_label"].astype(str), predicted["n"].astype(int)))),
             "drift_detected": bool(drifted),
+            "reviews_fingerprint": reviews_fingerprint(reviews),
             "drifted": dg.MetadataValue.json(drifted),
         },
         check_results=[

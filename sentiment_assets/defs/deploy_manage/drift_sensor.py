@@ -21,7 +21,10 @@ def drift_retraining_sensor(context: dg.SensorEvaluationContext, asset_event: dg
         return dg.SkipReason(f"batch_predictions {materialization.partition if materialization else ''}: no drift")
     drifted = materialization.metadata.get("drifted")
     context.log.info("drift in partition %s: %s", materialization.partition, drifted.value if drifted else "?")
+    # Keyed by the partition's content, not the run: retraining re-scores the partition, and the
+    # same drifted data must not start retraining again and again.
+    fingerprint = materialization.metadata.get("reviews_fingerprint")
     return dg.RunRequest(
-        run_key=f"drift-{asset_event.run_id}-{materialization.partition}",
+        run_key=f"drift-{materialization.partition}-{fingerprint.value if fingerprint else asset_event.run_id}",
         tags={"sentiment/trigger": "drift", "sentiment/partition": str(materialization.partition)},
     )

@@ -6,18 +6,19 @@ import json
 import dagster as dg
 from dagster_aws.s3 import S3Resource
 
-from sentiment_assets.defs.automation import everything_job
+from sentiment_assets.defs.automation import ingest_job
 from sentiment_assets.defs.ingest_analyze.partitions import partition_key_for, review_files
 from sentiment_assets.landing_zone import scan_landing_zone
 from sentiment_assets.project_config import load_project_config
 
 
 @dg.sensor(
-    job=everything_job,
+    job=ingest_job,
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.STOPPED,
     description="Watches config/sentiment.yaml's landing_zone.directory: a new file (by content "
-    "hash) becomes a raw_reviews partition and is ingested with everything downstream.",
+    "hash) becomes a raw_reviews partition and is ingested; the automation sensor carries it "
+    "downstream (dbt, features, scoring) while training waits for the night.",
 )
 def landing_zone_sensor(context: dg.SensorEvaluationContext, s3: S3Resource) -> dg.SensorResult | dg.SkipReason:
     project = load_project_config()
