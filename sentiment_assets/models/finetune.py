@@ -197,10 +197,12 @@ def fine_tune(
                                      memory=memory_mb(device), **step)
                 log_samples += len(batch)
                 if progress.step % config.log_every_steps == 0 or progress.step == total_steps:
-                    logger.info("step %d/%d | epoch %d | loss %.4f | lr %.2e | %.1f samples/s",
+                    rate = log_samples / max(time.perf_counter() - log_start, 1e-9)
+                    # Remaining steps at the rate of the last stretch; validation passes not included.
+                    eta = (total_steps - progress.step) * config.batch_size / max(rate, 1e-9)
+                    logger.info("step %d/%d | epoch %d | loss %.4f | lr %.2e | %.1f samples/s | ETA %dm %02ds",
                                 progress.step, total_steps, progress.epoch, step["loss"],
-                                scheduler.get_last_lr()[0],
-                                log_samples / (time.perf_counter() - log_start))
+                                scheduler.get_last_lr()[0], rate, eta // 60, eta % 60)
                     log_start, log_samples = time.perf_counter(), 0
 
                 out_of_time = (config.max_seconds is not None
