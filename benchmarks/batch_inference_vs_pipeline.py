@@ -32,7 +32,7 @@ from transformers.utils import logging as hf_logging  # noqa: E402
 
 from sentiment_assets.labels import label_id_from_sentiment, sentiment_from_stars  # noqa: E402
 from sentiment_assets.models.families import load_model, save_model  # noqa: E402
-from sentiment_assets.models.fast_inference import FastScorer  # noqa: E402
+from sentiment_assets.models.fast_inference import FastScorer, physical_cores  # noqa: E402
 from sentiment_assets.models.finetune import FineTuneConfig  # noqa: E402
 from sentiment_assets.models.metrics import classification_scores  # noqa: E402
 from sentiment_assets.models.transformer import TransformerClassifier  # noqa: E402
@@ -103,9 +103,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--pipeline-batches", type=int, nargs="+", default=[8, 32, 64])
     parser.add_argument("--fast-batches", type=int, nargs="+", default=[32, 64, 128])
+    parser.add_argument("--threads", type=int, default=physical_cores(),
+                        help="intra-op threads for every scorer (default: physical cores)")
     parser.add_argument("--cache-dir", type=Path, default=Path("/tmp/.bench_cache"))
     args = parser.parse_args()
     hf_logging.set_verbosity_error()
+    # One process-wide setting, so pipeline() and the classifier run on as many threads as FastScorer.
+    torch.set_num_threads(args.threads)
     warnings.filterwarnings("ignore", category=UserWarning)
 
     classifier = fine_tuned_model(args.cache_dir)
@@ -123,17 +127,21 @@ def main() -> None:
     for b in args.pipeline_batches:
         scorers[f"pipeline batch_size={b}"] = hf_pipeline_scorer(directory, args.seq, b)
     scorers[f"TransformerClassifier fp32 (sorted, batch {classifier.config.eval_batch_size})"] = frame_scorer(classifier)
-    scorers["FastScorer fp32 batch 64"] = frame_scorer(FastScorer(classifier, quantize=False, batch_size=64))
+    scorers["FastScorer fp32 batch 64"] = frame_scorer(FastScorer(classifier, quantize=False, batch_size=64,
+                                                                  num_threads=args.threads))
     for b in args.fast_batches:
-        scorers[f"FastScorer int8 batch {b}"] = frame_scorer(FastScorer(classifier, quantize=True, batch_size=b))
+        scorers[f"FastScorer int8 batch {b}"] = frame_scorer(FastScorer(classifier, quantize=True, batch_size=b,
+                                                                        num_threads=args.threads))
 
+    load_before = os.getloadavg()[0]
     results = measure(scorers, texts, args.repeats)
 
     reference = results[next(n for n in results if n.startswith("TransformerClassifier"))][0]
     default = results["pipeline (default, batch_size=1)"][1]
     best_pipeline = max(rate for name, (_, rate) in results.items() if name.startswith("pipeline"))
     print(f"\n{len(texts)} reviews, max_length {args.seq}, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads, best of {args.repeats}")
+          f"{args.threads} threads, best of {args.repeats}, "
+          f"1-min load average {load_before:.1f} before / {os.getloadavg()[0]:.1f} after on {os.cpu_count()} CPUs")
     header = f"{'scorer':<52} {'reviews/s':>9} {'vs default':>10} {'vs best pipe':>12} {'macro-F1':>8} {'agree fp32':>10}"
     print(header + "\n" + "-" * len(header))
     rows = []

