@@ -137,17 +137,6 @@ def test_resuming_on_other_training_data_is_refused(model_dir, train, valid, che
     assert checkpoint_of_step_4.steps() == [4]  # refused before anything was trained or saved
 
 
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture()
 def s3_client(s3_endpoint, monkeypatch):
     # Test credentials for the loopback server only, from the environment as in production.

@@ -16,17 +16,6 @@ CLOTHING = (",Clothing ID,Age,Title,Review Text,Rating,Recommended IND,Positive 
             "2,2,41,t,No stars,0,0,0,General,Dresses,Dresses\n")
 
 
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture()
 def s3(s3_endpoint, monkeypatch):
     # Test credentials for the loopback server only, from the environment as in production.
