@@ -1,4 +1,5 @@
-"""Reviews/s of FastScorer (int8, length-sorted batches) against Hugging Face pipeline() on a CPU.
+"""Reviews/s of FastScorer (torch int8) and OnnxScorer (ONNX Runtime int8), both with length-sorted
+batches, against Hugging Face pipeline() on a CPU.
 
 Same fine-tuned MiniLM, same texts, same process, same max_length for every scorer. The model is
 fine-tuned once (bundled MiniLM, 1,200 class-balanced synthetic reviews) and cached under
@@ -35,6 +36,7 @@ from sentiment_assets.models.families import load_model, save_model  # noqa: E40
 from sentiment_assets.models.fast_inference import FastScorer, physical_cores  # noqa: E402
 from sentiment_assets.models.finetune import FineTuneConfig  # noqa: E402
 from sentiment_assets.models.metrics import classification_scores  # noqa: E402
+from sentiment_assets.models.onnx_inference import OnnxScorer  # noqa: E402
 from sentiment_assets.models.transformer import TransformerClassifier  # noqa: E402
 from sentiment_assets.synthetic.generator import generate_clothing_reviews  # noqa: E402
 
@@ -103,6 +105,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--pipeline-batches", type=int, nargs="+", default=[8, 32, 64])
     parser.add_argument("--fast-batches", type=int, nargs="+", default=[32, 64, 128])
+    parser.add_argument("--onnx-batches", type=int, nargs="+", default=[16, 32])
     parser.add_argument("--threads", type=int, default=physical_cores(),
                         help="intra-op threads for every scorer (default: physical cores)")
     parser.add_argument("--cache-dir", type=Path, default=Path("/tmp/.bench_cache"))
@@ -132,6 +135,11 @@ def main() -> None:
     for b in args.fast_batches:
         scorers[f"FastScorer int8 batch {b}"] = frame_scorer(FastScorer(classifier, quantize=True, batch_size=b,
                                                                         num_threads=args.threads))
+
+    onnx_path = args.cache_dir / f"{MODEL_DIR}.int8.onnx"  # exported once, like the model
+    for b in args.onnx_batches:
+        onnx_scorer = OnnxScorer.from_classifier(classifier, onnx_path, batch_size=b, num_threads=args.threads)
+        scorers[f"OnnxScorer onnxruntime int8 batch {b}"] = frame_scorer(onnx_scorer)
 
     load_before = os.getloadavg()[0]
     results = measure(scorers, texts, args.repeats)

@@ -6,7 +6,7 @@ each chunk on its own, so a process killed part-way and started again loses noth
 duplicates nothing: it picks up at the first review still missing.
 
     python -m sentiment_assets.scoring --db PATH --model-dir DIR --partition KEY \
-        --model-name NAME --model-version 3 [--chunk-size 2048] [--fast]
+        --model-name NAME --model-version 3 [--chunk-size 2048] [--engine onnxruntime_int8]
 """
 
 from __future__ import annotations
@@ -194,8 +194,11 @@ def main(argv: list[str] | None = None) -> ScoringSummary:
     parser.add_argument("--chunk-size", type=int, default=2048)
     parser.add_argument("--source-table", default="cleaned_reviews")
     parser.add_argument("--table", default="batch_predictions")
-    parser.add_argument("--fast", action="store_true",
-                        help="score a transformer through FastScorer (int8 Linear layers; close, not identical)")
+    parser.add_argument("--engine", choices=["torch", "torch_int8", "onnxruntime_int8"], default=None,
+                        help="score a transformer through a faster CPU engine (int8: close, not identical "
+                             "probabilities); default: the model's own predict_proba")
+    parser.add_argument("--onnx-cache", help="where the onnxruntime_int8 engine keeps the exported model "
+                        "(default: model.onnx beside --model-dir)")
     args = parser.parse_args(argv)
 
     # Imported here: the model family may pull in torch, which `--help` need not load.
@@ -203,10 +206,11 @@ def main(argv: list[str] | None = None) -> ScoringSummary:
 
     model = load_model(Path(args.model_dir))
     predict_proba = model.predict_proba
-    if args.fast:
+    if args.engine:
         from sentiment_assets.models.fast_inference import fast_predict_proba
 
-        predict_proba = fast_predict_proba(model, quantize=True)
+        onnx_path = Path(args.onnx_cache) if args.onnx_cache else Path(args.model_dir).with_suffix(".onnx")
+        predict_proba = fast_predict_proba(model, engine=args.engine, onnx_path=onnx_path)
     summary = score_partition(
         lambda: contextlib.closing(duckdb.connect(args.db)),
         partition_key=args.partition, predict_proba=predict_proba,

@@ -124,8 +124,14 @@ def test_fast_predict_proba_speeds_up_transformers_and_passes_other_families_thr
     tfidf = TfidfLogisticRegression()
 
     assert fast_predict_proba(tfidf) == tfidf.predict_proba
-    scorer = fast_predict_proba(classifier, quantize=True).__self__
+    scorer = fast_predict_proba(classifier, engine="torch_int8").__self__
     assert isinstance(scorer, FastScorer) and scorer.quantized
+    assert not fast_predict_proba(classifier, engine="torch").__self__.quantized
+
+
+def test_an_unknown_scoring_engine_is_refused_with_the_known_ones(classifier):
+    with pytest.raises(ValueError, match="torch, torch_int8, onnxruntime_int8"):
+        fast_predict_proba(classifier, engine="tensorrt")
 
 
 def test_a_fast_scorer_scores_a_partition_into_the_warehouse(tmp_path, classifier, reviews):

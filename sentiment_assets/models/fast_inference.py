@@ -55,6 +55,20 @@ def physical_cores() -> int:
     return max(1, len(cores))
 
 
+def review_token_ids(tokenizer, reviews: pd.DataFrame, max_seq_length: int) -> list[list[int]]:
+    """[CLS] ... [SEP] ids per review, unpadded, at most max_seq_length long: from the
+    `input_ids` column when there is one (as the classifier does), else one batch call of
+    the fast tokenizer over every `review_body`."""
+    if "input_ids" in reviews.columns:
+        sep_id, pad_id = tokenizer.sep_token_id, tokenizer.pad_token_id
+        # Feature stores may keep the ids as a JSON string rather than a list.
+        lists = (json.loads(ids) if isinstance(ids, str) else ids for ids in reviews["input_ids"])
+        return [fit_to_length(ids, max_seq_length, sep_id, pad_id) for ids in lists]
+    texts = reviews["review_body"].fillna("").astype(str).tolist()
+    return tokenizer(texts, truncation=True, max_length=max_seq_length,
+                     return_attention_mask=False, return_token_type_ids=False)["input_ids"]
+
+
 def quantize_linear_layers(model: torch.nn.Module) -> torch.nn.Module:
     """A copy of `model` whose nn.Linear layers compute in int8 (dynamic quantization), with one
     weight scale per output channel: one scale per whole matrix (per-tensor) cost the benchmark
@@ -121,17 +135,7 @@ class FastScorer:
             raise ValueError("the tokenizer has no pad token; dynamic padding needs one")
 
     def token_ids(self, reviews: pd.DataFrame) -> list[list[int]]:
-        """[CLS] ... [SEP] ids per review, unpadded, at most max_seq_length long: from the
-        `input_ids` column when there is one (as the classifier does), else one batch call of
-        the fast tokenizer over every `review_body`."""
-        if "input_ids" in reviews.columns:
-            sep_id, pad_id = self.tokenizer.sep_token_id, self.tokenizer.pad_token_id
-            # Feature stores may keep the ids as a JSON string rather than a list.
-            lists = (json.loads(ids) if isinstance(ids, str) else ids for ids in reviews["input_ids"])
-            return [fit_to_length(ids, self.max_seq_length, sep_id, pad_id) for ids in lists]
-        texts = reviews["review_body"].fillna("").astype(str).tolist()
-        return self.tokenizer(texts, truncation=True, max_length=self.max_seq_length,
-                              return_attention_mask=False, return_token_type_ids=False)["input_ids"]
+        return review_token_ids(self.tokenizer, reviews, self.max_seq_length)
 
     def predict_proba(self, reviews: pd.DataFrame) -> np.ndarray:
         """(n, 3) class probabilities in the order of `reviews`; columns are label_id 0, 1, 2."""
@@ -147,8 +151,25 @@ class FastScorer:
         return self.predict_proba(reviews).argmax(axis=1)
 
 
-def fast_predict_proba(model: SentimentClassifier, *, quantize: bool = True) -> Callable[[pd.DataFrame], np.ndarray]:
-    """`model.predict_proba`, through a FastScorer when the model is a transformer on the CPU
-    (other families, e.g. TF-IDF, are already fast and are returned as they are)."""
+# How a transformer champion is scored on the CPU: "torch" (fp32, sorted batches), "torch_int8"
+# (int8 Linear layers) or "onnxruntime_int8" (fused ONNX Runtime graph, int8; needs onnx_path).
+ENGINES = ("torch", "torch_int8", "onnxruntime_int8")
+
+
+def fast_predict_proba(model: SentimentClassifier, *, engine: str = "torch_int8",
+                       onnx_path: Path | None = None) -> Callable[[pd.DataFrame], np.ndarray]:
+    """`model.predict_proba`, through the chosen engine when the model is a transformer on the
+    CPU (other families, e.g. TF-IDF, are already fast and are returned as they are).
+    `onnx_path` is where the ONNX export is cached for "onnxruntime_int8"."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown scoring engine {engine!r}; use one of {', '.join(ENGINES)}")
     on_cpu = isinstance(model, TransformerClassifier) and next(model.model.parameters()).device.type == "cpu"
-    return FastScorer(model, quantize=quantize).predict_proba if on_cpu else model.predict_proba
+    if not on_cpu:
+        return model.predict_proba
+    if engine == "onnxruntime_int8":
+        from sentiment_assets.models.onnx_inference import OnnxScorer  # onnxruntime loads only when asked
+
+        if onnx_path is None:
+            raise ValueError("the onnxruntime_int8 engine needs onnx_path, where the exported model is cached")
+        return OnnxScorer.from_classifier(model, onnx_path).predict_proba
+    return FastScorer(model, quantize=engine == "torch_int8").predict_proba

@@ -3,6 +3,7 @@ resumably, with Model Monitor's drift checks on every partition."""
 
 import hashlib
 import time
+from typing import Literal
 
 import dagster as dg
 import mlflow
@@ -12,8 +13,7 @@ from resources import DuckDBWarehouse, LocalArtifactStore, MlflowResource
 from sentiment_assets.approval import CHAMPION_ALIAS
 from sentiment_assets.defs.deploy_manage.drift_baseline import load_baseline
 from sentiment_assets.defs.ingest_analyze.partitions import review_files
-from sentiment_assets.models.fast_inference import FastScorer
-from sentiment_assets.models.transformer import TransformerClassifier
+from sentiment_assets.models.fast_inference import fast_predict_proba
 from sentiment_assets.monitoring import data_drift, prediction_drift
 from sentiment_assets.scoring import score_partition
 
@@ -48,9 +48,11 @@ def reviews_fingerprint(reviews: pd.DataFrame) -> str:
 
 class BatchPredictionsConfig(dg.Config):
     chunk_size: int = 2048  # reviews scored and committed at a time: memory bound and resume unit
-    # int8 dynamic quantization of a transformer champion's Linear layers: faster on CPU; see
-    # benchmarks/batch_inference_vs_pipeline.py for the speed and accuracy change.
-    quantize: bool = False
+    # How a transformer champion scores on the CPU: "torch" (fp32), "torch_int8" (int8 Linear
+    # layers) or "onnxruntime_int8" (fused ONNX Runtime graph, int8, exported once per model
+    # version into the artifact store). The int8 engines are faster and change a few labels: see
+    # benchmarks/batch_inference_vs_pipeline.py for the measured speed and macro-F1.
+    engine: Literal["torch", "torch_int8", "onnxruntime_int8"] = "torch"
 
 
 @dg.asset(
@@ -87,8 +89,8 @@ def batch_predictions(
         raise dg.Failure("no drift baseline to check predictions against: materialize drift_baseline first")
     version = int(champion.version)
     model = mlflow.pyfunc.load_model(f"models:/{name}/{version}").unwrap_python_model().model
-    if isinstance(model, TransformerClassifier):
-        model = FastScorer(model, quantize=config.quantize)
+    onnx_path = artifacts.path("onnx", name, f"v{version}", "model.onnx")
+    predict_proba = fast_predict_proba(model, engine=config.engine, onnx_path=onnx_path)
 
     if warehouse.table_exists(ASSET) and warehouse.query(
             "SELECT 1 FROM information_schema.columns WHERE table_name = ? AND column_name = 'source_partition'", [ASSET]).empty:
@@ -105,7 +107,7 @@ def batch_predictions(
             resumed_from = max(done - config.chunk_size, 0)
         context.log.info(progress_line(key, version, done, total, done - resumed_from, time.perf_counter() - started))
 
-    summary = score_partition(warehouse.connect, partition_key=key, predict_proba=model.predict_proba,
+    summary = score_partition(warehouse.connect, partition_key=key, predict_proba=predict_proba,
                               model_name=name, model_version=version, chunk_size=config.chunk_size,
                               on_chunk=progress)
     reviews = warehouse.query("SELECT review_body, product_category FROM cleaned_reviews WHERE source_partition = ?", [key])
