@@ -7,12 +7,17 @@ Names load on first use (PEP 562), so plain entry points that only need `resourc
 from importlib import import_module
 
 _WHERE = {
+    "ArtifactStore": "resources.artifacts",
     "LocalArtifactStore": "resources.artifacts",
+    "S3ArtifactStore": "resources.s3_artifacts",
+    "S3ParquetWarehouse": "resources.s3_warehouse",
+    "Warehouse": "resources.warehouse",
     "ComputeResource": "resources.compute",
     "Profile": "resources.environment",
     "get_profile": "resources.environment",
     "sentiment_home": "resources.environment",
     "MlflowResource": "resources.mlflow_tracking",
+    "RemoteTrainingResource": "resources.remote_training",
     "DuckDBWarehouse": "resources.warehouse",
 }
 

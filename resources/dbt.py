@@ -40,12 +40,13 @@ def dbt_project(profile: Profile) -> DbtProject:
 
 
 def _manifest_is_stale(project: DbtProject) -> bool:
-    """True when the manifest is missing or older than any model, schema or project file, so a
-    CLI run after editing SQL or YAML never works from yesterday's graph."""
+    """True when the manifest is missing or older than any model, macro, schema or project file,
+    so a CLI run after editing SQL or YAML never works from yesterday's graph."""
     if not project.manifest_path.exists():
         return True
     built = project.manifest_path.stat().st_mtime
-    sources = [*DBT_PROJECT_DIR.glob("models/**/*"), DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "profiles.yml"]
+    sources = [*DBT_PROJECT_DIR.glob("models/**/*"), *DBT_PROJECT_DIR.glob("macros/**/*"),
+               DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "profiles.yml"]
     return any(path.is_file() and path.stat().st_mtime > built for path in sources)
 
 

@@ -37,7 +37,9 @@ class MlflowResource(dg.ConfigurableResource):
         if experiment is not None:
             experiment_id = experiment.experiment_id
         else:
-            location = Path(self.artifact_root).as_uri() if self.artifact_root else None
+            location = self.artifact_root
+            if location and "://" not in location:  # a local directory; s3:// URIs pass as they are
+                location = Path(location).as_uri()
             experiment_id = mlflow.create_experiment(self.experiment_name, artifact_location=location)
         mlflow.set_experiment(experiment_id=experiment_id)
         return experiment_id

@@ -15,6 +15,9 @@ from resources.compute import ComputeResource
 from resources.dbt import DBT_PROJECT_DIR, DUCKDB_PATH_ENV_VAR, put_interpreter_bin_on_path
 from resources.environment import Profile, sentiment_home
 from resources.mlflow_tracking import MlflowResource
+from resources.optuna_storage import OptunaStorage
+from resources.s3_artifacts import S3ArtifactStore
+from resources.s3_warehouse import S3ParquetWarehouse
 from resources.warehouse import DuckDBWarehouse
 
 
@@ -32,6 +35,8 @@ def local_resources(home: Path) -> dict[str, Any]:
             artifact_root=str(home / "mlflow" / "artifacts"),
         ),
         "compute": ComputeResource(device="auto"),
+        # Unset: Optuna studies live in SQLite under the artifact store.
+        "optuna_storage": OptunaStorage(),
         "dbt": DbtCliResource(project_dir=str(DBT_PROJECT_DIR), target=Profile.LOCAL.value),
         # Only used when a source location is an s3:// URI; credentials and region come from the
         # standard AWS environment, never from code.
@@ -42,11 +47,39 @@ def local_resources(home: Path) -> dict[str, Any]:
     }
 
 
+def aws_resources() -> dict[str, Any]:
+    """Everything on AWS: Parquet tables on S3 behind the Glue catalog, dbt on Athena, artifacts and
+    checkpoints on S3, MLflow and Optuna at URLs from the environment, fine-tuning on a GPU node.
+
+    Settings come from environment variables (deploy/aws/.env.aws.example lists them), read when a
+    run starts through dg.EnvVar, so a missing one fails naming the variable. AWS credentials are
+    never configured here: boto3, dbt-athena and the training pod take them from the standard
+    chain (the pod's IAM role, an instance profile, an SSO session).
+    """
+    put_interpreter_bin_on_path()
+    bucket = dg.EnvVar("SENTIMENT_S3_BUCKET")
+    return {
+        "warehouse": S3ParquetWarehouse(
+            bucket=bucket,
+            glue_database=dg.EnvVar("SENTIMENT_GLUE_DATABASE"),
+            athena_workgroup=dg.EnvVar("SENTIMENT_ATHENA_WORKGROUP"),
+            athena_output=dg.EnvVar("SENTIMENT_ATHENA_STAGING_DIR"),
+            # The Python assets' SQL is DuckDB's dialect and runs in-process over the tables it
+            # names (downloaded from S3); the set-based transformations are dbt models on Athena.
+            query_engine="duckdb",
+        ),
+        "artifacts": S3ArtifactStore(bucket=bucket, prefix="artifacts"),
+        "mlflow_tracking": MlflowResource(tracking_uri=dg.EnvVar("MLFLOW_TRACKING_URI")),
+        "compute": ComputeResource(device="auto"),
+        "optuna_storage": OptunaStorage(url=dg.EnvVar("SENTIMENT_OPTUNA_STORAGE")),
+        "dbt": DbtCliResource(project_dir=str(DBT_PROJECT_DIR), target=Profile.AWS.value),
+        "s3": S3Resource(),
+        "pipes_subprocess_client": dg.PipesSubprocessClient(),
+    }
+
+
 def resources_for(profile: Profile, home: Path | None = None) -> dict[str, Any]:
     """The resource set of a profile. `home` overrides SENTIMENT_HOME (tests use a temp dir)."""
     if profile is Profile.LOCAL:
         return local_resources(home or sentiment_home())
-    raise NotImplementedError(
-        "SENTIMENT_PROFILE=aws is reserved for the S3 / Glue / Athena resources (issue #8) and is "
-        "not wired yet; use SENTIMENT_PROFILE=local."
-    )
+    return aws_resources()

@@ -1,13 +1,14 @@
-"""The analytical warehouse: one DuckDB file, shared with dbt-duckdb.
+"""The analytical warehouse: one DuckDB file, shared with dbt-duckdb (the local profile).
 
 Python assets write and read whole tables here; dbt builds its models in the same file, so the
-lineage raw_reviews -> dbt models -> features is one database.
+lineage raw_reviews -> dbt models -> features is one database. `Warehouse` is what assets may
+rely on; the aws profile's S3ParquetWarehouse (resources/s3_warehouse.py) offers the same.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -21,7 +22,47 @@ def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-class DuckDBWarehouse(dg.ConfigurableResource):
+class Warehouse(dg.ConfigurableResource):
+    """Named tables the assets write and read, whatever holds them: a DuckDB file, or Parquet on
+    S3 in the Glue catalog. Every profile's warehouse implements these methods."""
+
+    def connect(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+        """A DuckDB connection whose tables are the warehouse's, for SQL the helpers run
+        (scoring, the review queue, the feature store); what it changes is kept on a clean exit."""
+        raise NotImplementedError
+
+    def write_table(self, table: str, frame: pd.DataFrame | pa.Table) -> int:
+        """Replace `table` with `frame`; returns the row count written."""
+        raise NotImplementedError
+
+    def write_table_in_chunks(self, table: str, chunks: Iterable[pd.DataFrame]) -> int:
+        """Stream `chunks` into a staging table, then swap it in: readers never see half a table."""
+        with self.staged_tables() as stage:
+            for chunk in chunks:
+                stage.append(table, chunk)
+            if stage.rows(table) == 0:
+                raise ValueError(f"no rows to write to {table}")
+        return stage.written[table]
+
+    def staged_tables(self) -> AbstractContextManager["StagedTables"]:
+        """Build tables chunk by chunk and swap them all in at the end; nothing on error."""
+        raise NotImplementedError
+
+    def read_table(self, table: str, columns: list[str] | None = None) -> pd.DataFrame:
+        raise NotImplementedError
+
+    def query(self, sql: str, parameters: list | None = None) -> pd.DataFrame:
+        """Rows of a read-only query; `?` placeholders bound to `parameters` in order."""
+        raise NotImplementedError
+
+    def row_count(self, table: str) -> int:
+        raise NotImplementedError
+
+    def table_exists(self, table: str) -> bool:
+        raise NotImplementedError
+
+
+class DuckDBWarehouse(Warehouse):
     """Tables in a local DuckDB file (the aws profile uses S3 + Athena instead)."""
 
     path: str
@@ -51,15 +92,6 @@ class DuckDBWarehouse(dg.ConfigurableResource):
             connection.execute(f"CREATE OR REPLACE TABLE {self._qualified(table)} AS SELECT * FROM incoming_frame")
             connection.unregister("incoming_frame")
         return arrow.num_rows
-
-    def write_table_in_chunks(self, table: str, chunks: Iterable[pd.DataFrame]) -> int:
-        """Stream `chunks` into a staging table, then swap it in: readers never see half a table."""
-        with self.staged_tables() as stage:
-            for chunk in chunks:
-                stage.append(table, chunk)
-            if stage.rows(table) == 0:
-                raise ValueError(f"no rows to write to {table}")
-        return stage.written[table]
 
     @contextmanager
     def staged_tables(self) -> Iterator["StagedTables"]:

@@ -46,9 +46,19 @@ ALL_ASSETS = [
     review_queue, human_labels,
 ]
 
-# Locally every step writes one DuckDB file, which takes one writer at a time: run steps in one
-# process. Scale-out executors come with the aws profile, whose tables live on S3.
-EXECUTORS = {Profile.LOCAL: dg.in_process_executor}
+
+
+def executor_for(profile: Profile) -> dg.ExecutorDefinition:
+    """Locally every step writes one DuckDB file, which takes one writer at a time: steps run in
+    one process. On AWS each step is a Kubernetes Job (tables are S3 objects, partitions are
+    separate objects), so a backfill's batch-prediction partitions fan out across pods."""
+    if profile is Profile.AWS:
+        from sentiment_assets.defs.executors import aws_executor  # dagster-k8s only where it is used
+
+        return aws_executor
+    return dg.in_process_executor
+
+
 # Locally `dagster dev` starts evaluating the automation conditions at once; elsewhere someone
 # turns the sensor on deliberately.
 AUTOMATION_SENSOR_STATUS = {Profile.LOCAL: dg.DefaultSensorStatus.RUNNING}
@@ -60,5 +70,5 @@ defs = dg.Definitions(
     sensors=[landing_zone_sensor, drift_retraining_sensor,
              automation_sensor(AUTOMATION_SENSOR_STATUS.get(profile, dg.DefaultSensorStatus.STOPPED))],
     resources=resources,
-    executor=EXECUTORS.get(profile, dg.multiprocess_executor),
+    executor=executor_for(profile),
 )

@@ -5,7 +5,7 @@ Low-confidence batch predictions go into `review_queue` as pending items; a revi
 unions in next to the star-rating labels. One item per (review_id, model_version): a review
 that a later model is unsure of again comes back as a new item.
 
-Functions take an open DuckDB connection (e.g. from `DuckDBWarehouse.connect()`); every result
+Functions take an open DuckDB connection (e.g. from `Warehouse.connect()`); every result
 is fetched before the next statement, as DuckDB requires.
 """
 

@@ -8,7 +8,15 @@ Training data is Parquet with `label_id` and either `input_ids` (token-id lists)
 `review_body`. The output directory receives the model (TransformerClassifier.save) and
 `debugger.json`, `profile.json`, `rules.json` and `metrics.json`. With `--checkpoints`, a run
 killed part-way resumes where it stopped when started again with the same arguments, on this
-machine or any other that reaches the same location.
+machine or any other that reaches the same location. `--train`, `--valid` and `--output-dir`
+may be `s3://bucket/key` locations too (boto3, configured by the AWS environment variables), so
+that a pod needs nothing but the image, its environment and access to the bucket.
+
+On several GPUs (or CPU processes), torchrun starts one process per device and they train
+data-parallel, `batch_size` being the batch of one step over all of them (see
+`models/distributed.py`); rank 0 alone writes checkpoints and outputs and reports to Dagster:
+
+    torchrun --standalone --nnodes 1 --nproc_per_node 4 -m sentiment_assets.train_transformer ...
 
 Under Dagster Pipes the progress lines go to Dagster's log, each debugger rule comes back as an
 asset check (severity WARN) and the scores and profile as materialization metadata. Only
@@ -24,12 +32,14 @@ import logging
 import sys
 from pathlib import Path
 
-import pandas as pd
 from dagster_pipes import PipesEnvVarParamsLoader, open_dagster_pipes
 
 from sentiment_assets.models.checkpoints import checkpoint_store_from_uri
 from sentiment_assets.models.debugger_rules import RuleResult, evaluate_rules
+from sentiment_assets.models.distributed import World, process_group
 from sentiment_assets.models.finetune import FineTuneConfig
+from sentiment_assets.models.s3_io import is_s3, output_directory, read_parquet
+from sentiment_assets.models.torch_setup import resolve_device
 from sentiment_assets.models.transformer import TransformerClassifier
 
 logger = logging.getLogger("sentiment_assets.train_transformer")
@@ -39,13 +49,15 @@ OUTPUT_FILES = ("debugger.json", "profile.json", "rules.json", "metrics.json")
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m sentiment_assets.train_transformer",
                                      description=__doc__.split("\n\n")[0])
-    parser.add_argument("--train", required=True, type=Path, help="training Parquet file")
-    parser.add_argument("--valid", type=Path, help="validation Parquet file (optional)")
+    parser.add_argument("--train", required=True,
+                        help="training Parquet file, or an s3://bucket/key object")
+    parser.add_argument("--valid", help="validation Parquet file or s3:// object (optional)")
     parser.add_argument("--config", type=Path, help="JSON object of FineTuneConfig fields")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="KEY=VALUE", help="a FineTuneConfig field (JSON value or text), "
                         "applied after --config; repeatable")
-    parser.add_argument("--output-dir", required=True, type=Path)
+    parser.add_argument("--output-dir", required=True,
+                        help="directory, or s3://bucket/prefix to upload the outputs to")
     parser.add_argument("--checkpoints", help="checkpoint directory or s3://bucket/prefix")
     return parser.parse_args(argv)
 
@@ -68,17 +80,20 @@ def load_config(config_path: Path | None, overrides: list[str]) -> FineTuneConfi
     return FineTuneConfig(**fields)
 
 
-def train(args: argparse.Namespace) -> tuple[dict, list[RuleResult], dict]:
-    """Fit, write every output, and return (metrics, rule results, profile)."""
-    config = load_config(args.config, args.overrides)
-    train_frame = pd.read_parquet(args.train)
-    valid_frame = pd.read_parquet(args.valid) if args.valid else None
+def train(args: argparse.Namespace, config: FineTuneConfig,
+          world: World = World()) -> tuple[dict, list[RuleResult], dict] | None:
+    """Fit; on rank 0 (the only process without torchrun) write every output and return
+    (metrics, rule results, profile); None on the other ranks, which write nothing."""
+    train_frame = read_parquet(args.train)
+    valid_frame = read_parquet(args.valid) if args.valid else None
     store = checkpoint_store_from_uri(args.checkpoints) if args.checkpoints else None
     logger.info("training on %d rows (%s), validating on %d; checkpoints: %s", len(train_frame),
                 args.train, 0 if valid_frame is None else len(valid_frame),
                 store.describe() if store else "none")
 
     classifier = TransformerClassifier(config, checkpoints=store).fit(train_frame, valid_frame)
+    if not world.is_main:
+        return None
     rules = evaluate_rules(classifier.debug_record)
     last_evaluation = (classifier.debug_record["evaluations"] or [{}])[-1]
     metrics = {
@@ -88,21 +103,23 @@ def train(args: argparse.Namespace) -> tuple[dict, list[RuleResult], dict]:
         "steps": classifier.steps,
         "resumed_from_step": classifier.resumed_from_step,
         "stopped_early": classifier.stopped_early,
+        "world_size": world.size,
     }
 
-    out = args.output_dir
-    out.mkdir(parents=True, exist_ok=True)
-    contents = (classifier.debug_record, classifier.profile,
-                [dataclasses.asdict(r) for r in rules], metrics)
-    for name, content in zip(OUTPUT_FILES, contents):
-        (out / name).write_text(json.dumps(content, indent=2))
-    classifier.save(out)  # last: a directory with a model in it is a finished run
-    logger.info("wrote the model and %s to %s", ", ".join(OUTPUT_FILES), out)
+    # For an s3:// location: written here, then uploaded in the order written.
+    with output_directory(args.output_dir) as out:
+        out.mkdir(parents=True, exist_ok=True)
+        contents = (classifier.debug_record, classifier.profile,
+                    [dataclasses.asdict(r) for r in rules], metrics)
+        for name, content in zip(OUTPUT_FILES, contents):
+            (out / name).write_text(json.dumps(content, indent=2))
+        classifier.save(out)  # last: a directory with a model in it is a finished run
+    logger.info("wrote the model and %s to %s", ", ".join(OUTPUT_FILES), args.output_dir)
     return metrics, rules, classifier.profile
 
 
 def report_to_dagster(pipes, metrics: dict, rules: list[RuleResult], profile: dict,
-                      output_dir: Path) -> None:
+                      output_dir: str) -> None:
     """Each rule as an asset check (WARN: a suspicious run is worth a look, not a failed
     materialization), then the materialization with scores, throughput and profile figures."""
     for rule in rules:
@@ -111,7 +128,7 @@ def report_to_dagster(pipes, metrics: dict, rules: list[RuleResult], profile: di
     pipes.report_asset_materialization(metadata={
         **metrics,
         **{f"profile_{name}": value for name, value in profile.items()},
-        "output_dir": str(output_dir.resolve()),
+        "output_dir": output_dir if is_s3(output_dir) else str(Path(output_dir).resolve()),
     })
 
 
@@ -132,17 +149,24 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     package_logger = logging.getLogger("sentiment_assets")
     package_logger.setLevel(logging.INFO)
-    if not PipesEnvVarParamsLoader().is_dagster_pipes_process():
-        train(args)
-        return 0
-    with open_dagster_pipes() as pipes:
-        handler = _ToPipesLog(pipes.log)
-        package_logger.addHandler(handler)
-        try:
-            metrics, rules, profile = train(args)
-        finally:
-            package_logger.removeHandler(handler)
-        report_to_dagster(pipes, metrics, rules, profile, args.output_dir)
+    config = load_config(args.config, args.overrides)
+    # Under torchrun: join the other processes (nccl or gloo, after the config's device).
+    with process_group(resolve_device(config.device)) as world:
+        if not world.is_main:
+            package_logger.setLevel(logging.WARNING)  # one account of the run: rank 0's
+        # Only rank 0 opens Pipes: Dagster expects one reporting process, and the context's
+        # messages channel (a file, or the pod's log) must not receive every rank's reports.
+        if not world.is_main or not PipesEnvVarParamsLoader().is_dagster_pipes_process():
+            train(args, config, world)
+            return 0
+        with open_dagster_pipes() as pipes:
+            handler = _ToPipesLog(pipes.log)
+            package_logger.addHandler(handler)
+            try:
+                metrics, rules, profile = train(args, config, world)
+            finally:
+                package_logger.removeHandler(handler)
+            report_to_dagster(pipes, metrics, rules, profile, args.output_dir)
     return 0
 
 

@@ -61,7 +61,8 @@ def test_the_local_profile_puts_every_store_under_one_home(tmp_path):
     from resources.profiles import resources_for
 
     local = resources_for(Profile.LOCAL, home=tmp_path)
-    assert set(local) == {"warehouse", "artifacts", "mlflow_tracking", "compute", "dbt", "s3", "pipes_subprocess_client"}
+    assert set(local) == {"warehouse", "artifacts", "mlflow_tracking", "compute", "optuna_storage", "dbt", "s3",
+                          "pipes_subprocess_client"}
     assert local["warehouse"].path == str(tmp_path / "warehouse.duckdb")
     assert local["mlflow_tracking"].tracking_uri == f"sqlite:///{tmp_path / 'mlflow' / 'mlflow.db'}"
     assert local["artifacts"].root == str(tmp_path / "artifacts")

@@ -25,14 +25,15 @@ from sentiment_assets.models.pretrained import resolve_model_path  # noqa: E402
 FILLER = ["the fabric is soft", "it arrived on time", "the colour matches the photo", "I wore it"]
 
 
-def make_tiny_bert(directory: Path) -> Path:
-    """Save a freshly initialised (seeded) tiny BERT classifier and the MiniLM tokenizer."""
+def make_tiny_bert(directory: Path, **config) -> Path:
+    """Save a freshly initialised (seeded) tiny BERT classifier and the MiniLM tokenizer.
+    `config`: BertConfig fields to change (e.g. hidden_dropout_prob=0.0)."""
     tokenizer = AutoTokenizer.from_pretrained(resolve_model_path("bundled"))
     torch.manual_seed(0)
-    model = BertForSequenceClassification(BertConfig(
-        vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
-        num_attention_heads=2, intermediate_size=64, num_labels=3,
-    ))
+    model = BertForSequenceClassification(BertConfig(**{
+        "vocab_size": tokenizer.vocab_size, "hidden_size": 32, "num_hidden_layers": 2,
+        "num_attention_heads": 2, "intermediate_size": 64, "num_labels": 3, **config,
+    }))
     model.save_pretrained(directory)
     tokenizer.save_pretrained(directory)
     return Path(directory)

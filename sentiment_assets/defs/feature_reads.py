@@ -2,14 +2,14 @@
 
 import pandas as pd
 
-from resources import DuckDBWarehouse
+from resources import Warehouse
 from sentiment_assets.features.feature_group import REVIEWS_FEATURE_GROUP
 from sentiment_assets.features.store import OfflineFeatureStore
 
 TRAINING_COLUMNS = ["review_body", "input_ids", "label_id", "sentiment"]
 
 
-def read_split(warehouse: DuckDBWarehouse, split_type: str) -> pd.DataFrame:
+def read_split(warehouse: Warehouse, split_type: str) -> pd.DataFrame:
     """The latest version of every record in one split ('train' | 'validation' | 'test') of the
     offline feature store, ordered by review_id."""
     return OfflineFeatureStore(warehouse.connect).split(REVIEWS_FEATURE_GROUP, split_type, columns=TRAINING_COLUMNS)

@@ -76,7 +76,7 @@ class OfflineFeatureStore:
     """Feature groups as append-only DuckDB tables (`group.table_name`, e.g. fg_reviews_v1).
 
     `connect` is any zero-argument callable returning a context manager that yields a DuckDB
-    connection, e.g. `DuckDBWarehouse.connect` or `duckdb_file(path)`.
+    connection, e.g. `Warehouse.connect` or `duckdb_file(path)`.
     """
 
     def __init__(self, connect: ConnectionFactory):

@@ -106,7 +106,12 @@ def evaluate(
 ) -> dict[str, float]:
     """Validation loss (mean cross-entropy) and the project's classification scores (accuracy,
     macro-F1, balanced accuracy), all prefixed `val_`."""
-    logits = torch.from_numpy(batched_logits(model, seqs, pad_id, batch_size, bf16))
+    return validation_scores(batched_logits(model, seqs, pad_id, batch_size, bf16), labels)
+
+
+def validation_scores(logits: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    """`evaluate`'s scores from logits (n, num_labels) already computed, e.g. by several processes."""
+    logits = torch.from_numpy(logits)
     labels = np.asarray(labels, dtype=np.int64)
     scores = classification_scores(labels, logits.argmax(dim=1).numpy())
     loss = F.cross_entropy(logits, torch.from_numpy(labels)).item()

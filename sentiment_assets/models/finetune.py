@@ -5,6 +5,7 @@ token-id lists and labels, and reports each epoch (and each validation pass) thr
 Given a CheckpointStore it saves its state as it goes and, when the store already holds a
 checkpoint, resumes from it and ends with the very weights an uninterrupted run would have.
 Every optimizer step is recorded for the debugger rules and the profiler (`debugger.py`).
+Started by torchrun in several processes, they share every batch (`distributed.py`).
 """
 
 from __future__ import annotations
@@ -17,19 +18,19 @@ from typing import Callable, Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from transformers import get_linear_schedule_with_warmup
 
 from sentiment_assets.models.base import EpochCallback, EpochReport
 # Re-exported: callers and tests import the batching helpers from here.
 from sentiment_assets.models.batches import (  # noqa: F401
     BUCKET_BATCHES, batched_logits, epoch_batches, evaluate, fit_to_length, forward,
-    length_bucketed_batches, pad_batch, to_device,
+    length_bucketed_batches, pad_batch, to_device, validation_scores,
 )
 from sentiment_assets.models.checkpoints import CheckpointStore
 from sentiment_assets.models.debugger import (
     TrainingRecorder, group_grad_norms, memory_mb, profiler_summary, trainable_layer_groups,
 )
+from sentiment_assets.models.distributed import World, current_world
 from sentiment_assets.models.resume import (
     TrainingProgress, checkpoint_payload, config_fingerprint, data_fingerprint, restore_checkpoint,
 )
@@ -55,7 +56,7 @@ class FineTuneConfig:
     max_seq_length: int = 64  # tokens incl. [CLS]/[SEP]; the course uses 128 (reviews <= 122 words)
     epochs: int = 1
     learning_rate: float = 2e-5  # the course default; tuning searches 1e-5 .. 5e-5
-    batch_size: int = 16  # CPU-sized; the course uses 256 on a GPU
+    batch_size: int = 16  # CPU-sized; the course uses 256 on a GPU. Global: over all processes
     weight_decay: float = 0.01  # AdamW decay, not applied to biases and LayerNorm weights
     warmup_ratio: float = 0.1  # share of all steps spent ramping the learning rate up from 0
     max_grad_norm: float = 1.0  # gradients are clipped to this global L2 norm
@@ -127,11 +128,15 @@ def fine_tune(
 
     With `checkpoints`: resume from the newest checkpoint there, if any (a checkpoint of another
     config or other data is a ValueError), and save one every `checkpoint_every_steps` steps and
-    at the end of every epoch."""
+    at the end of every epoch.
+
+    In a torchrun process group (`distributed.process_group`) each process trains on its shard
+    of every batch and only rank 0 saves checkpoints; the steps are those of one process."""
     if len(train_ids) == 0 or len(train_ids) != len(train_labels):
         raise ValueError(f"need as many labels as examples (>= 1): got {len(train_ids)} "
                          f"examples and {len(train_labels)} labels")
-    device = resolve_device(config.device)
+    world = current_world()
+    device = world.device(resolve_device(config.device))
     seed_everything(config.seed)
     model.to(device)
     if config.freeze_encoder:
@@ -149,7 +154,7 @@ def fine_tune(
     # Fresh state, replaced by the checkpoint's when there is one.
     progress, recorder = TrainingProgress(), TrainingRecorder(list(groups))
     prints = (config_fingerprint(config), data_fingerprint(train_ids, train_labels))
-    payload = checkpoints.latest() if checkpoints is not None else None
+    payload = world.latest_checkpoint(checkpoints) if checkpoints is not None else None
     resumed_from_step = None
     if payload is not None:
         progress, recorder = restore_checkpoint(payload, model, optimizer, scheduler, *prints,
@@ -157,36 +162,42 @@ def fine_tune(
         resumed_from_step = progress.step
         logger.info("resuming from step %d (epoch %d, batch %d) out of %s", progress.step,
                     progress.epoch, progress.next_batch, checkpoints.describe())
+    trainer = world.wrap(model)  # what the steps call; DDP under torchrun, else `model` itself
+    samples_here = 0  # examples this process stepped on (its shards), for the record
     # The clock carries on from the checkpoint's, so max_seconds is a budget for the whole run.
     clock_start = time.perf_counter() - progress.elapsed_seconds
 
     def save_checkpoint() -> None:
         progress.elapsed_seconds = time.perf_counter() - clock_start
-        if checkpoints is not None:
+        if checkpoints is not None and world.is_main:
             checkpoints.save(progress.step, checkpoint_payload(
                 model, optimizer, scheduler, progress, recorder, *prints))
 
     def validate_now() -> dict[str, float]:
-        metrics = evaluate(model, valid_ids, valid_labels, pad_id, config.eval_batch_size,
-                           config.bf16)
-        model.train()  # evaluation switched dropout off
+        logits = world.logits(model, valid_ids, pad_id, config.eval_batch_size, config.bf16)
+        metrics = validation_scores(logits, valid_labels)
+        trainer.train()  # evaluation switched dropout off
         entry = recorder.record_evaluation(step=progress.step, epoch=progress.epoch, metrics=metrics)
         if on_evaluate is not None:
             on_evaluate(progress.step, {k: v for k, v in entry.items() if k not in ("step", "epoch")})
         return metrics
 
-    logger.info("fine-tuning on %d examples for %d epochs: %d steps on %s",
-                len(train_ids), config.epochs, total_steps, device)
+    logger.info("fine-tuning on %d examples for %d epochs: %d steps on %s%s",
+                len(train_ids), config.epochs, total_steps, device,
+                f" x {world.size} processes" if world.distributed else "")
     out_of_time = stopped_early = False
     log_start, log_samples = time.perf_counter(), 0
     with deterministic(device.type == "cpu"):
         while progress.epoch <= config.epochs:
             batches = epoch_batches(lengths, config.batch_size, config.seed, progress.epoch)
-            model.train()  # dropout on
+            trainer.train()  # dropout on
             while progress.next_batch < len(batches):
                 batch = batches[progress.next_batch]
-                step = _train_step(model, optimizer, scheduler, [train_ids[i] for i in batch],
-                                   labels[batch], pad_id, config, groups)
+                shard = world.shard(batch)  # this process's rows: all of them in a world of one
+                step = _train_step(trainer, optimizer, scheduler,
+                                   [train_ids[i] for i in shard.rows], labels[shard.rows],
+                                   pad_id, config, groups, world, shard.loss_weight)
+                samples_here += shard.examples
                 progress.step += 1
                 progress.next_batch += 1
                 progress.samples += len(batch)
@@ -205,8 +216,9 @@ def fine_tune(
                                 scheduler.get_last_lr()[0], rate, eta // 60, eta % 60)
                     log_start, log_samples = time.perf_counter(), 0
 
-                out_of_time = (config.max_seconds is not None
-                               and time.perf_counter() - clock_start > config.max_seconds)
+                # Agreed by all processes: one that stopped alone would leave the others waiting.
+                out_of_time = (config.max_seconds is not None and world.any(
+                    time.perf_counter() - clock_start > config.max_seconds))
                 if progress.next_batch == len(batches):
                     break  # the epoch's end validates and checkpoints, below
                 if validate and (out_of_time or _every(progress.step, config.eval_every_steps)):
@@ -239,6 +251,9 @@ def fine_tune(
     model.eval()
     progress.elapsed_seconds = time.perf_counter() - clock_start
     record = recorder.to_dict()
+    # Per process: the examples of its shards since it started (a resumed run counts from there).
+    record["distributed"] = {"world_size": world.size,
+                             "samples_seen_per_rank": world.gather(samples_here)}
     return FineTuneResult(
         history=progress.history,
         train_seconds=progress.elapsed_seconds,
@@ -253,23 +268,24 @@ def fine_tune(
 
 
 def _train_step(model, optimizer, scheduler, seqs, labels: torch.Tensor, pad_id: int,
-                config: FineTuneConfig, groups: dict) -> dict:
-    """One optimizer step on one batch; what the recorder wants to know about it."""
+                config: FineTuneConfig, groups: dict, world: World, loss_weight: float) -> dict:
+    """One optimizer step on one batch (this process's shard of it, under torchrun); what the
+    recorder wants to know about it, `loss` being the whole batch's."""
     device = next(model.parameters()).device
     start = time.perf_counter()
     input_ids, attention_mask = to_device(seqs, pad_id, device)
     targets = labels.to(device)
     data_seconds = time.perf_counter() - start
 
-    loss = F.cross_entropy(forward(model, input_ids, attention_mask, config.bf16), targets)
-    loss.backward()
+    loss = world.loss(forward(model, input_ids, attention_mask, config.bf16), targets, loss_weight)
+    loss.backward()  # under DDP this also averages the gradients over the processes
     group_norms = group_grad_norms(groups)
     grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
     learning_rate = scheduler.get_last_lr()[0]  # the rate this step uses
     optimizer.step()
     scheduler.step()
     optimizer.zero_grad(set_to_none=True)
-    batch_loss = loss.item()  # syncs, so step timing is honest on CUDA too
+    batch_loss = world.average(loss.item())  # syncs, so step timing is honest on CUDA too
     return {"loss": batch_loss, "learning_rate": learning_rate, "grad_norm": grad_norm.item(),
             "group_grad_norms": group_norms, "data_seconds": data_seconds,
             "step_seconds": time.perf_counter() - start}

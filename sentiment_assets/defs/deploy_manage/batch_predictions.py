@@ -9,7 +9,7 @@ import dagster as dg
 import mlflow
 import pandas as pd
 
-from resources import DuckDBWarehouse, LocalArtifactStore, MlflowResource
+from resources import ArtifactStore, MlflowResource, Warehouse
 from sentiment_assets.approval import CHAMPION_ALIAS
 from sentiment_assets.defs.deploy_manage.drift_baseline import load_baseline
 from sentiment_assets.defs.ingest_analyze.partitions import review_files
@@ -69,8 +69,8 @@ class BatchPredictionsConfig(dg.Config):
 def batch_predictions(
     context: dg.AssetExecutionContext,
     config: BatchPredictionsConfig,
-    warehouse: DuckDBWarehouse,
-    artifacts: LocalArtifactStore,
+    warehouse: Warehouse,
+    artifacts: ArtifactStore,
     mlflow_tracking: MlflowResource,
 ) -> dg.MaterializeResult:
     """The champion's predicted sentiment (-1/0/1) and its probability for every cleaned review of

@@ -1,10 +1,9 @@
 """drift_baseline: what the model was trained on, summarised, for the drift checks to compare with."""
 
-from pathlib import Path
 
 import dagster as dg
 
-from resources import DuckDBWarehouse, LocalArtifactStore
+from resources import ArtifactStore, Warehouse
 from sentiment_assets.monitoring import DriftBaseline
 
 GROUP = "deploy_manage"
@@ -12,7 +11,7 @@ BASELINE_FILE = "monitoring/drift_baseline.json"
 
 
 @dg.asset(group_name=GROUP, kinds={"python", "duckdb"}, deps=["training_reviews"])
-def drift_baseline(warehouse: DuckDBWarehouse, artifacts: LocalArtifactStore) -> dg.MaterializeResult:
+def drift_baseline(warehouse: Warehouse, artifacts: ArtifactStore) -> dg.MaterializeResult:
     """The training population in numbers -- review length bins, category mix, vocabulary and its
     out-of-vocabulary rate, sentiment shares -- against which every batch of predictions is checked
     for data drift and prediction drift (SageMaker Model Monitor's baseline job).
@@ -33,7 +32,7 @@ def drift_baseline(warehouse: DuckDBWarehouse, artifacts: LocalArtifactStore) ->
     })
 
 
-def load_baseline(artifacts: LocalArtifactStore) -> DriftBaseline | None:
+def load_baseline(artifacts: ArtifactStore) -> DriftBaseline | None:
     """The stored baseline, or None before drift_baseline has run."""
-    path = Path(artifacts.root, BASELINE_FILE)
+    path = artifacts.path(BASELINE_FILE)  # on S3: downloaded when it exists there
     return DriftBaseline.from_json(path.read_text()) if path.exists() else None

@@ -5,7 +5,7 @@ from typing import Literal
 
 import dagster as dg
 
-from resources import DuckDBWarehouse
+from resources import Warehouse
 from sentiment_assets.defs.ingest_analyze.partitions import review_files
 from sentiment_assets.defs.metadata import frame_markdown
 from sentiment_assets.review_queue import (
@@ -20,7 +20,7 @@ class ReviewQueueConfig(dg.Config):
 
 
 @dg.asset(group_name=GROUP, kinds={"python", "duckdb"}, deps=["batch_predictions"], partitions_def=review_files)
-def review_queue(context: dg.AssetExecutionContext, config: ReviewQueueConfig, warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
+def review_queue(context: dg.AssetExecutionContext, config: ReviewQueueConfig, warehouse: Warehouse) -> dg.MaterializeResult:
     """Predictions of this partition the model was unsure of (probability below the threshold),
     queued for a person to label with `python -m sentiment_assets.review` or human_review_job.
     Re-running adds only what is new; decided items keep their label."""
@@ -38,7 +38,7 @@ def review_queue(context: dg.AssetExecutionContext, config: ReviewQueueConfig, w
 
 
 @dg.asset(group_name=GROUP, kinds={"python", "duckdb"})
-def human_labels(warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
+def human_labels(warehouse: Warehouse) -> dg.MaterializeResult:
     """The latest label a person gave each queued review, with who gave it and when. dbt's
     training_reviews prefers these over the source's labels, so the next training run learns
     from them (label_source = 'human'). Empty until someone labels."""
@@ -60,7 +60,7 @@ class HumanReviewConfig(dg.Config):
 
 
 @dg.op
-def review_queue_decision(context: dg.OpExecutionContext, config: HumanReviewConfig, warehouse: DuckDBWarehouse) -> None:
+def review_queue_decision(context: dg.OpExecutionContext, config: HumanReviewConfig, warehouse: Warehouse) -> None:
     """List the queue, or record one decision about one item."""
     with warehouse.connect() as connection:
         if config.action == "list":

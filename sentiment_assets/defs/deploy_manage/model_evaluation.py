@@ -6,7 +6,7 @@ import json
 import dagster as dg
 import mlflow
 
-from resources import DuckDBWarehouse, LocalArtifactStore, MlflowResource
+from resources import ArtifactStore, MlflowResource, Warehouse
 from sentiment_assets.defs.feature_reads import read_split
 from sentiment_assets.defs.metadata import png_markdown
 from sentiment_assets.defs.train_tune.tuned_model import MODEL_CARD
@@ -21,7 +21,7 @@ TEST_PREDICTIONS_TABLE = "test_predictions"
 
 @dg.asset(group_name=GROUP, kinds={"python", "mlflow"}, deps=["tuned_model"])
 def model_evaluation(
-    warehouse: DuckDBWarehouse, artifacts: LocalArtifactStore, mlflow_tracking: MlflowResource
+    warehouse: Warehouse, artifacts: ArtifactStore, mlflow_tracking: MlflowResource
 ) -> dg.MaterializeResult:
     """How well the tuned model does on reviews it never saw (the test split): accuracy, macro-F1,
     per-class precision/recall and the confusion matrix. The registry gate reads this."""

@@ -6,7 +6,7 @@ import dagster as dg
 import mlflow
 import pandas as pd
 
-from resources import DuckDBWarehouse, LocalArtifactStore, MlflowResource
+from resources import ArtifactStore, MlflowResource, Warehouse
 from resources.warehouse import quote_identifier
 from sentiment_assets.bias.analysis_json import analysis_json
 from sentiment_assets.bias.markdown import markdown_report
@@ -21,7 +21,7 @@ GROUP = "deploy_manage"
 WITHIN_LIMITS_CHECK = "posttraining_bias_within_limits"
 
 
-def _test_reviews_with_facets(warehouse: DuckDBWarehouse, settings: BiasSettings) -> pd.DataFrame:
+def _test_reviews_with_facets(warehouse: Warehouse, settings: BiasSettings) -> pd.DataFrame:
     facets = [c for c in dict.fromkeys([settings.facet, settings.group]) if c]
     selected = ", ".join(quote_identifier(c) for c in facets)
     facet_values = warehouse.query(f"SELECT review_id, {selected} FROM cleaned_reviews")
@@ -36,7 +36,7 @@ def _test_reviews_with_facets(warehouse: DuckDBWarehouse, settings: BiasSettings
                                    description="No post-training metric of the champion crosses its warning limit.")],
 )
 def post_training_bias_report(
-    config: BiasSettings, warehouse: DuckDBWarehouse, artifacts: LocalArtifactStore, mlflow_tracking: MlflowResource
+    config: BiasSettings, warehouse: Warehouse, artifacts: ArtifactStore, mlflow_tracking: MlflowResource
 ) -> dg.MaterializeResult:
     """Clarify's post-training bias metrics (DPPL, DI, DCA, DCR, RD, DAR, DRR, AD, TE, ...) of the
     champion's predictions on the test split, per facet value, and fairlearn's accuracy, recall

@@ -6,7 +6,7 @@ import json
 import dagster as dg
 from mlflow.exceptions import MlflowException
 
-from resources import LocalArtifactStore, MlflowResource
+from resources import ArtifactStore, MlflowResource
 from sentiment_assets.defs.deploy_manage.model_evaluation import EVALUATION_FILE
 from sentiment_assets.approval import APPROVAL_TAG, APPROVED, CHAMPION_ALIAS, initial_status
 from sentiment_assets.promotion import decide_promotion
@@ -32,7 +32,7 @@ class RegisteredModelConfig(dg.Config):
 def registered_model(
     context: dg.AssetExecutionContext,
     config: RegisteredModelConfig,
-    artifacts: LocalArtifactStore,
+    artifacts: ArtifactStore,
     mlflow_tracking: MlflowResource,
 ) -> dg.MaterializeResult:
     """A new version of the `review-sentiment` model in the MLflow registry, with an approval

@@ -6,7 +6,7 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
-from resources import DuckDBWarehouse, LocalArtifactStore
+from resources import ArtifactStore, Warehouse
 from sentiment_assets.balancing import balance, values_missing_a_label
 from sentiment_assets.bias.analysis_json import analysis_json
 from sentiment_assets.bias.markdown import markdown_report
@@ -53,7 +53,7 @@ def _facet_groups_for_balancing(reviews: pd.DataFrame, settings: BiasSettings) -
                           description="After balancing by facet x sentiment, DPL is 0 and CI equal for every facet value."),
     ],
 )
-def bias_report(config: BiasReportConfig, warehouse: DuckDBWarehouse, artifacts: LocalArtifactStore) -> dg.MaterializeResult:
+def bias_report(config: BiasReportConfig, warehouse: Warehouse, artifacts: ArtifactStore) -> dg.MaterializeResult:
     """SageMaker Clarify's pre-training bias metrics (CI, DPL, KL, JS, LP, TVD, KS, CDDL) for a
     facet (product_category by default, positive label = sentiment 1), with multi-class
     distances and bootstrap intervals, before and after each balancing mode. Large |DPL| means

@@ -7,7 +7,7 @@ import dagster as dg
 import pandas as pd
 from dagster_aws.s3 import S3Resource
 
-from resources import DuckDBWarehouse, LocalArtifactStore
+from resources import ArtifactStore, Warehouse
 from sentiment_assets.defs.ingest_analyze.partitions import BUNDLED_PARTITION, review_files
 from sentiment_assets.defs.metadata import table_metadata
 from sentiment_assets.sources import ColumnMapping, FileSummary, IngestedIds, SourceSpec, read_reviews
@@ -26,7 +26,7 @@ def _tagged(frame: pd.DataFrame, key: str) -> pd.DataFrame:
     return frame.assign(source_partition=pd.Series(key, index=frame.index, dtype="string"))
 
 
-def _has_partition_column(warehouse: DuckDBWarehouse) -> bool:
+def _has_partition_column(warehouse: Warehouse) -> bool:
     return not warehouse.query("SELECT 1 FROM information_schema.columns WHERE table_name = 'raw_reviews' "
                                "AND column_name = 'source_partition'").empty
 
@@ -80,8 +80,8 @@ class RawReviewsConfig(dg.Config):
 def raw_reviews(
     context: dg.AssetExecutionContext,
     config: RawReviewsConfig,
-    warehouse: DuckDBWarehouse,
-    artifacts: LocalArtifactStore,
+    warehouse: Warehouse,
+    artifacts: ArtifactStore,
     s3: S3Resource,
 ) -> dg.MaterializeResult:
     """Product reviews as read from the sources, one partition per file, in one normalised schema

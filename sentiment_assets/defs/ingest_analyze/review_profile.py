@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from resources import DuckDBWarehouse, LocalArtifactStore
+from resources import ArtifactStore, Warehouse
 from sentiment_assets.defs.metadata import SYNTHETIC_DATA_NOTE, frame_markdown, png_markdown, saved_png
 from sentiment_assets.plots import rating_bars, sentiment_by_category_bars, words_histogram
 from sentiment_assets.profiling import length_profile, sentiment_by_category, words_per_review
@@ -11,7 +11,7 @@ GROUP = "ingest_analyze"
 
 
 @dg.asset(group_name=GROUP, kinds={"python", "matplotlib"}, deps=["cleaned_reviews"])
-def review_profile(warehouse: DuckDBWarehouse, artifacts: LocalArtifactStore) -> dg.MaterializeResult:
+def review_profile(warehouse: Warehouse, artifacts: ArtifactStore) -> dg.MaterializeResult:
     """What the cleaned reviews look like: sentiment per category and review length, and the
     max_seq_length that tokenization should use (with the reason)."""
     reviews = warehouse.read_table("cleaned_reviews", ["review_id", "review_body", "product_category", "sentiment", "star_rating"])

@@ -4,7 +4,7 @@
 import dagster as dg
 import pyarrow as pa
 
-from resources import DuckDBWarehouse
+from resources import Warehouse
 from sentiment_assets.balancing import balance, keep_human_labelled
 from sentiment_assets.defs.metadata import frame_markdown, table_metadata
 from sentiment_assets.features.feature_group import REVIEWS_FEATURE_GROUP, lookup_latency_ms, records_to_append
@@ -23,7 +23,7 @@ class BalancedReviewsConfig(dg.Config):
 
 
 @dg.asset(group_name=GROUP, kinds={"python", "duckdb"}, deps=["training_reviews"])
-def balanced_reviews(config: BalancedReviewsConfig, warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
+def balanced_reviews(config: BalancedReviewsConfig, warehouse: Warehouse) -> dg.MaterializeResult:
     """The training population: the dbt training slice down-sampled so the three sentiments are
     equally frequent (a model trained on 77% positive reviews learns to say 'positive')."""
     reviews = warehouse.read_table("training_reviews")
@@ -52,7 +52,7 @@ FEATURE_SOURCE_SQL = "SELECT review_id, date, review_body, sentiment, label_id F
 
 
 @dg.asset(group_name=GROUP, kinds={"python", "pytorch", "duckdb"}, deps=[balanced_reviews])
-def review_features(config: ReviewFeaturesConfig, warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
+def review_features(config: ReviewFeaturesConfig, warehouse: Warehouse) -> dg.MaterializeResult:
     """Model-ready reviews: token ids from the MiniLM tokenizer (streamed in chunks through
     parallel workers, SageMaker Processing's sharding), label_id, and a 90/5/5 train/validation/
     test split decided by a hash of review_id (a review keeps its split as data is added)."""
@@ -96,7 +96,7 @@ def review_features(config: ReviewFeaturesConfig, warehouse: DuckDBWarehouse) ->
 
 
 @dg.asset(group_name=GROUP, kinds={"python", "duckdb"}, deps=[review_features])
-def feature_store(warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
+def feature_store(warehouse: Warehouse) -> dg.MaterializeResult:
     """The feature group `reviews` (the course's Feature Store): record id review_id, event time
     date, an append-only offline table stamped with ingestion time, and an online lookup by
     review_id. Training, tuning and evaluation read their splits from here."""

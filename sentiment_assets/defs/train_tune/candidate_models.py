@@ -7,7 +7,7 @@ import dagster as dg
 import mlflow
 import pandas as pd
 
-from resources import ComputeResource, DuckDBWarehouse, LocalArtifactStore, MlflowResource
+from resources import ArtifactStore, ComputeResource, MlflowResource, Warehouse
 from sentiment_assets.defs.feature_reads import read_split
 from sentiment_assets.defs.metadata import frame_markdown, table_metadata
 from sentiment_assets.defs.train_tune.candidates import CandidateModelsConfig, build_candidate
@@ -49,8 +49,8 @@ def finetuned_row(card: dict) -> dict:
 def candidate_models(
     context: dg.AssetExecutionContext,
     config: CandidateModelsConfig,
-    warehouse: DuckDBWarehouse,
-    artifacts: LocalArtifactStore,
+    warehouse: Warehouse,
+    artifacts: ArtifactStore,
     mlflow_tracking: MlflowResource,
     compute: ComputeResource,
 ) -> dg.MaterializeResult:

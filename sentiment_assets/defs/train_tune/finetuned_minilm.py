@@ -18,7 +18,7 @@ import dagster as dg
 import mlflow
 import pandas as pd
 
-from resources import ComputeResource, DuckDBWarehouse, LocalArtifactStore, MlflowResource
+from resources import ArtifactStore, ComputeResource, MlflowResource, Warehouse
 from sentiment_assets.defs.feature_reads import read_split
 from sentiment_assets.defs.metadata import png_markdown
 from sentiment_assets.models.debugger_rules import RULE_DESCRIPTIONS
@@ -67,8 +67,8 @@ class FinetunedMinilmConfig(dg.Config):
 def finetuned_minilm(
     context: dg.AssetExecutionContext,
     config: FinetunedMinilmConfig,
-    warehouse: DuckDBWarehouse,
-    artifacts: LocalArtifactStore,
+    warehouse: Warehouse,
+    artifacts: ArtifactStore,
     mlflow_tracking: MlflowResource,
     compute: ComputeResource,
     pipes_subprocess_client: dg.PipesSubprocessClient,
@@ -143,8 +143,8 @@ def _log_to_mlflow(context, mlflow_tracking, model, finetune, metrics, record, i
     }
 
 
-def read_model_card(artifacts: LocalArtifactStore) -> dict | None:
+def read_model_card(artifacts: ArtifactStore) -> dict | None:
     """The last finetuned_minilm result, or None when it has not run."""
-    path = Path(artifacts.root, MODEL_CARD)
+    path = artifacts.path(MODEL_CARD)  # on S3: downloaded when it exists there
     return json.loads(path.read_text()) if path.exists() else None
 

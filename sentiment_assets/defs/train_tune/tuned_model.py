@@ -6,7 +6,8 @@ import dagster as dg
 import mlflow
 import optuna
 
-from resources import ComputeResource, DuckDBWarehouse, LocalArtifactStore, MlflowResource
+from resources import ArtifactStore, ComputeResource, MlflowResource, Warehouse
+from resources.optuna_storage import OptunaStorage
 from sentiment_assets.defs.feature_reads import read_split
 from sentiment_assets.defs.metadata import png_markdown
 from sentiment_assets.models.families import config_from_json
@@ -25,7 +26,7 @@ class TunedModelConfig(dg.Config):
     # Trials in parallel worker processes sharing the study's RDB storage (SQLite locally; point
     # optuna_storage at PostgreSQL/MySQL to spread workers over machines).
     n_workers: int = 1
-    optuna_storage: str | None = None  # None: SQLite under the artifact store
+    optuna_storage: str | None = None  # this run only; None: the optuna_storage resource's URL
     # Each run is a new study, warm-started from the best trials of this family's last study.
     warm_start: bool = True
     warm_start_top_k: int = 3
@@ -66,10 +67,11 @@ def previous_study(storage_url: str, family: str) -> str | None:
 def tuned_model(
     context: dg.AssetExecutionContext,
     config: TunedModelConfig,
-    warehouse: DuckDBWarehouse,
-    artifacts: LocalArtifactStore,
+    warehouse: Warehouse,
+    artifacts: ArtifactStore,
     mlflow_tracking: MlflowResource,
     compute: ComputeResource,
+    optuna_storage: OptunaStorage,
 ) -> dg.MaterializeResult:
     """The model that goes to evaluation: the best family from the candidate round, tuned with
     Optuna (TPE, pruning on intermediate validation macro-F1) in a persistent study, every trial
@@ -81,7 +83,7 @@ def tuned_model(
     if hasattr(base, "device"):
         base.device = compute.resolve_device()
     n_trials = config.transformer_n_trials if family == "minilm_finetuned" else config.n_trials
-    storage_url = config.optuna_storage or f"sqlite:///{artifacts.path('optuna', 'optuna.db')}"
+    storage_url = config.optuna_storage or optuna_storage.storage_url(str(artifacts.path("optuna", "optuna.db")))
     warm_start_from = previous_study(storage_url, family) if config.warm_start else None
     study_name = f"tuned_model-{family}-{context.run.run_id[:8]}"
     train, valid = read_split(warehouse, "train"), read_split(warehouse, "validation")

@@ -1,0 +1,325 @@
+"""Tables as Parquet objects on S3, registered in the AWS Glue catalog (what Athena queries).
+
+Layout, under s3://{bucket}/{prefix}/{table}/:
+
+- a plain table is one object, `data.parquet`;
+- a partitioned table is one object per value of its partition column,
+  `{column}={value}/data.parquet`, the column itself kept out of the file as Hive does.
+
+One put per object, so a reader sees a partition's old rows or its new ones, never half, and two
+processes writing different partitions touch disjoint objects. No Dagster here: the warehouse
+resource (resources/s3_warehouse.py) and the DuckDB session (resources/lazy_session.py) use it.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass
+from urllib.parse import quote, unquote
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+from botocore.exceptions import ClientError
+
+logger = logging.getLogger(__name__)
+
+PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+PARQUET_INPUT_FORMAT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+PARQUET_OUTPUT_FORMAT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
+DATA_OBJECT = "data.parquet"
+# Hive's name for the partition of null values.
+NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
+# The exact DuckDB definition (types, NOT NULL, primary key) rides along as a Glue table
+# parameter: Glue's Hive types are lossy, and scoring's ON CONFLICT needs the primary key back.
+DDL_PARAMETER = "duckdb_ddl"
+
+
+class WarehouseError(RuntimeError):
+    """S3 or Glue refused: a missing or unreachable bucket, a denied call. Names what it was."""
+
+
+class MissingTableError(duckdb.CatalogException):
+    """No such table in the Glue database; a CatalogException, as DuckDB's own would be."""
+
+
+@dataclass(frozen=True)
+class RemoteTable:
+    """What Glue knows of one table."""
+
+    name: str
+    columns: tuple[tuple[str, str], ...]  # (name, Hive type), partition keys last
+    partition_column: str | None
+    ddl: str | None
+
+
+def hive_type(arrow_type: pa.DataType) -> str:
+    """The Hive/Athena type Glue records for an Arrow column type."""
+    t = arrow_type
+    if pa.types.is_dictionary(t):
+        return hive_type(t.value_type)
+    simple = [
+        (pa.types.is_boolean, "boolean"), (pa.types.is_int8, "tinyint"), (pa.types.is_int16, "smallint"),
+        (pa.types.is_int32, "int"), (pa.types.is_int64, "bigint"), (pa.types.is_uint8, "smallint"),
+        (pa.types.is_uint16, "int"), (pa.types.is_uint32, "bigint"), (pa.types.is_uint64, "decimal(20,0)"),
+        (pa.types.is_float16, "float"), (pa.types.is_float32, "float"), (pa.types.is_float64, "double"),
+        (pa.types.is_date, "date"), (pa.types.is_timestamp, "timestamp"),
+        (pa.types.is_binary, "binary"), (pa.types.is_large_binary, "binary"),
+    ]
+    for test, name in simple:
+        if test(t):
+            return name
+    if pa.types.is_decimal(t):
+        return f"decimal({t.precision},{t.scale})"
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        return f"array<{hive_type(t.value_type)}>"
+    if pa.types.is_map(t):
+        return f"map<{hive_type(t.key_type)},{hive_type(t.item_type)}>"
+    if pa.types.is_struct(t):
+        return "struct<" + ",".join(f"{f.name}:{hive_type(f.type)}" for f in t) + ">"
+    # Strings, and what Hive has no type for (time of day, intervals, nulls), as text.
+    return "string"
+
+
+_DUCKDB_FROM_HIVE = {"boolean": "BOOLEAN", "tinyint": "TINYINT", "smallint": "SMALLINT", "int": "INTEGER",
+                     "integer": "INTEGER", "bigint": "BIGINT", "float": "FLOAT", "double": "DOUBLE",
+                     "date": "DATE", "timestamp": "TIMESTAMP", "binary": "BLOB"}
+
+
+def duckdb_type(hive: str) -> str:
+    """A DuckDB type for a Glue column of a table some other tool registered (no DDL parameter)."""
+    hive = hive.strip().lower()
+    if hive in _DUCKDB_FROM_HIVE:
+        return _DUCKDB_FROM_HIVE[hive]
+    if hive.startswith("decimal"):
+        return hive.upper()
+    if hive.startswith("array<") and hive.endswith(">"):
+        return duckdb_type(hive[6:-1]) + "[]"
+    return "VARCHAR"
+
+
+def partition_path(column: str, value: str | None) -> str:
+    """`column=value`, the value escaped so any text is one path segment."""
+    return f"{column}={NULL_PARTITION if value is None else quote(value, safe='')}"
+
+
+def partition_value(segment: str) -> tuple[str, str | None]:
+    column, _, encoded = segment.partition("=")
+    return column, None if encoded == NULL_PARTITION else unquote(encoded)
+
+
+def is_data_object(key: str) -> bool:
+    """Whether an object under a table's prefix holds rows. Ours are `data.parquet`; Athena's
+    CTAS (the dbt models) writes Parquet files with no extension at all, so the name cannot be
+    the test; markers (`_SUCCESS`, `x_$folder$`) and hidden files are what to skip."""
+    name = key.rsplit("/", 1)[-1]
+    return bool(name) and not name.startswith(("_", ".")) and not name.endswith("$folder$")
+
+
+class S3TableStore:
+    """Reads and writes the Parquet objects and the Glue entries of the warehouse's tables."""
+
+    def __init__(self, s3, glue, bucket: str, prefix: str, database: str):
+        self.s3, self.glue = s3, glue
+        self.bucket, self.prefix, self.database = bucket, prefix.strip("/"), database
+        self._database_checked = False
+
+    # --- names ------------------------------------------------------------------------------
+
+    def key_prefix(self, table: str) -> str:
+        return f"{self.prefix}/{table}/" if self.prefix else f"{table}/"
+
+    def location(self, table: str) -> str:
+        return f"s3://{self.bucket}/{self.key_prefix(table)}"
+
+    # --- S3 ---------------------------------------------------------------------------------
+
+    def _s3(self, operation: str, **kwargs):
+        try:
+            return getattr(self.s3, operation)(Bucket=self.bucket, **kwargs)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            if code in ("NoSuchBucket", "AccessDenied", "AllAccessDisabled", "PermanentRedirect"):
+                raise WarehouseError(f"S3 bucket {self.bucket!r} refused {operation} ({code}): check that the bucket "
+                                     f"exists, is in this region and that these credentials may use it") from error
+            raise
+
+    def object_keys(self, table: str) -> list[str]:
+        keys, token = [], None
+        while True:
+            page = self._s3("list_objects_v2", Prefix=self.key_prefix(table), **({"ContinuationToken": token} if token else {}))
+            keys += [item["Key"] for item in page.get("Contents", [])]
+            token = page.get("NextContinuationToken")
+            if not token:
+                return keys
+
+    def partition_values(self, table: str) -> set[str | None]:
+        """The partition values that have an object on S3 now."""
+        values = set()
+        for key in self.object_keys(table):
+            segments = key[len(self.key_prefix(table)):].split("/")
+            if len(segments) == 2 and "=" in segments[0]:
+                values.add(partition_value(segments[0])[1])
+        return values
+
+    def read(self, table: RemoteTable) -> pa.Table | None:
+        """Every Parquet object of the table as one Arrow table (the partition column put back
+        from the object paths); None when the table has no objects yet."""
+        pieces = []
+        for key in self.object_keys(table.name):
+            if not is_data_object(key):
+                continue
+            body = self._s3("get_object", Key=key)["Body"].read()
+            piece = pq.read_table(io.BytesIO(body))
+            segments = key[len(self.key_prefix(table.name)):].split("/")
+            if len(segments) == 2 and "=" in segments[0]:
+                column, value = partition_value(segments[0])
+                if column not in piece.column_names:
+                    piece = piece.append_column(column, pa.array([value] * piece.num_rows, pa.string()))
+            pieces.append(piece)
+        if not pieces:
+            return None
+        return pa.concat_tables(pieces, promote_options="permissive")
+
+    def _put(self, key: str, rows: pa.Table) -> None:
+        buffer = io.BytesIO()
+        pq.write_table(rows, buffer, compression="snappy")
+        self._s3("put_object", Key=key, Body=buffer.getvalue())
+        logger.info("wrote %d rows to s3://%s/%s", rows.num_rows, self.bucket, key)
+
+    def write_whole(self, table: str, rows: pa.Table, was_plain: bool = False) -> None:
+        """Replace a plain table's object; unless it `was_plain` already, objects of another
+        layout (partitions) are looked for and removed."""
+        key = self.key_prefix(table) + DATA_OBJECT
+        self._put(key, rows)
+        if not was_plain:
+            self._delete_keys([k for k in self.object_keys(table) if k != key])
+
+    def write_partition(self, table: str, column: str, value: str | None, rows: pa.Table) -> None:
+        self._put(f"{self.key_prefix(table)}{partition_path(column, value)}/{DATA_OBJECT}", rows)
+
+    def delete_partitions(self, table: str, column: str, values: set[str | None]) -> None:
+        prefixes = tuple(f"{self.key_prefix(table)}{partition_path(column, v)}/" for v in values)
+        self._delete_keys([k for k in self.object_keys(table) if k.startswith(prefixes)])
+
+    def delete_plain_object(self, table: str) -> None:
+        """A table now partitioned drops the single object of its plain layout."""
+        self._delete_keys([k for k in self.object_keys(table) if k == self.key_prefix(table) + DATA_OBJECT])
+
+    def _delete_keys(self, keys: list[str]) -> None:
+        for start in range(0, len(keys), 1000):
+            chunk = keys[start:start + 1000]
+            self._s3("delete_objects", Delete={"Objects": [{"Key": k} for k in chunk], "Quiet": True})
+
+    # --- Glue -------------------------------------------------------------------------------
+
+    def tables(self) -> dict[str, RemoteTable]:
+        """Every table of the Glue database (none when the database does not exist yet)."""
+        found, token = {}, None
+        while True:
+            try:
+                page = self.glue.get_tables(DatabaseName=self.database, **({"NextToken": token} if token else {}))
+            except self.glue.exceptions.EntityNotFoundException:
+                return {}
+            for entry in page.get("TableList", []):
+                found[entry["Name"]] = _remote_table(entry)
+            token = page.get("NextToken")
+            if not token:
+                return found
+
+    def get(self, table: str) -> RemoteTable | None:
+        try:
+            return _remote_table(self.glue.get_table(DatabaseName=self.database, Name=table)["Table"])
+        except self.glue.exceptions.EntityNotFoundException:
+            return None
+
+    def ensure_database(self) -> None:
+        if self._database_checked:
+            return
+        try:
+            self.glue.get_database(Name=self.database)
+        except self.glue.exceptions.EntityNotFoundException:
+            try:
+                self.glue.create_database(DatabaseInput={
+                    "Name": self.database, "Description": "sentiment-assets warehouse (Parquet on S3)"})
+            except self.glue.exceptions.AlreadyExistsException:
+                pass  # another process got there first
+        self._database_checked = True
+
+    def _storage(self, location: str, schema: pa.Schema) -> dict:
+        return {
+            "Columns": [{"Name": f.name, "Type": hive_type(f.type)} for f in schema],
+            "Location": location,
+            "InputFormat": PARQUET_INPUT_FORMAT,
+            "OutputFormat": PARQUET_OUTPUT_FORMAT,
+            "SerdeInfo": {"SerializationLibrary": PARQUET_SERDE, "Parameters": {"serialization.format": "1"}},
+        }
+
+    def register(self, table: str, schema: pa.Schema, partition_column: str | None, ddl: str,
+                 written_values: set[str | None] = frozenset(), removed_values: set[str | None] = frozenset(),
+                 known: RemoteTable | None = None) -> None:
+        """Create or update the Glue table (`schema` without the partition column), then add or
+        refresh the partitions just written and delete the removed ones. `known` is the entry as
+        the caller last saw it (None: not there), which saves a lookup."""
+        self.ensure_database()
+        table_input = {
+            "Name": table,
+            "TableType": "EXTERNAL_TABLE",
+            "Parameters": {"classification": "parquet", "EXTERNAL": "TRUE", DDL_PARAMETER: ddl},
+            "StorageDescriptor": self._storage(self.location(table), schema),
+            "PartitionKeys": [{"Name": partition_column, "Type": "string"}] if partition_column else [],
+        }
+        if known is not None and known.partition_column != partition_column:
+            # Glue cannot change a table's partition keys in place; its old partitions go with it.
+            self.glue.delete_table(DatabaseName=self.database, Name=table)
+            known = None
+        try:
+            if known is None:
+                self.glue.create_table(DatabaseName=self.database, TableInput=table_input)
+            else:
+                self.glue.update_table(DatabaseName=self.database, TableInput=table_input)
+        except (self.glue.exceptions.AlreadyExistsException, self.glue.exceptions.EntityNotFoundException):
+            # Another process created or dropped it since: look again and do what fits now.
+            current = self.get(table)
+            if current is not None and current.partition_column != partition_column:
+                self.glue.delete_table(DatabaseName=self.database, Name=table)
+                current = None
+            if current is None:
+                self.glue.create_table(DatabaseName=self.database, TableInput=table_input)
+            else:
+                self.glue.update_table(DatabaseName=self.database, TableInput=table_input)
+        if partition_column is None:
+            return
+        for value in written_values:
+            partition_input = {"Values": [NULL_PARTITION if value is None else value],
+                               "StorageDescriptor": self._storage(
+                                   f"{self.location(table)}{partition_path(partition_column, value)}/", schema)}
+            try:
+                self.glue.create_partition(DatabaseName=self.database, TableName=table, PartitionInput=partition_input)
+            except self.glue.exceptions.AlreadyExistsException:
+                # Refreshed, so the partition's columns follow a changed table schema.
+                self.glue.update_partition(DatabaseName=self.database, TableName=table,
+                                           PartitionValueList=partition_input["Values"], PartitionInput=partition_input)
+        removed = [{"Values": [NULL_PARTITION if v is None else v]} for v in removed_values]
+        for start in range(0, len(removed), 25):
+            self.glue.batch_delete_partition(DatabaseName=self.database, TableName=table,
+                                             PartitionsToDelete=removed[start:start + 25])
+
+    def drop(self, table: str) -> None:
+        """Delete the table's objects and its Glue entry."""
+        self._delete_keys(self.object_keys(table))
+        try:
+            self.glue.delete_table(DatabaseName=self.database, Name=table)
+        except self.glue.exceptions.EntityNotFoundException:
+            pass
+        logger.info("dropped table %s (%s)", table, self.location(table))
+
+
+def _remote_table(entry: dict) -> RemoteTable:
+    keys = entry.get("PartitionKeys") or []
+    columns = [(c["Name"], c["Type"]) for c in entry.get("StorageDescriptor", {}).get("Columns", [])]
+    columns += [(k["Name"], k.get("Type", "string")) for k in keys]
+    return RemoteTable(name=entry["Name"], columns=tuple(columns),
+                       partition_column=keys[0]["Name"] if keys else None,
+                       ddl=(entry.get("Parameters") or {}).get(DDL_PARAMETER))

@@ -1,0 +1,180 @@
+"""Ingest -> features -> batch predictions under SENTIMENT_PROFILE=aws, against moto on loopback.
+
+The assets are the same objects the local profile runs; only `resources_for(Profile.AWS)` differs.
+Every table is read and written as Parquet objects on the loopback S3 server through boto3 and
+registered in its Glue catalog; artifacts (the drift baseline) go to S3 as well; MLflow and Optuna
+URLs come from the environment, as on AWS (here: SQLite files, since no server runs).
+
+What stands in for AWS: moto's Athena records queries but does not execute them, so the dbt
+models (cleaned_reviews, training_reviews, ...) cannot be built by Athena here. The test plays
+Athena's part: it downloads the source tables from S3, runs the very same dbt models with the
+DuckDB target, and writes their results where Athena's CTAS would (as the warehouse's Parquet
+tables). What dbt sends to Athena under the aws target is tested in tests/test_dbt_athena.py.
+"""
+
+import os
+import subprocess
+import sys
+import uuid
+
+import boto3
+import dagster as dg
+import duckdb
+import mlflow
+import pyarrow.parquet as pq
+import pytest
+from io import BytesIO
+
+from resources.dbt import DBT_PROJECT_DIR
+from resources.environment import Profile
+from resources.mlflow_tracking import MlflowResource
+from resources.profiles import resources_for
+from resources.s3_warehouse import S3ParquetWarehouse
+from sentiment_assets.defs.feature_reads import read_split
+from sentiment_assets.defs.ingest_analyze.partitions import register_partitions
+from sentiment_assets.definitions import ALL_ASSETS
+from sentiment_assets.models.mlflow_model import log_sentiment_model
+from sentiment_assets.models.tfidf import TfidfLogisticRegression
+from sentiment_assets.synthetic.generator import generate_clothing_reviews
+
+PARTITION = "clothing_2026_11"
+LANDED_KEY = "landing/2026-11/clothing.csv"
+SECRET = f"not-a-real-secret-{uuid.uuid4().hex}"  # must never reach a log line
+DBT_MODELS = ["stg_reviews", "cleaned_reviews", "excluded_reviews", "reviews_by_category", "training_reviews"]
+
+
+def s3_keys(bucket: str, prefix: str) -> list[str]:
+    pages = boto3.client("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
+
+
+def parquet_rows(bucket: str, key: str) -> int:
+    body = boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    return pq.read_table(BytesIO(body)).num_rows
+
+
+def build_dbt_models_like_athena(warehouse, scratch) -> dict[str, int]:
+    """Athena's part (see the module docstring): the same models, on DuckDB, written back to S3."""
+    database = scratch / "athena_stand_in.duckdb"
+    with duckdb.connect(str(database)) as connection:
+        for source in ("raw_reviews", "human_labels"):
+            connection.register("frame", warehouse.read_table(source))
+            connection.execute(f"CREATE TABLE {source} AS SELECT * FROM frame").fetchall()
+    env = {**os.environ, "SENTIMENT_DUCKDB_PATH": str(database), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    dbt = [sys.executable, "-m", "dbt.cli.main", "run", "--target", "local", "--project-dir", str(DBT_PROJECT_DIR),
+           "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(scratch / "dbt_target"), "--log-path", str(scratch)]
+    completed = subprocess.run(dbt, env=env, capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, completed.stdout[-3000:]
+    written = {}
+    with duckdb.connect(str(database), read_only=True) as connection:
+        for model in DBT_MODELS[1:]:
+            written[model] = warehouse.write_table(model, connection.execute(f"SELECT * FROM {model}").df())
+    return written
+
+
+@pytest.fixture(scope="module")
+def aws_run(s3_endpoint, tmp_path_factory):
+    scratch = tmp_path_factory.mktemp("aws_profile")
+    bucket = f"sentiment-{uuid.uuid4().hex[:12]}"
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in {
+            "AWS_ACCESS_KEY_ID": "AKIATESTONLY", "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": s3_endpoint,
+            "SENTIMENT_S3_BUCKET": bucket, "SENTIMENT_GLUE_DATABASE": "sentiment_ci",
+            "SENTIMENT_ATHENA_WORKGROUP": "primary", "SENTIMENT_ATHENA_STAGING_DIR": f"s3://{bucket}/athena-results/",
+            "MLFLOW_TRACKING_URI": f"sqlite:///{scratch / 'mlflow.db'}",
+            "SENTIMENT_OPTUNA_STORAGE": f"sqlite:///{scratch / 'optuna.db'}",
+        }.items():
+            patch.setenv(name, value)
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket=bucket)
+        landed = generate_clothing_reviews(n_rows=400, seed=11)
+        s3.put_object(Bucket=bucket, Key=LANDED_KEY, Body=landed.to_csv(index=False).encode())
+
+        resources = resources_for(Profile.AWS)
+        instance = dg.DagsterInstance.ephemeral()
+        register_partitions(instance, [PARTITION])
+        results = {"ingest": dg.materialize(
+            ALL_ASSETS, selection=["raw_reviews"], resources=resources, instance=instance, partition_key=PARTITION,
+            run_config={"ops": {"raw_reviews": {"config": {"location": f"s3://{bucket}/{LANDED_KEY}"}}}})}
+        results["human_labels"] = dg.materialize(ALL_ASSETS, selection=["human_labels"], resources=resources, instance=instance)
+        # The profile's resources hold dg.EnvVar references that Dagster resolves when a run
+        # starts; between runs the test reads and writes through the same classes, resolved here.
+        warehouse = S3ParquetWarehouse(bucket=bucket, glue_database="sentiment_ci", query_engine="duckdb")
+        dbt_rows = build_dbt_models_like_athena(warehouse, scratch)
+        results["features"] = dg.materialize(
+            ALL_ASSETS, selection=["balanced_reviews", "review_features", "feature_store", "drift_baseline"],
+            resources=resources, instance=instance)
+
+        # A champion to score with: a TF-IDF model trained on the feature store's train split,
+        # registered in the MLflow registry the environment points at.
+        tracking = MlflowResource(tracking_uri=os.environ["MLFLOW_TRACKING_URI"])
+        tracking.activate()
+        with mlflow.start_run():
+            info = log_sentiment_model(TfidfLogisticRegression().fit(read_split(warehouse, "train")))
+        client = tracking.client()
+        version = mlflow.register_model(info.model_uri, tracking.registered_model_name).version
+        client.set_registered_model_alias(tracking.registered_model_name, "champion", version)
+        results["predictions"] = dg.materialize(ALL_ASSETS, selection=["batch_predictions"], resources=resources,
+                                                instance=instance, partition_key=PARTITION)
+        yield {"bucket": bucket, "landed": landed, "results": results, "dbt_rows": dbt_rows, "instance": instance,
+               "warehouse": warehouse}
+
+
+def test_every_step_succeeds_under_the_aws_profile(aws_run):
+    assert {name: result.success for name, result in aws_run["results"].items()} == {
+        "ingest": True, "human_labels": True, "features": True, "predictions": True}
+
+
+def test_raw_reviews_land_as_one_parquet_object_per_partition_registered_in_glue(aws_run):
+    bucket = aws_run["bucket"]
+    key = f"warehouse/raw_reviews/source_partition={PARTITION}/data.parquet"
+
+    assert key in s3_keys(bucket, "warehouse/raw_reviews/")
+    accepted = parquet_rows(bucket, key)
+    rejected = aws_run["warehouse"].row_count("rejected_reviews")
+    assert accepted + rejected == len(aws_run["landed"])  # nothing lost on the way to S3
+    glue = boto3.client("glue")
+    table = glue.get_table(DatabaseName="sentiment_ci", Name="raw_reviews")["Table"]
+    assert table["StorageDescriptor"]["Location"] == f"s3://{bucket}/warehouse/raw_reviews/"
+    partitions = glue.get_partitions(DatabaseName="sentiment_ci", TableName="raw_reviews")["Partitions"]
+    assert [p["Values"] for p in partitions] == [[PARTITION]]
+
+
+def test_features_and_the_feature_store_are_parquet_tables_in_the_glue_database(aws_run):
+    bucket = aws_run["bucket"]
+    tables = {t["Name"] for t in boto3.client("glue").get_tables(DatabaseName="sentiment_ci")["TableList"]}
+
+    assert {"raw_reviews", "cleaned_reviews", "training_reviews", "balanced_reviews", "review_features"} <= tables
+    assert any(name.startswith("fg_reviews") for name in tables)  # the offline feature store's group
+    balanced = parquet_rows(bucket, "warehouse/balanced_reviews/data.parquet")
+    assert 0 < balanced < aws_run["dbt_rows"]["training_reviews"]
+    assert parquet_rows(bucket, "warehouse/review_features/data.parquet") == balanced
+
+
+def test_the_drift_baseline_artifact_is_written_to_s3(aws_run):
+    keys = s3_keys(aws_run["bucket"], "artifacts/")
+
+    assert any(key.endswith(".json") and "drift" in key for key in keys), keys
+
+
+def test_batch_predictions_score_every_cleaned_review_of_the_partition_into_its_own_s3_object(aws_run):
+    bucket = aws_run["bucket"]
+    key = f"warehouse/batch_predictions/source_partition={PARTITION}/data.parquet"
+    cleaned = aws_run["warehouse"].query(
+        "SELECT count(*) AS n FROM cleaned_reviews WHERE source_partition = ?", [PARTITION])["n"].iloc[0]
+
+    assert s3_keys(bucket, "warehouse/batch_predictions/") == [key]
+    assert parquet_rows(bucket, key) == cleaned > 0
+    coverage = [c for c in aws_run["results"]["predictions"].get_asset_check_evaluations()
+                if c.check_name == "every_cleaned_review_scored_once"]
+    assert coverage and all(c.passed for c in coverage)
+
+
+def test_no_credential_reaches_the_run_logs(aws_run):
+    messages = [record.user_message or "" for record in aws_run["instance"].all_logs(
+        aws_run["results"]["predictions"].run_id)]
+    messages += [record.user_message or "" for record in aws_run["instance"].all_logs(
+        aws_run["results"]["ingest"].run_id)]
+
+    assert messages and not [m for m in messages if SECRET in m]
