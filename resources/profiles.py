@@ -9,6 +9,7 @@ from typing import Any
 import dagster as dg
 from dagster_aws.s3 import S3Resource
 from dagster_dbt import DbtCliResource
+from dagster_k8s import PipesK8sClient
 
 from resources.artifacts import LocalArtifactStore
 from resources.compute import ComputeResource
@@ -16,6 +17,7 @@ from resources.dbt import DBT_PROJECT_DIR, DUCKDB_PATH_ENV_VAR, put_interpreter_
 from resources.environment import Profile, sentiment_home
 from resources.mlflow_tracking import MlflowResource
 from resources.optuna_storage import OptunaStorage
+from resources.remote_training import RemoteTrainingResource
 from resources.s3_artifacts import S3ArtifactStore
 from resources.s3_warehouse import S3ParquetWarehouse
 from resources.warehouse import DuckDBWarehouse
@@ -42,8 +44,10 @@ def local_resources(home: Path) -> dict[str, Any]:
         # standard AWS environment, never from code.
         "s3": S3Resource(),
         # Fine-tuning runs in its own process (python -m sentiment_assets.train_transformer); the
-        # aws profile swaps in a remote Pipes client that runs the same entry point on a GPU.
+        # aws profile runs the same entry point in a GPU pod instead.
         "pipes_subprocess_client": dg.PipesSubprocessClient(),
+        "remote_training": RemoteTrainingResource(),  # no image, no bucket: off
+        "pipes_k8s_client": PipesK8sClient(),  # unused while remote_training is off; contacts nothing
     }
 
 
@@ -75,6 +79,11 @@ def aws_resources() -> dict[str, Any]:
         "dbt": DbtCliResource(project_dir=str(DBT_PROJECT_DIR), target=Profile.AWS.value),
         "s3": S3Resource(),
         "pipes_subprocess_client": dg.PipesSubprocessClient(),
+        # Fine-tuning in a GPU pod of the training image, started through Dagster Pipes.
+        "remote_training": RemoteTrainingResource(
+            image=dg.EnvVar("SENTIMENT_TRAINING_IMAGE"), bucket=bucket, namespace="sentiment",
+            service_account="sentiment-pipeline", gpus=1),
+        "pipes_k8s_client": PipesK8sClient(),
     }
 
 

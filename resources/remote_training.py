@@ -98,6 +98,7 @@ class RemoteTrainingResource(dg.ConfigurableResource):
     prefix: str = "training"
     namespace: str = "default"
     gpus: int = 1  # per pod: torchrun starts one training process per GPU
+    device: str = "cuda"  # what the pod trains on, whatever the step's own machine has
     gpu_resource: str = "nvidia.com/gpu"  # the device plugin's resource name
     service_account: str | None = None  # bound to the IAM role that reaches the bucket
     node_selector: dict[str, str] = {}  # e.g. {"karpenter.k8s.aws/instance-gpu-name": "a10g"}

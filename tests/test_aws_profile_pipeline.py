@@ -10,6 +10,11 @@ models (cleaned_reviews, training_reviews, ...) cannot be built by Athena here. 
 Athena's part: it downloads the source tables from S3, runs the very same dbt models with the
 DuckDB target, and writes their results where Athena's CTAS would (as the warehouse's Parquet
 tables). What dbt sends to Athena under the aws target is tested in tests/test_dbt_athena.py.
+
+No Kubernetes cluster runs here either: fine-tuning goes through the profile's remote path
+(inputs uploaded to S3, the pod spec built by RemoteTrainingResource, outputs downloaded from
+S3), and a stand-in for PipesK8sClient runs the pod spec's container command on this machine,
+with the spec's environment, through Dagster Pipes -- the command a GPU pod would run, on a CPU.
 """
 
 import os
@@ -29,6 +34,7 @@ from resources.dbt import DBT_PROJECT_DIR
 from resources.environment import Profile
 from resources.mlflow_tracking import MlflowResource
 from resources.profiles import resources_for
+from resources.remote_training import RemoteTrainingResource
 from resources.s3_warehouse import S3ParquetWarehouse
 from sentiment_assets.defs.feature_reads import read_split
 from sentiment_assets.defs.ingest_analyze.partitions import register_partitions
@@ -51,6 +57,20 @@ def s3_keys(bucket: str, prefix: str) -> list[str]:
 def parquet_rows(bucket: str, key: str) -> int:
     body = boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
     return pq.read_table(BytesIO(body)).num_rows
+
+
+class PodOnThisMachine:
+    """Stands in for PipesK8sClient.run: the pod spec's container command and environment, run
+    here through PipesSubprocessClient (see the module docstring)."""
+
+    def __init__(self):
+        self.pod_specs = []
+
+    def run(self, *, context, namespace, base_pod_spec, base_pod_meta):
+        self.pod_specs.append(base_pod_spec)
+        [container] = base_pod_spec["containers"]
+        env = {item["name"]: item["value"] for item in container["env"]}
+        return dg.PipesSubprocessClient().run(command=container["command"], context=context, env=env)
 
 
 def build_dbt_models_like_athena(warehouse, scratch) -> dict[str, int]:
@@ -106,6 +126,17 @@ def aws_run(s3_endpoint, tmp_path_factory):
             ALL_ASSETS, selection=["balanced_reviews", "review_features", "feature_store", "drift_baseline"],
             resources=resources, instance=instance)
 
+        patch.setenv("SENTIMENT_TRAINING_IMAGE", "123456789012.dkr.ecr.us-east-1.amazonaws.com/sentiment-training:test")
+        pod = PodOnThisMachine()
+        # As the profile configures it, but training on this machine's CPU instead of a GPU.
+        remote = RemoteTrainingResource(image=dg.EnvVar("SENTIMENT_TRAINING_IMAGE"), bucket=bucket,
+                                        namespace="sentiment", service_account="sentiment-pipeline", device="cpu")
+        training_resources = {**resources, "pipes_k8s_client": pod, "remote_training": remote}
+        results["finetune"] = dg.materialize(
+            ALL_ASSETS, selection=["finetuned_minilm"], resources=training_resources, instance=instance,
+            run_config={"ops": {"finetuned_minilm": {"config": {
+                "max_train_samples": 32, "max_seq_length": 16, "batch_size": 8, "checkpoint_every_steps": 2}}}})
+
         # A champion to score with: a TF-IDF model trained on the feature store's train split,
         # registered in the MLflow registry the environment points at.
         tracking = MlflowResource(tracking_uri=os.environ["MLFLOW_TRACKING_URI"])
@@ -117,13 +148,13 @@ def aws_run(s3_endpoint, tmp_path_factory):
         client.set_registered_model_alias(tracking.registered_model_name, "champion", version)
         results["predictions"] = dg.materialize(ALL_ASSETS, selection=["batch_predictions"], resources=resources,
                                                 instance=instance, partition_key=PARTITION)
-        yield {"bucket": bucket, "landed": landed, "results": results, "dbt_rows": dbt_rows, "instance": instance,
+        yield {"pod": pod, "bucket": bucket, "landed": landed, "results": results, "dbt_rows": dbt_rows, "instance": instance,
                "warehouse": warehouse}
 
 
 def test_every_step_succeeds_under_the_aws_profile(aws_run):
     assert {name: result.success for name, result in aws_run["results"].items()} == {
-        "ingest": True, "human_labels": True, "features": True, "predictions": True}
+        "ingest": True, "human_labels": True, "features": True, "finetune": True, "predictions": True}
 
 
 def test_raw_reviews_land_as_one_parquet_object_per_partition_registered_in_glue(aws_run):
@@ -178,3 +209,20 @@ def test_no_credential_reaches_the_run_logs(aws_run):
         aws_run["results"]["ingest"].run_id)]
 
     assert messages and not [m for m in messages if SECRET in m]
+
+
+def test_fine_tuning_runs_the_entry_point_from_a_gpu_pod_spec_with_its_data_on_s3(aws_run):
+    [spec] = aws_run["pod"].pod_specs
+    [container] = spec["containers"]
+    command = container["command"]
+
+    assert container["resources"]["limits"] == {"nvidia.com/gpu": "1"}
+    assert command[:1] == ["torchrun"] and "sentiment_assets.train_transformer" in command
+    train_uri = command[command.index("--train") + 1]
+    assert train_uri.startswith(f"s3://{aws_run['bucket']}/training/") and train_uri.endswith("train.parquet")
+    assert not [e for e in container["env"] if SECRET in e["value"]]
+    keys = s3_keys(aws_run["bucket"], "training/")
+    assert any(k.endswith("output/model.safetensors") for k in keys)  # the pod's model, on S3
+    assert not [k for k in keys if "/checkpoints/" in k]  # removed after success
+    metadata = aws_run["results"]["finetune"].get_asset_materialization_events()[0].materialization.metadata
+    assert metadata["checkpoints"].value.startswith(f"s3://{aws_run['bucket']}/training/")

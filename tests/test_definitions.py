@@ -52,8 +52,21 @@ def test_the_profile_switch_defaults_to_local_and_names_the_allowed_values(monke
     monkeypatch.setenv("SENTIMENT_PROFILE", "gcp")
     with pytest.raises(ValueError, match="use one of: local, aws"):
         get_profile()
-    with pytest.raises(NotImplementedError, match="issue #8"):
-        resources_for(Profile.AWS)
+
+
+def test_the_aws_profile_switches_every_resource_of_the_local_one(tmp_path):
+    from dagster_k8s import PipesK8sClient
+
+    from resources.environment import Profile
+    from resources.profiles import resources_for
+    from resources.s3_artifacts import S3ArtifactStore
+    from resources.s3_warehouse import S3ParquetWarehouse
+
+    local, aws = resources_for(Profile.LOCAL, home=tmp_path), resources_for(Profile.AWS)
+
+    assert set(aws) == set(local)
+    assert isinstance(aws["warehouse"], S3ParquetWarehouse) and isinstance(aws["artifacts"], S3ArtifactStore)
+    assert isinstance(aws["pipes_k8s_client"], PipesK8sClient) and aws["dbt"].target == "aws"
 
 
 def test_the_local_profile_puts_every_store_under_one_home(tmp_path):
@@ -62,7 +75,8 @@ def test_the_local_profile_puts_every_store_under_one_home(tmp_path):
 
     local = resources_for(Profile.LOCAL, home=tmp_path)
     assert set(local) == {"warehouse", "artifacts", "mlflow_tracking", "compute", "optuna_storage", "dbt", "s3",
-                          "pipes_subprocess_client"}
+                          "pipes_subprocess_client", "remote_training", "pipes_k8s_client"}
+    assert not local["remote_training"].enabled  # fine-tuning stays on this machine
     assert local["warehouse"].path == str(tmp_path / "warehouse.duckdb")
     assert local["mlflow_tracking"].tracking_uri == f"sqlite:///{tmp_path / 'mlflow' / 'mlflow.db'}"
     assert local["artifacts"].root == str(tmp_path / "artifacts")

@@ -1,14 +1,13 @@
 """finetuned_minilm: the transformer candidate, fine-tuned in its own process through Dagster Pipes.
 
 The training entry point (`python -m sentiment_assets.train_transformer`) is the same one a
-remote GPU job runs; locally PipesSubprocessClient starts it here. It checkpoints into the
+remote GPU job runs: locally PipesSubprocessClient starts it here, on the aws profile
+PipesK8sClient starts it in a GPU pod (training_launch.py). It checkpoints into the
 artifact store, so a run that dies (killed, out of memory, machine lost) and is re-executed
 continues from its last checkpoint instead of starting over.
 """
 
 import json
-import shutil
-import sys
 import tempfile
 import time
 from dataclasses import asdict
@@ -17,10 +16,13 @@ from pathlib import Path
 import dagster as dg
 import mlflow
 import pandas as pd
+from dagster_k8s import PipesK8sClient
 
 from resources import ArtifactStore, ComputeResource, MlflowResource, Warehouse
+from resources.remote_training import RemoteTrainingResource
 from sentiment_assets.defs.feature_reads import read_split
 from sentiment_assets.defs.metadata import png_markdown
+from sentiment_assets.defs.train_tune.training_launch import run_training
 from sentiment_assets.models.debugger_rules import RULE_DESCRIPTIONS
 from sentiment_assets.models.finetune import FineTuneConfig
 from sentiment_assets.models.mlflow_model import log_sentiment_model
@@ -72,26 +74,22 @@ def finetuned_minilm(
     mlflow_tracking: MlflowResource,
     compute: ComputeResource,
     pipes_subprocess_client: dg.PipesSubprocessClient,
+    pipes_k8s_client: PipesK8sClient,
+    remote_training: RemoteTrainingResource,
 ):
     """MiniLM fine-tuned end to end for 3-class sentiment: the deep-learning candidate of the
     leaderboard, with SageMaker Debugger's rules (loss not decreasing, overfitting, vanishing
     and exploding gradients) as asset checks and a profiler summary in the metadata."""
     finetune = config.finetune_config(compute.resolve_device())
     train, valid = read_split(warehouse, "train"), read_split(warehouse, "validation")
-    # Same config and data -> same checkpoint folder, so a retried run resumes where the last died.
-    checkpoints = artifacts.path("checkpoints", ASSET, run_fingerprint(finetune, train), "x").parent
+    # Same config and data -> same checkpoint location, so a retried run resumes where the last died.
+    run_key = run_fingerprint(finetune, train)
     with tempfile.TemporaryDirectory(prefix="finetune-") as scratch:
-        scratch = Path(scratch)
-        train.to_parquet(scratch / "train.parquet")
-        valid.to_parquet(scratch / "valid.parquet")
-        (scratch / "config.json").write_text(json.dumps(asdict(finetune)))
-        output = scratch / "model"
-        command = [sys.executable, "-m", "sentiment_assets.train_transformer",
-                   "--train", str(scratch / "train.parquet"), "--valid", str(scratch / "valid.parquet"),
-                   "--config", str(scratch / "config.json"), "--output-dir", str(output),
-                   "--checkpoints", str(checkpoints)]
-        context.log.info("fine-tuning in a subprocess: %s", " ".join(command))
-        reported = pipes_subprocess_client.run(command=command, context=context).get_results()
+        run = run_training(context, finetune, train, valid, scratch=Path(scratch), run_key=run_key,
+                           local_checkpoints=artifacts.path("checkpoints", ASSET, run_key, "x").parent,
+                           pipes_subprocess_client=pipes_subprocess_client, pipes_k8s_client=pipes_k8s_client,
+                           remote_training=remote_training)
+        reported, output = run.reported, run.output
         materialization = next(r for r in reported if isinstance(r, dg.MaterializeResult))
         check_results = [r for r in reported if isinstance(r, dg.AssetCheckResult)]
 
@@ -105,7 +103,7 @@ def finetuned_minilm(
         card["validation_reviews"] = len(valid)
         artifacts.write_json(MODEL_CARD, card)
     if not config.keep_checkpoints:
-        shutil.rmtree(checkpoints, ignore_errors=True)
+        run.discard_checkpoints()
 
     curves = training_curves_png(record)
     return dg.MaterializeResult(
@@ -113,7 +111,7 @@ def finetuned_minilm(
             **(materialization.metadata or {}),
             "inference_reviews_per_s": inference_rate,
             "training_curves": png_markdown(curves, "Training loss and validation scores"),
-            "checkpoints": str(checkpoints),
+            "checkpoints": run.checkpoints,
             "model_uri": card["model_uri"],
             "mlflow_run": dg.MetadataValue.url(mlflow_tracking.run_link(card["experiment_id"], card["run_id"])),
         },
