@@ -7,10 +7,13 @@
    pattern ONNX Runtime's BERT optimizer recognises (the SDPA kernel exports as one opaque op);
 2. onnxruntime.transformers' BERT optimizer fuses each layer's attention into one `Attention`
    op and the embedding sum, bias + GELU and residual + LayerNorm into single kernels;
-3. dynamic int8 quantization: weights stored as int8, activations quantized per batch.
-   One scale per weight matrix (per-tensor) here, not per channel as in the torch path:
-   ONNX Runtime's int8 `QAttention` kernel takes per-tensor scales only, and per-channel
-   weights left the attention in float and ran at fp32 speed (benchmark, 2-core AVX2 EPYC).
+3. dynamic int8 quantization: weights stored as int8, activations quantized per batch, in two
+   passes. The feed-forward and output projections (MatMul) get one scale per output channel;
+   the fused attention becomes ONNX Runtime's `QAttention`, whose kernel takes one scale per
+   weight matrix only (per-channel weights there left attention in float, at fp32 speed).
+   Measured on the benchmark model (600 reviews, 2 AVX2 cores): per-tensor everywhere 90.3
+   reviews/s, macro-F1 -2.1 points, 93.3% labels as fp32; this mix 86.7 reviews/s, +0.3
+   points, 96.3%.
 
 `OnnxScorer` then scores like `TransformerClassifier.predict_proba`, in length-sorted batches
 padded only to each batch's longest review.
@@ -95,8 +98,12 @@ def export_onnx(classifier: TransformerClassifier, path: Path, *, quantize: bool
         optimized.save_model_to_file(str(fused))
         # Fused ops come from the com.microsoft domain, which ONNX shape inference cannot type;
         # their outputs are float32.
-        quantize_dynamic(str(fused), str(path), per_channel=False, weight_type=QuantType.QInt8,
-                         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+        untyped = {"DefaultTensorType": onnx.TensorProto.FLOAT}
+        matmuls = Path(scratch, "matmuls_int8.onnx")
+        quantize_dynamic(str(fused), str(matmuls), per_channel=True, weight_type=QuantType.QInt8,
+                         op_types_to_quantize=["MatMul"], extra_options=untyped)
+        quantize_dynamic(str(matmuls), str(path), per_channel=False, weight_type=QuantType.QInt8,
+                         op_types_to_quantize=["Attention"], extra_options=untyped)
     return path
 
 
