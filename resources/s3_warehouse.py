@@ -28,7 +28,7 @@ from pydantic import Field, PrivateAttr
 from resources.athena_query import run_query
 from resources.lazy_session import LazyConnection, LazySession
 from resources.s3_tables import MissingTableError, S3TableStore
-from resources.warehouse import StagedTables, Warehouse, quote_identifier
+from resources.warehouse import Warehouse, quote_identifier
 
 
 class S3ParquetWarehouse(Warehouse):
@@ -105,19 +105,6 @@ class S3ParquetWarehouse(Warehouse):
             connection.execute(f"CREATE OR REPLACE TABLE {quote_identifier(table)} AS SELECT * FROM incoming_frame").fetchall()
             connection.unregister("incoming_frame")
         return arrow.num_rows
-
-    @contextmanager
-    def staged_tables(self) -> Iterator[StagedTables]:
-        """As DuckDBWarehouse's: staging tables in the session, swapped in at the end; uploaded
-        only when the whole block succeeds."""
-        with self.connect() as connection:
-            stage = StagedTables(connection, quote_identifier)
-            try:
-                yield stage
-            except BaseException:
-                stage.drop_all()
-                raise
-            stage.swap_in()
 
     def read_table(self, table: str, columns: list[str] | None = None) -> pd.DataFrame:
         selected = ", ".join(quote_identifier(c) for c in columns) if columns else "*"

@@ -44,9 +44,23 @@ class Warehouse(dg.ConfigurableResource):
                 raise ValueError(f"no rows to write to {table}")
         return stage.written[table]
 
-    def staged_tables(self) -> AbstractContextManager["StagedTables"]:
-        """Build tables chunk by chunk and swap them all in at the end; nothing on error."""
-        raise NotImplementedError
+    @contextmanager
+    def staged_tables(self) -> Iterator["StagedTables"]:
+        """Build whole tables chunk by chunk in staging tables and swap them all in at the end, in
+        one transaction; if the block raises, the previous tables stay as they were (and, on S3,
+        nothing is uploaded: `connect` keeps changes only on a clean exit)."""
+        with self.connect() as connection:
+            stage = StagedTables(connection, self._qualified)
+            try:
+                yield stage
+            except BaseException:
+                stage.drop_all()
+                raise
+            stage.swap_in()
+
+    def _qualified(self, table: str) -> str:
+        """The table's name as SQL in a `connect()` session."""
+        return quote_identifier(table)
 
     def read_table(self, table: str, columns: list[str] | None = None) -> pd.DataFrame:
         raise NotImplementedError
@@ -92,19 +106,6 @@ class DuckDBWarehouse(Warehouse):
             connection.execute(f"CREATE OR REPLACE TABLE {self._qualified(table)} AS SELECT * FROM incoming_frame")
             connection.unregister("incoming_frame")
         return arrow.num_rows
-
-    @contextmanager
-    def staged_tables(self) -> Iterator["StagedTables"]:
-        """Build whole tables chunk by chunk in staging tables and swap them all in at the end, in
-        one transaction; if the block raises, the previous tables stay as they were."""
-        with self.connect() as connection:
-            stage = StagedTables(connection, self._qualified)
-            try:
-                yield stage
-            except BaseException:
-                stage.drop_all()
-                raise
-            stage.swap_in()
 
     def read_table(self, table: str, columns: list[str] | None = None) -> pd.DataFrame:
         selected = ", ".join(quote_identifier(c) for c in columns) if columns else "*"
