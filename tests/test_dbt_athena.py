@@ -111,6 +111,9 @@ def athena_run(s3_endpoint, tmp_path_factory):
     """One `dbt run --target aws` against the loopback server, and what it left behind."""
     # moto walks each query QUEUED -> RUNNING -> SUCCEEDED, one step per status poll, and dbt-athena
     # sleeps a second between polls; report SUCCEEDED at once instead (no effect on what is sent).
+    # moto's state lives in this process, shared with earlier modules' servers (their Athena
+    # queries would count as dbt's): start from an empty account.
+    requests.post(f"{s3_endpoint}/moto-api/reset", timeout=10).raise_for_status()
     transition = {"model_name": "athena::execution"}
     requests.post(f"{s3_endpoint}/moto-api/state-manager/set-transition",
                   json={**transition, "transition": {"progression": "immediate"}}, timeout=10).raise_for_status()
