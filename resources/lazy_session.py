@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from resources.s3_tables import RemoteTable, S3TableStore, duckdb_type
+from resources.hive_types import duckdb_type
+from resources.s3_tables import RemoteTable, S3TableStore
 from resources.warehouse import quote_identifier as q
 
 logger = logging.getLogger(__name__)
