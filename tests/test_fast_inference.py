@@ -13,7 +13,6 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
-from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification  # noqa: E402
 
 from sentiment_assets.models.fast_inference import (  # noqa: E402
     FastScorer,
@@ -21,11 +20,10 @@ from sentiment_assets.models.fast_inference import (  # noqa: E402
     intra_op_threads,
     physical_cores,
 )
-from sentiment_assets.models.finetune import FineTuneConfig  # noqa: E402
-from sentiment_assets.models.pretrained import resolve_model_path  # noqa: E402
 from sentiment_assets.models.tfidf import TfidfLogisticRegression  # noqa: E402
-from sentiment_assets.models.transformer import CONFIG_FILE, TransformerClassifier  # noqa: E402
+from sentiment_assets.models.transformer import TransformerClassifier  # noqa: E402
 from sentiment_assets.scoring import score_partition  # noqa: E402
+from tiny_bert import tiny_classifier  # noqa: E402
 
 # A tiny model runs fastest on one thread, and one thread does not stall when other processes
 # keep the machine's cores busy (every parallel step would wait for a descheduled sibling).
@@ -41,17 +39,8 @@ def one_thread():
 
 @pytest.fixture(scope="module")
 def classifier(tmp_path_factory) -> TransformerClassifier:
-    """A 2-layer, 32-wide BERT with random weights, saved the way TransformerClassifier saves."""
-    directory = tmp_path_factory.mktemp("tiny_bert")
-    tokenizer = AutoTokenizer.from_pretrained(resolve_model_path("bundled"))
-    torch.manual_seed(0)
-    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=64, num_labels=3)
-    BertForSequenceClassification(config).save_pretrained(directory)
-    tokenizer.save_pretrained(directory)
-    settings = FineTuneConfig(model_name_or_path=str(directory), max_seq_length=24, eval_batch_size=8)
-    (directory / CONFIG_FILE).write_text(json.dumps(vars(settings)))
-    return TransformerClassifier.load(directory)
+    """A 2-layer, 32-wide BERT with random weights (tests/tiny_bert.py)."""
+    return tiny_classifier(tmp_path_factory.mktemp("tiny_bert"))
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,5 @@
 """ONNX Runtime scoring on a tiny random BERT with the bundled tokenizer: export, fusion, parity."""
 
-import json
 
 import numpy as np
 import onnx
@@ -8,20 +7,16 @@ import pandas as pd
 import pytest
 
 from sentiment_assets.models.fast_inference import fast_predict_proba
-from sentiment_assets.models.finetune import FineTuneConfig
 from sentiment_assets.models.onnx_inference import OnnxScorer, export_onnx
-from sentiment_assets.models.transformer import CONFIG_FILE, TransformerClassifier
-from tiny_bert import make_tiny_bert
+from sentiment_assets.models.transformer import TransformerClassifier
+from tiny_bert import tiny_classifier
 
 WORDS = ["the", "dress", "fits", "well", "but", "zipper", "broke", "love", "colour", "soft", "runs", "small"]
 
 
 @pytest.fixture(scope="module")
 def classifier(tmp_path_factory) -> TransformerClassifier:
-    directory = make_tiny_bert(tmp_path_factory.mktemp("tiny_bert"))
-    settings = FineTuneConfig(model_name_or_path=str(directory), max_seq_length=24, eval_batch_size=8)
-    (directory / CONFIG_FILE).write_text(json.dumps(vars(settings)))
-    return TransformerClassifier.load(directory)
+    return tiny_classifier(tmp_path_factory.mktemp("tiny_bert"))
 
 
 @pytest.fixture(scope="module")

@@ -39,6 +39,19 @@ def make_tiny_bert(directory: Path, **config) -> Path:
     return Path(directory)
 
 
+def tiny_classifier(directory: Path, max_seq_length: int = 24):
+    """A tiny BERT with random weights, saved and loaded as a TransformerClassifier (for scoring
+    tests, which need no training)."""
+    import json
+
+    from sentiment_assets.models.transformer import CONFIG_FILE, TransformerClassifier
+
+    make_tiny_bert(directory)
+    settings = FineTuneConfig(model_name_or_path=str(directory), max_seq_length=max_seq_length, eval_batch_size=8)
+    (directory / CONFIG_FILE).write_text(json.dumps(vars(settings)))
+    return TransformerClassifier.load(directory)
+
+
 def toy_reviews(per_class: int = 16, seed: int = 0) -> pd.DataFrame:
     """Reviews whose sentiment is given away by one word (hate/okay/love), padded with neutral
     filler of varying length."""
