@@ -1,4 +1,4 @@
-"""Down-sampling to the smallest group, the course's two balancing steps.
+"""Balancing: down-sampling to the smallest group (the course's two steps) and up-sampling.
 
 - by product_category x sentiment: every (category, sentiment) cell gets the same count, the
   bias demonstration (afterwards CI is equal across categories and DPL is 0);
@@ -38,3 +38,40 @@ def keep_human_labelled(balanced: pd.DataFrame, reviews: pd.DataFrame) -> pd.Dat
     if human.empty:
         return balanced
     return pd.concat([balanced, human]).sort_values(["sentiment", "review_id"]).reset_index(drop=True)
+
+
+COPY_MARK = "#copy"  # review_id of an up-sampled copy: <original id>#copy<k>
+
+
+def upsample(frame: pd.DataFrame, by: list[str], seed: int) -> pd.DataFrame:
+    """Seeded up-sampling of every group in `by` to the size of the largest, by drawing copies
+    of its reviews with replacement. A copy's review_id is `<id>#copy<k>` (ids stay unique, as
+    the feature store needs) and `original_review_id` names the review it repeats, which is what
+    the train/validation/test split is decided on: a review and its copies share a split."""
+    frame = frame.assign(original_review_id=frame["review_id"])
+    if frame.empty:
+        return frame
+    largest = int(frame.groupby(by).size().max())
+    copies = []
+    for _, group in frame.groupby(by):
+        missing = largest - len(group)
+        if missing:
+            drawn = group.sample(n=missing, replace=True, random_state=seed)
+            k = drawn.groupby("review_id").cumcount() + 1
+            copies.append(drawn.assign(review_id=drawn["review_id"] + COPY_MARK + k.astype(str)))
+    return pd.concat([frame, *copies]).sort_values(by + ["review_id"]).reset_index(drop=True)
+
+
+def training_population(reviews: pd.DataFrame, balancing: str, seed: int) -> pd.DataFrame:
+    """The training rows for a balancing choice: `none` keeps every review (the models weight the
+    classes in their losses), `downsample` is the course's (human-labelled reviews always stay),
+    `upsample` repeats reviews of the smaller classes. Every row has `original_review_id`."""
+    if balancing == "none":
+        return reviews.assign(original_review_id=reviews["review_id"]).sort_values(
+            ["sentiment", "review_id"]).reset_index(drop=True)
+    if balancing == "downsample":
+        kept = keep_human_labelled(balance(reviews, by=["sentiment"], seed=seed), reviews)
+        return kept.assign(original_review_id=kept["review_id"])
+    if balancing == "upsample":
+        return upsample(reviews, by=["sentiment"], seed=seed)
+    raise ValueError(f"unknown balancing {balancing!r}; choose none, downsample or upsample")

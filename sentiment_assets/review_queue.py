@@ -16,12 +16,14 @@ import pandas as pd
 
 from resources.warehouse import quote_identifier
 from sentiment_assets.labels import SENTIMENT_NAMES
+from sentiment_assets.scoring import SCORING_SOURCE_TABLE, scoring_text_sql
 from sentiment_assets.timestamps import naive_utc
 
 QUEUE = "review_queue"
 HUMAN_LABELS = "human_labels"
 PREDICTIONS = "batch_predictions"
-REVIEWS = "cleaned_reviews"
+# Every scored review is here, labelled or not (a `score` file's reviews never reach cleaned_reviews).
+REVIEWS = SCORING_SOURCE_TABLE
 STATUSES: tuple[str, ...] = ("pending", "labelled", "skipped")
 
 # labelled_at is when the reviewer decided: the label's time, or the skip's (human_label null).
@@ -89,7 +91,7 @@ def enqueue_low_confidence(conn: duckdb.DuckDBPyConnection, *, threshold: float 
     inserted = conn.execute(f"""
         INSERT INTO {queue} (review_id, review_body, predicted_label, probability, model_name,
                              model_version, source_partition, queued_at, status)
-        SELECT p.review_id, c.review_body, p.predicted_label, p.probability, p.model_name,
+        SELECT p.review_id, {scoring_text_sql("c")}, p.predicted_label, p.probability, p.model_name,
                p.model_version, p.source_partition, ?, 'pending'
         FROM {quote_identifier(PREDICTIONS)} AS p
         -- the text of the same review in the same partition (a review id may recur across loads)

@@ -32,6 +32,19 @@ Connect = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
 PredictProba = Callable[[pd.DataFrame], np.ndarray]
 ChunkCallback = Callable[[int, int], None]
 
+#: What batch scoring reads: every accepted review of a partition, labelled or not, with the
+#: text normalised exactly as for training (rows ingested before normalisation: trimmed text).
+SCORING_SOURCE_TABLE = "raw_reviews"
+
+
+def scoring_text_sql(alias: str | None = None) -> str:
+    """The SQL that gives a raw_reviews row's text as models read it (optionally `alias.`-qualified)."""
+    q = f"{alias}." if alias else ""
+    return f"coalesce({q}review_body_normalised, trim({q}review_body))"
+
+
+SCORING_TEXT_SQL = scoring_text_sql()
+
 PROBABILITY_COLUMNS = [f"probability_{SENTIMENT_NAMES[s]}" for s in sorted(SENTIMENT_NAMES)]
 
 
@@ -69,6 +82,7 @@ def score_in_chunks(
 
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
 
 
 def _rows(connection: duckdb.DuckDBPyConnection, sql: str, parameters: list | None = None) -> list[tuple]:
@@ -117,7 +131,8 @@ def score_partition(
     model_name: str,
     model_version: int,
     chunk_size: int = 2048,
-    source_table: str = "cleaned_reviews",
+    source_table: str = SCORING_SOURCE_TABLE,
+    text_sql: str = SCORING_TEXT_SQL,
     table: str = "batch_predictions",
     on_chunk: ChunkCallback | None = None,
 ) -> ScoringSummary:
@@ -125,7 +140,8 @@ def score_partition(
     `model_version` yet, `chunk_size` reviews at a time in review_id order, each chunk inserted
     and committed on its own. `on_chunk(done, total)` follows each commit: done counts the
     partition's reviews now scored by this version, total all of the partition's reviews.
-    Rows of other partitions and other model versions are never touched."""
+    Rows of other partitions and other model versions are never touched. `text_sql` is the SQL
+    expression (over `source_table`'s columns; set by code, never by users) that gives the text."""
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
     started = time.perf_counter()
@@ -141,7 +157,7 @@ def score_partition(
         # Keyset pagination over the reviews still missing: each page starts after the last id
         # seen, so a review that cannot be inserted (say a duplicate id) cannot stall the loop.
         page_sql = f"""
-            SELECT r.review_id, r.review_body FROM {src} r
+            SELECT r.review_id, {text_sql} AS review_body FROM {src} r
             WHERE r.source_partition = ? AND (? IS NULL OR r.review_id > ?)
               AND NOT EXISTS (SELECT 1 FROM {dst} p
                               WHERE p.review_id = r.review_id AND p.model_version = ?)
@@ -192,7 +208,9 @@ def main(argv: list[str] | None = None) -> ScoringSummary:
     parser.add_argument("--model-name", required=True)
     parser.add_argument("--model-version", required=True, type=int)
     parser.add_argument("--chunk-size", type=int, default=2048)
-    parser.add_argument("--source-table", default="cleaned_reviews")
+    parser.add_argument("--source-table", default=SCORING_SOURCE_TABLE)
+    parser.add_argument("--text-column", default=None,
+                        help="the source table's text column (default: raw_reviews' normalised text)")
     parser.add_argument("--table", default="batch_predictions")
     parser.add_argument("--engine", choices=["torch", "torch_int8", "onnxruntime_int8"], default=None,
                         help="score a transformer through a faster CPU engine (int8: close, not identical "
@@ -216,6 +234,7 @@ def main(argv: list[str] | None = None) -> ScoringSummary:
         partition_key=args.partition, predict_proba=predict_proba,
         model_name=args.model_name, model_version=args.model_version, chunk_size=args.chunk_size,
         source_table=args.source_table, table=args.table,
+        text_sql=_q(args.text_column) if args.text_column else SCORING_TEXT_SQL,
         on_chunk=lambda done, total: print(f"scored {done}/{total}", flush=True),
     )
     print(f"done {summary}", flush=True)

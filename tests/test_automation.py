@@ -11,7 +11,8 @@ from sentiment_assets.defs.ingest_analyze.partitions import BUNDLED_PARTITION, r
 
 GRAPH = defs.resolve_asset_graph()
 ALL_KEYS = GRAPH.get_all_asset_keys()
-DBT_MODELS = {"stg_reviews", "cleaned_reviews", "reviews_by_category", "excluded_reviews", "training_reviews"}
+DBT_MODELS = {"stg_reviews", "cleaned_reviews", "reviews_by_category", "excluded_reviews", "training_reviews",
+              "holdout_reviews"}
 FOLLOW_A_NEW_FILE = DBT_MODELS | {"review_profile", "bias_report", "balanced_reviews", "review_features", "feature_store"}
 RETRAINING = {"finetuned_minilm", "candidate_models", "tuned_model", "model_evaluation", "registered_model",
               "post_training_bias_report", "drift_baseline"}
@@ -61,29 +62,26 @@ def test_every_asset_has_the_designed_condition_and_no_training_asset_follows_ne
     assert labels["batch_predictions"] == "score_landed_files_and_new_champions"
 
 
-def test_a_landed_file_flows_through_dbt_and_the_features_but_starts_no_training(pipeline_ran_once):
+def test_a_landed_file_flows_through_dbt_and_the_features_and_is_scored_but_starts_no_training(pipeline_ran_once):
     instance, ticks = pipeline_ran_once
     register_partitions(instance, ["new_file.csv"])
     assert ticks.at(NIGHT + dt.timedelta(minutes=1)) == {}  # registered, not ingested yet: nothing to do
     materialize(instance, "raw_reviews", "new_file.csv")
     requested = ticks.at(NIGHT + dt.timedelta(minutes=2))
-    assert set(requested) == FOLLOW_A_NEW_FILE
+    # Scoring reads the file's accepted rows, so it needs no dbt rebuild: it starts at once.
+    assert set(requested) == FOLLOW_A_NEW_FILE | {"batch_predictions", "review_queue"}
+    assert requested["batch_predictions"] == requested["review_queue"] == {"new_file.csv"}
     assert not set(requested) & RETRAINING
-    # Scoring waits until dbt has put the file's rows into cleaned_reviews.
-    assert "batch_predictions" not in requested
 
 
-def test_a_landed_file_is_scored_once_its_rows_are_in_cleaned_reviews_and_no_other_file_is(pipeline_ran_once):
+def test_once_a_landed_file_is_scored_and_queued_nothing_else_is_requested(pipeline_ran_once):
     instance, ticks = pipeline_ran_once
     register_partitions(instance, ["new_file.csv"])
     materialize(instance, "raw_reviews", "new_file.csv")
-    for name in ticks.at(NIGHT + dt.timedelta(minutes=1)):
-        materialize(instance, name)  # the warehouse-and-features run finished
-    requested = ticks.at(NIGHT + dt.timedelta(minutes=2))
-    assert requested == {"batch_predictions": {"new_file.csv"}, "review_queue": {"new_file.csv"}}
-    materialize(instance, "batch_predictions", "new_file.csv")
-    materialize(instance, "review_queue", "new_file.csv")
-    assert ticks.at(NIGHT + dt.timedelta(minutes=3)) == {}
+    for name, partitions in ticks.at(NIGHT + dt.timedelta(minutes=1)).items():
+        for partition in partitions:
+            materialize(instance, name, partition)  # the warehouse, features and scoring runs finished
+    assert ticks.at(NIGHT + dt.timedelta(minutes=2)) == {}  # no other file is re-scored
 
 
 def test_training_starts_at_two_in_the_night_only_when_the_features_changed(pipeline_ran_once):
@@ -105,12 +103,11 @@ def test_the_night_after_a_landed_file_retrains_and_rebaselines_drift(pipeline_r
     instance, ticks = pipeline_ran_once
     register_partitions(instance, ["new_file.csv"])
     materialize(instance, "raw_reviews", "new_file.csv")
-    for name in ticks.at(NIGHT + dt.timedelta(minutes=1)):
-        materialize(instance, name)
+    for name, partitions in ticks.at(NIGHT + dt.timedelta(minutes=1)).items():
+        for partition in partitions:
+            materialize(instance, name, partition)
     requested = ticks.at(NIGHT + dt.timedelta(hours=1, minutes=1))  # 02:01
-    assert RETRAINING <= set(requested)
-    assert set(requested) - RETRAINING == {"batch_predictions", "review_queue"}
-    assert requested["batch_predictions"] == {"new_file.csv"}
+    assert set(requested) == RETRAINING  # the file was scored when it landed
 
 
 def test_a_new_registered_model_rescores_every_ingested_file(pipeline_ran_once):

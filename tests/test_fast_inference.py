@@ -127,7 +127,7 @@ def test_a_fast_scorer_scores_a_partition_into_the_warehouse(tmp_path, classifie
     db = tmp_path / "w.duckdb"
     with closing(duckdb.connect(str(db))) as connection:
         connection.register("frame", reviews.assign(review_id=[f"r{i:03d}" for i in range(60)], source_partition="p"))
-        connection.execute("CREATE TABLE cleaned_reviews AS SELECT * FROM frame").fetchall()
+        connection.execute("CREATE TABLE raw_reviews AS SELECT *, review_body AS review_body_normalised FROM frame").fetchall()
 
     summary = score_partition(lambda: closing(duckdb.connect(str(db))), partition_key="p",
                               predict_proba=FastScorer(classifier, quantize=False, num_threads=THREADS).predict_proba,

@@ -43,7 +43,7 @@ def model(texts) -> TfidfLogisticRegression:
 
 
 def write_reviews(db: Path, texts: pd.DataFrame, partitions: dict[str, int]) -> None:
-    """cleaned_reviews with `n` reviews per partition; texts are reused, review ids are not."""
+    """raw_reviews with `n` reviews per partition; texts are reused, review ids are not."""
     frames = []
     for key, n in partitions.items():
         rows = texts["review_body"].to_numpy()[np.arange(n) % len(texts)]
@@ -52,7 +52,7 @@ def write_reviews(db: Path, texts: pd.DataFrame, partitions: dict[str, int]) -> 
     reviews = pd.concat(frames, ignore_index=True)
     with closing(duckdb.connect(str(db))) as connection:
         connection.register("reviews", reviews)
-        connection.execute("CREATE TABLE cleaned_reviews AS SELECT * FROM reviews").fetchall()
+        connection.execute("CREATE TABLE raw_reviews AS SELECT *, review_body AS review_body_normalised FROM reviews").fetchall()
 
 
 def predictions(db: Path, where: str = "true") -> pd.DataFrame:

@@ -50,7 +50,7 @@ VERSION_1 = predictions(1, {"r1": 0.95, "r2": 0.55, "r3": 0.89, "r4": 0.40, "r5"
 def db_path(tmp_path):
     path = tmp_path / "warehouse.duckdb"
     with duckdb.connect(str(path)) as conn:
-        conn.execute("CREATE TABLE cleaned_reviews AS SELECT * FROM REVIEWS").fetchall()
+        conn.execute("CREATE TABLE raw_reviews AS SELECT *, review_body AS review_body_normalised FROM REVIEWS").fetchall()
         conn.execute("CREATE TABLE batch_predictions AS SELECT * FROM VERSION_1").fetchall()
     return path
 
@@ -96,7 +96,7 @@ def test_enqueue_can_be_limited_to_a_model_version_and_a_partition(conn):
 
 def test_enqueue_explains_what_is_missing(tmp_path):
     with duckdb.connect(str(tmp_path / "empty.duckdb")) as empty:
-        with pytest.raises(ReviewQueueError, match="batch_predictions and cleaned_reviews"):
+        with pytest.raises(ReviewQueueError, match="batch_predictions and raw_reviews"):
             enqueue_low_confidence(empty)
     with duckdb.connect() as memory:
         with pytest.raises(ReviewQueueError, match="threshold"):

@@ -41,15 +41,17 @@ def test_hourly_scoring_skips_until_a_model_is_registered():
 
 def test_hourly_scoring_requests_only_files_whose_predictions_are_missing_or_stale():
     with dg.instance_for_test() as instance:
-        register_partitions(instance, ["scored.csv", "unscored.csv", "not_ingested.csv", "waits_for_dbt.csv"])
+        register_partitions(instance, ["scored.csv", "unscored.csv", "not_ingested.csv", "just_landed.csv"])
         materialize(instance, "registered_model")
         materialize(instance, "raw_reviews", "scored.csv")
         materialize(instance, "raw_reviews", "unscored.csv")
         materialize(instance, "cleaned_reviews")
         materialize(instance, "batch_predictions", "scored.csv")
-        materialize(instance, "raw_reviews", "waits_for_dbt.csv")  # after the last dbt build
+        # Scoring reads the accepted rows themselves: a file ingested after the last dbt build
+        # (say a `score` file, which dbt never trains on) is scored without waiting for dbt.
+        materialize(instance, "raw_reviews", "just_landed.csv")
         first = scoring_tick(instance)
-        assert [r.partition_key for r in first.run_requests] == ["unscored.csv"]
+        assert [r.partition_key for r in first.run_requests] == ["unscored.csv", "just_landed.csv"]
         assert hourly_scoring.job_name == "scoring_job"
         # A new champion makes every scored file stale; a file already being worked on is left alone.
         materialize(instance, "registered_model")

@@ -1,8 +1,8 @@
 """Declarative automation: which asset follows what, and the sensor that acts on it.
 
 - A landed file (a new or changed raw_reviews partition) flows at once through dbt, the profile,
-  the bias report and the features (`follow_upstream`), and that file is scored as soon as its
-  rows are in cleaned_reviews (`score_landed_files_and_new_champions`).
+  the bias report and the features (`follow_upstream`), and that file is scored at once from its
+  accepted rows, whatever its role (`score_landed_files_and_new_champions`).
 - Training starts at 02:00 UTC, and only when its inputs changed since it last ran
   (`nightly_retraining`): never once per landed file. Tuning, evaluation and the registry follow
   training; the drift baseline moves with it, so drift is measured against what the model saw.
@@ -25,11 +25,12 @@ NIGHTLY_TIMEZONE = "UTC"
 RAW_FILES = dg.AssetSelection.assets("raw_reviews")
 
 
-def follow_upstream() -> dg.AutomationCondition:
-    """Eager: run after anything upstream updates, once nothing upstream is missing or running.
-    A registered file that was never ingested (a missing raw_reviews partition) does not hold
-    the other files back: the warehouse models read the partitions that exist."""
-    return AC.eager().replace("any_deps_missing", AC.any_deps_missing().ignore(RAW_FILES)).with_label("follow_upstream")
+def follow_upstream(ignoring: dg.AssetSelection | None = None) -> dg.AutomationCondition:
+    """Eager: run after anything upstream updates (except `ignoring`), once nothing upstream is
+    missing or running. A registered file that was never ingested (a missing raw_reviews
+    partition) does not hold the other files back: the warehouse models read the partitions that exist."""
+    eager = AC.eager().replace("any_deps_missing", AC.any_deps_missing().ignore(RAW_FILES))
+    return (eager.ignore(ignoring) if ignoring else eager).with_label("follow_upstream")
 
 
 def nightly_retraining() -> dg.AutomationCondition:
@@ -49,18 +50,14 @@ def nightly_retraining() -> dg.AutomationCondition:
 
 
 def score_landed_files_and_new_champions() -> dg.AutomationCondition:
-    """batch_predictions[file]: after the file's raw_reviews partition updated and dbt has since
-    rebuilt cleaned_reviews (the file's rows are there to score), or after registered_model
-    updated (a possible new champion: every file). Not after every cleaned_reviews rebuild: the
-    other files' predictions are still complete, and re-materializing them re-runs their drift
-    checks."""
-    file_landed = AC.asset_matches("raw_reviews", AC.newly_updated()).with_label("file_landed")
-    cleaned_rebuilt = AC.any_deps_match(AC.newly_updated()).allow(dg.AssetSelection.assets("cleaned_reviews"))
+    """batch_predictions[file]: as soon as the file's raw_reviews partition updated (scoring reads
+    the accepted rows themselves, so it waits for no dbt rebuild), or after registered_model
+    updated (a possible new champion: every file). Not after the training tables change: the
+    files' predictions are still complete, and re-materializing them re-runs their drift checks."""
+    file_landed = AC.any_deps_match(AC.newly_updated()).allow(RAW_FILES)
     new_model = AC.any_deps_match(AC.newly_updated()).allow(dg.AssetSelection.assets("registered_model"))
     return (
-        (file_landed | new_model.with_label("registered_model_updated")).since_last_handled()
-        & ~file_landed.since(cleaned_rebuilt).with_label("file_not_yet_in_cleaned_reviews")
-        & ~AC.asset_matches("raw_reviews", AC.missing()).with_label("file_not_ingested")
+        (file_landed.with_label("file_landed") | new_model.with_label("registered_model_updated")).since_last_handled()
         & ~AC.any_deps_missing()
         & ~AC.any_deps_in_progress()
         & ~AC.in_progress()
@@ -70,6 +67,7 @@ def score_landed_files_and_new_champions() -> dg.AutomationCondition:
 # Every asset not listed here follows its upstream (dbt models included, whatever their names).
 NIGHTLY = frozenset({"finetuned_minilm", "candidate_models", "drift_baseline"})
 SCORING = frozenset({"batch_predictions"})
+EVALUATION = frozenset({"model_evaluation"})
 STARTED_BY_HAND_OR_SENSOR = frozenset({"raw_reviews", "human_labels"})
 
 
@@ -81,6 +79,10 @@ def automation_condition_for(key: dg.AssetKey) -> dg.AutomationCondition | None:
         return nightly_retraining()
     if name in SCORING:
         return score_landed_files_and_new_champions()
+    if name in EVALUATION:
+        # A new holdout file is judged at the next evaluation: evaluating at once would register
+        # the same model again and re-score every file.
+        return follow_upstream(ignoring=dg.AssetSelection.assets("holdout_reviews"))
     return follow_upstream()
 
 

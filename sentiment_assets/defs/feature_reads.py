@@ -5,6 +5,7 @@ import pandas as pd
 from resources import Warehouse
 from sentiment_assets.features.feature_group import REVIEWS_FEATURE_GROUP
 from sentiment_assets.features.store import OfflineFeatureStore
+from sentiment_assets.holdout import HOLDOUT_COLUMNS
 
 TRAINING_COLUMNS = ["review_body", "input_ids", "label_id", "sentiment"]
 
@@ -13,3 +14,10 @@ def read_split(warehouse: Warehouse, split_type: str) -> pd.DataFrame:
     """The latest version of every record in one split ('train' | 'validation' | 'test') of the
     offline feature store, ordered by review_id."""
     return OfflineFeatureStore(warehouse.connect).split(REVIEWS_FEATURE_GROUP, split_type, columns=TRAINING_COLUMNS)
+
+
+def read_holdout(warehouse: Warehouse) -> pd.DataFrame:
+    """The labelled reviews of every `holdout` file (dbt's holdout_reviews), empty when none landed."""
+    if not warehouse.table_exists("holdout_reviews"):
+        return pd.DataFrame(columns=HOLDOUT_COLUMNS)
+    return warehouse.read_table("holdout_reviews", HOLDOUT_COLUMNS).sort_values("review_id", ignore_index=True)

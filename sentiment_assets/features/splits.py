@@ -36,3 +36,19 @@ def assign_splits(reviews: pd.DataFrame, fractions: tuple[float, float, float] =
 def split_report(reviews: pd.DataFrame, split: pd.Series, stratify_by: str = "sentiment") -> pd.DataFrame:
     """Share of each split within each class: how close the hash split is to the target."""
     return pd.crosstab(reviews[stratify_by], split, normalize="index").reindex(columns=list(SPLIT_NAMES), fill_value=0.0)
+
+
+#: Fewer reviews of a sentiment than this in validation or test make its scores noise.
+MIN_EVALUATION_REVIEWS_PER_CLASS = 30
+EVALUATION_SPLITS: tuple[str, ...] = ("validation", "test")
+SENTIMENTS: tuple[int, ...] = (-1, 0, 1)
+
+
+def split_sizes_too_small(reviews: pd.DataFrame, split: pd.Series,
+                          minimum: int = MIN_EVALUATION_REVIEWS_PER_CLASS) -> dict[str, dict[str, int]]:
+    """{split: {sentiment: reviews}} for each evaluation split holding fewer than `minimum`
+    reviews of some sentiment (every sentiment listed, zeros included); empty when all are enough."""
+    counts = pd.crosstab(split, reviews["sentiment"]).reindex(
+        index=list(EVALUATION_SPLITS), columns=list(SENTIMENTS), fill_value=0)
+    return {name: {str(s): int(n) for s, n in row.items()}
+            for name, row in counts.iterrows() if int(row.min()) < minimum}

@@ -15,11 +15,11 @@ from sentiment_assets.defs.deploy_manage.drift_baseline import load_baseline
 from sentiment_assets.defs.ingest_analyze.partitions import review_files
 from sentiment_assets.models.fast_inference import fast_predict_proba
 from sentiment_assets.monitoring import data_drift, prediction_drift
-from sentiment_assets.scoring import score_partition
+from sentiment_assets.scoring import SCORING_SOURCE_TABLE, SCORING_TEXT_SQL, score_partition
 
 GROUP = "deploy_manage"
 ASSET = "batch_predictions"
-COVERAGE_CHECK = "every_cleaned_review_scored_once"
+COVERAGE_CHECK = "every_accepted_review_scored_once"
 # One WARN check per drift statistic: drift is a reason to look (and maybe retrain), not to
 # withhold predictions.
 DRIFT_CHECKS = {
@@ -58,11 +58,13 @@ class BatchPredictionsConfig(dg.Config):
 @dg.asset(
     group_name=GROUP,
     kinds={"python", "mlflow", "duckdb"},
-    deps=["registered_model", "cleaned_reviews", "drift_baseline"],
+    # Straight from the file's accepted rows: scoring needs no label, no category and no dbt
+    # rebuild, and no training-only filter (category size, balancing) can leave a review out.
+    deps=["registered_model", "raw_reviews", "drift_baseline"],
     partitions_def=review_files,
     check_specs=[
         dg.AssetCheckSpec(COVERAGE_CHECK, asset=ASSET, blocking=True,
-                          description="One prediction per cleaned review of the partition for the champion version."),
+                          description="One prediction per accepted review of the partition (raw_reviews) for the champion version."),
         *[dg.AssetCheckSpec(name, asset=ASSET, description=description) for name, description in DRIFT_CHECKS.items()],
     ],
 )
@@ -73,8 +75,8 @@ def batch_predictions(
     artifacts: ArtifactStore,
     mlflow_tracking: MlflowResource,
 ) -> dg.MaterializeResult:
-    """The champion's predicted sentiment (-1/0/1) and its probability for every cleaned review of
-    one landed file, keyed by review and model version. A run that dies part-way resumes where
+    """The champion's predicted sentiment (-1/0/1) and its probability for every accepted review of
+    one landed file (labelled or not, whatever its role), keyed by review and model version. A run that dies part-way resumes where
     it stopped (each chunk is committed on its own); a new champion adds its own rows."""
     key = context.partition_key
     client = mlflow_tracking.client()
@@ -110,14 +112,15 @@ def batch_predictions(
     summary = score_partition(warehouse.connect, partition_key=key, predict_proba=predict_proba,
                               model_name=name, model_version=version, chunk_size=config.chunk_size,
                               on_chunk=progress)
-    reviews = warehouse.query("SELECT review_body, product_category FROM cleaned_reviews WHERE source_partition = ?", [key])
+    reviews = warehouse.query(f"SELECT {SCORING_TEXT_SQL} AS review_body, product_category FROM {SCORING_SOURCE_TABLE} "
+                              "WHERE source_partition = ?", [key])
     predicted = warehouse.query(
         "SELECT predicted_label, count(*) AS n, avg(probability) AS mean_probability FROM batch_predictions "
         "WHERE source_partition = ? AND model_version = ? GROUP BY 1 ORDER BY 1", [key, version])
     coverage = warehouse.query(
         "SELECT count(*) AS reviews, count(p.review_id) AS scored, "
         "(SELECT count(*) - count(DISTINCT review_id) FROM batch_predictions WHERE source_partition = ? AND model_version = ?) AS duplicated "
-        "FROM (SELECT DISTINCT review_id FROM cleaned_reviews WHERE source_partition = ?) c "
+        f"FROM (SELECT DISTINCT review_id FROM {SCORING_SOURCE_TABLE} WHERE source_partition = ?) c "
         "LEFT JOIN (SELECT review_id FROM batch_predictions WHERE model_version = ?) p USING (review_id)",
         [key, version, key, version]).iloc[0]
 

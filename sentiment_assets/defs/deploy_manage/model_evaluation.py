@@ -7,10 +7,11 @@ import dagster as dg
 import mlflow
 
 from resources import ArtifactStore, MlflowResource, Warehouse
-from sentiment_assets.defs.feature_reads import read_split
-from sentiment_assets.defs.metadata import png_markdown
+from sentiment_assets.defs.feature_reads import read_holdout, read_split
+from sentiment_assets.defs.metadata import frame_markdown, png_markdown
 from sentiment_assets.defs.train_tune.tuned_model import MODEL_CARD
 from sentiment_assets.evaluation import evaluate_predictions
+from sentiment_assets.holdout import holdout_scores, pooled
 from sentiment_assets.labels import label_id_from_sentiment
 from sentiment_assets.plots import confusion_matrix_heatmap
 
@@ -19,20 +20,25 @@ EVALUATION_FILE = "evaluation/evaluation.json"
 TEST_PREDICTIONS_TABLE = "test_predictions"
 
 
-@dg.asset(group_name=GROUP, kinds={"python", "mlflow"}, deps=["tuned_model"])
+@dg.asset(group_name=GROUP, kinds={"python", "mlflow"}, deps=["tuned_model", "holdout_reviews"])
 def model_evaluation(
     warehouse: Warehouse, artifacts: ArtifactStore, mlflow_tracking: MlflowResource
 ) -> dg.MaterializeResult:
-    """How well the tuned model does on reviews it never saw (the test split): accuracy, macro-F1,
-    per-class precision/recall and the confusion matrix. The registry gate reads this."""
+    """How well the tuned model does on reviews it never saw: the test split (accuracy, macro-F1,
+    per-class precision/recall, the confusion matrix), and every `holdout` file the user kept
+    back, each on its own with its size. The registry gate reads this."""
     mlflow_tracking.activate()
     card = json.loads(artifacts.path(MODEL_CARD).read_text())
     test = read_split(warehouse, "test")
     # Score through the logged pyfunc model: what gets registered is exactly what is evaluated.
-    predictions = mlflow.pyfunc.load_model(card["model_uri"]).predict(test[["review_body"]])
+    model = mlflow.pyfunc.load_model(card["model_uri"])
+    predictions = model.predict(test[["review_body"]])
     y_pred = label_id_from_sentiment(predictions["predicted_label"].to_numpy())
     evaluation = evaluate_predictions(test["label_id"].to_numpy(), y_pred)
-    evaluation |= {"model_uri": card["model_uri"], "run_id": card["run_id"], "family": card["family"]}
+    holdout = holdout_scores(lambda reviews: label_id_from_sentiment(model.predict(reviews)["predicted_label"].to_numpy()),
+                             read_holdout(warehouse))
+    evaluation |= {"model_uri": card["model_uri"], "run_id": card["run_id"], "family": card["family"],
+                   "holdout": holdout.to_dict(orient="records")}
     heatmap = confusion_matrix_heatmap(evaluation["confusion_matrix"], evaluation["class_names"])
 
     # Kept per review so post-training bias can slice the same predictions by any facet.
@@ -42,6 +48,9 @@ def model_evaluation(
     heatmap_path = artifacts.write_bytes("evaluation/confusion_matrix.png", heatmap)
     with mlflow.start_run(run_id=card["run_id"]):
         mlflow.log_metrics({f"test_{k}": evaluation[k] for k in ("accuracy", "macro_f1", "balanced_accuracy")})
+        overall = pooled(holdout)
+        if overall:
+            mlflow.log_metrics({f"holdout_{k}": float(v) for k, v in overall.items()})
         mlflow.log_artifact(str(evaluation_path), artifact_path="evaluation")
         mlflow.log_artifact(str(heatmap_path), artifact_path="evaluation")
     return dg.MaterializeResult(metadata={
@@ -50,6 +59,7 @@ def model_evaluation(
         "test_balanced_accuracy": evaluation["balanced_accuracy"],
         "test_reviews": evaluation["n_reviews"],
         "per_class": dg.MetadataValue.json(evaluation["per_class"]),
+        "holdout": frame_markdown(holdout, floatfmt=".3f") if len(holdout) else "no holdout file landed",
         "confusion_matrix": png_markdown(heatmap, "Confusion matrix (rows: true, columns: predicted)"),
         "evaluation_json": dg.MetadataValue.path(str(evaluation_path)),
         "family": card["family"],

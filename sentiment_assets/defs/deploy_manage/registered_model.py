@@ -49,7 +49,8 @@ def registered_model(
         champion_accuracy = float(champion.tags.get("test_accuracy", "nan"))
     except MlflowException:
         champion, champion_accuracy = None, None
-    decision = decide_promotion(accuracy, config.min_accuracy, champion_accuracy)
+    per_class = {name: int(figures["support"]) for name, figures in evaluation["per_class"].items()}
+    decision = decide_promotion(accuracy, config.min_accuracy, champion_accuracy, per_class)
     status = initial_status(decision, config.auto_approve)
 
     import mlflow

@@ -33,19 +33,17 @@ def stale_partitions(instance: dg.DagsterInstance) -> tuple[list[str], str]:
     model = _latest(instance, "registered_model")
     if model is None:
         return [], "no registered_model materialization yet: no champion to score with"
-    cleaned = _latest(instance, "cleaned_reviews") or 0
-    stale, waiting = [], []
+    stale, not_ingested = [], []
     for key in instance.get_dynamic_partitions(review_files.name):
         raw = _latest(instance, "raw_reviews", key)
         if raw is None:
-            continue  # registered, not ingested: nothing to score
-        if cleaned < raw:
-            waiting.append(key)  # dbt has not yet put the file's rows into cleaned_reviews
+            not_ingested.append(key)  # registered, not ingested: nothing to score
             continue
         scored = _latest(instance, "batch_predictions", key)
         if (scored is None or scored < max(raw, model)) and not _run_under_way(instance, key):
             stale.append(key)
-    note = f"{len(waiting)} files wait for cleaned_reviews ({', '.join(waiting)})" if waiting else "every other file is scored"
+    note = (f"{len(not_ingested)} registered files are not ingested yet ({', '.join(not_ingested)})"
+            if not_ingested else "every other file is scored")
     return stale, note
 
 

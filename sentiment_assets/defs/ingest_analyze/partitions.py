@@ -6,10 +6,12 @@ from pathlib import PurePosixPath
 
 import dagster as dg
 
+from sentiment_assets.sources import bundled
+
 review_files = dg.DynamicPartitionsDefinition(name="review_files")
 
 # The bundled synthetic data is the partition `make demo` registers and ingests.
-BUNDLED_PARTITION = "bundled"
+BUNDLED_PARTITION = bundled.BUNDLED_PARTITION
 
 
 def partition_key_for(uri: str) -> str:

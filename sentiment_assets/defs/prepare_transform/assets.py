@@ -1,40 +1,61 @@
 """prepare_transform: the training set, its features, and the feature store that training reads."""
 
 
+from typing import Literal
+
 import dagster as dg
 import pyarrow as pa
 
 from resources import Warehouse
-from sentiment_assets.balancing import balance, keep_human_labelled
+from sentiment_assets.balancing import training_population
 from sentiment_assets.defs.metadata import frame_markdown, table_metadata
 from sentiment_assets.features.feature_group import REVIEWS_FEATURE_GROUP, lookup_latency_ms, records_to_append
 from sentiment_assets.features.online_store import OnlineFeatureStore
 from sentiment_assets.features.store import OfflineFeatureStore
-from sentiment_assets.features.splits import assign_splits, split_report
+from sentiment_assets.defs.prepare_transform.population import train_partitions
+from sentiment_assets.features.splits import (
+    MIN_EVALUATION_REVIEWS_PER_CLASS, assign_splits, split_report, split_sizes_too_small,
+)
 from sentiment_assets.features.tokenization import (
     as_record_batch_reader, load_tokenizer, max_seq_length_from_tokens, tokenize_stream,
 )
+from sentiment_assets.training_population import population_settings
 
 GROUP = "prepare_transform"
 
 
 class BalancedReviewsConfig(dg.Config):
     seed: int = 42
+    # none: every review, classes weighted in the losses; downsample: the course's (every
+    # sentiment cut to the smallest); upsample: smaller classes repeated up to the largest.
+    # auto: downsample when the bundled data is the only training data, else none.
+    balancing: Literal["auto", "none", "downsample", "upsample"] = "auto"
 
 
-@dg.asset(group_name=GROUP, kinds={"python", "duckdb"}, deps=["training_reviews"])
+@dg.asset(group_name=GROUP, kinds={"python", "duckdb"}, deps=["training_reviews", "excluded_reviews"])
 def balanced_reviews(config: BalancedReviewsConfig, warehouse: Warehouse) -> dg.MaterializeResult:
-    """The training population: the dbt training slice down-sampled so the three sentiments are
-    equally frequent (a model trained on 77% positive reviews learns to say 'positive')."""
+    """The training population: the dbt training slice (reviews of train files only), kept whole
+    with class-weighted losses for users' data, or balanced by sentiment as the course does (a
+    model trained on 77% positive reviews learns to say 'positive'). Says what it dropped and why."""
     reviews = warehouse.read_table("training_reviews")
-    balanced = keep_human_labelled(balance(reviews, by=["sentiment"], seed=config.seed), reviews)
-    warehouse.write_table("balanced_reviews", balanced)
-    per_class = balanced["sentiment"].value_counts().sort_index()
+    settings = population_settings(train_partitions(warehouse), balancing=config.balancing)
+    population = training_population(reviews, settings.balancing, seed=config.seed)
+    warehouse.write_table("balanced_reviews", population)
+    per_class = population["sentiment"].value_counts().sort_index()
+    excluded = warehouse.query("SELECT exclusion_reason, count(*) AS n FROM excluded_reviews GROUP BY 1 ORDER BY 2 DESC")
     return dg.MaterializeResult(metadata={
-        **table_metadata(balanced, "balanced_reviews"),
+        **table_metadata(population, "balanced_reviews"),
+        "balancing": settings.balancing,
+        "population_settings": settings.reason,
         "reviews_per_sentiment": dg.MetadataValue.json({str(k): int(v) for k, v in per_class.items()}),
-        "human_labelled_reviews": int((balanced["label_source"] == "human").sum()),
-        "rows_dropped": len(reviews) - len(balanced),
+        "human_labelled_reviews": int((population["label_source"] == "human").sum()),
+        "rows_dropped": max(len(reviews) - len(population), 0),
+        "rows_added_as_copies": int((population["review_id"] != population["original_review_id"]).sum()),
+        "rows_dropped_by_reason": dg.MetadataValue.json({
+            **{f"cleaning: {r}": int(n) for r, n in zip(excluded["exclusion_reason"], excluded["n"])},
+            **({f"balancing: {settings.balancing} to the smallest class": len(reviews) - len(population)}
+               if len(population) < len(reviews) else {}),
+        }),
     })
 
 
@@ -48,16 +69,22 @@ class ReviewFeaturesConfig(dg.Config):
     test_fraction: float = 0.05
 
 
+SPLIT_SIZE_CHECK = "evaluation_splits_have_enough_reviews_per_class"
 FEATURE_SOURCE_SQL = "SELECT review_id, date, review_body, sentiment, label_id FROM balanced_reviews ORDER BY review_id"
 
 
-@dg.asset(group_name=GROUP, kinds={"python", "pytorch", "duckdb"}, deps=[balanced_reviews])
+@dg.asset(group_name=GROUP, kinds={"python", "pytorch", "duckdb"}, deps=[balanced_reviews],
+          check_specs=[dg.AssetCheckSpec(SPLIT_SIZE_CHECK, asset="review_features", description=(
+              f"Validation and test splits hold at least {MIN_EVALUATION_REVIEWS_PER_CLASS} reviews of every "
+              "sentiment (fewer make accuracy a coin toss)."))])
 def review_features(config: ReviewFeaturesConfig, warehouse: Warehouse) -> dg.MaterializeResult:
     """Model-ready reviews: token ids from the MiniLM tokenizer (streamed in chunks through
     parallel workers, SageMaker Processing's sharding), label_id, and a 90/5/5 train/validation/
     test split decided by a hash of review_id (a review keeps its split as data is added)."""
-    ids = warehouse.query("SELECT review_id, sentiment FROM balanced_reviews")
-    split = assign_splits(ids, (config.train_fraction, config.validation_fraction, config.test_fraction))
+    ids = warehouse.query("SELECT review_id, original_review_id, sentiment FROM balanced_reviews")
+    # An up-sampled copy takes its original's split: the same text never sits on both sides.
+    split = assign_splits(ids.assign(review_id=ids["original_review_id"]),
+                          (config.train_fraction, config.validation_fraction, config.test_fraction))
     splits = pa.table({"review_id": ids["review_id"].astype(str), "split_type": split.astype(str)})
     tokenizer = load_tokenizer(config.tokenizer)
     workers = config.workers or (1 if len(ids) < 50_000 else 2)
@@ -79,10 +106,14 @@ def review_features(config: ReviewFeaturesConfig, warehouse: Warehouse) -> dg.Ma
                            "JOIN splits s USING (review_id) JOIN balanced_reviews b USING (review_id)").fetchall()
         connection.unregister("token_stream")
         connection.unregister("splits")
+    too_small = split_sizes_too_small(ids, split, MIN_EVALUATION_REVIEWS_PER_CLASS)
     summary = warehouse.query(
         "SELECT count(*) AS n, count(*) FILTER (len(input_ids) >= ?) AS truncated, max(len(input_ids)) AS longest "
         "FROM review_features", [max_seq_length]).iloc[0]
-    return dg.MaterializeResult(metadata={
+    return dg.MaterializeResult(check_results=[dg.AssetCheckResult(
+        check_name=SPLIT_SIZE_CHECK, passed=not too_small, severity=dg.AssetCheckSeverity.WARN,
+        metadata={"minimum_per_class": MIN_EVALUATION_REVIEWS_PER_CLASS, "too_small": dg.MetadataValue.json(too_small)},
+    )], metadata={
         **table_metadata(warehouse.query("SELECT * FROM review_features LIMIT 0"), "review_features"),
         "dagster/row_count": int(summary["n"]),
         "max_seq_length": max_seq_length,

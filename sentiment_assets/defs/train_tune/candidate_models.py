@@ -8,17 +8,32 @@ import mlflow
 import pandas as pd
 
 from resources import ArtifactStore, ComputeResource, MlflowResource, Warehouse
-from sentiment_assets.defs.feature_reads import read_split
+from sentiment_assets.defs.feature_reads import read_holdout, read_split
 from sentiment_assets.defs.metadata import frame_markdown, table_metadata
 from sentiment_assets.defs.train_tune.candidates import CandidateModelsConfig, build_candidate
 from sentiment_assets.defs.train_tune.finetuned_minilm import read_model_card
 from sentiment_assets.models.base import EpochReport
+from sentiment_assets.holdout import holdout_scores, pooled
+from sentiment_assets.labels import label_id_from_sentiment
 from sentiment_assets.models.leaderboard import leaderboard_row, rank_candidates, run_candidate
 from sentiment_assets.models.mlflow_model import log_sentiment_model
 
 GROUP = "train_tune"
 SHOWN_COLUMNS = ["rank", "family", "val_accuracy", "val_macro_f1", "val_balanced_accuracy",
                  "train_seconds", "inference_reviews_per_s", "time_budget_s", "stopped_by_budget", "over_budget"]
+LEADERBOARD_HOLDOUT_COLUMNS = ["holdout_reviews", "holdout_accuracy", "holdout_macro_f1"]
+
+
+def holdout_row(predict_label_ids, holdout: pd.DataFrame) -> dict:
+    """The leaderboard's holdout columns for one candidate (pooled over every holdout file)."""
+    scores = pooled(holdout_scores(predict_label_ids, holdout))
+    return {"holdout_reviews": scores["reviews"], "holdout_accuracy": scores["accuracy"],
+            "holdout_macro_f1": scores["macro_f1"]} if scores else {}
+
+
+def _pyfunc_label_ids(model_uri: str):
+    model = mlflow.pyfunc.load_model(model_uri)
+    return lambda reviews: label_id_from_sentiment(model.predict(reviews)["predicted_label"].to_numpy())
 
 
 def _log_epoch(report: EpochReport) -> None:
@@ -45,7 +60,7 @@ def finetuned_row(card: dict) -> dict:
     }
 
 
-@dg.asset(group_name=GROUP, kinds={"python", "scikitlearn", "pytorch", "mlflow"}, deps=["feature_store", "finetuned_minilm"])
+@dg.asset(group_name=GROUP, kinds={"python", "scikitlearn", "pytorch", "mlflow"}, deps=["feature_store", "finetuned_minilm", "holdout_reviews"])
 def candidate_models(
     context: dg.AssetExecutionContext,
     config: CandidateModelsConfig,
@@ -61,6 +76,7 @@ def candidate_models(
     config.check()
     experiment_id = mlflow_tracking.activate()
     train, valid = read_split(warehouse, "train"), read_split(warehouse, "validation")
+    holdout = read_holdout(warehouse)  # files kept back: scored, never trained on
     rows = []
     with mlflow.start_run(run_name="candidate_models", tags={"dagster.run_id": context.run.run_id}) as parent:
         for family in config.families:
@@ -75,20 +91,22 @@ def candidate_models(
                 model_info = log_sentiment_model(model)
             context.log.info("candidate %s: val macro-F1 %.3f in %.1f s", family, result.val_macro_f1, result.train_seconds)
             rows.append({**leaderboard_row(family, result), "run_id": run.info.run_id,
-                         "model_uri": model_info.model_uri, "config_json": json.dumps(asdict(model.config))})
+                         "model_uri": model_info.model_uri, "config_json": json.dumps(asdict(model.config)),
+                         **holdout_row(lambda reviews: model.predict_proba(reviews).argmax(axis=1), holdout)})
     card = read_model_card(artifacts) if config.include_finetuned_minilm else None
     if card is not None:
-        rows.append(finetuned_row(card))
+        rows.append({**finetuned_row(card), **holdout_row(_pyfunc_label_ids(card["model_uri"]), holdout)})
     if not rows:
         raise dg.Failure("candidate_models has no candidate: set families or include_finetuned_minilm")
     leaderboard = rank_candidates(pd.DataFrame(rows), config.objective, config.tie_breaker)
     warehouse.write_table("model_leaderboard", leaderboard)
     return dg.MaterializeResult(metadata={
         **table_metadata(leaderboard, "model_leaderboard"),
-        "leaderboard": frame_markdown(leaderboard[SHOWN_COLUMNS], floatfmt=".3f"),
+        "leaderboard": frame_markdown(leaderboard[SHOWN_COLUMNS + (LEADERBOARD_HOLDOUT_COLUMNS if len(holdout) else [])], floatfmt=".3f"),
         "winner": leaderboard.loc[0, "family"],
         "objective": config.objective,
         "train_reviews": len(train),
         "validation_reviews": len(valid),
+        "holdout_reviews": len(holdout),
         "mlflow_run": dg.MetadataValue.url(mlflow_tracking.run_link(experiment_id, parent.info.run_id)),
     })
