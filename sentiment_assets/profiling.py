@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sentiment_assets.sources.schema import UNKNOWN_CATEGORY
+
 MAX_SEQ_LENGTH_CAP = 512  # BERT-family position embeddings stop here
 
 
@@ -52,3 +54,31 @@ def sentiment_by_category(reviews: pd.DataFrame) -> pd.DataFrame:
     table = pd.crosstab(reviews["product_category"], reviews["sentiment"]).reindex(columns=[-1, 0, 1], fill_value=0)
     table.columns = [str(c) for c in table.columns]
     return table.loc[table.sum(axis=1).sort_values(ascending=False).index]
+
+
+def has_category(categories: pd.Series, unknown: str = UNKNOWN_CATEGORY) -> bool:
+    """Whether the source had a product category: not when every row is null or `unknown` (the
+    ingest layer fills that in for a file without a category column)."""
+    known = categories.dropna().astype(str)
+    return bool((known != unknown).any())
+
+
+def has_star_ratings(star_rating: pd.Series) -> bool:
+    """Whether any review has a star rating (sources with only a sentiment label have none)."""
+    return bool(star_rating.notna().any())
+
+
+def data_notice(partitions: pd.Series, bundled: str) -> str:
+    """Where the reviews came from, truthfully: the synthetic warning only when the bundled
+    partition is among them; otherwise the user-supplied partitions (landed files) by name."""
+    names = sorted(map(str, partitions.dropna().unique()))
+    others = [n for n in names if n != bundled]
+    user = f"user-supplied data: partitions {', '.join(others)}" if others else ""
+    if bundled in names:
+        notice = (f"Includes the bundled SYNTHETIC data (partition {bundled}): generated in the Kaggle "
+                  "clothing-reviews layout, not real reviews.")
+        return f"{notice} Also {user}." if user else notice
+    if user:
+        return user[0].upper() + user[1:] + "."
+    unrecorded = int(partitions.isna().sum())
+    return f"User-supplied data ({unrecorded} reviews without a recorded source partition)."

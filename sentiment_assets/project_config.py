@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 
+from sentiment_assets.roles import DEFAULT_ROLE, check_role
+
 CONFIG_ENV_VAR = "SENTIMENT_CONFIG"
 DEFAULT_CONFIG = Path("config") / "sentiment.yaml"
 
@@ -18,9 +20,14 @@ class ProjectConfig:
     landing_directory: Path | str  # a local directory or an s3:// prefix
     ingest: dict[str, Any] = field(default_factory=dict)
 
-    def raw_reviews_run_config(self, location: str) -> dict[str, Any]:
-        """Run config that ingests `location` with the project's ingest settings."""
-        return {"ops": {"raw_reviews": {"config": {**self.ingest, "location": location}}}}
+    @property
+    def default_role(self) -> str:
+        """The role of a file landed directly in the landing directory (`ingest.role`, else train)."""
+        return str(self.ingest.get("role", DEFAULT_ROLE))
+
+    def raw_reviews_run_config(self, location: str, role: str | None = None) -> dict[str, Any]:
+        """Run config that ingests `location` with the project's ingest settings (and `role`)."""
+        return {"ops": {"raw_reviews": {"config": {**self.ingest, "location": location, **({"role": role} if role else {})}}}}
 
 
 def load_project_config(path: str | Path | None = None) -> ProjectConfig:
@@ -36,6 +43,10 @@ def load_project_config(path: str | Path | None = None) -> ProjectConfig:
     ingest = dict(document.get("ingest") or {})
     if "location" in ingest:
         raise ValueError(f"{path}: ingest.location is decided by the landing zone; remove it")
+    try:
+        check_role(str(ingest.get("role", DEFAULT_ROLE)))
+    except ValueError as error:
+        raise ValueError(f"{path}: ingest.role: {error}") from None
     # An s3:// prefix stays a string: Path would fold its double slash.
     directory = landing if str(landing).startswith("s3://") else Path(landing).expanduser()
     return ProjectConfig(landing_directory=directory, ingest=ingest)

@@ -5,7 +5,7 @@ from sentiment_assets.definitions import defs
 CONTRACT = {
     "ingest_analyze": {"raw_reviews", "review_profile", "bias_report"},
     "prepare_transform": {"stg_reviews", "cleaned_reviews", "reviews_by_category", "excluded_reviews", "training_reviews",
-                          "balanced_reviews", "review_features", "feature_store"},
+                          "holdout_reviews", "balanced_reviews", "review_features", "feature_store"},
     "train_tune": {"finetuned_minilm", "candidate_models", "tuned_model"},
     "deploy_manage": {"model_evaluation", "registered_model", "drift_baseline", "batch_predictions",
                       "post_training_bias_report", "review_queue", "human_labels"},
@@ -20,10 +20,12 @@ def test_definitions_load_with_the_four_phase_groups_and_contract_asset_keys():
     assert groups == CONTRACT
 
 
-def test_lineage_runs_from_raw_reviews_to_batch_predictions():
+def test_lineage_runs_from_raw_reviews_to_batch_predictions_which_score_the_accepted_rows_directly():
     graph = defs.resolve_asset_graph()
     upstream = graph.get(dg.AssetKey("batch_predictions")).parent_keys
-    assert dg.AssetKey("registered_model") in upstream and dg.AssetKey("cleaned_reviews") in upstream
+    # Scoring reads raw_reviews itself: no training-only dbt model stands between a file and its predictions.
+    assert dg.AssetKey("registered_model") in upstream and dg.AssetKey("raw_reviews") in upstream
+    assert dg.AssetKey("cleaned_reviews") not in upstream
     ancestors = dg.AssetSelection.assets("batch_predictions").upstream().resolve(graph)
     assert dg.AssetKey("raw_reviews") in ancestors and dg.AssetKey("feature_store") in ancestors
 
@@ -101,7 +103,7 @@ def test_debugger_rules_and_drift_statistics_are_asset_checks():
         by_asset.setdefault(key.asset_key.to_user_string(), set()).add(key.name)
     assert by_asset["finetuned_minilm"] == {"loss_not_decreasing", "overfitting", "vanishing_gradients", "exploding_gradients"}
     assert by_asset["batch_predictions"] >= {"review_length_psi", "review_length_ks", "category_mix_psi", "oov_rate",
-                                             "prediction_class_psi", "every_cleaned_review_scored_once"}
+                                             "prediction_class_psi", "every_accepted_review_scored_once"}
 
 
 def test_retraining_job_stops_before_the_partitioned_scoring():

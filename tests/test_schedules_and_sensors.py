@@ -58,7 +58,7 @@ def test_hourly_scoring_requests_only_files_whose_predictions_are_missing_or_sta
         create_run_for_test(instance, job_name="scoring_job", status=dg.DagsterRunStatus.STARTED,
                             tags={"dagster/partition": "unscored.csv"})
         second = scoring_tick(instance)
-    assert [r.partition_key for r in second.run_requests] == ["scored.csv"]
+    assert [r.partition_key for r in second.run_requests] == ["scored.csv", "just_landed.csv"]
 
 
 def test_nightly_retraining_requests_the_retraining_job_which_also_rebaselines_drift():

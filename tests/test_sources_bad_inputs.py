@@ -68,11 +68,12 @@ def test_a_header_only_file_is_not_an_error_but_zero_rows_with_a_note(tmp_path):
 
 
 def test_missing_required_columns_are_an_error_naming_the_file_and_the_columns(tmp_path):
-    path = write(tmp_path, "partial.csv", ",Title,Review Text\n0,t,hello\n")
+    path = write(tmp_path, "partial.csv", ",Title,Rating\n0,t,5\n")
     with pytest.raises(SourceError) as error:
         read_one(path, SourceSpec(preset="womens_clothing"), on_file_error="raise")
-    assert str(error.value).startswith(f"{path}: missing required column(s) ['Rating', 'Class Name']")
-    assert "found ['Unnamed: 0', 'Title', 'Review Text']" in str(error.value)
+    assert str(error.value).startswith(f"{path}: missing required column(s) ['Review Text', 'Clothing ID']")
+    assert "found ['Unnamed: 0', 'Title', 'Rating']" in str(error.value)
+    assert "a file without labels (to score) needs only its text column, mapped as review_body" in str(error.value)
 
 
 def test_a_latin1_file_is_an_error_with_the_byte_offset_and_line_and_reads_with_the_encoding_option(tmp_path):
@@ -104,6 +105,30 @@ def test_blank_and_null_review_texts_are_quarantined_and_the_other_rows_kept(tmp
     result = read_one(jsonl, GENERIC)
     assert result.accepted["review_id"].tolist() == ["b"] and reasons(result) == {1: "blank review text"}
     assert json.loads(result.rejected["raw_record"][0]) == {"id": "a", "text": None, "cat": "Books", "stars": 4}
+
+
+def test_texts_that_normalise_to_nothing_are_quarantined_as_blank_while_the_kept_text_stays_as_read(tmp_path):
+    texts = ["\u200b", "&nbsp;", "\u00a0\ufeff", '""', " &nbsp;\u200b ", " It&#039;s\u00a0good "]
+    quoted = ['"' + t.replace('"', '""') + '"' for t in texts]
+    result = read_one(write(tmp_path, "invisible.csv", HEADER + "".join(row(i, text=q) for i, q in enumerate(quoted))))
+    assert reasons(result) == {1: "blank review text", 2: "blank review text", 3: "blank review text",
+                               4: "blank review text", 5: "blank review text"}
+    assert result.accepted["review_body"].tolist() == [" It&#039;s\u00a0good "]
+    assert result.accepted["review_body_normalised"].tolist() == ["It's good"]
+
+
+def test_a_blank_category_is_read_as_unknown_and_no_longer_quarantined(tmp_path):
+    result = read_one(write(tmp_path, "nocat.csv", HEADER + row(0) + row(1, category="") + row(2, category="   ")))
+    assert result.rejected.empty and result.summary.rejection_reasons == {}
+    assert result.accepted["product_category"].tolist() == ["Knits", "unknown", "unknown"]
+
+
+def test_a_bad_label_is_still_quarantined_with_its_reason_when_the_mapping_has_a_label(tmp_path):
+    spec = SourceSpec(preset="generic", mapping=ColumnMapping(review_id="id", review_body="text", label="label"))
+    result = read_one(write(tmp_path, "labels.csv", "id,text,label\nA,good,positive\nB,meh,so-so\nC,bad,\n"), spec)
+    assert result.accepted["review_id"].tolist() == ["A"] and result.summary.labelled
+    assert reasons(result) == {2: "label is not negative/neutral/positive or -1/0/1",
+                               3: "label is not negative/neutral/positive or -1/0/1"}
 
 
 def test_stars_0_6_five_and_fractions_are_quarantined_while_5_point_0_is_read_as_5(tmp_path):
@@ -151,7 +176,7 @@ def test_a_one_megabyte_review_with_commas_quotes_and_newlines_is_kept_whole(tmp
     quoted = '"' + text.replace('"', '""') + '"'
     result = read_one(write(tmp_path, "long.csv", HEADER + row(0) + row(1, text=quoted) + row(2)), chunk_rows=2)
     assert result.accepted["review_id"].tolist() == ["0", "1", "2"]
-    assert result.accepted["review_body"][1] == text.strip() and len(text) == 1_000_000
+    assert result.accepted["review_body"][1] == text and len(text) == 1_000_000  # exactly as read
 
 
 def test_quotes_and_sql_metacharacters_in_a_category_are_kept_verbatim_into_duckdb(tmp_path):
@@ -211,7 +236,7 @@ def test_a_landing_directory_mixing_two_schemas_reads_each_file_with_its_own_pre
         str(amazon): "amazon_customer_reviews", str(kaggle): "womens_clothing"}
     fixed = read(tmp_path, SourceSpec(preset="womens_clothing"))
     assert fixed[str(amazon)].summary.error.startswith(
-        f"{amazon}: missing required column(s) ['Review Text', 'Rating', 'Class Name'] for preset 'womens_clothing'")
+        f"{amazon}: missing required column(s) ['Review Text', 'Clothing ID'] for preset 'womens_clothing'")
     assert fixed[str(kaggle)].summary.ok and len(fixed[str(kaggle)].accepted) == 1
     with pytest.raises(SourceError, match="amazon.tsv: missing required column"):
         read(tmp_path, SourceSpec(preset="womens_clothing"), on_file_error="raise")

@@ -64,7 +64,8 @@ def test_reading_in_chunks_of_any_size_gives_the_same_result_as_one_chunk(tmp_pa
     path.write_text("id,text,cat,stars\n" + "\n".join(rows) + "\n")
     spec = SourceSpec(preset="generic", mapping=ColumnMapping(review_id="id", review_body="text", product_category="cat", star_rating="stars"))
     whole = read_one(path, spec, chunk_rows=10_000)
-    assert whole.accepted["source_row"].tolist() == [1, 5, 8]
+    assert whole.accepted["source_row"].tolist() == [1, 5, 6, 8]  # a blank category is "unknown", not a rejection
+    assert whole.accepted["product_category"].tolist() == ["X", "X", "unknown", "X"]
     for size in (1, 2, 3):
         chunked = read_one(path, spec, chunk_rows=size)
         pd.testing.assert_frame_equal(chunked.accepted, whole.accepted)

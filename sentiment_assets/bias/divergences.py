@@ -65,7 +65,7 @@ def total_variation(p_a: np.ndarray, p_d: np.ndarray, support: np.ndarray) -> np
 
 
 def kolmogorov_smirnov(p_a: np.ndarray, p_d: np.ndarray, support: np.ndarray) -> np.ndarray:
-    largest = np.where(support, np.abs(p_a - p_d), -np.inf).max(axis=-1)
+    largest = np.where(support, np.abs(p_a - p_d), -np.inf).max(axis=-1, initial=-np.inf)
     return np.where(support.any(axis=-1), largest, np.nan)
 
 

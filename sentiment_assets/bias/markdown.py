@@ -113,12 +113,14 @@ def markdown_report(
     title: str,
     sections: Sequence[tuple[str, PretrainingReport | PosttrainingReport]],
     thresholds: BiasThresholds = BiasThresholds(),
+    notes: Sequence[str] = (),
 ) -> str:
-    """The whole report: title, how to read it, one section per (heading, report), the limits."""
+    """The whole report: title, `notes` (e.g. which rows were left out), how to read it, one
+    section per (heading, report), the limits."""
     body = [
         pretraining_section(heading, report, thresholds)
         if isinstance(report, PretrainingReport)
         else posttraining_section(heading, report, thresholds)
         for heading, report in sections
     ]
-    return "\n\n".join([f"# {title}", HOW_TO_READ.strip(), *body, thresholds_table(thresholds)]) + "\n"
+    return "\n\n".join([f"# {title}", *notes, HOW_TO_READ.strip(), *body, thresholds_table(thresholds)]) + "\n"

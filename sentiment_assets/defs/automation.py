@@ -7,6 +7,7 @@ from typing import Any
 import dagster as dg
 
 from sentiment_assets.defs.ingest_analyze.partitions import BUNDLED_PARTITION, review_files
+from sentiment_assets.landing_zone import landed_file_for_key
 from sentiment_assets.project_config import load_project_config
 
 GROUPS: tuple[str, ...] = ("ingest_analyze", "prepare_transform", "train_tune", "deploy_manage")
@@ -23,11 +24,13 @@ everything_job = dg.define_asset_job(
 
 def landed_file_run_config(partition_key: str) -> dict[str, Any]:
     """Run config that ingests one raw_reviews partition: the file of that name in the landing
-    directory, with the project's ingest settings; `bundled` (the synthetic data) needs none."""
+    directory (`score/x.csv`: x.csv in its score folder, with role score), with the project's
+    ingest settings; `bundled` (the synthetic data) needs none."""
     if partition_key == BUNDLED_PARTITION:
         return {}
     project = load_project_config()
-    return project.raw_reviews_run_config(f"{str(project.landing_directory).rstrip('/')}/{partition_key}")
+    landed = landed_file_for_key(str(project.landing_directory), partition_key, project.default_role)
+    return project.raw_reviews_run_config(landed.location, landed.role)
 
 
 # One run per landed file; a backfill over several files (`dagster job backfill -j ingest_job`)

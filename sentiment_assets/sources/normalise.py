@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 
 from sentiment_assets.labels import sentiment_from_stars
+from sentiment_assets.text_normalisation import normalise_review_texts
 
-from .schema import TEXT, WHOLE, json_lines
+from .schema import TEXT, UNKNOWN_CATEGORY, WHOLE, json_lines
 from .spec import ColumnMapping
 
 #: Accepted spellings of an existing sentiment label.
@@ -34,6 +35,20 @@ def text(values: pd.Series) -> pd.Series:
     """Trimmed strings; blank -> null."""
     stripped = values.str.strip()
     return stripped.where(stripped != "").astype(TEXT)
+
+
+def review_texts(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(the review text exactly as read, "" -> null; its normalised form, empty -> null)."""
+    as_read = values.where(values != "").astype(TEXT)
+    normalised = normalise_review_texts(as_read)
+    return as_read, normalised.where(normalised != "").astype(TEXT)
+
+
+def categories(values: pd.Series | None, index: pd.Index) -> pd.Series:
+    """Trimmed categories; blank, or no category column at all (None) -> UNKNOWN_CATEGORY."""
+    if values is None:
+        return pd.Series(UNKNOWN_CATEGORY, index=index, dtype=TEXT)
+    return text(values).fillna(UNKNOWN_CATEGORY)
 
 
 def whole_numbers(values: pd.Series) -> pd.Series:
@@ -62,7 +77,9 @@ def dates(values: pd.Series, default: pd.Timestamp) -> tuple[pd.Series, np.ndarr
 
 def derived_ids(raw: pd.DataFrame, mapping: ColumnMapping) -> pd.Series:
     """A stable id from the row's mapped values: the same row gets the same id in any file and on
-    any machine (sha256, not Python's per-process hash), as "h" + 16 hex digits."""
+    any machine (sha256, not Python's per-process hash), as "h" + 16 hex digits. It hashes the
+    trimmed source values (the review text as read, not its normalised form), so ids of data
+    already ingested stay the same."""
     fields = sorted((name, column) for name, column in mapping.fields().items() if name != "review_id")
     parts = [(name + "=") + raw[column].str.strip() for name, column in fields]
     keys = parts[0].str.cat(parts[1:], sep="\x1f") if len(parts) > 1 else parts[0]
@@ -78,7 +95,13 @@ def extra_json(raw: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
 
 
 def normalise(raw: pd.DataFrame, mapping: ColumnMapping, ingested_at: pd.Timestamp) -> Normalised:
-    """The chunk in the normalised schema (mapping resolved: every column it names is in `raw`)."""
+    """The chunk in the normalised schema (mapping resolved: every column it names is in `raw`).
+
+    `review_body` is kept exactly as read and `review_body_normalised` is its cleaned form; a
+    review whose cleaned form is empty (blank, only "&nbsp;" or a zero-width space) is a problem.
+    Without a category column, or for a blank category, product_category is UNKNOWN_CATEGORY.
+    Without a star or label column (an unlabelled file) star_rating and sentiment are null and
+    no row has a label problem."""
     n = len(raw)
     out = pd.DataFrame(index=raw.index)
     out["review_id"] = text(raw[mapping.review_id]) if mapping.review_id else derived_ids(raw, mapping)
@@ -89,10 +112,11 @@ def normalise(raw: pd.DataFrame, mapping: ColumnMapping, ingested_at: pd.Timesta
         out["date"], unparseable, defaulted = pd.Timestamp(ingested_at), np.zeros(n, bool), np.ones(n, bool)
     out["date"] = out["date"].astype("datetime64[ns]")
 
-    for target, column in (("title", mapping.title), ("review_body", mapping.review_body),
-                           ("product_category", mapping.product_category)):
-        out[target] = text(raw[column]) if column else pd.Series(pd.NA, index=raw.index, dtype=TEXT)
+    out["title"] = text(raw[mapping.title]) if mapping.title else pd.Series(pd.NA, index=raw.index, dtype=TEXT)
+    out["review_body"], out["review_body_normalised"] = review_texts(raw[mapping.review_body])
+    out["product_category"] = categories(raw[mapping.product_category] if mapping.product_category else None, raw.index)
 
+    rating_problem: tuple[str, np.ndarray] | None = None
     if mapping.star_rating:
         stars = whole_numbers(raw[mapping.star_rating])
         bad = (stars.isna() | ~stars.between(1, 5)).to_numpy()
@@ -101,10 +125,13 @@ def normalise(raw: pd.DataFrame, mapping: ColumnMapping, ingested_at: pd.Timesta
         sentiment[~bad] = sentiment_from_stars(stars[~bad].to_numpy(dtype="int64"))
         out["sentiment"] = pd.Series(sentiment, index=raw.index).where(~bad).astype(WHOLE)
         rating_problem = ("star_rating is not an integer 1..5", bad)
-    else:
+    elif mapping.label:
         out["star_rating"] = pd.Series(pd.NA, index=raw.index, dtype=WHOLE)
         out["sentiment"] = raw[mapping.label].str.strip().str.lower().map(LABELS).astype(WHOLE)
         rating_problem = ("label is not negative/neutral/positive or -1/0/1", out["sentiment"].isna().to_numpy())
+    else:  # unlabelled: a file to score
+        out["star_rating"] = pd.Series(pd.NA, index=raw.index, dtype=WHOLE)
+        out["sentiment"] = pd.Series(pd.NA, index=raw.index, dtype=WHOLE)
 
     for target in ("division_name", "department_name", *WHOLE_TARGETS):
         column = mapping.more_columns.get(target)
@@ -115,11 +142,10 @@ def normalise(raw: pd.DataFrame, mapping: ColumnMapping, ingested_at: pd.Timesta
             out[target] = whole_numbers(raw[column]) if dtype == WHOLE else text(raw[column])
     out["extra"] = extra_json(raw, mapping.extra)
 
-    problems = {  # in the order reasons are listed when several apply
-        "missing review_id": out["review_id"].isna().to_numpy(),
-        rating_problem[0]: rating_problem[1],
-        "blank review text": out["review_body"].isna().to_numpy(),
-        "blank product_category": out["product_category"].isna().to_numpy(),
-        "unparseable date": unparseable,
-    }
+    # In the order reasons are listed when several apply.
+    problems = {"missing review_id": out["review_id"].isna().to_numpy()}
+    if rating_problem is not None:
+        problems[rating_problem[0]] = rating_problem[1]
+    problems["blank review text"] = out["review_body_normalised"].isna().to_numpy()
+    problems["unparseable date"] = unparseable
     return Normalised(out, problems, defaulted)

@@ -33,10 +33,19 @@ AMAZON_COLUMNS: tuple[str, ...] = (
 )
 
 
+#: Said with every header that fits no preset: users bring unlabelled files to score.
+UNLABELLED_HINT = ("a file without labels (to score) needs only its text column, mapped as review_body "
+                   "(preset 'generic' with a mapping such as {'review_body': '<text column>'}); "
+                   "star_rating/label and product_category are optional")
+
+
 @dataclass(frozen=True)
 class Preset:
     """A layout: its mapping, the columns a file must have (which also identify it in "auto"),
-    every column it knows (listed in errors), and whether its fields may be quoted."""
+    every column it knows (listed in errors), and whether its fields may be quoted.
+
+    A named preset's label (stars) and category columns are optional: a file without them is
+    read unlabelled (null sentiment) and/or with category "unknown"."""
 
     name: str
     mapping: ColumnMapping
@@ -49,7 +58,8 @@ class Preset:
         return [c for c in self.required if c not in columns]
 
     def resolve(self, columns: Sequence[str]) -> ColumnMapping:
-        """The mapping for a file with these columns: optional columns it lacks are dropped."""
+        """The mapping for a file with these columns: optional columns it lacks are dropped
+        (including star_rating / label / product_category: an unlabelled or uncategorised file)."""
         present = set(columns)
         m = self.mapping
 
@@ -61,6 +71,7 @@ class Preset:
             review_id = next((c for c in columns if c in INDEX_COLUMN_NAMES), None)
         return replace(
             m, review_id=review_id, title=kept(m.title), date=kept(m.date),
+            star_rating=kept(m.star_rating), label=kept(m.label), product_category=kept(m.product_category),
             extra=tuple(c for c in m.extra if c in present),
             more_columns={k: v for k, v in m.more_columns.items() if v in present},
         )
@@ -73,7 +84,9 @@ WOMENS_CLOTHING = Preset(
         more_columns={target: source for source, target in CLOTHING_RENAMES.items()
                       if target not in ("title", "review_body", "star_rating", "product_category")},
     ),
-    required=("Review Text", "Rating", "Class Name"),
+    # "Clothing ID" next to "Review Text" identifies the Kaggle file and an export of it without
+    # ratings (to score); "Rating" and "Class Name" are optional.
+    required=("Review Text", "Clothing ID"),
     layout=("", *CLOTHING_RENAMES),
     index_as_id=True,  # the unnamed first column is the row id; without it ids are content hashes
 )
@@ -86,7 +99,9 @@ AMAZON_CUSTOMER_REVIEWS = Preset(
         extra=tuple(c for c in AMAZON_COLUMNS if c not in (
             "review_id", "review_body", "review_headline", "star_rating", "product_category", "review_date")),
     ),
-    required=("review_id", "product_category", "star_rating", "review_body"),
+    # Columns only this layout has together, so that a generic file with just review_id and
+    # review_body is not taken for it (and read unquoted); star_rating and product_category are optional.
+    required=("marketplace", "review_id", "product_id", "review_body"),
     layout=AMAZON_COLUMNS,
     # The published TSVs do not quote fields, and a review may start with '"': reading them with
     # CSV quoting would glue the following lines into that review.
@@ -111,7 +126,7 @@ def choose_preset(spec: SourceSpec, columns: Sequence[str], source: str) -> Pres
         missing = preset.missing(found)
         if missing:
             raise SourceError(source, f"missing required column(s) {missing} for preset {preset.name!r}; "
-                                      f"expected {list(preset.layout)}; found {found}")
+                                      f"expected {list(preset.layout)}; found {found}. Note: {UNLABELLED_HINT}")
         return preset
     candidates = [*NAMED_PRESETS.values(), *([generic_preset(spec.mapping)] if spec.mapping else [])]
     for preset in candidates:
@@ -119,4 +134,5 @@ def choose_preset(spec: SourceSpec, columns: Sequence[str], source: str) -> Pres
             return preset
     expected = "; ".join(f"{p.name} needs {list(p.required)} (missing {p.missing(found)})" for p in candidates)
     hint = "" if spec.mapping else "; for another layout use preset 'generic' with a column mapping"
-    raise SourceError(source, f"the header matches no preset. Expected: {expected}. Found {found}{hint}")
+    raise SourceError(source, f"the header matches no preset. Expected: {expected}. Found {found}{hint}. "
+                              f"Note: {UNLABELLED_HINT}")

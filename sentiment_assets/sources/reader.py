@@ -24,16 +24,19 @@ from .formats import ReadOptions, format_for, iter_chunks, read_header
 from .locations import SourceFile, expand_location, local_copy
 from .normalise import normalise
 from .presets import Preset, choose_preset
-from .schema import SourceError, empty_accepted, empty_rejected
-from .spec import SourceSpec
+from .schema import UNKNOWN_CATEGORY, SourceError, empty_accepted, empty_rejected
+from .spec import ColumnMapping, SourceSpec
 from .validate import IngestedIds, SeenIds, validate
 
 
 @dataclass(frozen=True)
 class FileSummary:
-    """What happened to one file: the preset it was read with, the row counts (accepted +
-    rejected == rows_read), the reasons for rejection, notes for the asset's metadata (a
-    header-only file, dates defaulted to the ingestion time) and the error if it failed."""
+    """What happened to one file: the preset it was read with, whether it is `labelled` (its
+    resolved mapping has a star_rating or label column; an unlabelled file has null sentiment
+    throughout: fine to score, not to train on), the row counts (accepted + rejected ==
+    rows_read), the reasons for rejection, notes for the asset's metadata (a header-only file,
+    dates defaulted to the ingestion time, no labels, no category) and the error if it failed
+    (then `labelled` is False: nothing of it was read)."""
 
     source_file: str
     sha256: str
@@ -46,6 +49,7 @@ class FileSummary:
     date_defaulted_rows: int = 0
     notes: tuple[str, ...] = ()
     error: str | None = None
+    labelled: bool = False
 
     @property
     def ok(self) -> bool:
@@ -74,14 +78,18 @@ def _options(spec: SourceSpec, preset: Preset | None) -> ReadOptions:
     return ReadOptions(encoding=spec.encoding, delimiter=spec.delimiter, quoted_fields=quoted)
 
 
-def _notes(summary: dict, mapping_has_date: bool) -> tuple[str, ...]:
+def _notes(summary: dict, mapping: ColumnMapping) -> tuple[str, ...]:
     notes = []
     if summary["rows_read"] == 0:
         notes.append("header only: the file has no data rows")
+    if not mapping.labelled:
+        notes.append("unlabelled: the file has no star_rating or label column, sentiment is null (to score, not to train on)")
+    if mapping.product_category is None:
+        notes.append(f"no category column: product_category is {UNKNOWN_CATEGORY!r}")
     if summary["date_defaulted_rows"]:
         notes.append(
             f"{summary['date_defaulted_rows']} rows have no date "
-            f"({'blank date' if mapping_has_date else 'the source has no date column'}): "
+            f"({'blank date' if mapping.date is not None else 'the source has no date column'}): "
             "`date` is the ingestion time (UTC)")
     return tuple(notes)
 
@@ -112,7 +120,7 @@ def _read_one(source: SourceFile, spec: SourceSpec, ingested_at: pd.Timestamp, c
     assert totals["accepted"] + totals["rejected"] == totals["rows_read"]
     ingested.add(seen.ids, source.uri)
     summary = FileSummary(source.uri, source.sha256, source.size, preset.name, **totals,
-                          rejection_reasons=dict(reasons), notes=_notes(totals, mapping.date is not None))
+                          rejection_reasons=dict(reasons), notes=_notes(totals, mapping), labelled=mapping.labelled)
     yield FileBatch(source.uri, preset.name, empty_accepted(), empty_rejected(), totals["rows_read"], summary)
 
 

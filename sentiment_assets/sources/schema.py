@@ -15,17 +15,22 @@ import pandas as pd
 
 TEXT = "string"  # pandas' string dtype: stays a string column in Arrow/DuckDB even when all-null
 WHOLE = "Int64"  # nullable integer
+#: product_category of a row whose file has no category column, or whose category is blank.
+UNKNOWN_CATEGORY = "unknown"
 
 #: The normalised review table (`raw_reviews`), in order, with its dtypes.
 #: `sentiment` (-1/0/1) comes from an existing label, or from the stars when the source has
-#: them; `extra` is a JSON object of the source columns the preset or mapping keeps verbatim.
+#: them, and is null for every row of an unlabelled file (one to score, not to train on);
+#: `extra` is a JSON object of the source columns the preset or mapping keeps verbatim;
+#: `review_body` is the text exactly as read, `review_body_normalised` its cleaned twin
+#: (sentiment_assets.text_normalisation), never blank in an accepted row.
 ACCEPTED_DTYPES: dict[str, str] = {
     "review_id": TEXT,
     "date": "datetime64[ns]",  # naive UTC (sentiment_assets.timestamps)
     "title": TEXT,
     "review_body": TEXT,
-    "star_rating": WHOLE,  # 1..5, or null when the source has a sentiment label instead
-    "product_category": TEXT,
+    "star_rating": WHOLE,  # 1..5, or null when the source has a sentiment label instead, or no label
+    "product_category": TEXT,  # UNKNOWN_CATEGORY when the source has none for the row
     "division_name": TEXT,
     "department_name": TEXT,
     "clothing_id": WHOLE,
@@ -36,6 +41,7 @@ ACCEPTED_DTYPES: dict[str, str] = {
     "source_row": "int64",  # 1-based data row (record) in the file, header excluded
     "sentiment": WHOLE,
     "extra": TEXT,
+    "review_body_normalised": TEXT,
 }
 NORMALISED_COLUMNS: tuple[str, ...] = tuple(ACCEPTED_DTYPES)
 

@@ -17,17 +17,20 @@ OPTIONAL_TARGETS: tuple[str, ...] = (
 @dataclass(frozen=True)
 class ColumnMapping:
     """Which source column fills which normalised column (the `generic` preset; the named presets
-    are mappings too).
+    are mappings too). Only `review_body` is required: a file to score may be just ids and text.
 
-    The sentiment comes from exactly one of `star_rating` (stars 1..5) or `label` (an existing
+    The sentiment comes from at most one of `star_rating` (stars 1..5) or `label` (an existing
     sentiment label: negative/neutral/positive or -1/0/1). A label given as stars 1..5 is a
-    rating: name it as `star_rating`. Without `review_id` the id is a hash of the mapped values;
-    without `date` the date is the ingestion time. `extra` columns are kept verbatim in the JSON
-    column `extra`; `more_columns` maps further normalised columns (see OPTIONAL_TARGETS).
+    rating: name it as `star_rating`. With neither the file is unlabelled: every row's
+    `sentiment` and `star_rating` are null (fine for scoring, refused for training). Without
+    `product_category` every row's category is "unknown" (schema.UNKNOWN_CATEGORY). Without
+    `review_id` the id is a hash of the mapped values; without `date` the date is the ingestion
+    time. `extra` columns are kept verbatim in the JSON column `extra`; `more_columns` maps
+    further normalised columns (see OPTIONAL_TARGETS).
     """
 
     review_body: str
-    product_category: str
+    product_category: str | None = None
     star_rating: str | None = None
     label: str | None = None
     review_id: str | None = None
@@ -40,12 +43,18 @@ class ColumnMapping:
         # Run config hands lists and plain dicts; keep the dataclass hashable and immutable.
         object.__setattr__(self, "extra", tuple(self.extra))
         object.__setattr__(self, "more_columns", dict(self.more_columns))
-        if (self.star_rating is None) == (self.label is None):
-            raise ValueError("a column mapping needs exactly one of `star_rating` (stars 1..5) "
-                             "or `label` (negative/neutral/positive or -1/0/1)")
+        if self.star_rating is not None and self.label is not None:
+            raise ValueError("a column mapping takes at most one of `star_rating` (stars 1..5) or `label` "
+                             f"(negative/neutral/positive or -1/0/1), not both: got star_rating={self.star_rating!r} "
+                             f"and label={self.label!r}; leave both out for a file without labels")
         unknown = sorted(set(self.more_columns) - set(OPTIONAL_TARGETS))
         if unknown:
             raise ValueError(f"more_columns may only fill {list(OPTIONAL_TARGETS)}; got {unknown}")
+
+    @property
+    def labelled(self) -> bool:
+        """Whether rows read with this mapping carry a sentiment (from stars or a label)."""
+        return self.star_rating is not None or self.label is not None
 
     def fields(self) -> dict[str, str]:
         """Normalised name -> source column, for every column this mapping reads (extras as extra:<name>)."""

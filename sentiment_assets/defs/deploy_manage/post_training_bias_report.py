@@ -10,6 +10,7 @@ from resources import ArtifactStore, MlflowResource, Warehouse
 from resources.warehouse import quote_identifier
 from sentiment_assets.bias.analysis_json import analysis_json
 from sentiment_assets.bias.markdown import markdown_report
+from sentiment_assets.bias.population import bias_population
 from sentiment_assets.bias.report import posttraining_report
 from sentiment_assets.bias.thresholds import breaches
 from sentiment_assets.defs.bias_settings import BiasSettings
@@ -24,7 +25,7 @@ WITHIN_LIMITS_CHECK = "posttraining_bias_within_limits"
 def _test_reviews_with_facets(warehouse: Warehouse, settings: BiasSettings) -> pd.DataFrame:
     facets = [c for c in dict.fromkeys([settings.facet, settings.group]) if c]
     selected = ", ".join(quote_identifier(c) for c in facets)
-    facet_values = warehouse.query(f"SELECT review_id, {selected} FROM cleaned_reviews")
+    facet_values = settings.read_facets(warehouse, lambda: warehouse.query(f"SELECT review_id, {selected} FROM cleaned_reviews"))
     return read_split(warehouse, "test").merge(facet_values, on="review_id", how="left", validate="one_to_one")
 
 
@@ -40,7 +41,9 @@ def post_training_bias_report(
 ) -> dg.MaterializeResult:
     """Clarify's post-training bias metrics (DPPL, DI, DCA, DCR, RD, DAR, DRR, AD, TE, ...) of the
     champion's predictions on the test split, per facet value, and fairlearn's accuracy, recall
-    and selection rate by category with demographic-parity and equalized-odds differences."""
+    and selection rate by category with demographic-parity and equalized-odds differences.
+    Test reviews without a facet value are left out; with fewer than two facet values the bias
+    is not measurable, which the report says (and the check passes with that note)."""
     mlflow_tracking.activate()
     name = mlflow_tracking.registered_model_name
     champion = mlflow_tracking.client().get_model_version_by_alias(name, CHAMPION_ALIAS)
@@ -48,28 +51,42 @@ def post_training_bias_report(
     model = mlflow.pyfunc.load_model(f"models:/{name}@{CHAMPION_ALIAS}")
     test["predicted_label"] = model.predict(test[["review_body"]])["predicted_label"].to_numpy()
 
-    report = posttraining_report(test, config.facet, "sentiment", "predicted_label", config.positive_label_values,
+    population = bias_population(test, config.facet, "sentiment", **config.split())
+    report = posttraining_report(population.frame, config.facet, "sentiment", "predicted_label", config.positive_label_values,
                                  group=config.group, **config.split())
     limits = config.bias_thresholds()
     artifacts.write_json("bias/analysis_post_training.json", analysis_json(post=[report]))
+    notes = [population.left_out()] if population.measurable else [f"**{population.note()}**", population.left_out()]
     markdown = markdown_report(f"Post-training bias of {name} v{champion.version}: {config.facet}",
-                               [("Champion on the test split", report)], limits)
+                               [("Champion on the test split", report)], limits, notes)
     markdown_path = artifacts.path("bias", "post_training_bias_report.md")
     markdown_path.write_text(markdown)
-    warehouse.write_table("post_training_bias_report", report.clarify.assign(facet=config.facet, model_version=int(champion.version)))
+    table = report.clarify.assign(facet=config.facet, model_version=int(champion.version))
+    warehouse.write_table("post_training_bias_report", table.astype({"value_or_threshold": "string", "facet": "string"}))
     found = breaches(report.clarify.drop(columns=["n_d", "n_a"], errors="ignore"), limits)
 
     fairness = report.fairness
     fairness_metadata = {} if fairness is None else {
         "fairlearn_by_group": frame_markdown(fairness.by_group.reset_index()),
-        "demographic_parity_difference": float(fairness.demographic_parity_difference),
-        "equalized_odds_difference": float(fairness.equalized_odds_difference),
+        # Differences between groups mean nothing with a single group: left out then.
+        **({} if not population.measurable else {
+            "demographic_parity_difference": float(fairness.demographic_parity_difference),
+            "equalized_odds_difference": float(fairness.equalized_odds_difference),
+        }),
     }
+    check_metadata = {"breaches": dg.MetadataValue.json(json.loads(found.to_json(orient="records")))}
+    if not population.measurable:
+        check_metadata["note"] = population.note()
     return dg.MaterializeResult(
         metadata={
             "model_version": int(champion.version),
             "test_reviews": len(test),
             "facet": config.facet,
+            "facet_values": population.facet_values,
+            "bias_measurable": population.measurable,
+            "note": population.note(),
+            "rows_without_facet": population.rows_without_facet,
+            "rows_without_label": population.rows_without_label,
             **fairness_metadata,
             "report": dg.MetadataValue.md(markdown),
             "analysis_json": dg.MetadataValue.path(str(artifacts.path("bias", "analysis_post_training.json"))),
@@ -77,6 +94,6 @@ def post_training_bias_report(
         },
         check_results=[dg.AssetCheckResult(
             check_name=WITHIN_LIMITS_CHECK, passed=found.empty, severity=dg.AssetCheckSeverity.WARN,
-            metadata={"breaches": dg.MetadataValue.json(json.loads(found.to_json(orient="records")))},
+            metadata=check_metadata,
         )],
     )

@@ -59,4 +59,6 @@ def hourly_scoring(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]
     stale, note = stale_partitions(context.instance)
     if not stale:
         return dg.SkipReason(f"nothing to score: {note}")
-    return [dg.RunRequest(partition_key=key, tags={"sentiment/trigger": "hourly_scoring"}) for key in stale]
+    # Dagster needs a run_key per request when a tick asks for several runs.
+    return [dg.RunRequest(run_key=f"hourly_scoring:{key}", partition_key=key, tags={"sentiment/trigger": "hourly_scoring"})
+            for key in stale]

@@ -10,6 +10,7 @@ from resources import ArtifactStore, Warehouse
 from sentiment_assets.balancing import balance, values_missing_a_label
 from sentiment_assets.bias.analysis_json import analysis_json
 from sentiment_assets.bias.markdown import markdown_report
+from sentiment_assets.bias.population import BiasPopulation, bias_population, largest_abs, max_abs
 from sentiment_assets.bias.report import PretrainingReport, pretraining_report
 from sentiment_assets.bias.thresholds import breaches
 from sentiment_assets.defs.bias_settings import BiasSettings
@@ -42,6 +43,32 @@ def _facet_groups_for_balancing(reviews: pd.DataFrame, settings: BiasSettings) -
     return reviews[~reviews[column].astype(str).isin(incomplete)], column, incomplete
 
 
+def _bias_table(reports: dict[str, PretrainingReport], facet: str) -> pd.DataFrame:
+    """One row per stage and facet group d; text columns stay text when there are no rows."""
+    table = pd.concat([r.clarify.assign(stage=s, facet=facet) for s, r in reports.items()], ignore_index=True)
+    return table.astype({"value_or_threshold": "string", "stage": "string", "facet": "string"})
+
+
+def _balancing_check(population: BiasPopulation, after: pd.DataFrame, left_out: list[str]) -> dg.AssetCheckResult:
+    """Passed when balancing by facet x sentiment leaves DPL 0 and CI equal; with fewer than two
+    facet values there is nothing to balance, which passes with a note saying so."""
+    if not population.measurable:
+        return dg.AssetCheckResult(check_name=BALANCING_CHECK, passed=True,
+                                   metadata={"note": f"Nothing to balance. {population.note()}"})
+    largest_after = max_abs(after["DPL"])
+    distinct_ci = int(after["CI"].round(12).nunique())
+    if largest_after is None:
+        return dg.AssetCheckResult(check_name=BALANCING_CHECK, passed=True, metadata={
+            "note": "Nothing to balance: fewer than two facet values have every sentiment "
+                    f"(left out of balancing: {', '.join(left_out) or 'none'}).",
+            "distinct_ci_after": distinct_ci,
+        })
+    return dg.AssetCheckResult(
+        check_name=BALANCING_CHECK, passed=bool(largest_after < 1e-9 and distinct_ci <= 1),
+        metadata={"max_abs_dpl_after": largest_after, "distinct_ci_after": distinct_ci},
+    )
+
+
 @dg.asset(
     group_name=GROUP,
     kinds={"python", "duckdb"},
@@ -55,11 +82,15 @@ def _facet_groups_for_balancing(reviews: pd.DataFrame, settings: BiasSettings) -
 )
 def bias_report(config: BiasReportConfig, warehouse: Warehouse, artifacts: ArtifactStore) -> dg.MaterializeResult:
     """SageMaker Clarify's pre-training bias metrics (CI, DPL, KL, JS, LP, TVD, KS, CDDL) for a
-    facet (product_category by default, positive label = sentiment 1), with multi-class
-    distances and bootstrap intervals, before and after each balancing mode. Large |DPL| means
-    reviews of that category are more (or less) positive than the rest."""
+    facet (product_category by default, or any column of cleaned_reviews such as
+    source_partition; positive label = sentiment 1), with multi-class distances and bootstrap
+    intervals, before and after each balancing mode. Large |DPL| means reviews of that category
+    are more (or less) positive than the rest. Rows without a facet value or a label are left
+    out; with fewer than two facet values the bias is not measurable, which the report says."""
     columns = list(dict.fromkeys(["review_id", config.facet, "sentiment", *([config.group] if config.group else [])]))
-    reviews = warehouse.read_table("cleaned_reviews", columns)
+    cleaned = config.read_facets(warehouse, lambda: warehouse.read_table("cleaned_reviews", columns))
+    population = bias_population(cleaned, config.facet, "sentiment", **config.split())
+    reviews = population.frame
     balanceable, balance_column, left_out = _facet_groups_for_balancing(reviews, config)
     populations = {
         "before_balancing": reviews,
@@ -74,29 +105,37 @@ def bias_report(config: BiasReportConfig, warehouse: Warehouse, artifacts: Artif
     }
     limits = config.bias_thresholds()
 
-    table = pd.concat([r.clarify.assign(stage=s, facet=config.facet) for s, r in reports.items()], ignore_index=True)
+    table = _bias_table(reports, config.facet)
     warehouse.write_table("bias_report", table)
     for stage, report in reports.items():
         artifacts.write_json(f"bias/analysis_{stage}.json", analysis_json(pre=[report]))
-    markdown = markdown_report(f"Pre-training bias: {config.facet}", [(STAGES[s], r) for s, r in reports.items()], limits)
+    notes = [population.left_out()] if population.measurable else [f"**{population.note()}**", population.left_out()]
+    markdown = markdown_report(f"Pre-training bias: {config.facet}", [(STAGES[s], r) for s, r in reports.items()], limits, notes)
     markdown_path = artifacts.path("bias", "bias_report.md")
     markdown_path.write_text(markdown)
     plot = bias_bars({STAGES[s].split(" (")[0]: r.clarify for s, r in reports.items() if s != "balanced_by_sentiment"})
     artifacts.write_bytes("bias/ci_dpl.png", plot)
 
     before = reports["before_balancing"].clarify
-    after = reports["balanced_by_facet_and_sentiment"].clarify
     found = breaches(before.drop(columns=["n_d", "n_a"], errors="ignore"), limits)
-    worst = before.loc[before["DPL"].abs().idxmax()]
-    balanced_ok = bool(np.nanmax(np.abs(after["DPL"])) < 1e-9 and after["CI"].round(12).nunique() <= 1)
+    within_limits_metadata = {"breaches": dg.MetadataValue.json(json.loads(found.to_json(orient="records"))),
+                              "limits": dg.MetadataValue.json(limits.limits())}
+    if not population.measurable:
+        within_limits_metadata["note"] = population.note()
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(table),
             "facet": config.facet,
+            "facet_values": population.facet_values,
+            "bias_measurable": population.measurable,
+            "note": population.note(),
+            "rows_without_facet": population.rows_without_facet,
+            "rows_without_label": population.rows_without_label,
+            "rows_left_out": population.left_out(),
             "positive_label_values": dg.MetadataValue.json(config.positive_label_values),
             "rows_per_stage": dg.MetadataValue.json({s: len(f) for s, f in populations.items()}),
             "facet_values_left_out_of_balancing": dg.MetadataValue.json(left_out),
-            "largest_abs_dpl": dg.MetadataValue.json({"facet_value": str(worst["value_or_threshold"]), "DPL": float(worst["DPL"])}),
+            "largest_abs_dpl": dg.MetadataValue.json(largest_abs(before, "DPL")),
             "ci_dpl_with_intervals": frame_markdown(reports["before_balancing"].intervals),
             "report": dg.MetadataValue.md(markdown),
             "plot_ci_dpl": png_markdown(plot, "CI and DPL per facet value, before and after balancing"),
@@ -104,14 +143,8 @@ def bias_report(config: BiasReportConfig, warehouse: Warehouse, artifacts: Artif
             "report_markdown": dg.MetadataValue.path(str(markdown_path)),
         },
         check_results=[
-            dg.AssetCheckResult(
-                check_name=WITHIN_LIMITS_CHECK, passed=found.empty, severity=dg.AssetCheckSeverity.WARN,
-                metadata={"breaches": dg.MetadataValue.json(json.loads(found.to_json(orient="records"))),
-                          "limits": dg.MetadataValue.json(limits.limits())},
-            ),
-            dg.AssetCheckResult(
-                check_name=BALANCING_CHECK, passed=balanced_ok,
-                metadata={"max_abs_dpl_after": float(np.nanmax(np.abs(after["DPL"]))), "distinct_ci_after": int(after["CI"].round(12).nunique())},
-            ),
+            dg.AssetCheckResult(check_name=WITHIN_LIMITS_CHECK, passed=found.empty, severity=dg.AssetCheckSeverity.WARN,
+                                metadata=within_limits_metadata),
+            _balancing_check(population, reports["balanced_by_facet_and_sentiment"].clarify, left_out),
         ],
     )

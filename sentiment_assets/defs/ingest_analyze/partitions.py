@@ -1,9 +1,6 @@
 """raw_reviews is partitioned by source file: each landed file is one dynamic partition, so a new
 file is ingested on its own and a changed file replaces only its own rows."""
 
-import re
-from pathlib import PurePosixPath
-
 import dagster as dg
 
 from sentiment_assets.sources import bundled
@@ -12,11 +9,6 @@ review_files = dg.DynamicPartitionsDefinition(name="review_files")
 
 # The bundled synthetic data is the partition `make demo` registers and ingests.
 BUNDLED_PARTITION = bundled.BUNDLED_PARTITION
-
-
-def partition_key_for(uri: str) -> str:
-    """A readable, valid partition key for a file: its name, with anything unusual replaced."""
-    return re.sub(r"[^A-Za-z0-9._-]", "_", PurePosixPath(uri).name) or "file"
 
 
 def register_partitions(instance: dg.DagsterInstance, keys: list[str]) -> None:

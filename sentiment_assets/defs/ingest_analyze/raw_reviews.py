@@ -1,5 +1,6 @@
 """raw_reviews: every review file at the configured location, normalised, with nothing lost."""
 
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Literal
 
@@ -10,6 +11,7 @@ from dagster_aws.s3 import S3Resource
 from resources import ArtifactStore, Warehouse
 from sentiment_assets.defs.ingest_analyze.partitions import BUNDLED_PARTITION, review_files
 from sentiment_assets.defs.metadata import table_metadata
+from sentiment_assets.roles import DEFAULT_ROLE, unlabelled_file_error
 from sentiment_assets.sources import ColumnMapping, FileSummary, IngestedIds, SourceSpec, read_reviews
 from sentiment_assets.sources.bundled import SYNTHETIC_NOTICE, bundled_reviews_path
 from sentiment_assets.sources.schema import empty_accepted, empty_rejected
@@ -21,9 +23,16 @@ FILES_READABLE_CHECK = "every_source_file_read"
 VALIDATED_COLUMNS = ["review_id", "star_rating", "review_body", "product_category", "date"]
 
 
-def _tagged(frame: pd.DataFrame, key: str) -> pd.DataFrame:
-    # A typed column, so that an empty frame still says "string" (not Arrow's null type).
-    return frame.assign(source_partition=pd.Series(key, index=frame.index, dtype="string"))
+def _tagged(frame: pd.DataFrame, key: str, role: str) -> pd.DataFrame:
+    # Typed columns, so that an empty frame still says "string" (not Arrow's null type).
+    return frame.assign(source_partition=pd.Series(key, index=frame.index, dtype="string"),
+                        source_role=pd.Series(role, index=frame.index, dtype="string"))
+
+
+def _refused_for_role(summary: FileSummary, role: str) -> FileSummary:
+    """The file's summary, failed with the reason when its role needs labels it does not have."""
+    error = None if summary.labelled or not summary.ok else unlabelled_file_error(summary.source_file, role)
+    return replace(summary, error=error) if error else summary
 
 
 def _has_partition_column(warehouse: Warehouse) -> bool:
@@ -35,7 +44,8 @@ class GenericMapping(dg.Config):
     """For `preset: generic`: which source column holds what (see README, "Your own data")."""
 
     review_body: str
-    product_category: str
+    product_category: str | None = None  # default: every row's category is "unknown"
+    # At most one of star_rating / label; leave both out for an unlabelled file (to score).
     star_rating: str | None = None  # stars 1..5; or give `label`
     label: str | None = None  # negative/neutral/positive or -1/0/1
     review_id: str | None = None  # default: a hash of the row's mapped values
@@ -51,6 +61,8 @@ class RawReviewsConfig(dg.Config):
     leave it empty for the `bundled` partition (the synthetic data)."""
 
     location: str | None = None
+    # train: may feed training; score: only predicted (labels optional); holdout: only evaluated.
+    role: Literal["train", "score", "holdout"] = DEFAULT_ROLE
     preset: Literal["auto", "womens_clothing", "amazon_customer_reviews", "generic"] = "auto"
     mapping: GenericMapping | None = None
     encoding: str = "utf-8"  # e.g. latin-1 for an old export
@@ -100,26 +112,27 @@ def raw_reviews(
     summaries: list[FileSummary] = []
     with warehouse.staged_tables() as stage:
         # Empty frames first: they fix every column's type even if no row is ever accepted.
-        stage.append("raw_reviews", _tagged(empty_accepted(), key))
-        stage.append("rejected_reviews", _tagged(empty_rejected(), key))
+        stage.append("raw_reviews", _tagged(empty_accepted(), key, config.role))
+        stage.append("rejected_reviews", _tagged(empty_rejected(), key, config.role))
         carried = stage.keep_existing_rows("raw_reviews", "source_partition", unless=key)
         stage.keep_existing_rows("rejected_reviews", "source_partition", unless=key)
         s3_client = s3.get_client() if location.startswith("s3://") else None
         batches = read_reviews(location, config.source_spec(), ingested_at=datetime.now(timezone.utc),
                                chunk_rows=config.chunk_rows, s3_client=s3_client, ingested_ids=ingested)
         for batch in batches:
-            stage.append("raw_reviews", _tagged(batch.accepted, key))
-            stage.append("rejected_reviews", _tagged(batch.rejected, key))
+            stage.append("raw_reviews", _tagged(batch.accepted, key, config.role))
+            stage.append("rejected_reviews", _tagged(batch.rejected, key, config.role))
             if batch.summary is None:
                 continue
-            summaries.append(batch.summary)
-            if not batch.summary.ok:  # a file that broke part-way contributes no rows at all
+            summary = _refused_for_role(batch.summary, config.role)
+            summaries.append(summary)
+            if not summary.ok:  # a file that broke part-way (or has the wrong role) contributes no rows
                 stage.delete("raw_reviews", "source_file", batch.source_file)
                 stage.delete("rejected_reviews", "source_file", batch.source_file)
-                context.log.error(batch.summary.error)
+                context.log.error(summary.error)
             else:
-                context.log.info("%s: %d rows read, %d accepted, %d rejected (%s)", batch.source_file,
-                                 batch.summary.rows_read, batch.summary.accepted, batch.summary.rejected, batch.summary.preset)
+                context.log.info("%s: %d rows read, %d accepted, %d rejected (%s, role %s)", batch.source_file,
+                                 summary.rows_read, summary.accepted, summary.rejected, summary.preset, config.role)
         if not any(s.ok for s in summaries):
             raise dg.Failure("no file at the location could be read: " + " | ".join(s.error or "" for s in summaries))
         accepted = sum(s.accepted for s in summaries if s.ok)
@@ -135,6 +148,7 @@ def raw_reviews(
             "dagster/row_count": accepted,
             "rows_in_table": accepted + carried,
             "location": location,
+            "source_role": config.role,
             "rows_read": rows_read,
             "rows_rejected": rejected,
             "files": dg.MetadataValue.json([s.as_metadata() for s in summaries]),

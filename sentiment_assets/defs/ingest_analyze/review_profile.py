@@ -3,23 +3,45 @@
 import dagster as dg
 
 from resources import ArtifactStore, Warehouse
-from sentiment_assets.defs.metadata import SYNTHETIC_DATA_NOTE, frame_markdown, png_markdown, saved_png
+from sentiment_assets.defs.ingest_analyze.partitions import BUNDLED_PARTITION
+from sentiment_assets.defs.metadata import frame_markdown, png_markdown, saved_png
 from sentiment_assets.plots import rating_bars, sentiment_by_category_bars, words_histogram
-from sentiment_assets.profiling import length_profile, sentiment_by_category, words_per_review
+from sentiment_assets.profiling import (
+    data_notice,
+    has_category,
+    has_star_ratings,
+    length_profile,
+    sentiment_by_category,
+    words_per_review,
+)
 
 GROUP = "ingest_analyze"
+NO_CATEGORY = "no product category in the source"
+NO_STAR_RATINGS = "no star ratings in the source (it has sentiment labels instead)"
 
 
 @dg.asset(group_name=GROUP, kinds={"python", "matplotlib"}, deps=["cleaned_reviews"])
 def review_profile(warehouse: Warehouse, artifacts: ArtifactStore) -> dg.MaterializeResult:
     """What the cleaned reviews look like: sentiment per category and review length, and the
-    max_seq_length that tokenization should use (with the reason)."""
-    reviews = warehouse.read_table("cleaned_reviews", ["review_id", "review_body", "product_category", "sentiment", "star_rating"])
+    max_seq_length that tokenization should use (with the reason). A plot is drawn only where
+    its column has data (no star ratings in a labelled-only source, no category in a source
+    without one), and the synthetic-data notice appears only when the bundled data is included."""
+    reviews = warehouse.read_table(
+        "cleaned_reviews", ["review_id", "review_body", "product_category", "sentiment", "star_rating", "source_partition"])
     lengths = length_profile(reviews["review_body"])
     counts = sentiment_by_category(reviews)
     histogram = words_histogram(words_per_review(reviews["review_body"]), reviews["sentiment"], lengths.max_seq_length)
-    bars = sentiment_by_category_bars(counts)
-    ratings = rating_bars(reviews["star_rating"])
+    plots = {"words": ("plot_words_per_review", "words_per_review.png", histogram, "Words per review")}
+    skipped = {}
+    if has_category(reviews["product_category"]):
+        plots["categories"] = ("plot_sentiment_by_category", "sentiment_by_category.png",
+                               sentiment_by_category_bars(counts), "Reviews per category and sentiment")
+    else:
+        skipped["categories"] = NO_CATEGORY
+    if has_star_ratings(reviews["star_rating"]):
+        plots["ratings"] = ("plot_star_ratings", "star_ratings.png", rating_bars(reviews["star_rating"]), "Star ratings")
+    else:
+        skipped["ratings"] = NO_STAR_RATINGS
     return dg.MaterializeResult(metadata={
         "reviews": len(reviews),
         "categories": len(counts),
@@ -30,13 +52,10 @@ def review_profile(warehouse: Warehouse, artifacts: ArtifactStore) -> dg.Materia
         "words_quantiles": dg.MetadataValue.json(lengths.quantiles),
         "max_seq_length": lengths.max_seq_length,
         "max_seq_length_reason": lengths.reason,
-        "plot_words_per_review": png_markdown(histogram, "Words per review"),
-        "plot_sentiment_by_category": png_markdown(bars, "Reviews per category and sentiment"),
-        "plot_star_ratings": png_markdown(ratings, "Star ratings"),
+        **{key: png_markdown(png, title) for key, _, png, title in plots.values()},
         "plot_files": dg.MetadataValue.json({
-            "words": str(saved_png(artifacts.path("profile", "words_per_review.png"), histogram).value),
-            "categories": str(saved_png(artifacts.path("profile", "sentiment_by_category.png"), bars).value),
-            "ratings": str(saved_png(artifacts.path("profile", "star_ratings.png"), ratings).value),
+            name: str(saved_png(artifacts.path("profile", file), png).value) for name, (_, file, png, _) in plots.items()
         }),
-        "data_notice": SYNTHETIC_DATA_NOTE,
+        **({"plots_skipped": dg.MetadataValue.json(skipped)} if skipped else {}),
+        "data_notice": data_notice(reviews["source_partition"], BUNDLED_PARTITION),
     })
