@@ -104,6 +104,8 @@ def train(args: argparse.Namespace, config: FineTuneConfig,
         "resumed_from_step": classifier.resumed_from_step,
         "stopped_early": classifier.stopped_early,
         "world_size": world.size,
+        # label_id -> its weight in the training loss; JSON object keys are strings.
+        "class_weights": {str(label): w for label, w in classifier.class_weights.items()},
     }
 
     # For an s3:// location: written here, then uploaded in the order written.
@@ -126,7 +128,9 @@ def report_to_dagster(pipes, metrics: dict, rules: list[RuleResult], profile: di
         pipes.report_asset_check(check_name=rule.name, passed=rule.passed, severity="WARN",
                                  metadata={"description": rule.description, **rule.metadata})
     pipes.report_asset_materialization(metadata={
-        **metrics,
+        # Pipes infers scalars' types but wants a dict (the class weights) marked as JSON.
+        **{name: {"raw_value": value, "type": "json"} if isinstance(value, dict) else value
+           for name, value in metrics.items()},
         **{f"profile_{name}": value for name, value in profile.items()},
         "output_dir": output_dir if is_s3(output_dir) else str(Path(output_dir).resolve()),
     })

@@ -46,7 +46,10 @@ from sentiment_assets.synthetic.generator import generate_clothing_reviews
 PARTITION = "clothing_2026_11"
 LANDED_KEY = "landing/2026-11/clothing.csv"
 SECRET = f"not-a-real-secret-{uuid.uuid4().hex}"  # must never reach a log line
-DBT_MODELS = ["stg_reviews", "cleaned_reviews", "excluded_reviews", "reviews_by_category", "training_reviews"]
+SCORE_PARTITION = "score/new_reviews.csv"
+SCORE_KEY = "landing/score/new_reviews.csv"
+DBT_MODELS = ["stg_reviews", "cleaned_reviews", "excluded_reviews", "holdout_reviews", "reviews_by_category",
+              "training_reviews"]
 
 
 def s3_keys(bucket: str, prefix: str) -> list[str]:
@@ -110,13 +113,22 @@ def aws_run(s3_endpoint, tmp_path_factory):
         s3.create_bucket(Bucket=bucket)
         landed = generate_clothing_reviews(n_rows=400, seed=11)
         s3.put_object(Bucket=bucket, Key=LANDED_KEY, Body=landed.to_csv(index=False).encode())
+        # A file to score: ids and text only, no stars, no category.
+        unlabelled = generate_clothing_reviews(n_rows=120, seed=12)
+        s3.put_object(Bucket=bucket, Key=SCORE_KEY, Body=unlabelled.assign(id=[f"s{i}" for i in range(120)])[
+            ["id", "Review Text"]].to_csv(index=False).encode())
 
         resources = resources_for(Profile.AWS)
         instance = dg.DagsterInstance.ephemeral()
-        register_partitions(instance, [PARTITION])
+        register_partitions(instance, [PARTITION, SCORE_PARTITION])
         results = {"ingest": dg.materialize(
             ALL_ASSETS, selection=["raw_reviews"], resources=resources, instance=instance, partition_key=PARTITION,
             run_config={"ops": {"raw_reviews": {"config": {"location": f"s3://{bucket}/{LANDED_KEY}"}}}})}
+        results["ingest_score"] = dg.materialize(
+            ALL_ASSETS, selection=["raw_reviews"], resources=resources, instance=instance, partition_key=SCORE_PARTITION,
+            run_config={"ops": {"raw_reviews": {"config": {
+                "location": f"s3://{bucket}/{SCORE_KEY}", "role": "score", "preset": "generic",
+                "mapping": {"review_id": "id", "review_body": "Review Text"}}}}})
         results["human_labels"] = dg.materialize(ALL_ASSETS, selection=["human_labels"], resources=resources, instance=instance)
         # The profile's resources hold dg.EnvVar references that Dagster resolves when a run
         # starts; between runs the test reads and writes through the same classes, resolved here.
@@ -148,13 +160,16 @@ def aws_run(s3_endpoint, tmp_path_factory):
         client.set_registered_model_alias(tracking.registered_model_name, "champion", version)
         results["predictions"] = dg.materialize(ALL_ASSETS, selection=["batch_predictions"], resources=resources,
                                                 instance=instance, partition_key=PARTITION)
+        results["score_predictions"] = dg.materialize(ALL_ASSETS, selection=["batch_predictions"], resources=resources,
+                                                      instance=instance, partition_key=SCORE_PARTITION)
         yield {"pod": pod, "bucket": bucket, "landed": landed, "results": results, "dbt_rows": dbt_rows, "instance": instance,
                "warehouse": warehouse}
 
 
 def test_every_step_succeeds_under_the_aws_profile(aws_run):
     assert {name: result.success for name, result in aws_run["results"].items()} == {
-        "ingest": True, "human_labels": True, "features": True, "finetune": True, "predictions": True}
+        "ingest": True, "ingest_score": True, "human_labels": True, "features": True, "finetune": True,
+        "predictions": True, "score_predictions": True}
 
 
 def test_raw_reviews_land_as_one_parquet_object_per_partition_registered_in_glue(aws_run):
@@ -169,7 +184,7 @@ def test_raw_reviews_land_as_one_parquet_object_per_partition_registered_in_glue
     table = glue.get_table(DatabaseName="sentiment_ci", Name="raw_reviews")["Table"]
     assert table["StorageDescriptor"]["Location"] == f"s3://{bucket}/warehouse/raw_reviews/"
     partitions = glue.get_partitions(DatabaseName="sentiment_ci", TableName="raw_reviews")["Partitions"]
-    assert [p["Values"] for p in partitions] == [[PARTITION]]
+    assert sorted(p["Values"] for p in partitions) == sorted([[PARTITION], [SCORE_PARTITION]])
 
 
 def test_features_and_the_feature_store_are_parquet_tables_in_the_glue_database(aws_run):
@@ -189,17 +204,30 @@ def test_the_drift_baseline_artifact_is_written_to_s3(aws_run):
     assert any(key.endswith(".json") and "drift" in key for key in keys), keys
 
 
-def test_batch_predictions_score_every_cleaned_review_of_the_partition_into_its_own_s3_object(aws_run):
+def test_batch_predictions_score_every_accepted_review_of_each_partition_into_its_own_s3_object(aws_run):
     bucket = aws_run["bucket"]
-    key = f"warehouse/batch_predictions/source_partition={PARTITION}/data.parquet"
-    cleaned = aws_run["warehouse"].query(
-        "SELECT count(*) AS n FROM cleaned_reviews WHERE source_partition = ?", [PARTITION])["n"].iloc[0]
+    keys = {partition: f"warehouse/batch_predictions/source_partition={partition}/data.parquet"
+            for partition in (PARTITION, SCORE_PARTITION)}
+    accepted = dict(aws_run["warehouse"].query(
+        "SELECT source_partition, count(*) AS n FROM raw_reviews GROUP BY 1").itertuples(index=False))
 
-    assert s3_keys(bucket, "warehouse/batch_predictions/") == [key]
-    assert parquet_rows(bucket, key) == cleaned > 0
-    coverage = [c for c in aws_run["results"]["predictions"].get_asset_check_evaluations()
-                if c.check_name == "every_cleaned_review_scored_once"]
-    assert coverage and all(c.passed for c in coverage)
+    assert s3_keys(bucket, "warehouse/batch_predictions/") == sorted(keys.values())
+    for partition, key in keys.items():
+        assert parquet_rows(bucket, key) == accepted[partition] > 100, partition
+    for run in ("predictions", "score_predictions"):
+        coverage = [c for c in aws_run["results"][run].get_asset_check_evaluations()
+                    if c.check_name == "every_accepted_review_scored_once"]
+        assert coverage and all(c.passed for c in coverage)
+
+
+def test_the_unlabelled_score_file_reaches_no_training_table_on_s3(aws_run):
+    warehouse = aws_run["warehouse"]
+    [(role, labelled)] = warehouse.query("SELECT min(source_role) AS role, count(sentiment) AS labelled FROM raw_reviews "
+                                         "WHERE source_partition = ?", [SCORE_PARTITION]).itertuples(index=False)
+    assert (role, labelled) == ("score", 0)
+    for table in ("cleaned_reviews", "training_reviews", "balanced_reviews", "review_features"):
+        leaked = warehouse.query(f"SELECT count(*) AS n FROM {table} WHERE review_id LIKE 's%'")["n"].iloc[0]
+        assert leaked == 0, table
 
 
 def test_no_credential_reaches_the_run_logs(aws_run):

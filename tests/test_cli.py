@@ -5,19 +5,15 @@ Small data (300 synthetic reviews, two tiny landed files) keeps the file to a fe
 it is each command loading the definitions."""
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
+from cli_helpers import BIN, REPO, cli_environment, instance_of, materializations, run, warehouse
 
-REPO = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
 SYNTHETIC_ROWS = 300
 HEADER = (",Clothing ID,Age,Title,Review Text,Rating,Recommended IND,Positive Feedback Count,Division Name,"
           "Department Name,Class Name\n")
@@ -26,16 +22,6 @@ LANDED = {  # ids far from the synthetic data's, so no row is a cross-file dupli
     "april.csv": ("90003,1,30,t,Nice fabric,4,1,0,General,Tops,Knits\n90004,2,41,t,Awful zip,1,0,0,General,Dresses,Dresses\n"
                   "90005,3,35,t,Fine for the price,3,0,0,General,Dresses,Dresses\n"),
 }
-# The backfill's runs are executed by the daemon's run queue, one at a time (one DuckDB writer).
-# The automation sensor stays off here: it would follow the new files with dbt runs of its own.
-TEST_INSTANCE_SETTINGS = """
-concurrency:
-  runs:
-    max_concurrent_runs: 1
-auto_materialize:
-  enabled: false
-  use_sensors: false
-"""
 
 
 @pytest.fixture(scope="module")
@@ -43,40 +29,13 @@ def homes(tmp_path_factory):
     """SENTIMENT_HOME, DAGSTER_HOME (the project's dagster.yaml), a landing directory and the
     environment the Makefile exports, with `bundled` and the two landed files registered."""
     root = tmp_path_factory.mktemp("cli")
-    dagster_home, landing = root / "dagster_home", root / "landing"
-    dagster_home.mkdir()
+    landing = root / "landing"
     landing.mkdir()
-    (dagster_home / "dagster.yaml").write_text((REPO / "deploy" / "dagster.yaml").read_text() + TEST_INSTANCE_SETTINGS)
     for name, rows in LANDED.items():
         (landing / name).write_text(HEADER + rows)
-    config = root / "sentiment.yaml"
-    config.write_text(f"landing_zone:\n  directory: {landing}\ningest:\n  preset: auto\n")
-    env = {**os.environ, "SENTIMENT_HOME": str(root / "home"), "DAGSTER_HOME": str(dagster_home),
-           "SENTIMENT_CONFIG": str(config), "VIRTUAL_ENV": str(BIN.parent), "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
-           "DAGSTER_DISABLE_TELEMETRY": "true", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "MLFLOW_DISABLE_TELEMETRY": "true",
-           "GX_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    env = cli_environment(root, landing)
     run(env, "python", "-m", "sentiment_assets.register_partition", "bundled", *LANDED)
     return root, env
-
-
-def run(env: dict, *command: str) -> subprocess.CompletedProcess:
-    done = subprocess.run([str(BIN / command[0]), *command[1:]], cwd=REPO, env=env, capture_output=True, text=True, timeout=400)
-    assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-6000:]}"
-    return done
-
-
-def instance_of(env: dict) -> dg.DagsterInstance:
-    return dg.DagsterInstance.from_config(env["DAGSTER_HOME"])
-
-
-def materializations(instance: dg.DagsterInstance, asset: str, partition: str | None = None) -> list[dg.EventLogRecord]:
-    records_filter = dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[partition] if partition else None)
-    return list(instance.fetch_materializations(records_filter, limit=100).records)
-
-
-def warehouse(env: dict, sql: str) -> list[tuple]:
-    with duckdb.connect(str(Path(env["SENTIMENT_HOME"]) / "warehouse.duckdb"), read_only=True) as connection:
-        return connection.execute(sql).fetchall()
 
 
 def rows_read(env: dict, partition: str) -> int:

@@ -18,7 +18,7 @@ written, and the CREATE statements register nothing in Glue. dbt's data tests ar
 IAM is not enforced.
 
 The one workaround: the Glue catalog starts as an earlier run would have left it (the sources and
-the five models). After CREATE VIEW, dbt-athena reads the view's Glue versions (GetTableVersions),
+the six models). After CREATE VIEW, dbt-athena reads the view's Glue versions (GetTableVersions),
 which exist only when Athena really ran the statement. With the entries present, dbt takes the path
 of every run after the first (replace the view; drop and recreate each table), and that path is the
 one tested here.
@@ -36,7 +36,7 @@ from resources.dbt import DBT_PROJECT_DIR, put_interpreter_bin_on_path
 
 BUCKET, DATABASE, WORKGROUP = "sentiment-ci", "reviews_ci", "sentiment-ci-wg"
 STAGING_DIR = f"s3://{BUCKET}/athena-staging/"
-MARTS = ["cleaned_reviews", "excluded_reviews", "reviews_by_category", "training_reviews"]
+MARTS = ["cleaned_reviews", "excluded_reviews", "holdout_reviews", "reviews_by_category", "training_reviews"]
 PYTHON_ASSET_FILE = "warehouse/raw_reviews/source_partition=bundled/data.parquet"
 PARQUET = {
     "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",

@@ -3,9 +3,10 @@ processes (gloo), launched through Dagster Pipes as the asset launches it, with 
 outputs and checkpoints on S3 (moto's server on loopback) as in a training pod. On a tiny BERT.
 
 Why two processes should end with one process's weights: `batch_size` is the global batch.
-Both ranks draw the same seeded batches and each steps on half of every batch, its summed loss
-scaled by 2 / len(batch); DDP averages the two gradients, which gives the gradient of the whole
-batch's mean loss, i.e. the single process's gradient. Clipping, AdamW and the schedule then see
+Both ranks draw the same seeded batches and each steps on half of every batch, its summed
+class-weighted loss scaled by 2 / (the summed class weights of the whole batch); DDP averages the
+two gradients, which gives the gradient of the whole batch's weighted mean loss, i.e. the single
+process's gradient. The training reviews are imbalanced, so the (balanced) weights are not 1. Clipping, AdamW and the schedule then see
 the same numbers on both ranks and in the single process. Only float rounding differs (each half
 is padded to its own longest review, and a gradient is summed in two parts), so the weights
 agree to ~1e-7, not bit for bit. Dropout is off in this model: with it, each rank would draw its
@@ -35,6 +36,7 @@ BUCKET = "ddp-training"  # moto's state is per process: no other test module's b
 # 51 training reviews in global batches of 8: six of 8 and one of 3 per epoch. The odd one
 # splits 2 + 1, so a rank's loss must weigh by the whole batch, not by its own half.
 EPOCHS, STEPS_PER_EPOCH, REVIEWS = 2, 7, 51
+CLASS_COUNTS = (7, 14, 30)  # of the 51: class weights 51 / (3 * n_c) = 2.43, 1.21, 0.57
 TOLERANCE = {"rtol": 1e-5, "atol": 1e-6}
 
 
@@ -72,7 +74,10 @@ def inputs(tmp_path_factory, bucket):
     root = tmp_path_factory.mktemp("inputs")
     model_dir = make_tiny_bert(root / "tiny-bert", hidden_dropout_prob=0.0,
                                attention_probs_dropout_prob=0.0)
-    toy_reviews(per_class=REVIEWS // 3).to_parquet(root / "train.parquet")
+    reviews = toy_reviews(per_class=max(CLASS_COUNTS))
+    parts = [reviews[reviews["label_id"] == label].head(n) for label, n in enumerate(CLASS_COUNTS)]
+    pd.concat(parts).sample(frac=1.0, random_state=0).reset_index(drop=True).to_parquet(
+        root / "train.parquet")
     valid = toy_reviews(per_class=4, seed=1)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     valid.assign(input_ids=tokenizer(valid["review_body"].tolist())["input_ids"]).drop(
@@ -160,6 +165,11 @@ def test_two_processes_end_with_the_weights_of_one_process_stepping_on_the_same_
         assert ours["samples"] == theirs["samples"]
         assert ours["loss"] == pytest.approx(theirs["loss"], rel=1e-5)
         assert ours["grad_norm"] == pytest.approx(theirs["grad_norm"], rel=1e-4)
+    # Both weighted the loss with the balanced weights of all 51 labels.
+    expected = {str(label): REVIEWS / (3 * n) for label, n in enumerate(CLASS_COUNTS)}
+    for output in (ddp_output, single_run):
+        metrics = json.loads((output / "metrics.json").read_text())
+        assert metrics["class_weights"] == pytest.approx(expected)
 
 
 def test_each_rank_stepped_on_its_own_half_of_every_batch_and_together_on_every_example(
@@ -205,6 +215,8 @@ def test_only_rank_0_wrote_the_outputs_and_checkpoints_and_reported_to_dagster(d
 
     [materialization] = result.asset_materializations_for_node("ddp_model")
     assert materialization.metadata["world_size"].value == 2
+    assert materialization.metadata["class_weights"].value == pytest.approx(
+        {str(label): REVIEWS / (3 * n) for label, n in enumerate(CLASS_COUNTS)})
     assert materialization.metadata["output_dir"].value == f"s3://{BUCKET}/ddp/output"
     checks = [e.check_name for e in result.get_asset_check_evaluations()]
     assert sorted(checks) == sorted(RULE_NAMES)  # each rule once: one process reported

@@ -3,6 +3,7 @@ fine-tuning loop, on a tiny BERT (CPU, offline), with S3 played by moto's server
 
 import dataclasses
 
+import pandas as pd
 import pytest
 from tiny_bert import make_tiny_bert, one_torch_thread, tiny_config, toy_reviews, weights_equal
 from transformers import AutoModelForSequenceClassification
@@ -15,7 +16,9 @@ from sentiment_assets.models.checkpoints import (
 )
 from sentiment_assets.models.transformer import TransformerClassifier
 
-# 48 examples in batches of 8: 6 optimizer steps per epoch, 12 in a 2-epoch run.
+# 48 examples in batches of 8: 6 optimizer steps per epoch, 12 in a 2-epoch run. Imbalanced,
+# so that the (default) balanced class weights are not all 1: 48 / (3 * n_c).
+CLASS_COUNTS = (8, 12, 28)
 STEPS_PER_EPOCH = 6
 
 
@@ -59,7 +62,9 @@ def model_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def train():
-    return toy_reviews(per_class=16)
+    reviews = toy_reviews(per_class=max(CLASS_COUNTS))
+    parts = [reviews[reviews["label_id"] == label].head(n) for label, n in enumerate(CLASS_COUNTS)]
+    return pd.concat(parts).sample(frac=1.0, random_state=0).reset_index(drop=True)
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +119,9 @@ def test_a_run_interrupted_mid_epoch_and_resumed_ends_with_the_uninterrupted_wei
 
     assert resumed.resumed_from_step == 8 and resumed.steps == 2 * STEPS_PER_EPOCH
     assert weights_equal(resumed.model.state_dict(), uninterrupted.model.state_dict())
+    # ... with the loss weighted by the same class weights, derived again from the labels.
+    assert resumed.class_weights == uninterrupted.class_weights == pytest.approx(
+        {label: 48 / (3 * n) for label, n in enumerate(CLASS_COUNTS)})
     assert ([r.metrics["train_loss"] for r in resumed.training_history]
             == [r.metrics["train_loss"] for r in uninterrupted.training_history])
     assert [s["loss"] for s in resumed.debug_record["steps"]] == [
@@ -128,6 +136,16 @@ def test_resuming_with_a_changed_learning_rate_is_refused_naming_the_change(
     config = tiny_config(model_dir, checkpoint_every_steps=4, learning_rate=5e-4)
     with pytest.raises(ValueError, match=r"different config \(learning_rate 0.001 -> 0.0005\)"):
         TransformerClassifier(config, checkpoint_of_step_4).fit(train, valid)
+
+
+def test_resuming_with_class_weighting_switched_off_is_refused_naming_the_change(
+    model_dir, train, valid, checkpoint_of_step_4
+):
+    # The weights are derived from the labels and this setting: both must be the checkpoint's.
+    config = tiny_config(model_dir, checkpoint_every_steps=4, class_weighting="none")
+    with pytest.raises(ValueError, match=r"different config \(class_weighting 'balanced' -> 'none'\)"):
+        TransformerClassifier(config, checkpoint_of_step_4).fit(train, valid)
+    assert checkpoint_of_step_4.steps() == [4]
 
 
 def test_resuming_on_other_training_data_is_refused(model_dir, train, valid, checkpoint_of_step_4):

@@ -159,7 +159,8 @@ def test_length_bucketed_batches_cover_every_example_once_in_batches_of_similar_
 @pytest.mark.parametrize(
     ("field", "value"),
     [("learning_rate", 0.0), ("learning_rate", -1e-5), ("device", "tpu"), ("epochs", 0),
-     ("batch_size", 0), ("warmup_ratio", 1.0), ("max_seq_length", 1), ("max_train_samples", 0)],
+     ("batch_size", 0), ("warmup_ratio", 1.0), ("max_seq_length", 1), ("max_train_samples", 0),
+     ("class_weighting", "inverse")],
 )
 def test_fine_tune_config_rejects_bad_values_naming_the_field(field, value):
     with pytest.raises(ValueError, match=field):

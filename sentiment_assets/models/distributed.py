@@ -6,9 +6,13 @@ single-process run takes exactly the steps it took before this module existed.
 How the work is split: `FineTuneConfig.batch_size` stays the *global* batch, the examples of
 one optimizer step over all processes. Every process draws the same seeded, length-bucketed
 epoch of batches (`epoch_batches`) and takes rows rank, rank + N, rank + 2N, ... of each, so
-the shards are disjoint and together are the epoch. Each process scales its summed loss by
-N / len(batch), so that DistributedDataParallel's average of the gradients over the processes
-is the gradient of the whole batch's mean loss. Hence N processes take the very steps one
+the shards are disjoint and together are the epoch. Each process scales the summed loss of its
+rows by N / W, W being the summed weight of the *whole* batch's examples (their class weights,
+`FineTuneConfig.class_weighting`; len(batch) when every example weighs 1), so that
+DistributedDataParallel's average of the gradients over the processes, (1/N) sum_ranks
+N/W sum_rows w_i l_i = sum_batch w_i l_i / W, is the gradient of the whole batch's weighted mean
+loss: what one process gets from `cross_entropy(weight=...)`. Every process knows every label,
+so W needs no communication. Hence N processes take the very steps one
 process would (up to float rounding), only faster: the same config ends with the same weights
 whatever the number of GPUs, and the position in an epoch (`next_batch`) means the same thing
 to every process, so a checkpoint resumes on all of them.
@@ -39,7 +43,7 @@ class Shard:
     """One process's part of a global batch."""
 
     rows: np.ndarray  # example indices this process steps on
-    loss_weight: float  # factor on the summed loss of those rows (0: a stand-in row, see shard)
+    loss_weight: float  # factor on the summed (weighted) loss of those rows (0: a stand-in row)
 
     @property
     def examples(self) -> int:
@@ -82,30 +86,35 @@ class World:
         return DistributedDataParallel(model, device_ids=[self.local_rank] if on_gpu else None,
                                        forward_sync_buffers=False)
 
-    def shard(self, batch: np.ndarray) -> Shard:
+    def shard(self, batch: np.ndarray, batch_weight: float | None = None) -> Shard:
         """This process's rows of a global batch, rank::size (every row in a world of one), and
-        the weight of their summed loss, size / len(batch).
+        the factor on their summed loss, size / batch_weight. `batch_weight`: the summed weight
+        of all the batch's examples (> 0); len(batch), every example weighing 1, by default.
 
         A process left without rows (a batch shorter than the world, only ever an epoch's last)
         steps on one stand-in row with weight 0: every process must take part in every
         gradient all-reduce, and a zero loss adds nothing to the average."""
+        total = len(batch) if batch_weight is None else batch_weight
         if not self.distributed:
-            return Shard(batch, 1.0 / len(batch))
+            return Shard(batch, 1.0 / total)
         rows = batch[self.rank :: self.size]
         if len(rows) == 0:
             return Shard(batch[:1], 0.0)
-        return Shard(rows, self.size / len(batch))
+        return Shard(rows, self.size / total)
 
-    def loss(self, logits: torch.Tensor, targets: torch.Tensor, weight: float) -> torch.Tensor:
+    def loss(self, logits: torch.Tensor, targets: torch.Tensor, weight: float,
+             class_weights: torch.Tensor | None = None) -> torch.Tensor:
         """The loss to call backward on: the batch's mean cross-entropy in a world of one (as it
-        always was), this shard's weighted sum otherwise (see `shard`)."""
+        always was), this shard's summed loss times `weight` otherwise (see `shard`). With
+        `class_weights`, each example's loss weighs its class's weight and the mean is
+        sum(w_i l_i) / sum(w_i) (torch's `weight=`), to which the shards add up likewise."""
         if not self.distributed:
-            return F.cross_entropy(logits, targets)
-        return F.cross_entropy(logits, targets, reduction="sum") * weight
+            return F.cross_entropy(logits, targets, weight=class_weights)
+        return F.cross_entropy(logits, targets, weight=class_weights, reduction="sum") * weight
 
     def average(self, value: float) -> float:
-        """The mean of `value` over the processes: the whole batch's mean loss from the
-        shards' weighted losses."""
+        """The mean of `value` over the processes: the whole batch's (weighted) mean loss from
+        the shards' scaled losses."""
         if not self.distributed:
             return value
         total = torch.tensor([value], dtype=torch.float64, device=_collective_device())

@@ -5,6 +5,7 @@ token-id lists and labels, and reports each epoch (and each validation pass) thr
 Given a CheckpointStore it saves its state as it goes and, when the store already holds a
 checkpoint, resumes from it and ends with the very weights an uninterrupted run would have.
 Every optimizer step is recorded for the debugger rules and the profiler (`debugger.py`).
+The loss weighs each class as `FineTuneConfig.class_weighting` says (balanced by default).
 Started by torchrun in several processes, they share every batch (`distributed.py`).
 """
 
@@ -14,7 +15,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Callable, Literal, Sequence
 
 import numpy as np
 import torch
@@ -42,6 +43,7 @@ from sentiment_assets.models.torch_setup import (  # noqa: F401
 logger = logging.getLogger("sentiment_assets.finetune")
 
 DEVICES = ("cpu", "cuda", "auto")
+CLASS_WEIGHTINGS = ("balanced", "none")
 
 EvaluateCallback = Callable[[int, dict[str, float]], None]
 """Called after every validation pass with the optimizer step and the metrics: `train_loss`
@@ -70,6 +72,10 @@ class FineTuneConfig:
     freeze_encoder: bool = False  # train the classification head only, the encoder stays as loaded
     max_seconds: float | None = None  # time budget: stop after the step that exceeds it
     eval_every_steps: int = 0  # with validation data: also validate this often (0 = epoch ends only)
+    # "balanced": class c's cross-entropy weighs n / (classes * n_c), scikit-learn's formula, so
+    # a training set that keeps every review (not down-sampled) is not dominated by its largest
+    # class; "none": the plain mean. See `class_weights`.
+    class_weighting: Literal["balanced", "none"] = "balanced"
 
     def __post_init__(self) -> None:
         rules = [
@@ -89,6 +95,8 @@ class FineTuneConfig:
             (self.checkpoint_every_steps >= 0, "checkpoint_every_steps", ">= 0"),
             (self.max_seconds is None or self.max_seconds > 0, "max_seconds", "None or > 0"),
             (self.eval_every_steps >= 0, "eval_every_steps", ">= 0"),
+            (self.class_weighting in CLASS_WEIGHTINGS, "class_weighting",
+             f"one of {CLASS_WEIGHTINGS}"),
         ]
         for ok, name, rule in rules:
             if not ok:
@@ -108,6 +116,7 @@ class FineTuneResult:
     profile: dict = field(default_factory=dict)  # profiler_summary(record)
     resumed_from_step: int | None = None  # the checkpoint's step when the run was resumed
     stopped_early: bool = False  # max_seconds ran out before the last epoch ended
+    class_weights: dict[int, float] = field(default_factory=dict)  # label -> its loss weight
 
 
 def fine_tune(
@@ -143,6 +152,13 @@ def fine_tune(
         freeze_encoder(model)
 
     labels = torch.as_tensor(np.asarray(train_labels), dtype=torch.long)
+    # From all the training labels, never a batch's: the same weights on every process and on
+    # resume (the labels and class_weighting are in the checkpoint's fingerprints).
+    weights = class_weights(train_labels, model.config.num_labels, config.class_weighting)
+    example_weights = weights[labels.numpy()]  # each example's, to weigh whole batches by
+    # None for "none": the unweighted cross-entropy, computed exactly as before weighting existed.
+    weight_per_class = (None if config.class_weighting == "none"
+                        else torch.tensor(weights, dtype=torch.float32, device=device))
     lengths = np.array([len(s) for s in train_ids])
     total_steps = math.ceil(len(train_ids) / config.batch_size) * config.epochs
     warmup_steps = math.ceil(config.warmup_ratio * total_steps)
@@ -185,6 +201,8 @@ def fine_tune(
     logger.info("fine-tuning on %d examples for %d epochs: %d steps on %s%s",
                 len(train_ids), config.epochs, total_steps, device,
                 f" x {world.size} processes" if world.distributed else "")
+    logger.info("class weights (%s): %s", config.class_weighting,
+                ", ".join(f"{label}: {w:.4g}" for label, w in enumerate(weights)))
     out_of_time = stopped_early = False
     log_start, log_samples = time.perf_counter(), 0
     with deterministic(device.type == "cpu"):
@@ -193,10 +211,12 @@ def fine_tune(
             trainer.train()  # dropout on
             while progress.next_batch < len(batches):
                 batch = batches[progress.next_batch]
-                shard = world.shard(batch)  # this process's rows: all of them in a world of one
+                # This process's rows (all of them in a world of one), their loss scaled by the
+                # weight of the whole batch, so that the shards add up to the batch's weighted mean.
+                shard = world.shard(batch, batch_weight=float(example_weights[batch].sum()))
                 step = _train_step(trainer, optimizer, scheduler,
                                    [train_ids[i] for i in shard.rows], labels[shard.rows],
-                                   pad_id, config, groups, world, shard.loss_weight)
+                                   pad_id, config, groups, world, shard.loss_weight, weight_per_class)
                 samples_here += shard.examples
                 progress.step += 1
                 progress.next_batch += 1
@@ -264,20 +284,44 @@ def fine_tune(
         profile=profiler_summary(record),
         resumed_from_step=resumed_from_step,
         stopped_early=stopped_early,
+        class_weights={label: float(w) for label, w in enumerate(weights)},
     )
 
 
+def class_weights(labels: np.ndarray, num_classes: int, weighting: str) -> np.ndarray:
+    """The cross-entropy weight of each class 0 .. num_classes - 1 (float64).
+
+    "balanced" is scikit-learn's class_weight="balanced": n_samples / (n_classes * n_c), where
+    n_classes counts the classes present, so that every class weighs as much in total and the
+    average example weighs 1. A class absent from `labels` weighs 0: no example asks for its
+    weight, and nothing is divided by its count of 0. "none": every class weighs 1."""
+    labels = np.asarray(labels, dtype=np.int64)
+    counts = np.bincount(labels, minlength=num_classes)  # a negative label raises here
+    if len(counts) > num_classes:
+        raise ValueError(f"labels must be 0 .. {num_classes - 1}, found {labels.max()}")
+    if weighting == "none":
+        return np.ones(num_classes)
+    if weighting != "balanced":
+        raise ValueError(f"class weighting must be one of {CLASS_WEIGHTINGS}, got {weighting!r}")
+    present = counts > 0
+    weights = np.zeros(num_classes)
+    weights[present] = len(labels) / (present.sum() * counts[present])
+    return weights
+
+
 def _train_step(model, optimizer, scheduler, seqs, labels: torch.Tensor, pad_id: int,
-                config: FineTuneConfig, groups: dict, world: World, loss_weight: float) -> dict:
+                config: FineTuneConfig, groups: dict, world: World, loss_weight: float,
+                weight_per_class: torch.Tensor | None) -> dict:
     """One optimizer step on one batch (this process's shard of it, under torchrun); what the
-    recorder wants to know about it, `loss` being the whole batch's."""
+    recorder wants to know about it, `loss` being the whole batch's (class-weighted) mean."""
     device = next(model.parameters()).device
     start = time.perf_counter()
     input_ids, attention_mask = to_device(seqs, pad_id, device)
     targets = labels.to(device)
     data_seconds = time.perf_counter() - start
 
-    loss = world.loss(forward(model, input_ids, attention_mask, config.bf16), targets, loss_weight)
+    logits = forward(model, input_ids, attention_mask, config.bf16)
+    loss = world.loss(logits, targets, loss_weight, weight_per_class)
     loss.backward()  # under DDP this also averages the gradients over the processes
     group_norms = group_grad_norms(groups)
     grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)

@@ -33,7 +33,8 @@ class TransformerClassifier(SentimentClassifier):
     After `fit` (or `load`): `model`, `tokenizer`; after `fit`: `training_history` (one
     EpochReport per epoch), `train_seconds`, `train_samples_per_second`, `steps`, `debug_record`
     (the debugger record, a dict), `profile` (its profiler summary), `resumed_from_step` (None
-    unless resumed) and `stopped_early` (the max_seconds budget ran out).
+    unless resumed), `stopped_early` (the max_seconds budget ran out) and `class_weights` (each
+    label_id's weight in the training loss, see FineTuneConfig.class_weighting).
     """
 
     family = "minilm_finetuned"
@@ -54,6 +55,7 @@ class TransformerClassifier(SentimentClassifier):
         self.profile: dict | None = None
         self.resumed_from_step: int | None = None
         self.stopped_early: bool | None = None
+        self.class_weights: dict[int, float] | None = None
 
     def fit(
         self,
@@ -95,6 +97,7 @@ class TransformerClassifier(SentimentClassifier):
         self.profile = result.profile
         self.resumed_from_step = result.resumed_from_step
         self.stopped_early = result.stopped_early
+        self.class_weights = result.class_weights
         return self
 
     def predict_proba(self, reviews: pd.DataFrame) -> np.ndarray:

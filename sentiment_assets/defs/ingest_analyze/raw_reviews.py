@@ -11,7 +11,9 @@ from dagster_aws.s3 import S3Resource
 from resources import ArtifactStore, Warehouse
 from sentiment_assets.defs.ingest_analyze.partitions import BUNDLED_PARTITION, review_files
 from sentiment_assets.defs.metadata import table_metadata
-from sentiment_assets.roles import DEFAULT_ROLE, unlabelled_file_error
+from sentiment_assets.landing_zone import landed_file_for_key
+from sentiment_assets.project_config import load_project_config
+from sentiment_assets.roles import DEFAULT_ROLE, ROLES, unlabelled_file_error
 from sentiment_assets.sources import ColumnMapping, FileSummary, IngestedIds, SourceSpec, read_reviews
 from sentiment_assets.sources.bundled import SYNTHETIC_NOTICE, bundled_reviews_path
 from sentiment_assets.sources.schema import empty_accepted, empty_rejected
@@ -57,12 +59,14 @@ class GenericMapping(dg.Config):
 
 class RawReviewsConfig(dg.Config):
     """Where this partition's reviews come from: a file (or a glob, a directory, an s3:// prefix),
-    in CSV, TSV (optionally .gz), Parquet or JSON Lines. The landing-zone sensor fills it in;
-    leave it empty for the `bundled` partition (the synthetic data)."""
+    in CSV, TSV (optionally .gz), Parquet or JSON Lines. Empty: the `bundled` partition's synthetic
+    data, or for any other partition the landed file its key names (`score/june.csv`: june.csv in
+    the landing directory's score folder), read with config/sentiment.yaml's ingest settings."""
 
     location: str | None = None
     # train: may feed training; score: only predicted (labels optional); holdout: only evaluated.
-    role: Literal["train", "score", "holdout"] = DEFAULT_ROLE
+    # None: the role of the landing folder the partition key names, else ingest.role, else train.
+    role: str | None = None  # one of train, score, holdout
     preset: Literal["auto", "womens_clothing", "amazon_customer_reviews", "generic"] = "auto"
     mapping: GenericMapping | None = None
     encoding: str = "utf-8"  # e.g. latin-1 for an old export
@@ -70,6 +74,24 @@ class RawReviewsConfig(dg.Config):
     chunk_rows: int = 100_000  # rows held in memory at a time
     synthetic_rows: int = 23_486
     synthetic_seed: int = 42
+
+    def for_partition(self, key: str) -> "RawReviewsConfig":
+        """This config with the location and role a partition implies (see the class docstring);
+        a role that contradicts the partition's landing folder is refused."""
+        if self.role is not None and self.role not in ROLES:
+            raise dg.Failure(f"raw_reviews config role {self.role!r} is not one of {list(ROLES)}")
+        folder = key.rpartition("/")[0] if key.rpartition("/")[0] in ROLES else ""  # score/june.csv -> score
+        if folder and self.role not in (None, folder):
+            raise dg.Failure(f"partition {key!r} is in the {folder!r} landing folder but its run config says "
+                             f"role {self.role!r}; land the file in the {self.role!r} folder instead")
+        if self.location is not None or key == BUNDLED_PARTITION:
+            return self.model_copy(update={"role": self.role or folder or DEFAULT_ROLE})
+        project = load_project_config()
+        landed = landed_file_for_key(str(project.landing_directory), key, project.default_role)
+        # The landed file: the project's ingest settings fill what this run's config left unset.
+        unset = {k: v for k, v in project.ingest.items() if k not in self.model_fields_set}
+        return RawReviewsConfig(**{**self.model_dump(), **unset, "location": landed.location,
+                                   "role": self.role or landed.role})
 
     def source_spec(self) -> SourceSpec:
         mapping = ColumnMapping(**self.mapping.model_dump()) if self.mapping else None
@@ -100,9 +122,11 @@ def raw_reviews(
     (review_id, date, title, review_body, star_rating, product_category, sentiment, ...). Rows that
     cannot be used go to `rejected_reviews` with file, row and reason: accepted + rejected = rows read."""
     key = context.partition_key
+    try:
+        config = config.for_partition(key)
+    except (ValueError, FileNotFoundError) as error:
+        raise dg.Failure(f"partition {key!r} has no `location` in its run config and names no landed file: {error}") from error
     synthetic = config.location is None
-    if synthetic and key != BUNDLED_PARTITION:
-        raise dg.Failure(f"partition {key!r} needs a `location` in its run config (only {BUNDLED_PARTITION!r} has a default)")
     location = str(bundled_reviews_path(artifacts.path("landing", "bundled"), config.synthetic_rows, config.synthetic_seed)) \
         if synthetic else config.location
     # Review ids other partitions hold: a repeat in this file is a cross-file duplicate.
