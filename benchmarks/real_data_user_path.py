@@ -9,7 +9,7 @@ every review of the score file got one prediction. The corpus is fetched from Py
 `real_corpora.py` at run time (never committed). The holdout is a group split by review where the
 corpus has one (vader_amazon's sentences of one review never sit on both sides).
 
-    .venv/bin/python benchmarks/real_data_user_path.py [--corpus vader_amazon] [--quick] [--home DIR]
+    .venv/bin/python benchmarks/real_data_user_path.py [--corpus vader_amazon] [--quick] [--course-settings] [--home DIR]
 """
 
 from __future__ import annotations
@@ -49,7 +49,11 @@ def course_would_keep(train: pd.DataFrame) -> int:
     return int(kept["label"].value_counts().min() * kept["label"].nunique()) if len(kept) else 0
 
 
-def run_pipeline(home: Path, files: dict[str, Path], quick: bool):
+COURSE_SETTINGS = {"dbt_models": {"config": {"min_reviews_per_category": 10}},
+                   "balanced_reviews": {"config": {"balancing": "downsample"}}}
+
+
+def run_pipeline(home: Path, files: dict[str, Path], quick: bool, course: bool):
     import dagster as dg
 
     from resources.environment import Profile, disable_telemetry
@@ -73,7 +77,7 @@ def run_pipeline(home: Path, files: dict[str, Path], quick: bool):
     started = time.perf_counter()
     result = dg.materialize(ALL_ASSETS, selection=dg.AssetSelection.all() - dg.AssetSelection.assets(*skip),
                             resources=resources, instance=instance, partition_key="score/reviews.csv",
-                            run_config={"ops": QUICK if quick else FULL})
+                            run_config={"ops": {**(QUICK if quick else FULL), **(COURSE_SETTINGS if course else {})}})
     assert result.success
     return result, time.perf_counter() - started
 
@@ -83,6 +87,8 @@ def main(argv=None) -> int:
     parser.add_argument("--corpus", default="vader_amazon", choices=["vader_amazon", "rotten_tomatoes"])
     parser.add_argument("--cache-dir", type=Path, default=real_corpora.DEFAULT_CACHE)
     parser.add_argument("--quick", action="store_true", help="TF-IDF families only, no fine-tuning")
+    parser.add_argument("--course-settings", action="store_true",
+                        help="the course's data handling instead of the user-data defaults, for comparison")
     parser.add_argument("--home", type=Path, help="SENTIMENT_HOME to keep (default: a temporary directory)")
     args = parser.parse_args(argv)
 
@@ -96,7 +102,7 @@ def main(argv=None) -> int:
     real_corpora.write_csv(holdout, files["holdout/reviews.csv"])
     real_corpora.write_csv(holdout.assign(review_id="score-" + holdout["review_id"])[["review_id", "text"]],
                            files["score/reviews.csv"])
-    result, seconds = run_pipeline(home, files, args.quick)
+    result, seconds = run_pipeline(home, files, args.quick, args.course_settings)
 
     baseline = baseline_tfidf_logreg.baseline_model().fit(train["text"], train["label"])
     predicted = baseline.predict(holdout["text"])
@@ -111,8 +117,8 @@ def main(argv=None) -> int:
                       if e.asset_key.to_user_string() == "model_evaluation")
     print(f"corpus {args.corpus}: {provenance['package']} {provenance['version']}, {len(df)} rows; "
           f"train {len(train)}, holdout {len(holdout)} (split by review), score {len(holdout)} unlabelled")
-    print(f"training rows kept: {kept} of {len(train)} (user-data defaults); the course's settings would keep "
-          f"{course_would_keep(train)}")
+    settings = "the course's settings" if args.course_settings else "user-data defaults"
+    print(f"training rows kept: {kept} of {len(train)} ({settings}); the course's settings keep {course_would_keep(train)}")
     print(f"score file: {scored} of {accepted} accepted reviews predicted; pipeline run {seconds:.0f} s")
     print("\nholdout figures (n = %d)" % len(holdout))
     print(board.to_string(index=False, float_format=lambda v: f"{v:.3f}"))

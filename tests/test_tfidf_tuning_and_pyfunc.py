@@ -76,6 +76,20 @@ def test_the_logged_pyfunc_model_returns_sentiment_and_probabilities_for_text(tr
     np.testing.assert_allclose(out["probability"], probabilities.max(axis=1))
 
 
+def test_the_pyfunc_model_reads_text_normalised_as_in_training(tracking):
+    from sentiment_assets.models.mlflow_model import log_sentiment_model
+
+    # Entities and a soft hyphen inside words: read raw, the tokenizer sees other words.
+    model = TfidfLogisticRegression(TfidfConfig(min_df=1)).fit(toy_reviews(300, 5))
+    with mlflow.start_run():
+        loaded = mlflow.pyfunc.load_model(log_sentiment_model(model).model_uri)
+    raw = pd.DataFrame({"review_body": ['"lo&#118;e gorge&shy;ous&nbsp;perf&#101;ct"', "aw\u200bful broke\n\ncheap"]})
+    clean = pd.DataFrame({"review_body": ["love gorgeous perfect", "awful broke cheap"]})
+    assert not np.allclose(model.predict_proba(raw), model.predict_proba(clean))  # the raw text reads differently
+    served = loaded.predict(raw)[["probability_negative", "probability_neutral", "probability_positive"]].to_numpy()
+    np.testing.assert_allclose(served, model.predict_proba(clean))
+
+
 def test_the_transformer_family_tunes_and_serves_through_the_same_pyfunc_model(tmp_path, tracking):
     from sentiment_assets.models.finetune import FineTuneConfig
     from sentiment_assets.models.mlflow_model import log_sentiment_model

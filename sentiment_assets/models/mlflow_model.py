@@ -18,6 +18,7 @@ import pandas as pd
 from sentiment_assets.labels import SENTIMENT_NAMES, sentiment_from_label_id
 from sentiment_assets.models.base import SentimentClassifier
 from sentiment_assets.models.families import load_model, save_model
+from sentiment_assets.text_normalisation import normalise_review_texts
 
 # Listed explicitly: MLflow's requirement inference re-imports the model in a subprocess (slow).
 _REQUIREMENTS = ("pandas", "numpy", "scikit-learn", "torch", "transformers", "mlflow")
@@ -44,7 +45,10 @@ class SentimentPyfunc(mlflow.pyfunc.PythonModel):
             reviews = model_input if "review_body" in model_input else model_input.iloc[:, [0]].set_axis(["review_body"], axis=1)
         else:
             reviews = pd.DataFrame({"review_body": list(model_input)})
-        return predictions_frame(self.model.predict_proba(reviews.reset_index(drop=True)))
+        # The text as training saw it (batch scoring reads it normalised at ingest): a served
+        # review with "&#039;" or wrapping quotes gets the same prediction as the stored one.
+        reviews = reviews.reset_index(drop=True).assign(review_body=lambda r: normalise_review_texts(r["review_body"]))
+        return predictions_frame(self.model.predict_proba(reviews))
 
 
 def log_sentiment_model(model: SentimentClassifier, name: str = "model") -> mlflow.models.model.ModelInfo:
