@@ -62,15 +62,16 @@ def test_every_asset_has_the_designed_condition_and_no_training_asset_follows_ne
     assert labels["batch_predictions"] == "score_landed_files_and_new_champions"
 
 
-def test_a_landed_file_flows_through_dbt_and_the_features_and_is_scored_but_starts_no_training(pipeline_ran_once):
+@pytest.mark.parametrize("landed", ["new_file.csv", "score/new_file.csv", "holdout/kept.csv"])
+def test_a_landed_file_flows_through_dbt_and_the_features_and_is_scored_but_starts_no_training(pipeline_ran_once, landed):
     instance, ticks = pipeline_ran_once
-    register_partitions(instance, ["new_file.csv"])
+    register_partitions(instance, [landed])
     assert ticks.at(NIGHT + dt.timedelta(minutes=1)) == {}  # registered, not ingested yet: nothing to do
-    materialize(instance, "raw_reviews", "new_file.csv")
+    materialize(instance, "raw_reviews", landed)
     requested = ticks.at(NIGHT + dt.timedelta(minutes=2))
     # Scoring reads the file's accepted rows, so it needs no dbt rebuild: it starts at once.
     assert set(requested) == FOLLOW_A_NEW_FILE | {"batch_predictions", "review_queue"}
-    assert requested["batch_predictions"] == requested["review_queue"] == {"new_file.csv"}
+    assert requested["batch_predictions"] == requested["review_queue"] == {landed}
     assert not set(requested) & RETRAINING
 
 

@@ -14,7 +14,7 @@ from resources.profiles import resources_for
 from sentiment_assets.defs.ingest_analyze.landing_sensor import landing_zone_sensor
 from sentiment_assets.defs.ingest_analyze.partitions import register_partitions
 from sentiment_assets.defs.ingest_analyze.raw_reviews import raw_reviews
-from sentiment_assets.landing_zone import scan_landing_zone
+from sentiment_assets.landing_zone import LandedFile, landed_file_for_key, scan_landing_zone
 from sentiment_assets.project_config import load_project_config
 
 CLOTHING = (",Clothing ID,Age,Title,Review Text,Rating,Recommended IND,Positive Feedback Count,Division Name,Department Name,Class Name\n"
@@ -74,6 +74,43 @@ def test_the_sensor_makes_each_new_file_a_partition_and_re_ingests_only_a_change
     assert later.dynamic_partitions_requests == []  # the partition exists already
 
 
+def test_files_in_role_folders_become_role_partitions_ingested_with_that_role(landing):
+    (landing / "a.csv").write_text(CLOTHING)
+    for role in ("score", "holdout"):
+        (landing / role).mkdir()
+    (landing / "score" / "a.csv").write_text(CLOTHING.replace("Lovely", "Unlabelled copy, lovely"))
+    (landing / "holdout" / "kept.tsv").write_text(AMAZON)
+    (landing / "archive").mkdir()  # not a role: not watched
+    (landing / "archive" / "old.csv").write_text(CLOTHING.replace("Too short", "Old"))
+    result = landing_zone_sensor(dg.build_sensor_context(resources={"s3": S3Resource()}))
+    roles = {r.partition_key: r.run_config["ops"]["raw_reviews"]["config"]["role"] for r in result.run_requests}
+    assert roles == {"a.csv": "train", "score/a.csv": "score", "holdout/kept.tsv": "holdout"}
+    assert {r.partition_key: r.tags["sentiment/source_role"] for r in result.run_requests} == roles
+    # A backfill (or dg launch) of a role partition finds the same file with the same role.
+    from sentiment_assets.definitions import defs
+
+    job_config = defs.resolve_job_def("ingest_job").partitioned_config
+    for request in result.run_requests:
+        assert job_config.get_run_config_for_partition_key(request.partition_key) == request.run_config
+
+
+def test_a_partition_key_becomes_a_landed_path_only_in_the_shape_the_landing_zone_makes():
+    assert landed_file_for_key("/landing", "score/june.csv", "train") == LandedFile("score/june.csv", "score", "/landing/score/june.csv")
+    assert landed_file_for_key("s3://b/in/", "june.csv", "holdout").location == "s3://b/in/june.csv"
+    for key in ("../etc/passwd", "score/../../x.csv", "archive/old.csv", "score/..", "a b.csv", "*.csv", ""):
+        with pytest.raises(ValueError, match="names no landed file"):
+            landed_file_for_key("/landing", key, "train")
+    with pytest.raises(ValueError, match="unknown source role"):
+        landed_file_for_key("/landing", "x.csv", "training")
+
+
+def test_the_project_config_refuses_an_unknown_default_role(tmp_path):
+    config = tmp_path / "bad_role.yaml"
+    config.write_text("landing_zone: {directory: x}\ningest: {role: scoring}\n")
+    with pytest.raises(ValueError, match="bad_role.yaml: ingest.role: unknown source role 'scoring'"):
+        load_project_config(config)
+
+
 def test_a_mixed_landing_directory_ingests_every_readable_file_and_names_the_broken_one(tmp_path, landing):
     (landing / "clothing.csv").write_text(CLOTHING)
     (landing / "amazon.tsv").write_text(AMAZON)
@@ -117,3 +154,16 @@ def test_partitions_replace_only_their_own_rows_and_catch_duplicates_across_file
     rejected = warehouse.query("SELECT source_partition, reason FROM rejected_reviews")
     assert rejected.values.tolist() == [["two.csv", rejected["reason"].iloc[0]]]
     assert "duplicate review_id already ingested from" in rejected["reason"].iloc[0] and "one.csv" in rejected["reason"].iloc[0]
+
+
+def test_a_landed_partition_without_a_location_reads_its_file_with_the_folder_role_and_the_project_settings(landing):
+    from sentiment_assets.defs.ingest_analyze.raw_reviews import RawReviewsConfig
+
+    resolved = RawReviewsConfig().for_partition("score/june.csv")
+    assert (resolved.location, resolved.role, resolved.chunk_rows) == (str(landing / "score" / "june.csv"), "score", 1)
+    assert RawReviewsConfig(chunk_rows=7).for_partition("june.csv").chunk_rows == 7  # run config wins
+    assert RawReviewsConfig(location="/data/x.csv").for_partition("holdout/x.csv").role == "holdout"
+    with pytest.raises(dg.Failure, match="in the 'score' landing folder but its run config says role 'train'"):
+        RawReviewsConfig(location="/data/x.csv", role="train").for_partition("score/x.csv")
+    with pytest.raises(dg.Failure, match="role 'scoring' is not one of"):
+        RawReviewsConfig(role="scoring").for_partition("x.csv")

@@ -27,6 +27,27 @@ def test_promotion_needs_the_gate_and_no_regression_against_the_champion():
     assert decide_promotion(0.65, 0.33, 0.65).promote
 
 
+def test_the_gate_says_the_test_split_is_too_small_before_any_accuracy():
+    tiny = {"negative": 1, "neutral": 0, "positive": 1}
+    failed = decide_promotion(0.0, 0.33, None, tiny)
+    assert not failed.promote
+    assert failed.reason.startswith("test split too small: 2 reviews (negative 1, neutral 0, positive 1; at least 30")
+    assert "below min_accuracy" in failed.reason
+    passed = decide_promotion(0.9, 0.33, None, tiny)
+    assert passed.promote and passed.reason.startswith("test split too small")
+    enough = decide_promotion(0.9, 0.33, None, {"negative": 30, "neutral": 31, "positive": 400})
+    assert enough.promote and "too small" not in enough.reason
+
+
+def test_split_sizes_name_each_evaluation_split_short_of_a_class():
+    from sentiment_assets.features.splits import split_sizes_too_small
+
+    reviews = pd.DataFrame({"sentiment": [-1] * 40 + [0] * 40 + [1] * 40 + [1] * 5})
+    split = pd.Series(["validation"] * 120 + ["test"] * 5)
+    assert split_sizes_too_small(reviews, split) == {"test": {"-1": 0, "0": 0, "1": 5}}
+    assert split_sizes_too_small(reviews, split, minimum=0) == {}
+
+
 def test_next_power_of_two_gives_the_course_sequence_length():
     assert [next_power_of_two(v) for v in (1, 64, 65, 122, 128)] == [1, 64, 128, 128, 128]
 
