@@ -29,6 +29,7 @@ import mlflow
 import pyarrow.parquet as pq
 import pytest
 from io import BytesIO
+from urllib.parse import quote
 
 from resources.dbt import DBT_PROJECT_DIR
 from resources.environment import Profile
@@ -178,7 +179,8 @@ def test_raw_reviews_land_as_one_parquet_object_per_partition_registered_in_glue
 
     assert key in s3_keys(bucket, "warehouse/raw_reviews/")
     accepted = parquet_rows(bucket, key)
-    rejected = aws_run["warehouse"].row_count("rejected_reviews")
+    rejected = aws_run["warehouse"].query("SELECT count(*) AS n FROM rejected_reviews WHERE source_partition = ?",
+                                          [PARTITION])["n"].iloc[0]
     assert accepted + rejected == len(aws_run["landed"])  # nothing lost on the way to S3
     glue = boto3.client("glue")
     table = glue.get_table(DatabaseName="sentiment_ci", Name="raw_reviews")["Table"]
@@ -194,7 +196,8 @@ def test_features_and_the_feature_store_are_parquet_tables_in_the_glue_database(
     assert {"raw_reviews", "cleaned_reviews", "training_reviews", "balanced_reviews", "review_features"} <= tables
     assert any(name.startswith("fg_reviews") for name in tables)  # the offline feature store's group
     balanced = parquet_rows(bucket, "warehouse/balanced_reviews/data.parquet")
-    assert 0 < balanced < aws_run["dbt_rows"]["training_reviews"]
+    # A user's file: every training review is kept (class-weighted losses, no down-sampling).
+    assert 0 < balanced == aws_run["dbt_rows"]["training_reviews"]
     assert parquet_rows(bucket, "warehouse/review_features/data.parquet") == balanced
 
 
@@ -206,7 +209,8 @@ def test_the_drift_baseline_artifact_is_written_to_s3(aws_run):
 
 def test_batch_predictions_score_every_accepted_review_of_each_partition_into_its_own_s3_object(aws_run):
     bucket = aws_run["bucket"]
-    keys = {partition: f"warehouse/batch_predictions/source_partition={partition}/data.parquet"
+    # A partition value is URL-quoted in the object key (score/new_reviews.csv -> score%2Fnew_reviews.csv).
+    keys = {partition: f"warehouse/batch_predictions/source_partition={quote(partition, safe='')}/data.parquet"
             for partition in (PARTITION, SCORE_PARTITION)}
     accepted = dict(aws_run["warehouse"].query(
         "SELECT source_partition, count(*) AS n FROM raw_reviews GROUP BY 1").itertuples(index=False))

@@ -7,18 +7,18 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-SYNTHETIC_DATA_NOTE = "Bundled default data is SYNTHETIC (generated in the Kaggle clothing-reviews layout)."
-
-
 # What each column means, for the asset catalog. One place, so the same name means the same thing
 # in every table.
 COLUMN_DESCRIPTIONS: dict[str, str] = {
     "review_id": "Identifier of the review in its source (the Kaggle row id, the Amazon review_id, or a content hash).",
     "date": "When the review was written; the ingestion time (UTC) when the source has no date.",
     "title": "The review's headline.",
-    "review_body": "The review text.",
+    "review_body": "The review text (in raw_reviews exactly as read; from stg_reviews on, normalised).",
+    "review_body_normalised": "The review text as models read it: HTML entities decoded, wrapping quotes, zero-width "
+                              "characters and extra whitespace removed, Unicode NFC.",
+    "review_body_raw": "The review text exactly as read from the file.",
     "star_rating": "The reviewer's rating, 1 to 5 (null when the source has a sentiment label instead).",
-    "product_category": "The product's class: the bias facet.",
+    "product_category": "The product's class: the bias facet ('unknown' when the source has none).",
     "division_name": "Store division (General, General Petite, Initmates).",
     "department_name": "Store department (Tops, Dresses, Bottoms, ...).",
     "clothing_id": "The reviewed item's id.",
@@ -28,6 +28,8 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "source_file": "The file the row was read from.",
     "source_row": "1-based data row number in that file (header excluded).",
     "source_partition": "The raw_reviews partition (source file) that wrote the row.",
+    "source_role": "What the file is for: train (may feed training), score (predicted only), holdout (evaluated only).",
+    "original_review_id": "The review an up-sampled copy repeats (its own review_id otherwise).",
     "sentiment": "-1 negative, 0 neutral, 1 positive (from the source's label, else from the stars).",
     "label_id": "sentiment + 1: the class index models use.",
     "extra": "JSON object of source columns kept verbatim.",
