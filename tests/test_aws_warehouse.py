@@ -45,6 +45,11 @@ def reviews(partition: str, n: int, start: int = 0) -> pd.DataFrame:
                          "source_partition": partition})
 
 
+def scorable(frame: pd.DataFrame) -> pd.DataFrame:
+    """Reviews as raw_reviews holds them for scoring: with the normalised text beside the text as read."""
+    return frame.assign(review_body_normalised=frame["review_body"])
+
+
 # --- tables on S3 and in Glue ---------------------------------------------------------------
 
 
@@ -224,7 +229,7 @@ def test_a_failed_staged_write_leaves_the_previous_table_on_s3(warehouse):
 def test_score_partition_puts_each_partitions_predictions_in_its_own_s3_object(warehouse):
     from sentiment_assets.scoring import score_partition
 
-    warehouse.write_table("cleaned_reviews", pd.concat([reviews("p1", 5), reviews("p2", 3)]))
+    warehouse.write_table("raw_reviews", scorable(pd.concat([reviews("p1", 5), reviews("p2", 3)])))
 
     def predict_proba(frame: pd.DataFrame) -> np.ndarray:
         return np.tile([0.1, 0.2, 0.7], (len(frame), 1))
@@ -264,7 +269,7 @@ def test_the_feature_store_and_the_review_queue_run_unchanged_through_connect(wa
     assert latest["sentiment"].tolist() == [0, 0] and str(latest["date"].dtype).startswith("datetime64")
     assert offline.split(group, "train", columns=["input_ids"])["input_ids"].map(list).tolist() == [[101, 5, 102]]
 
-    warehouse.write_table("cleaned_reviews", reviews("p1", 3))
+    warehouse.write_table("raw_reviews", scorable(reviews("p1", 3)))
     score_partition(warehouse.connect, partition_key="p1", predict_proba=lambda frame: np.tile([0.3, 0.3, 0.4], (len(frame), 1)),
                     model_name="review-sentiment", model_version=1)
     with warehouse.connect() as connection:

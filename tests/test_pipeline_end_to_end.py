@@ -236,7 +236,7 @@ def test_dbt_models_report_column_lineage_and_the_profile_shows_its_plots(pipeli
     assert [(d.asset_key, d.column_name) for d in cleaned_from] == [(dg.AssetKey("stg_reviews"), "sentiment")]
     raw_columns = {c.name: c.description for c in metadata["raw_reviews"]["dagster/column_schema"].value.columns}
     assert raw_columns["review_id"] and raw_columns["source_partition"] and "bias facet" in raw_columns["product_category"]
-    assert "train" in raw_columns["source_role"] and "normalised" in raw_columns["review_body_normalised"]
+    assert "train" in raw_columns["source_role"] and "as models read it" in raw_columns["review_body_normalised"]
     profile = metadata["review_profile"]
     for plot in ("plot_words_per_review", "plot_sentiment_by_category", "plot_star_ratings"):
         assert profile[plot].value.startswith(f"**") and "data:image/png;base64," in profile[plot].value
