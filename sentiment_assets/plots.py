@@ -93,6 +93,19 @@ def confusion_matrix_heatmap(matrix: list[list[int]], class_names: list[str]) ->
     return _png(figure)
 
 
+def reliability_diagram(table: pd.DataFrame, ece: float) -> bytes:
+    """Accuracy against confidence per bin (the diagonal is perfect calibration), bar width by bin."""
+    figure, axis = plt.subplots(figsize=(4.5, 4))
+    axis.plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label="perfectly calibrated")
+    centres = (table["lower"] + table["upper"]) / 2
+    axis.bar(centres, table["accuracy"], width=(table["upper"] - table["lower"]) * 0.9, alpha=0.6, label="accuracy")
+    axis.plot(table["confidence"], table["accuracy"], "o", color="black", ms=3, label="(confidence, accuracy)")
+    axis.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence (top class probability)", ylabel="accuracy",
+             title=f"Reliability (test), ECE {ece:.3f}")
+    axis.legend(loc="upper left", fontsize=7)
+    return _png(figure)
+
+
 def training_curves_png(record: dict) -> bytes:
     """A fine-tuning run at a glance: training loss per step with the validation loss of each
     evaluation (overfitting shows as the two parting), and the gradient norm (vanishing or

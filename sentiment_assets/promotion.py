@@ -25,15 +25,39 @@ def small_test_split(test_reviews_per_class: Mapping[str, int] | None,
             f"at least {minimum} per class are needed for a trustworthy accuracy)")
 
 
+def baseline_failure(macro_f1: float, baselines: Mapping[str, Mapping[str, float]]) -> str | None:
+    """Why the candidate loses to a baseline trained in the same run (None if it does not): it
+    must beat the majority class's test macro-F1 outright, and must not be worse than the TF-IDF
+    + logistic regression baseline beyond doubt -- the paired bootstrap interval of the macro-F1
+    difference lying wholly below 0 (on a small test split a few points either way are noise)."""
+    from sentiment_assets.models.baselines import BASELINE_NAMES, MAJORITY, TFIDF_BASELINE
+
+    if MAJORITY in baselines and macro_f1 <= baselines[MAJORITY]["macro_f1"]:
+        return (f"test macro-F1 {macro_f1:.4f} is no better than the {BASELINE_NAMES[MAJORITY]}'s "
+                f"{baselines[MAJORITY]['macro_f1']:.4f}")
+    tfidf = baselines.get(TFIDF_BASELINE)
+    if tfidf and tfidf.get("candidate_high", 0.0) < 0:
+        return (f"test macro-F1 {macro_f1:.4f} is below the {BASELINE_NAMES[TFIDF_BASELINE]}'s {tfidf['macro_f1']:.4f} "
+                f"(difference {tfidf['candidate_difference']:+.4f}, 90% interval {tfidf['candidate_low']:+.4f} to "
+                f"{tfidf['candidate_high']:+.4f} on {tfidf['candidate_n']:.0f} reviews)")
+    return None
+
+
 def decide_promotion(accuracy: float, min_accuracy: float, champion_accuracy: float | None,
-                     test_reviews_per_class: Mapping[str, int] | None = None) -> PromotionDecision:
-    """Promote only a model at or above the accuracy gate and not worse than the current champion.
-    When the test split is too small to say much, the reason says so first: a failure then
-    means "too little data to judge", not "a bad model"; a pass carries the warning."""
+                     test_reviews_per_class: Mapping[str, int] | None = None, *,
+                     macro_f1: float | None = None,
+                     baselines: Mapping[str, Mapping[str, float]] | None = None) -> PromotionDecision:
+    """Promote only a model at or above the accuracy gate, better than the baselines trained in
+    the same run (when given), and not worse than the current champion. When the test split is
+    too small to say much, the reason says so first: a failure then means "too little data to
+    judge", not "a bad model"; a pass carries the warning."""
     small = small_test_split(test_reviews_per_class)
     prefix = f"{small}; " if small else ""
     if accuracy < min_accuracy:
         return PromotionDecision(False, f"{prefix}test accuracy {accuracy:.4f} is below min_accuracy {min_accuracy:.4f}")
+    lost = baseline_failure(macro_f1, baselines) if baselines and macro_f1 is not None else None
+    if lost:
+        return PromotionDecision(False, prefix + lost)
     if champion_accuracy is not None and accuracy < champion_accuracy:
         return PromotionDecision(
             False, f"{prefix}test accuracy {accuracy:.4f} is worse than the current champion's {champion_accuracy:.4f}"

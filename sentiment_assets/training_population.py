@@ -28,7 +28,12 @@ USER_DATA_BALANCING: Balancing = "none"
 class PopulationSettings:
     min_reviews_per_category: int  # categories with this many reviews or fewer are excluded
     balancing: Balancing
-    reason: str
+    category_reason: str  # "min_reviews_per_category=0 (auto for user data (...))"
+    balancing_reason: str
+
+    @property
+    def reason(self) -> str:
+        return f"{self.category_reason}; {self.balancing_reason}"
 
 
 def is_course_data(train_partitions: Iterable[str]) -> bool:
@@ -50,8 +55,8 @@ def population_settings(train_partitions: Iterable[str], *, min_reviews_per_cate
     minimum = min_reviews_per_category if min_reviews_per_category is not None else (
         COURSE_MIN_REVIEWS_PER_CATEGORY if course else USER_DATA_MIN_REVIEWS_PER_CATEGORY)
     chosen: Balancing = balancing if balancing != "auto" else (COURSE_BALANCING if course else USER_DATA_BALANCING)
-    parts = [
+    return PopulationSettings(
+        minimum, chosen,
         f"min_reviews_per_category={minimum} ({'set in run config' if min_reviews_per_category is not None else 'auto for ' + whose})",
         f"balancing={chosen} ({'set in run config' if balancing != 'auto' else 'auto for ' + whose})",
-    ]
-    return PopulationSettings(minimum, chosen, "; ".join(parts))
+    )

@@ -306,3 +306,17 @@ def test_derived_ids_hash_the_trimmed_values_as_before_so_ids_of_ingested_data_d
     key = "product_category=Dresses\x1freview_body=Lovely\x1fstar_rating=5"
     assert result.accepted["review_id"].tolist() == ["h" + hashlib.sha256(key.encode()).hexdigest()[:16]]
     assert result.accepted["review_body"].tolist() == ["  Lovely  "]
+
+
+@pytest.mark.parametrize("preset", ["generic", "auto"])
+def test_one_labelled_mapping_reads_a_labelled_file_and_an_unlabelled_one_alike(tmp_path, preset):
+    mapping = ColumnMapping(review_id="id", review_body="text", label="stance", product_category="shop")
+    labelled = read_one(write(tmp_path, "train.csv", "id,text,stance,shop\nT1,Lovely,positive,a\nT2,Awful,negative,b\n"),
+                        SourceSpec(preset=preset, mapping=mapping))
+    unlabelled = read_one(write(tmp_path, "score.csv", "id,text\nS1,Lovely fabric\n"), SourceSpec(preset=preset, mapping=mapping))
+    assert labelled.summary.labelled and labelled.accepted["sentiment"].tolist() == [1, -1]
+    assert not unlabelled.summary.labelled and unlabelled.summary.accepted == 1
+    assert unlabelled.accepted["product_category"].tolist() == ["unknown"]
+    # The id and the text stay required: a file without them is refused with the columns named.
+    missing_id = read_one(write(tmp_path, "noid.csv", "text,stance\nLovely,positive\n"), SourceSpec(preset="generic", mapping=mapping))
+    assert not missing_id.summary.ok and "id" in missing_id.summary.error

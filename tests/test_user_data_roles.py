@@ -125,7 +125,7 @@ def test_the_holdout_file_is_evaluated_on_its_own_with_its_size(pipeline):
 
 
 def test_the_long_tail_training_file_keeps_every_review_and_the_run_says_why(pipeline):
-    home, _, _, result = pipeline
+    home, _, instance, result = pipeline
     [(accepted, excluded, balanced)] = query(home, f"""
         SELECT (SELECT count(*) FROM raw_reviews WHERE source_partition = '{TRAIN}'),
                (SELECT count(*) FROM excluded_reviews), (SELECT count(*) FROM balanced_reviews)""")
@@ -134,8 +134,9 @@ def test_the_long_tail_training_file_keeps_every_review_and_the_run_says_why(pip
     assert excluded == 0 and balanced == accepted
     balancing = metadata_of(result, "balanced_reviews")
     assert balancing["balancing"].value == "none"
-    assert "min_reviews_per_category=0" in balancing["population_settings"].value
-    assert "user data" in balancing["population_settings"].value
+    assert "balancing=none (auto for user data" in balancing["population_settings"].value
+    said = [e.user_message for e in instance.all_logs(result.run_id) if e.step_key == "dbt_models"]
+    assert any("min_reviews_per_category=0 (auto for user data" in m for m in said)
 
 
 def test_unlabelled_predictions_below_the_threshold_reach_the_review_queue(pipeline):

@@ -53,5 +53,8 @@ def save_model(model: SentimentClassifier, directory: Path) -> Path:
 
 
 def load_model(directory: Path) -> SentimentClassifier:
+    """The saved model, with its probability calibration when one was saved beside it."""
+    from sentiment_assets.models.calibration import with_saved_calibration
+
     family = (Path(directory) / FAMILY_FILE).read_text().strip()
-    return family_class(family).load(Path(directory))
+    return with_saved_calibration(family_class(family).load(Path(directory)), Path(directory))

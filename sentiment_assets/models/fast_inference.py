@@ -30,6 +30,7 @@ import torch
 
 from sentiment_assets.labels import NUM_LABELS
 from sentiment_assets.models.base import SentimentClassifier
+from sentiment_assets.models.calibration import TemperatureScaled, apply_temperature
 from sentiment_assets.models.finetune import batched_logits, fit_to_length
 from sentiment_assets.models.transformer import TransformerClassifier
 
@@ -163,6 +164,9 @@ def fast_predict_proba(model: SentimentClassifier, *, engine: str = "torch_int8"
     `onnx_path` is where the ONNX export is cached for "onnxruntime_int8"."""
     if engine not in ENGINES:
         raise ValueError(f"unknown scoring engine {engine!r}; use one of {', '.join(ENGINES)}")
+    if isinstance(model, TemperatureScaled):  # the engine runs the network; the temperature follows
+        base = fast_predict_proba(model.base, engine=engine, onnx_path=onnx_path)
+        return lambda reviews: apply_temperature(base(reviews), model.temperature)
     on_cpu = isinstance(model, TransformerClassifier) and next(model.model.parameters()).device.type == "cpu"
     if not on_cpu:
         return model.predict_proba

@@ -112,9 +112,15 @@ NAMED_PRESETS: dict[str, Preset] = {p.name: p for p in (WOMENS_CLOTHING, AMAZON_
 
 
 def generic_preset(mapping: ColumnMapping) -> Preset:
-    """A user's mapping as a preset: every column it names is required."""
+    """A user's mapping as a preset: every column it names is required except the label (stars)
+    and the category, as in every preset -- so one landing-zone mapping reads a labelled train
+    file and an unlabelled score file alike (a train file without its label column is refused
+    by the ingest step, by name)."""
     columns = mapping.source_columns()
-    return Preset(name="generic", mapping=mapping, required=columns, layout=columns)
+    optional = {mapping.star_rating, mapping.label, mapping.product_category} - {None}
+    others = set(mapping.fields().values()) - optional
+    return Preset(name="generic", mapping=mapping, required=tuple(c for c in columns if c in others or c not in optional),
+                  layout=columns)
 
 
 def choose_preset(spec: SourceSpec, columns: Sequence[str], source: str) -> Preset:

@@ -5,6 +5,7 @@ import json
 
 import dagster as dg
 import mlflow
+import pandas as pd
 
 from resources import ArtifactStore, MlflowResource, Warehouse
 from sentiment_assets.defs.feature_reads import read_holdout, read_split
@@ -13,7 +14,10 @@ from sentiment_assets.defs.train_tune.tuned_model import MODEL_CARD
 from sentiment_assets.evaluation import evaluate_predictions
 from sentiment_assets.holdout import holdout_scores, pooled
 from sentiment_assets.labels import label_id_from_sentiment
-from sentiment_assets.plots import confusion_matrix_heatmap
+from sentiment_assets.models.baselines import compare_with_baselines
+from sentiment_assets.models.calibration import expected_calibration_error, reliability_table
+from sentiment_assets.plots import confusion_matrix_heatmap, reliability_diagram
+from sentiment_assets.scoring import PROBABILITY_COLUMNS
 
 GROUP = "deploy_manage"
 EVALUATION_FILE = "evaluation/evaluation.json"
@@ -25,8 +29,10 @@ def model_evaluation(
     warehouse: Warehouse, artifacts: ArtifactStore, mlflow_tracking: MlflowResource
 ) -> dg.MaterializeResult:
     """How well the tuned model does on reviews it never saw: the test split (accuracy, macro-F1,
-    per-class precision/recall, the confusion matrix), and every `holdout` file the user kept
-    back, each on its own with its size. The registry gate reads this."""
+    per-class precision/recall, the confusion matrix, how calibrated its probabilities are),
+    every `holdout` file the user kept back, each on its own with its size, and the two
+    baselines it must beat (majority class; TF-IDF + logistic regression) trained on the same
+    rows. The registry gate reads this."""
     mlflow_tracking.activate()
     card = json.loads(artifacts.path(MODEL_CARD).read_text())
     test = read_split(warehouse, "test")
@@ -37,22 +43,32 @@ def model_evaluation(
     evaluation = evaluate_predictions(test["label_id"].to_numpy(), y_pred)
     holdout = holdout_scores(lambda reviews: label_id_from_sentiment(model.predict(reviews)["predicted_label"].to_numpy()),
                              read_holdout(warehouse))
+    probabilities = predictions[PROBABILITY_COLUMNS].to_numpy()
+    reliability = reliability_table(probabilities, test["label_id"].to_numpy())
     evaluation |= {"model_uri": card["model_uri"], "run_id": card["run_id"], "family": card["family"],
-                   "holdout": holdout.to_dict(orient="records")}
+                   "holdout": holdout.to_dict(orient="records"),
+                   "ece": expected_calibration_error(probabilities, test["label_id"].to_numpy()),
+                   "calibration": card.get("calibration"),
+                   "baselines": compare_with_baselines(read_split(warehouse, "train"), test, y_pred)}
     heatmap = confusion_matrix_heatmap(evaluation["confusion_matrix"], evaluation["class_names"])
+    diagram = reliability_diagram(reliability, evaluation["ece"])
 
     # Kept per review so post-training bias can slice the same predictions by any facet.
     warehouse.write_table(TEST_PREDICTIONS_TABLE, predictions.assign(
         review_id=test["review_id"].to_numpy(), sentiment=test["sentiment"].to_numpy(), model_uri=card["model_uri"]))
     evaluation_path = artifacts.write_json(EVALUATION_FILE, evaluation)
     heatmap_path = artifacts.write_bytes("evaluation/confusion_matrix.png", heatmap)
+    diagram_path = artifacts.write_bytes("evaluation/reliability_diagram.png", diagram)
     with mlflow.start_run(run_id=card["run_id"]):
-        mlflow.log_metrics({f"test_{k}": evaluation[k] for k in ("accuracy", "macro_f1", "balanced_accuracy")})
+        mlflow.log_metrics({f"test_{k}": evaluation[k] for k in ("accuracy", "macro_f1", "balanced_accuracy", "ece")})
+        mlflow.log_metrics({f"test_{name}_{k}": v for name, scores in evaluation["baselines"].items() for k, v in scores.items()
+                            if k in ("accuracy", "macro_f1")})
         overall = pooled(holdout)
         if overall:
             mlflow.log_metrics({f"holdout_{k}": float(v) for k, v in overall.items()})
         mlflow.log_artifact(str(evaluation_path), artifact_path="evaluation")
         mlflow.log_artifact(str(heatmap_path), artifact_path="evaluation")
+        mlflow.log_artifact(str(diagram_path), artifact_path="evaluation")
     return dg.MaterializeResult(metadata={
         "test_accuracy": evaluation["accuracy"],
         "test_macro_f1": evaluation["macro_f1"],
@@ -60,6 +76,9 @@ def model_evaluation(
         "test_reviews": evaluation["n_reviews"],
         "per_class": dg.MetadataValue.json(evaluation["per_class"]),
         "holdout": frame_markdown(holdout, floatfmt=".3f") if len(holdout) else "no holdout file landed",
+        "test_ece": evaluation["ece"],
+        "reliability_diagram": png_markdown(diagram, "Reliability: accuracy against confidence (test split)"),
+        "baselines": frame_markdown(pd.DataFrame(evaluation["baselines"]).T.rename_axis("baseline").reset_index(), floatfmt=".3f"),
         "confusion_matrix": png_markdown(heatmap, "Confusion matrix (rows: true, columns: predicted)"),
         "evaluation_json": dg.MetadataValue.path(str(evaluation_path)),
         "family": card["family"],

@@ -36,7 +36,8 @@ def registered_model(
     mlflow_tracking: MlflowResource,
 ) -> dg.MaterializeResult:
     """A new version of the `review-sentiment` model in the MLflow registry, with an approval
-    status. It passes the gate if its test accuracy clears `min_accuracy` and is not worse than
+    status. It passes the gate if its test accuracy clears `min_accuracy`, it beats the baselines
+    trained in the same run (majority class; TF-IDF + logistic regression) and is not worse than
     the current champion's; then it is Approved (auto_approve) or PendingManualApproval, else
     Rejected with the reason. The `champion` alias moves only to an Approved version."""
     client = mlflow_tracking.client()
@@ -50,7 +51,8 @@ def registered_model(
     except MlflowException:
         champion, champion_accuracy = None, None
     per_class = {name: int(figures["support"]) for name, figures in evaluation["per_class"].items()}
-    decision = decide_promotion(accuracy, config.min_accuracy, champion_accuracy, per_class)
+    decision = decide_promotion(accuracy, config.min_accuracy, champion_accuracy, per_class,
+                                macro_f1=float(evaluation["macro_f1"]), baselines=evaluation.get("baselines"))
     status = initial_status(decision, config.auto_approve)
 
     import mlflow

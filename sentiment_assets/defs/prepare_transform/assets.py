@@ -46,7 +46,7 @@ def balanced_reviews(config: BalancedReviewsConfig, warehouse: Warehouse) -> dg.
     return dg.MaterializeResult(metadata={
         **table_metadata(population, "balanced_reviews"),
         "balancing": settings.balancing,
-        "population_settings": settings.reason,
+        "population_settings": settings.balancing_reason,
         "reviews_per_sentiment": dg.MetadataValue.json({str(k): int(v) for k, v in per_class.items()}),
         "human_labelled_reviews": int((population["label_source"] == "human").sum()),
         "rows_dropped": max(len(reviews) - len(population), 0),

@@ -33,7 +33,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse
     """Runs `dbt build`: models and their tests, in dependency order, against the profile's target.
     Each model reports its row count, column schema and column lineage back to Dagster."""
     settings = population_settings(train_partitions(warehouse), min_reviews_per_category=config.min_reviews_per_category)
-    context.log.info("cleaned_reviews: %s", settings.reason)
+    context.log.info("cleaned_reviews: %s", settings.category_reason)
     try:
         yield from dbt.cli(dbt_build_args(settings), context=context).stream().fetch_row_counts().fetch_column_metadata()
     finally:

@@ -36,14 +36,18 @@ MODEL_CARD = "models/finetuned_minilm.json"
 
 
 class FinetunedMinilmConfig(dg.Config):
-    """CPU-sized defaults: a capped sample at a short sequence length, one epoch, in a few minutes.
-    On a GPU: max_train_samples null, max_seq_length 128, batch_size 256, epochs 3."""
+    """CPU-sized defaults: every training review at a short sequence length, one epoch, stopped by
+    a time budget. On a GPU: max_seq_length 128, batch_size 256, epochs 3, max_seconds null.
+
+    The whole train split, not a sample: measured on a real corpus (benchmarks/
+    finetune_class_weighting.py, 2,964 Amazon review sentences), one CPU epoch over all of them
+    at length 32 reached holdout macro-F1 0.739 against the TF-IDF baseline's 0.594."""
 
     model_name_or_path: str = "bundled"
-    max_train_samples: int | None = 1200
+    max_train_samples: int | None = None  # a seeded sample of this size (None: every train review)
     max_seq_length: int = 64
     epochs: int = 1
-    batch_size: int = 16
+    batch_size: int = 32
     # MiniLM (6 layers, 384 wide) needs a larger step than BERT-base's 2e-5 to learn anything in
     # one short CPU epoch; measured on the bundled data: 5e-5 -> macro-F1 0.18, 2e-4 -> 0.51.
     learning_rate: float = 2e-4
@@ -51,7 +55,8 @@ class FinetunedMinilmConfig(dg.Config):
     weight_decay: float = 0.01
     seed: int = 42
     checkpoint_every_steps: int = 25
-    max_seconds: float | None = 900.0  # the candidate's time budget; training stops after it
+    max_seconds: float | None = 600.0  # the candidate's time budget; training stops after it
+    class_weighting: str = "balanced"  # "balanced": each class's loss weighs n / (3 n_c); "none"
     keep_checkpoints: bool = False  # after success; a failed run's checkpoints are always kept
 
     def finetune_config(self, device: str) -> FineTuneConfig:

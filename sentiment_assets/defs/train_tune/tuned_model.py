@@ -10,6 +10,7 @@ from resources import ArtifactStore, ComputeResource, MlflowResource, Warehouse
 from resources.optuna_storage import OptunaStorage
 from sentiment_assets.defs.feature_reads import read_split
 from sentiment_assets.defs.metadata import png_markdown
+from sentiment_assets.models.calibration import TemperatureScaled, expected_calibration_error
 from sentiment_assets.models.families import config_from_json
 from sentiment_assets.models.mlflow_model import log_sentiment_model
 from sentiment_assets.models.tuning import SearchSpace, TransformerSpace, TuningConfig, tune
@@ -54,6 +55,14 @@ class TunedModelConfig(dg.Config):
             max_seq_lengths=tuple(self.max_seq_lengths),
             freeze_encoder=tuple(self.freeze_encoder),
         ))
+
+
+def calibration_summary(model, calibrated: TemperatureScaled, valid) -> dict[str, float]:
+    """The temperature and the validation expected calibration error before and after it."""
+    labels = valid["label_id"].to_numpy()
+    return {"temperature": calibrated.temperature, "validation_reviews": len(valid),
+            "val_ece_before": expected_calibration_error(model.predict_proba(valid), labels),
+            "val_ece": expected_calibration_error(calibrated.predict_proba(valid), labels)}
 
 
 def previous_study(storage_url: str, family: str) -> str | None:
@@ -101,7 +110,11 @@ def tuned_model(
                            | {"trials_pruned": result.n_pruned, "trials_complete": result.n_complete})
         for path in result.plots.paths.values():
             mlflow.log_artifact(str(path), artifact_path="optuna")
-        model_info = log_sentiment_model(result.best_model)
+        # Probabilities people can act on: one temperature, fitted on validation (winners unchanged).
+        calibrated = TemperatureScaled.fitted_on(result.best_model, valid)
+        calibration = calibration_summary(result.best_model, calibrated, valid)
+        mlflow.log_metrics({k: v for k, v in calibration.items() if k != "validation_reviews"})
+        model_info = log_sentiment_model(calibrated)
 
     card = {
         "family": family,
@@ -109,6 +122,7 @@ def tuned_model(
         "experiment_id": experiment_id,
         "model_uri": model_info.model_uri,
         "validation": result.best_scores | {"trial_number": result.best_trial_number},
+        "calibration": calibration,
         "params": result.best_model.params(),
         "study": {"name": study_name, "storage": storage_url, "trials": len(result.study.trials),
                   "warm_start_from": warm_start_from},
@@ -121,6 +135,9 @@ def tuned_model(
         "val_macro_f1": result.best_scores["macro_f1"],
         "val_accuracy": result.best_scores["accuracy"],
         "candidate_val_macro_f1": float(winner["val_macro_f1"]),
+        "calibration_temperature": calibration["temperature"],
+        "val_ece_before_calibration": calibration["val_ece_before"],
+        "val_ece": calibration["val_ece"],
         "best_trial": result.best_trial_number,
         "best_params": dg.MetadataValue.json(result.best_params),
         "trials_this_run": n_trials,
