@@ -123,6 +123,8 @@ def main(argv=None) -> int:
     print("\nholdout figures (n = %d)" % len(holdout))
     print(board.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"champion ({evaluation['family'].value}), model_evaluation:\n{evaluation['holdout'].value}")
+    if "test_ece" in evaluation:
+        print(f"champion's expected calibration error on the test split: {evaluation['test_ece'].value:.3f}")
     print(f"baseline TF-IDF + LR on the same train rows: accuracy {accuracy_score(holdout['label'], predicted):.3f}, "
           f"macro-F1 {f1_score(holdout['label'], predicted, average='macro'):.3f}")
     return 0

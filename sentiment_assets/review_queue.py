@@ -59,6 +59,18 @@ class ReviewQueueError(ValueError):
     """A request the queue cannot carry out: bad label, unknown item, missing table."""
 
 
+def threshold_for_share(probabilities, share: float) -> float:
+    """The probability below which `share` of these predictions lie: queueing below it sends
+    about that share of a file to a person (ties at the cut may add a few)."""
+    import numpy as np
+
+    if not 0.0 < share <= 1.0:
+        raise ReviewQueueError(f"target_share must be in (0, 1], got {share}")
+    if len(probabilities) == 0:
+        return 0.0
+    return float(min(np.nextafter(np.quantile(np.asarray(probabilities), share), 2.0), 1.0))
+
+
 def ensure_review_queue(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute(f"CREATE TABLE IF NOT EXISTS {quote_identifier(QUEUE)} ({QUEUE_COLUMNS_SQL})").fetchall()
 

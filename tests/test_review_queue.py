@@ -5,6 +5,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import numpy as np
 import pytest
 
 from sentiment_assets import review
@@ -236,3 +237,15 @@ def test_the_cli_lists_labels_and_says_when_there_is_nothing(db_path, capsys):
     assert "skipped r2" in capsys.readouterr().out
     assert review.main([*db, "list", "--status", "labelled"]) == 0
     assert "no labelled items" in capsys.readouterr().out
+
+
+def test_a_target_share_becomes_the_threshold_that_queues_that_share():
+    from sentiment_assets.review_queue import threshold_for_share
+
+    probabilities = np.random.default_rng(0).uniform(0.34, 1.0, 5000)
+    for share in (0.05, 0.1, 0.5):
+        threshold = threshold_for_share(probabilities, share)
+        assert (probabilities < threshold).mean() == pytest.approx(share, abs=0.001)
+    assert (probabilities < threshold_for_share(probabilities, 1.0)).all() and threshold_for_share([], 0.1) == 0.0
+    with pytest.raises(ReviewQueueError, match="target_share must be in"):
+        threshold_for_share(probabilities, 0.0)

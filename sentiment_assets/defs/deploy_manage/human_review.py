@@ -9,7 +9,7 @@ from resources import Warehouse
 from sentiment_assets.defs.ingest_analyze.partitions import review_files
 from sentiment_assets.defs.metadata import frame_markdown
 from sentiment_assets.review_queue import (
-    enqueue_low_confidence, list_items, record_label, refresh_human_labels, skip_item,
+    enqueue_low_confidence, list_items, record_label, refresh_human_labels, skip_item, threshold_for_share,
 )
 
 GROUP = "deploy_manage"
@@ -17,6 +17,9 @@ GROUP = "deploy_manage"
 
 class ReviewQueueConfig(dg.Config):
     threshold: float = 0.90  # predictions less sure than this go to a person
+    # Instead of a probability: the share of this file's predictions a person should see (e.g.
+    # 0.1 queues the least sure 10%); the threshold is then that quantile of the probabilities.
+    target_share: float | None = None
 
 
 @dg.asset(group_name=GROUP, kinds={"python", "duckdb"}, deps=["batch_predictions"], partitions_def=review_files)
@@ -24,13 +27,21 @@ def review_queue(context: dg.AssetExecutionContext, config: ReviewQueueConfig, w
     """Predictions of this partition the model was unsure of (probability below the threshold),
     queued for a person to label with `python -m sentiment_assets.review` or human_review_job.
     Re-running adds only what is new; decided items keep their label."""
+    key = context.partition_key
     with warehouse.connect() as connection:
-        added = enqueue_low_confidence(connection, threshold=config.threshold, partition=context.partition_key)
+        probabilities = [p for (p,) in connection.execute(
+            "SELECT probability FROM batch_predictions WHERE source_partition = ?", [key]).fetchall()]
+        threshold = threshold_for_share(probabilities, config.target_share) if config.target_share is not None else config.threshold
+        added = enqueue_low_confidence(connection, threshold=threshold, partition=key)
         pending = list_items(connection, status="pending", limit=10)
         counts = connection.sql("SELECT status, count(*) FROM review_queue GROUP BY 1 ORDER BY 1").fetchall()
+    below = sum(p < threshold for p in probabilities)
     return dg.MaterializeResult(metadata={
         "added": added,
-        "threshold": config.threshold,
+        "threshold": threshold,
+        "predictions_in_file": len(probabilities),
+        # With calibrated probabilities this is the share of the file a person has to read.
+        "queued_share": round(below / len(probabilities), 4) if probabilities else 0.0,
         "items_by_status": dg.MetadataValue.json({status: int(n) for status, n in counts}),
         "least_sure_pending": frame_markdown(pending[["review_id", "predicted_label", "probability", "review_body"]]
                                              .assign(review_body=pending["review_body"].str.slice(0, 80))),
