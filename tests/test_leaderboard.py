@@ -98,6 +98,10 @@ def test_run_candidate_fits_the_model_and_judges_it_on_the_validation_reviews(re
     assert result.train_seconds > 0 and result.inference_reviews_per_s > 0
     assert result.validation_reviews == len(valid)
     assert result.time_budget_s is None and not result.stopped_by_budget and not result.over_budget
+    # The score comes with its uncertainty: a bootstrap interval around it, wider on fewer reviews.
+    assert result.val_macro_f1_low < result.val_macro_f1 < result.val_macro_f1_high
+    few = run_candidate(TfidfLogisticRegression(TfidfConfig(max_features=5000)), train, valid.iloc[:40])
+    assert few.val_macro_f1_high - few.val_macro_f1_low > result.val_macro_f1_high - result.val_macro_f1_low
 
 
 def test_a_one_shot_trainer_over_its_budget_is_reported_over_it_not_stopped(reviews):

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 import pandas as pd
 
 from sentiment_assets.models.base import EpochCallback, SentimentClassifier
-from sentiment_assets.models.metrics import classification_scores
+from sentiment_assets.models.metrics import classification_scores, macro_f1_interval
 
 MAXIMIZE, MINIMIZE = "maximize", "minimize"
 
@@ -37,6 +37,10 @@ class CandidateResult:
     time_budget_s: float | None  # the budget the model was configured with (None = unlimited)
     stopped_by_budget: bool  # the model cut its own training short to keep the budget
     over_budget: bool  # training took longer than the budget (one-shot trainers cannot stop)
+    # 90% bootstrap interval of val_macro_f1 over the validation reviews: on a small split two
+    # candidates a few points apart may not differ at all.
+    val_macro_f1_low: float = float("nan")
+    val_macro_f1_high: float = float("nan")
 
 
 def time_budget_of(model: SentimentClassifier) -> float | None:
@@ -62,6 +66,7 @@ def run_candidate(model: SentimentClassifier, train: pd.DataFrame, valid: pd.Dat
     inference_seconds = time.perf_counter() - started
 
     scores = classification_scores(valid["label_id"].to_numpy(), probabilities.argmax(axis=1))
+    low, high = macro_f1_interval(valid["label_id"].to_numpy(), probabilities.argmax(axis=1))
     budget = time_budget_of(model)
     return CandidateResult(
         val_accuracy=scores["accuracy"],
@@ -73,6 +78,8 @@ def run_candidate(model: SentimentClassifier, train: pd.DataFrame, valid: pd.Dat
         time_budget_s=budget,
         stopped_by_budget=bool(getattr(model, "stopped_by_budget", False)),
         over_budget=budget is not None and train_seconds > budget,
+        val_macro_f1_low=low,
+        val_macro_f1_high=high,
     )
 
 

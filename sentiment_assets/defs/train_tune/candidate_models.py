@@ -15,11 +15,13 @@ from sentiment_assets.defs.train_tune.finetuned_minilm import read_model_card
 from sentiment_assets.models.base import EpochReport
 from sentiment_assets.holdout import holdout_scores, pooled
 from sentiment_assets.labels import label_id_from_sentiment
+from sentiment_assets.models.metrics import macro_f1_interval
 from sentiment_assets.models.leaderboard import leaderboard_row, rank_candidates, run_candidate
 from sentiment_assets.models.mlflow_model import log_sentiment_model
 
 GROUP = "train_tune"
-SHOWN_COLUMNS = ["rank", "family", "val_accuracy", "val_macro_f1", "val_balanced_accuracy",
+SHOWN_COLUMNS = ["rank", "family", "val_accuracy", "val_macro_f1", "val_macro_f1_low", "val_macro_f1_high",
+                 "validation_reviews", "val_balanced_accuracy",
                  "train_seconds", "inference_reviews_per_s", "time_budget_s", "stopped_by_budget", "over_budget"]
 LEADERBOARD_HOLDOUT_COLUMNS = ["holdout_reviews", "holdout_accuracy", "holdout_macro_f1"]
 
@@ -95,7 +97,10 @@ def candidate_models(
                          **holdout_row(lambda reviews: model.predict_proba(reviews).argmax(axis=1), holdout)})
     card = read_model_card(artifacts) if config.include_finetuned_minilm else None
     if card is not None:
-        rows.append({**finetuned_row(card), **holdout_row(_pyfunc_label_ids(card["model_uri"]), holdout)})
+        predict = _pyfunc_label_ids(card["model_uri"])
+        low, high = macro_f1_interval(valid["label_id"].to_numpy(), predict(valid[["review_body"]]))
+        rows.append({**finetuned_row(card), "val_macro_f1_low": low, "val_macro_f1_high": high,
+                     **holdout_row(predict, holdout)})
     if not rows:
         raise dg.Failure("candidate_models has no candidate: set families or include_finetuned_minilm")
     leaderboard = rank_candidates(pd.DataFrame(rows), config.objective, config.tie_breaker)
