@@ -68,6 +68,8 @@ def main(argv=None) -> int:
             seconds = time.perf_counter() - started
             predicted = model.predict_proba(holdout[["review_body"]]).argmax(axis=1)
             run = {"class_weighting": weighting, "seed": seed, "train_seconds": round(seconds, 1),
+                   "device": str(next(model.model.parameters()).device),
+                   "train_samples_per_s": round(float(model.train_samples_per_second or 0.0), 1),
                    "class_weights": {str(k): round(v, 3) for k, v in (model.class_weights or {}).items()},
                    **scores(holdout["label_id"], predicted)}
             results["runs"].append(run)
