@@ -28,6 +28,7 @@ from sentiment_assets.models.batches import (  # noqa: F401
     length_bucketed_batches, pad_batch, to_device, validation_scores,
 )
 from sentiment_assets.models.checkpoints import CheckpointStore
+from sentiment_assets.models.class_weights import CLASS_WEIGHTINGS, class_weights
 from sentiment_assets.models.debugger import (
     TrainingRecorder, group_grad_norms, memory_mb, profiler_summary, trainable_layer_groups,
 )
@@ -43,7 +44,6 @@ from sentiment_assets.models.torch_setup import (  # noqa: F401
 logger = logging.getLogger("sentiment_assets.finetune")
 
 DEVICES = ("cpu", "cuda", "auto")
-CLASS_WEIGHTINGS = ("balanced", "none")
 
 EvaluateCallback = Callable[[int, dict[str, float]], None]
 """Called after every validation pass with the optimizer step and the metrics: `train_loss`
@@ -286,27 +286,6 @@ def fine_tune(
         stopped_early=stopped_early,
         class_weights={label: float(w) for label, w in enumerate(weights)},
     )
-
-
-def class_weights(labels: np.ndarray, num_classes: int, weighting: str) -> np.ndarray:
-    """The cross-entropy weight of each class 0 .. num_classes - 1 (float64).
-
-    "balanced" is scikit-learn's class_weight="balanced": n_samples / (n_classes * n_c), where
-    n_classes counts the classes present, so that every class weighs as much in total and the
-    average example weighs 1. A class absent from `labels` weighs 0: no example asks for its
-    weight, and nothing is divided by its count of 0. "none": every class weighs 1."""
-    labels = np.asarray(labels, dtype=np.int64)
-    counts = np.bincount(labels, minlength=num_classes)  # a negative label raises here
-    if len(counts) > num_classes:
-        raise ValueError(f"labels must be 0 .. {num_classes - 1}, found {labels.max()}")
-    if weighting == "none":
-        return np.ones(num_classes)
-    if weighting != "balanced":
-        raise ValueError(f"class weighting must be one of {CLASS_WEIGHTINGS}, got {weighting!r}")
-    present = counts > 0
-    weights = np.zeros(num_classes)
-    weights[present] = len(labels) / (present.sum() * counts[present])
-    return weights
 
 
 def _train_step(model, optimizer, scheduler, seqs, labels: torch.Tensor, pad_id: int,
