@@ -4,13 +4,15 @@ pipeline for a score file, a later file scored straight after its ingest, and a 
 layout ingested with run config."""
 
 import json
+import os
+import subprocess
 
 import pandas as pd
 import pytest
 import yaml
 
 from sentiment_assets.synthetic.generator import generate_clothing_reviews
-from cli_helpers import cli_environment, instance_of, materializations, run, warehouse
+from cli_helpers import REPO, cli_environment, instance_of, materializations, run, warehouse
 
 TRAIN, HOLDOUT, SCORE, LATER = "train/reviews_2025.csv", "holdout/kept_back.csv", "score/new_reviews.csv", "score/june.csv"
 # Small and cheap: the commands are under test here, not the models.
@@ -102,3 +104,11 @@ def test_a_file_in_its_own_layout_goes_in_with_run_config_and_is_scored(trained_
                (SELECT count(DISTINCT review_id) FROM batch_predictions WHERE source_partition = 'export.csv'),
                (SELECT count(*) FROM cleaned_reviews WHERE source_partition = 'export.csv')""")
     assert scored == accepted > 70 and training == 0
+
+
+def test_make_dagster_home_sets_up_an_empty_home_of_ones_own(tmp_path):
+    home = tmp_path / "mydata"
+    env = {**os.environ, "SENTIMENT_HOME": str(home), "DAGSTER_HOME": str(home / "dagster_home")}
+    subprocess.run(["make", "-s", "dagster-home"], cwd=REPO, env=env, check=True, timeout=60,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert (home / "dagster_home" / "dagster.yaml").read_text() == (REPO / "deploy" / "dagster.yaml").read_text()
