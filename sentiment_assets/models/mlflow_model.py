@@ -8,6 +8,7 @@ the registry's champion can be scored or served without knowing its family.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 
-from sentiment_assets.labels import SENTIMENT_NAMES, sentiment_from_label_id
+from sentiment_assets.labels import SENTIMENT_NAMES, label_id_from_sentiment, sentiment_from_label_id
 from sentiment_assets.models.base import SentimentClassifier
 from sentiment_assets.models.families import load_model, save_model
 from sentiment_assets.text_normalisation import normalise_review_texts
@@ -64,3 +65,8 @@ def log_sentiment_model(model: SentimentClassifier, name: str = "model") -> mlfl
             signature=mlflow.models.infer_signature(example, predictions_frame(np.full((2, 3), 1 / 3))),
             input_example=example,
         )
+
+
+def pyfunc_label_ids(model) -> Callable[[pd.DataFrame], np.ndarray]:
+    """A logged model's predictions as label ids (0/1/2), for scoring it like any classifier."""
+    return lambda reviews: label_id_from_sentiment(model.predict(reviews)["predicted_label"].to_numpy())

@@ -15,6 +15,7 @@ from sentiment_assets.evaluation import evaluate_predictions
 from sentiment_assets.holdout import holdout_scores, pooled
 from sentiment_assets.labels import label_id_from_sentiment
 from sentiment_assets.models.baselines import compare_with_baselines
+from sentiment_assets.models.mlflow_model import pyfunc_label_ids
 from sentiment_assets.models.calibration import expected_calibration_error, reliability_table
 from sentiment_assets.plots import confusion_matrix_heatmap, reliability_diagram
 from sentiment_assets.scoring import PROBABILITY_COLUMNS
@@ -41,8 +42,7 @@ def model_evaluation(
     predictions = model.predict(test[["review_body"]])
     y_pred = label_id_from_sentiment(predictions["predicted_label"].to_numpy())
     evaluation = evaluate_predictions(test["label_id"].to_numpy(), y_pred)
-    holdout = holdout_scores(lambda reviews: label_id_from_sentiment(model.predict(reviews)["predicted_label"].to_numpy()),
-                             read_holdout(warehouse))
+    holdout = holdout_scores(pyfunc_label_ids(model), read_holdout(warehouse))
     probabilities = predictions[PROBABILITY_COLUMNS].to_numpy()
     reliability = reliability_table(probabilities, test["label_id"].to_numpy())
     evaluation |= {"model_uri": card["model_uri"], "run_id": card["run_id"], "family": card["family"],

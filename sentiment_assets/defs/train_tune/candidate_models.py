@@ -14,10 +14,9 @@ from sentiment_assets.defs.train_tune.candidates import CandidateModelsConfig, b
 from sentiment_assets.defs.train_tune.finetuned_minilm import read_model_card
 from sentiment_assets.models.base import EpochReport
 from sentiment_assets.holdout import holdout_scores, pooled
-from sentiment_assets.labels import label_id_from_sentiment
 from sentiment_assets.models.metrics import macro_f1_interval
 from sentiment_assets.models.leaderboard import leaderboard_row, rank_candidates, run_candidate
-from sentiment_assets.models.mlflow_model import log_sentiment_model
+from sentiment_assets.models.mlflow_model import log_sentiment_model, pyfunc_label_ids
 
 GROUP = "train_tune"
 SHOWN_COLUMNS = ["rank", "family", "val_accuracy", "val_macro_f1", "val_macro_f1_low", "val_macro_f1_high",
@@ -33,9 +32,6 @@ def holdout_row(predict_label_ids, holdout: pd.DataFrame) -> dict:
             "holdout_macro_f1": scores["macro_f1"]} if scores else {}
 
 
-def _pyfunc_label_ids(model_uri: str):
-    model = mlflow.pyfunc.load_model(model_uri)
-    return lambda reviews: label_id_from_sentiment(model.predict(reviews)["predicted_label"].to_numpy())
 
 
 def _log_epoch(report: EpochReport) -> None:
@@ -97,7 +93,7 @@ def candidate_models(
                          **holdout_row(lambda reviews: model.predict_proba(reviews).argmax(axis=1), holdout)})
     card = read_model_card(artifacts) if config.include_finetuned_minilm else None
     if card is not None:
-        predict = _pyfunc_label_ids(card["model_uri"])
+        predict = pyfunc_label_ids(mlflow.pyfunc.load_model(card["model_uri"]))
         low, high = macro_f1_interval(valid["label_id"].to_numpy(), predict(valid[["review_body"]]))
         rows.append({**finetuned_row(card), "val_macro_f1_low": low, "val_macro_f1_high": high,
                      **holdout_row(predict, holdout)})
