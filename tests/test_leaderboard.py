@@ -8,9 +8,11 @@ from sentiment_assets.labels import label_id_from_sentiment, sentiment_from_star
 from sentiment_assets.models.leaderboard import (
     OBJECTIVES,
     CandidateResult,
+    cross_validated_label_ids,
     leaderboard_row,
     rank_candidates,
     run_candidate,
+    usable_folds,
 )
 from sentiment_assets.models.tfidf import TfidfConfig, TfidfLogisticRegression
 from sentiment_assets.models.tfidf_gbm import TfidfGbmConfig, TfidfGradientBoosting
@@ -133,3 +135,26 @@ def test_a_leaderboard_row_is_flat_and_starts_with_the_family():
 def test_run_candidate_refuses_an_empty_validation_split(reviews):
     with pytest.raises(ValueError, match="at least one validation review"):
         run_candidate(TfidfLogisticRegression(), reviews[0], reviews[1].iloc[:0])
+
+
+def test_small_data_is_judged_by_stratified_cross_validation_over_train_and_validation(reviews):
+    train, valid = reviews
+    small_train, small_valid = train.iloc[:240], valid.iloc[:30]
+    result = run_candidate(TfidfLogisticRegression(TfidfConfig(max_features=5000)), small_train, small_valid, cv_folds=5)
+    assert result.evaluation == "5-fold cross-validation" and result.validation_reviews == 270
+    assert result.val_macro_f1_low < result.val_macro_f1 < result.val_macro_f1_high
+    # Folds never outnumber the rarest class's reviews; with one review of a class there is no folding.
+    assert usable_folds(pd.Series([0] * 3 + [1] * 10 + [2] * 10), 5) == 3
+    assert usable_folds(pd.Series([0] + [1] * 10 + [2] * 10), 5) == 0
+    plain = run_candidate(TfidfLogisticRegression(TfidfConfig(max_features=5000)), small_train, small_valid)
+    assert plain.evaluation == "validation split" and plain.validation_reviews == 30
+
+
+def test_out_of_fold_predictions_come_from_models_that_never_saw_the_review(reviews):
+    train, _ = reviews
+    pool = train.iloc[:200].reset_index(drop=True)
+    # A model that saw a review predicts it better than the fold model that did not.
+    predicted = cross_validated_label_ids(TfidfLogisticRegression(TfidfConfig(max_features=5000)), pool, folds=4)
+    assert len(predicted) == len(pool) and set(predicted) <= {0, 1, 2}
+    fitted_on_all = TfidfLogisticRegression(TfidfConfig(max_features=5000)).fit(pool).predict(pool)
+    assert (predicted == pool["label_id"]).mean() < (fitted_on_all == pool["label_id"]).mean()

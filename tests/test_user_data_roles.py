@@ -124,6 +124,14 @@ def test_the_holdout_file_is_evaluated_on_its_own_with_its_size(pipeline):
     assert board and all(n == holdout_rows and 0.0 <= accuracy <= 1.0 for n, accuracy in board)
 
 
+def test_the_600_review_file_gets_a_leaderboard_with_intervals_and_a_champion_without_config(pipeline):
+    home, _, _, result = pipeline
+    board = query(home, "SELECT val_macro_f1_low, val_macro_f1, val_macro_f1_high, validation_reviews FROM model_leaderboard")
+    assert board and all(low < score < high and n > 0 for low, score, high, n in board)
+    registered = metadata_of(result, "registered_model")
+    assert registered["promoted"].value, registered["promotion_reason"].value
+
+
 def test_the_long_tail_training_file_keeps_every_review_and_the_run_says_why(pipeline):
     home, _, instance, result = pipeline
     [(accepted, excluded, balanced)] = query(home, f"""

@@ -7,7 +7,9 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import pandas as pd
+from sklearn.model_selection import StratifiedKFold
 
 from sentiment_assets.models.base import EpochCallback, SentimentClassifier
 from sentiment_assets.models.metrics import classification_scores, macro_f1_interval
@@ -41,6 +43,9 @@ class CandidateResult:
     # candidates a few points apart may not differ at all.
     val_macro_f1_low: float = float("nan")
     val_macro_f1_high: float = float("nan")
+    # How the val_* figures were measured: "validation split", or "k-fold cross-validation" over
+    # train + validation when the data is small (validation_reviews is then every review).
+    evaluation: str = "validation split"
 
 
 def time_budget_of(model: SentimentClassifier) -> float | None:
@@ -52,9 +57,29 @@ def time_budget_of(model: SentimentClassifier) -> float | None:
     return None
 
 
+def cross_validated_label_ids(model: SentimentClassifier, reviews: pd.DataFrame, folds: int, seed: int = 42) -> np.ndarray:
+    """Out-of-fold predicted label ids for every review: stratified k-fold, each fold predicted by
+    a fresh copy of `model` (same config) fitted on the other folds."""
+    predicted = np.empty(len(reviews), dtype=np.int64)
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for fit_rows, held_rows in splitter.split(reviews, reviews["label_id"]):
+        fold_model = type(model)(model.config).fit(reviews.iloc[fit_rows].reset_index(drop=True))
+        predicted[held_rows] = fold_model.predict_proba(reviews.iloc[held_rows].reset_index(drop=True)).argmax(axis=1)
+    return predicted
+
+
+def usable_folds(labels: pd.Series, folds: int) -> int:
+    """As many folds as asked, but no more than the rarest class has reviews (0: too few to fold)."""
+    smallest = int(labels.value_counts().min()) if len(labels) else 0
+    return min(folds, smallest) if smallest >= 2 else 0
+
+
 def run_candidate(model: SentimentClassifier, train: pd.DataFrame, valid: pd.DataFrame,
-                  on_epoch_end: EpochCallback | None = None) -> CandidateResult:
-    """Fit `model` on `train` and judge it on `valid` (which needs `label_id`)."""
+                  on_epoch_end: EpochCallback | None = None, cv_folds: int = 0) -> CandidateResult:
+    """Fit `model` on `train` and judge it on `valid` (which needs `label_id`). With `cv_folds`
+    (small data, where a validation split of a few dozen reviews says little), the val_* figures
+    come from stratified k-fold cross-validation over train + validation instead; the model
+    returned for registration is still the one fitted on `train`."""
     if len(valid) == 0:
         raise ValueError("run_candidate needs at least one validation review to judge the model by")
     started = time.perf_counter()
@@ -65,8 +90,14 @@ def run_candidate(model: SentimentClassifier, train: pd.DataFrame, valid: pd.Dat
     probabilities = model.predict_proba(valid)
     inference_seconds = time.perf_counter() - started
 
-    scores = classification_scores(valid["label_id"].to_numpy(), probabilities.argmax(axis=1))
-    low, high = macro_f1_interval(valid["label_id"].to_numpy(), probabilities.argmax(axis=1))
+    judged, predicted, evaluation = valid, probabilities.argmax(axis=1), "validation split"
+    pool = pd.concat([train, valid], ignore_index=True)
+    folds = usable_folds(pool["label_id"], cv_folds) if cv_folds else 0
+    if folds:
+        judged, predicted = pool, cross_validated_label_ids(model, pool, folds)
+        evaluation = f"{folds}-fold cross-validation"
+    scores = classification_scores(judged["label_id"].to_numpy(), predicted)
+    low, high = macro_f1_interval(judged["label_id"].to_numpy(), predicted)
     budget = time_budget_of(model)
     return CandidateResult(
         val_accuracy=scores["accuracy"],
@@ -74,12 +105,13 @@ def run_candidate(model: SentimentClassifier, train: pd.DataFrame, valid: pd.Dat
         val_balanced_accuracy=scores["balanced_accuracy"],
         train_seconds=train_seconds,
         inference_reviews_per_s=len(valid) / max(inference_seconds, 1e-9),
-        validation_reviews=len(valid),
+        validation_reviews=len(judged),
         time_budget_s=budget,
         stopped_by_budget=bool(getattr(model, "stopped_by_budget", False)),
         over_budget=budget is not None and train_seconds > budget,
         val_macro_f1_low=low,
         val_macro_f1_high=high,
+        evaluation=evaluation,
     )
 
 

@@ -20,7 +20,7 @@ from sentiment_assets.models.mlflow_model import log_sentiment_model, pyfunc_lab
 
 GROUP = "train_tune"
 SHOWN_COLUMNS = ["rank", "family", "val_accuracy", "val_macro_f1", "val_macro_f1_low", "val_macro_f1_high",
-                 "validation_reviews", "val_balanced_accuracy",
+                 "validation_reviews", "evaluation", "val_balanced_accuracy",
                  "train_seconds", "inference_reviews_per_s", "time_budget_s", "stopped_by_budget", "over_budget"]
 LEADERBOARD_HOLDOUT_COLUMNS = ["holdout_reviews", "holdout_accuracy", "holdout_macro_f1"]
 
@@ -75,6 +75,7 @@ def candidate_models(
     experiment_id = mlflow_tracking.activate()
     train, valid = read_split(warehouse, "train"), read_split(warehouse, "validation")
     holdout = read_holdout(warehouse)  # files kept back: scored, never trained on
+    cv_folds = config.cv_folds if len(train) + len(valid) < config.cross_validate_below else 0
     rows = []
     with mlflow.start_run(run_name="candidate_models", tags={"dagster.run_id": context.run.run_id}) as parent:
         for family in config.families:
@@ -83,7 +84,7 @@ def candidate_models(
                              config.time_budget_s.get(family, "none"))
             with mlflow.start_run(run_name=f"candidate-{family}", nested=True) as run:
                 mlflow.log_params({"family": family, **model.params()})
-                result = run_candidate(model, train, valid, on_epoch_end=_log_epoch)
+                result = run_candidate(model, train, valid, on_epoch_end=_log_epoch, cv_folds=cv_folds)
                 figures = {k: v for k, v in asdict(result).items() if isinstance(v, (int, float)) and v is not None}
                 mlflow.log_metrics({k: float(v) for k, v in figures.items()})
                 model_info = log_sentiment_model(model)
@@ -96,6 +97,7 @@ def candidate_models(
         predict = pyfunc_label_ids(mlflow.pyfunc.load_model(card["model_uri"]))
         low, high = macro_f1_interval(valid["label_id"].to_numpy(), predict(valid[["review_body"]]))
         rows.append({**finetuned_row(card), "val_macro_f1_low": low, "val_macro_f1_high": high,
+                     "evaluation": "validation split",
                      **holdout_row(predict, holdout)})
     if not rows:
         raise dg.Failure("candidate_models has no candidate: set families or include_finetuned_minilm")
@@ -108,6 +110,8 @@ def candidate_models(
         "objective": config.objective,
         "train_reviews": len(train),
         "validation_reviews": len(valid),
+        "evaluation": f"{cv_folds}-fold cross-validation over {len(train) + len(valid)} reviews (in-process families)"
+                      if cv_folds else "validation split",
         "holdout_reviews": len(holdout),
         "mlflow_run": dg.MetadataValue.url(mlflow_tracking.run_link(experiment_id, parent.info.run_id)),
     })
