@@ -137,7 +137,10 @@ def test_two_worker_processes_on_one_sqlite_storage_complete_every_trial(home, r
                       config=TuningConfig(n_trials=4, pruner="none", n_workers=2))
     study = optuna.load_study(study_name="parallel", storage=storage_url(home))
     assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 4
-    pids = {t.user_attrs["worker_pid"] for t in study.trials}
+    # The enqueued untuned candidate runs in this process first (on SQLite two workers could both
+    # claim an enqueued trial); the sampled trials are spread over the two worker processes.
+    assert study.trials[0].user_attrs["worker_pid"] == os.getpid()
+    pids = {t.user_attrs["worker_pid"] for t in study.trials[1:]}
     assert len(pids) == 2 and os.getpid() not in pids
     assert len(child_runs(parent.info.run_id)) == 4
     assert isinstance(result.best_model, TfidfLogisticRegression)

@@ -34,14 +34,18 @@ def run_worker(
     run_trials(study, objective, n_trials)
 
 
-def run_workers(objective: Objective, storage_url: str, study_name: str, config: TuningConfig, max_steps: int) -> None:
-    """Run `config.n_trials` trials in `config.n_workers` processes; returns when all are done and
-    re-raises the first worker error. The study must already exist in the storage."""
+def run_workers(objective: Objective, storage_url: str, study_name: str, config: TuningConfig, max_steps: int,
+                n_trials: int | None = None) -> None:
+    """Run `n_trials` (default `config.n_trials`) trials in `config.n_workers` processes; returns
+    when all are done and re-raises the first worker error. The study must already exist in the
+    storage and hold no enqueued (WAITING) trial: on SQLite two workers can claim the same one
+    (no row locks), and the second then fails with "Cannot tell a COMPLETE trial"."""
     context = multiprocessing.get_context("spawn")
+    n_trials = config.n_trials if n_trials is None else n_trials
     with ProcessPoolExecutor(max_workers=config.n_workers, mp_context=context) as pool:
         futures = [
             pool.submit(run_worker, objective, storage_url, study_name, config, max_steps, worker, share)
-            for worker, share in enumerate(shares(config.n_trials, config.n_workers))
+            for worker, share in enumerate(shares(n_trials, config.n_workers)) if share
         ]
         for future in futures:
             future.result()

@@ -95,7 +95,12 @@ def tune(
     if config.n_workers == 1:
         run_trials(study, objective, config.n_trials)
     else:
-        run_workers(objective, storage_url, study_name, config, max_steps)
+        # The enqueued trials (warm start, the untuned candidate) run here first: parallel
+        # workers may both claim one WAITING trial on SQLite. The workers sample the rest.
+        waiting = min(sum(t.state == TrialState.WAITING for t in study.get_trials(deepcopy=False)), config.n_trials)
+        if waiting:
+            run_trials(study, objective, waiting)
+        run_workers(objective, storage_url, study_name, config, max_steps, n_trials=config.n_trials - waiting)
 
     best_number = keep_only_best(study, models_dir, running_too=True)
     this_call = study.trials[first_trial:]
