@@ -123,8 +123,18 @@ def main(argv=None) -> int:
     print("\nholdout figures (n = %d)" % len(holdout))
     print(board.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"champion ({evaluation['family'].value}), model_evaluation:\n{evaluation['holdout'].value}")
-    if "test_ece" in evaluation:
-        print(f"champion's expected calibration error on the test split: {evaluation['test_ece'].value:.3f}")
+    tuned = next(e.materialization.metadata for e in result.get_asset_materialization_events()
+                 if e.asset_key.to_user_string() == "tuned_model")
+    splits = next(e.materialization.metadata for e in result.get_asset_materialization_events()
+                  if e.asset_key.to_user_string() == "review_features")
+    print(f"splits: {splits['split_counts'].value} ({splits['split_fractions_reason'].value}); "
+          f"tuning judged by {tuned['evaluation'].value}")
+    print(f"champion's expected calibration error (15 bins): validation {tuned['val_ece'].value:.3f} "
+          f"(before temperature {tuned['val_ece_before_calibration'].value:.3f}, T = "
+          f"{tuned['calibration_temperature'].value:.2f}; a perfectly calibrated model would show "
+          f"{tuned['val_ece_if_perfectly_calibrated'].value:.3f} on {tuned['calibration_validation_reviews'].value} reviews), "
+          f"test {evaluation['test_ece'].value:.3f}"
+          + (f", holdout {evaluation['holdout_ece'].value:.3f}" if "holdout_ece" in evaluation else ""))
     print(f"baseline TF-IDF + LR on the same train rows: accuracy {accuracy_score(holdout['label'], predicted):.3f}, "
           f"macro-F1 {f1_score(holdout['label'], predicted, average='macro'):.3f}")
     return 0

@@ -9,6 +9,7 @@ import pytest
 
 from sentiment_assets.models.baselines import MAJORITY, TFIDF_BASELINE, baseline_predictions, compare_with_baselines, paired_difference
 from sentiment_assets.models.calibration import (
+    ece_if_calibrated,
     CALIBRATION_FILE, TemperatureScaled, apply_temperature, expected_calibration_error, fit_temperature, reliability_table,
 )
 from sentiment_assets.models.families import load_model, save_model
@@ -55,6 +56,23 @@ def toy(n: int, seed: int) -> pd.DataFrame:
     said = np.where(noise, (labels + 1) % 3, labels)
     return pd.DataFrame({"review_body": [f"{' '.join(rng.choice(words[s].split(), 2))} the dress" for s in said],
                          "label_id": labels})
+
+
+def test_the_ece_of_a_perfectly_calibrated_model_shrinks_with_reviews_and_says_what_is_noise():
+    rng = np.random.default_rng(3)
+    floors = {}
+    for n in (150, 600, 2400):
+        probabilities = rng.dirichlet([0.5, 0.5, 3.0], size=n)
+        floors[n] = ece_if_calibrated(probabilities, draws=300, seed=1)
+        labels = np.array([rng.choice(3, p=row) for row in probabilities])  # calibrated by construction
+        mean, p95 = floors[n]
+        assert mean < p95
+        assert expected_calibration_error(probabilities, labels) < p95 + 0.02
+    # About 1/sqrt(n): four times the reviews, half the noise.
+    assert floors[150][0] > 1.6 * floors[600][0] > 1.6 * 1.6 * floors[2400][0]
+    # A confidently wrong model is far above the noise.
+    sure = np.tile([0.02, 0.02, 0.96], (600, 1))
+    assert expected_calibration_error(sure, np.zeros(600, dtype=int)) > 10 * ece_if_calibrated(sure)[1]
 
 
 def test_a_calibrated_model_saves_its_temperature_as_json_and_loads_back_calibrated(tmp_path):

@@ -8,12 +8,11 @@ from sentiment_assets.labels import label_id_from_sentiment, sentiment_from_star
 from sentiment_assets.models.leaderboard import (
     OBJECTIVES,
     CandidateResult,
-    cross_validated_label_ids,
     leaderboard_row,
     rank_candidates,
     run_candidate,
-    usable_folds,
 )
+from sentiment_assets.models.cross_validation import out_of_fold_label_ids, usable_folds
 from sentiment_assets.models.tfidf import TfidfConfig, TfidfLogisticRegression
 from sentiment_assets.models.tfidf_gbm import TfidfGbmConfig, TfidfGradientBoosting
 from sentiment_assets.synthetic.generator import generate_clothing_reviews
@@ -154,7 +153,7 @@ def test_out_of_fold_predictions_come_from_models_that_never_saw_the_review(revi
     train, _ = reviews
     pool = train.iloc[:200].reset_index(drop=True)
     # A model that saw a review predicts it better than the fold model that did not.
-    predicted = cross_validated_label_ids(TfidfLogisticRegression(TfidfConfig(max_features=5000)), pool, folds=4)
+    predicted = out_of_fold_label_ids(lambda: TfidfLogisticRegression(TfidfConfig(max_features=5000)), pool, folds=4)
     assert len(predicted) == len(pool) and set(predicted) <= {0, 1, 2}
     fitted_on_all = TfidfLogisticRegression(TfidfConfig(max_features=5000)).fit(pool).predict(pool)
     assert (predicted == pool["label_id"]).mean() < (fitted_on_all == pool["label_id"]).mean()

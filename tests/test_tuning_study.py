@@ -153,3 +153,32 @@ def test_tuning_outside_an_mlflow_run_is_refused(home, reviews):
     with pytest.raises(RuntimeError, match="active MLflow run"):
         tune("tfidf_logreg", train, valid, study_name="no-run", storage_url=storage_url(home),
              models_dir=home / "no-run", config=TuningConfig(n_trials=1))
+
+
+def test_on_small_data_trials_are_judged_by_cross_validation_over_train_and_validation(home, reviews):
+    train, valid = reviews[0].iloc[:300], reviews[1].iloc[:60]
+    pool = pd.concat([train, valid], ignore_index=True)
+    with mlflow.start_run(run_name="small"):
+        result = tune("tfidf_logreg", train, valid, study_name="small-cv", storage_url=storage_url(home),
+                      models_dir=home / "small-cv", space=SPACE, base_config=BASE,
+                      config=TuningConfig(n_trials=3, pruner="none", cv_folds=4))
+    assert result.evaluation == "4-fold cross-validation over 360 reviews"
+    # The untuned candidate (trial 0) scored again by hand: out-of-fold over all 360 reviews.
+    from sentiment_assets.models.cross_validation import out_of_fold_label_ids
+
+    first = result.study.trials[0]
+    expected = classification_scores(
+        pool["label_id"].to_numpy(),
+        out_of_fold_label_ids(lambda: TfidfLogisticRegression(BASE), pool, 4, seed=42))["macro_f1"]
+    assert first.value == pytest.approx(expected)
+    # ... and not the validation-split score of a model fitted on train alone.
+    split_score = classification_scores(valid["label_id"].to_numpy(),
+                                        TfidfLogisticRegression(BASE).fit(train).predict(valid))["macro_f1"]
+    assert first.value != pytest.approx(split_score)
+    # The model handed on was fitted on train only (calibration is fitted on validation next).
+    assert result.best_model.predict(valid).shape == (60,)
+
+
+def test_cv_folds_of_one_is_refused():
+    with pytest.raises(ValueError, match="cv_folds"):
+        TuningConfig(cv_folds=1)

