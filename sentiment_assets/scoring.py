@@ -3,7 +3,9 @@
 Framework-free (no Dagster): the asset passes a `connect` callable and a `predict_proba`.
 A run scores only the reviews that have no prediction for its model version yet, and commits
 each chunk on its own, so a process killed part-way and started again loses nothing and
-duplicates nothing: it picks up at the first review still missing.
+duplicates nothing: it picks up at the first review still missing. A prediction is kept only
+while its review still has the text it was made from (prediction_freshness.py): a run first
+removes the predictions of reviews whose text changed or that are gone, then scores again.
 
     python -m sentiment_assets.scoring --db PATH --model-dir DIR --partition KEY \
         --model-name NAME --model-version 3 [--chunk-size 2048] [--engine onnxruntime_int8]
@@ -26,6 +28,8 @@ import pyarrow as pa
 
 from sentiment_assets.labels import SENTIMENT_NAMES
 from sentiment_assets.models.mlflow_model import predictions_frame
+from sentiment_assets.prediction_freshness import (FINGERPRINT_COLUMN, PredictionCoverage, prediction_coverage,
+                                                   remove_outdated_predictions, text_fingerprint_sql)
 from sentiment_assets.timestamps import naive_utc
 
 Connect = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
@@ -54,9 +58,11 @@ class ScoringSummary:
 
     partition: str
     total_reviews: int  # distinct reviews in the partition
-    already_scored: int  # of those, with a prediction for this model version before the run
+    already_scored: int  # of those, with a current prediction for this model version before the run
     scored_now: int  # predictions this run added
     seconds: float
+    removed_outdated: int = 0  # predictions (any version) of changed or removed reviews this run deleted
+    coverage: PredictionCoverage | None = None  # the partition's predictions after the run
 
     @property
     def reviews_per_second(self) -> float:
@@ -98,7 +104,8 @@ def _column_type(connection, table: str, column: str) -> str | None:
 
 def ensure_predictions_table(connection, table: str, source_table: str) -> None:
     """Create the predictions table if missing; one row per (review, model version) is enforced
-    by its primary key, which is what makes re-running a chunk harmless."""
+    by its primary key, which is what makes re-running a chunk harmless. A table from before
+    predictions carried their text's fingerprint gets the column, empty: its rows are scored again."""
     id_type = _column_type(connection, source_table, "review_id")
     if id_type is None:
         raise ValueError(f"source table {source_table!r} has no review_id column (or does not exist)")
@@ -107,6 +114,8 @@ def ensure_predictions_table(connection, table: str, source_table: str) -> None:
         if _column_type(connection, table, "source_partition") is None:
             raise ValueError(f"table {table!r} exists without source_partition (written by the old "
                              f"whole-table scoring?); drop it to score by partition")
+        if _column_type(connection, table, FINGERPRINT_COLUMN) is None:
+            _rows(connection, f"ALTER TABLE {_q(table)} ADD COLUMN {FINGERPRINT_COLUMN} VARCHAR")
         return
     probabilities = ", ".join(f"{c} DOUBLE NOT NULL" for c in PROBABILITY_COLUMNS)
     _rows(connection, f"""
@@ -119,6 +128,7 @@ def ensure_predictions_table(connection, table: str, source_table: str) -> None:
             model_name VARCHAR NOT NULL,
             model_version INTEGER NOT NULL,
             scored_at TIMESTAMP NOT NULL,
+            {FINGERPRINT_COLUMN} VARCHAR NOT NULL,
             PRIMARY KEY (review_id, model_version)
         )""")
 
@@ -140,8 +150,10 @@ def score_partition(
     `model_version` yet, `chunk_size` reviews at a time in review_id order, each chunk inserted
     and committed on its own. `on_chunk(done, total)` follows each commit: done counts the
     partition's reviews now scored by this version, total all of the partition's reviews.
-    Rows of other partitions and other model versions are never touched. `text_sql` is the SQL
-    expression (over `source_table`'s columns; set by code, never by users) that gives the text."""
+    Current rows of other partitions and other model versions are never touched; first, though,
+    predictions of any version whose review left the partition or has another text now are
+    deleted (remove_outdated_predictions). `text_sql` is the SQL expression (over
+    `source_table`'s columns; set by code, never by users) that gives the text."""
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
     started = time.perf_counter()
@@ -149,6 +161,8 @@ def score_partition(
     src, dst = _q(source_table), _q(table)
     with connect() as connection:
         ensure_predictions_table(connection, table, source_table)
+        removed = remove_outdated_predictions(connection, partition_key=partition_key, source_table=source_table,
+                                              table=table, text_sql=text_sql)
         total, already = _rows(connection, f"""
             SELECT count(*), count(p.review_id)
             FROM (SELECT DISTINCT review_id FROM {src} WHERE source_partition = ?) r
@@ -157,7 +171,8 @@ def score_partition(
         # Keyset pagination over the reviews still missing: each page starts after the last id
         # seen, so a review that cannot be inserted (say a duplicate id) cannot stall the loop.
         page_sql = f"""
-            SELECT r.review_id, {text_sql} AS review_body FROM {src} r
+            SELECT r.review_id, {text_sql} AS review_body, {text_fingerprint_sql(text_sql)} AS {FINGERPRINT_COLUMN}
+            FROM {src} r
             WHERE r.source_partition = ? AND (? IS NULL OR r.review_id > ?)
               AND NOT EXISTS (SELECT 1 FROM {dst} p
                               WHERE p.review_id = r.review_id AND p.model_version = ?)
@@ -170,15 +185,18 @@ def score_partition(
             last = page["review_id"].iloc[-1]
             last = last.item() if isinstance(last, np.generic) else last
             page = page.drop_duplicates("review_id", ignore_index=True)
-            scored = predictions_frame(np.asarray(predict_proba(page)))
+            scored = predictions_frame(np.asarray(predict_proba(page.drop(columns=FINGERPRINT_COLUMN))))
             scored.insert(0, "review_id", page["review_id"].to_numpy())
             scored.insert(1, "source_partition", partition_key)
-            scored = scored.assign(model_name=model_name, model_version=int(model_version), scored_at=scored_at)
+            scored = scored.assign(model_name=model_name, model_version=int(model_version), scored_at=scored_at,
+                                   **{FINGERPRINT_COLUMN: page[FINGERPRINT_COLUMN].to_numpy()})
             scored_now += _insert_chunk(connection, dst, scored)
             if on_chunk is not None:
                 on_chunk(already + scored_now, total)
+        coverage = prediction_coverage(connection, partition_key=partition_key, model_version=model_version,
+                                       source_table=source_table, table=table, text_sql=text_sql)
     seconds = time.perf_counter() - started
-    return ScoringSummary(partition_key, int(total), int(already), scored_now, seconds)
+    return ScoringSummary(partition_key, int(total), int(already), scored_now, seconds, removed, coverage)
 
 
 def _insert_chunk(connection, table_sql: str, scored: pd.DataFrame) -> int:

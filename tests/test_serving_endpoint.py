@@ -71,9 +71,9 @@ def serving_command(*args: str) -> list[str]:
 
 
 class Server:
-    """`python -m sentiment_assets.serving serve` in a subprocess, its output in a file."""
+    """`python -m sentiment_assets.serving serve [options]` in a subprocess, its output in a file."""
 
-    def __init__(self, tmp: Path, tracking_uri: str):
+    def __init__(self, tmp: Path, tracking_uri: str, *options: str):
         self.routing, self.traffic_log, self.output = tmp / "routing.json", tmp / "traffic.jsonl", tmp / "server.log"
         self.url = f"http://127.0.0.1:{free_port()}"
         # conftest turned telemetry off in os.environ; the child inherits it.
@@ -82,7 +82,7 @@ class Server:
             self.process = subprocess.Popen(
                 serving_command("serve", "--port", self.url.rsplit(":", 1)[1], "--tracking-uri", tracking_uri,
                                 "--model-name", MODEL_NAME, "--routing", str(self.routing), "--traffic-log", str(self.traffic_log),
-                                "--log-level", "warning"),
+                                "--log-level", "warning", *options),
                 cwd=REPO, env=self.env, stdout=output, stderr=subprocess.STDOUT)
         self.client = httpx.Client(base_url=self.url, timeout=30)
 
@@ -118,7 +118,8 @@ def registry(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(registry, tmp_path_factory):
-    server = Server(tmp_path_factory.mktemp("serving"), registry[0])
+    # Shadowing is off by default (it doubles the model work); these tests measure agreement.
+    server = Server(tmp_path_factory.mktemp("serving"), registry[0], "--shadow-fraction", "1")
     try:
         server.wait_until_ready()
         yield server
@@ -215,7 +216,7 @@ def test_shift_traffic_moves_requests_to_the_challenger_without_a_restart_and_st
     ours_by_variant = summarize(ours, {})["variants"]
     for variant in ("champion", "challenger"):
         assert (ours_by_variant[variant]["requests"], ours_by_variant[variant]["texts"]) == (5, 30)
-        assert ours_by_variant[variant]["shadowed_texts"] == 30  # the default shadow fraction is 1.0 locally
+        assert ours_by_variant[variant]["shadowed_texts"] == 30  # every request shadowed (--shadow-fraction 1)
 
     stats = server.client.get("/stats").json()
     for variant in ("champion", "challenger"):

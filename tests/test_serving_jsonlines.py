@@ -4,7 +4,9 @@ import json
 
 import pytest
 
-from sentiment_assets.serving.jsonlines import RequestError, format_predictions, parse_invocation
+from sentiment_assets.serving.jsonlines import (
+    MAX_JSON_DEPTH, RequestError, check_nesting, format_predictions, is_blank, parse_invocation,
+)
 
 JSONL = "application/jsonlines"
 
@@ -90,3 +92,39 @@ def test_predictions_become_one_json_line_per_text():
     assert [json.loads(line) for line in lines] == [{"predicted_label": 1, "probability": 0.9},
                                                     {"predicted_label": -1, "probability": 0.75}]
     assert body.endswith(b"\n")
+
+
+def test_json_nested_deeper_than_the_limit_is_400_before_the_parser_recurses():
+    deep = '{"features": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    for body, kind in ((deep, "application/jsonlines"), (deep, "application/json")):
+        with pytest.raises(RequestError) as refused:
+            parse_invocation(body.encode(), kind, 1000)
+        assert refused.value.status == 400 and f"nested deeper than {MAX_JSON_DEPTH} levels" in refused.value.message
+    # Unclosed, or after a stray closing bracket, it is refused all the same.
+    for body in (b"[" * 100_000, b"]" + b"[" * 100_000):
+        with pytest.raises(RequestError, match="nested deeper"):
+            parse_invocation(body, "application/jsonlines", 1000)
+    # Brackets inside strings are text, not nesting.
+    assert parse_invocation(json.dumps({"features": ["[" * 5000 + "{" * 5000]}).encode(), "application/json", 1000) == ["[" * 5000 + "{" * 5000]
+
+
+def test_nesting_up_to_the_limit_reaches_the_usual_shape_checks():
+    nested = '{"features": ["ok"], "extra": ' + "[" * (MAX_JSON_DEPTH - 1) + "]" * (MAX_JSON_DEPTH - 1) + "}"
+    assert parse_invocation(nested.encode(), "application/json", 1000) == ["ok"]
+    check_nesting("[" * MAX_JSON_DEPTH, "line 1")
+    with pytest.raises(RequestError):
+        check_nesting("[" * (MAX_JSON_DEPTH + 1), "line 1")
+
+
+@pytest.mark.parametrize("blank", ["", "   ", "\t\n", "\u200b", " \u200b\u200c\u200d\u2060\ufeff ", "\u00a0\u3000"])
+def test_a_blank_text_is_422_naming_its_line_its_index_and_its_place_in_the_request(blank):
+    body = "\n".join([json.dumps({"features": ["Lovely.", "Runs small."]}), json.dumps({"features": ["Fine.", blank]})])
+    with pytest.raises(RequestError) as refused:
+        parse_invocation(body.encode(), "application/jsonlines", 1000)
+    assert refused.value.status == 422
+    assert refused.value.message.startswith("line 2: features[1] (text 3 of the request) is blank")
+    assert refused.value.fields == {"line": 2, "feature": 1, "text_index": 3}
+
+
+def test_texts_with_something_visible_are_not_blank():
+    assert not any(is_blank(text) for text in ("a", " \u200b x", "😀", "\u200b5\u200b", "…"))

@@ -29,8 +29,8 @@ def test_a_draw_maps_to_the_variant_whose_cumulative_share_covers_it():
     assert {challenger_table(0.0).choose(d) for d in (0.0, 0.5, 0.99)} == {CHAMPION}
 
 
-def test_the_default_is_fifty_fifty_with_a_challenger_and_all_champion_without():
-    assert default_table(has_challenger=True).shares() == {CHAMPION: 0.5, CHALLENGER: 0.5}
+def test_the_default_sends_every_request_to_the_champion_and_lists_a_loaded_challenger_at_zero():
+    assert default_table(has_challenger=True).shares() == {CHAMPION: 1.0, CHALLENGER: 0.0}
     assert default_table(has_challenger=False).shares() == {CHAMPION: 1.0}
 
 
@@ -61,7 +61,7 @@ def test_write_table_replaces_the_file_atomically_and_leaves_no_temp_files(tmp_p
 def test_the_routing_file_is_re_read_when_it_changes(tmp_path):
     path = tmp_path / "routing.json"
     live = RoutingFile(path, [CHAMPION, CHALLENGER])
-    assert live.current().shares() == {CHAMPION: 0.5, CHALLENGER: 0.5}  # no file yet: the default
+    assert live.current().shares() == {CHAMPION: 1.0, CHALLENGER: 0.0}  # no file yet: the default
     write_table(path, challenger_table(0.2))
     assert live.current().shares()[CHALLENGER] == pytest.approx(0.2)
     write_table(path, challenger_table(1.0))

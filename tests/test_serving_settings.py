@@ -23,14 +23,17 @@ def test_environment_variables_override_the_default_paths(tmp_path, monkeypatch)
     assert (default_routing_path(), default_traffic_log_path()) == (tmp_path / "ab.json", tmp_path / "requests.jsonl")
 
 
-def test_limits_default_to_one_mebibyte_a_thousand_texts_and_full_shadowing_and_refuse_nonsense():
-    assert ServingLimits() == ServingLimits(max_body_bytes=1_048_576, max_texts=1000, shadow_fraction=1.0)
+def test_limits_default_to_one_mebibyte_a_thousand_texts_ten_second_timeouts_and_no_shadowing_and_refuse_nonsense():
+    assert ServingLimits() == ServingLimits(max_body_bytes=1_048_576, max_texts=1000, shadow_fraction=0.0,
+                                            header_timeout_s=10.0, body_timeout_s=10.0)
     with pytest.raises(ValueError, match="max_body_bytes"):
         ServingLimits(max_body_bytes=0)
     with pytest.raises(ValueError, match="max_texts"):
         ServingLimits(max_texts=0)
     with pytest.raises(ValueError, match="shadow_fraction"):
         ServingLimits(shadow_fraction=1.5)
+    with pytest.raises(ValueError, match="body_timeout_s"):
+        ServingLimits(body_timeout_s=0)
 
 
 def test_parsing_routing_and_stats_import_without_the_web_server_or_mlflow():

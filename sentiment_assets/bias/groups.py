@@ -4,6 +4,8 @@ Every bias metric here is a function of counts, so the rows are touched once: ea
 facet *level* (an integer code), the levels are cross-tabulated with the outcome by one
 `np.bincount`, and a boolean membership matrix says which levels make up each reported group d.
 The rest a is always "every row not in d", so a's counts are the column totals minus d's.
+The membership matrix is sparse: one-vs-rest over a free-text facet can have as many levels as
+rows, and a dense [levels, levels] identity grows with levels² (200,000 levels: 40 GB as bools).
 
 Three ways to choose d, as SageMaker Clarify (smclarify) does:
 - one-vs-rest (the default): one report row per facet value, d = rows with that value;
@@ -20,6 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
+
+#: A list or a threshold makes two levels, 0 (in a) and 1 (in d), and one group d.
+_D_IS_LEVEL_ONE = sparse.csr_array(np.array([[False, True]]))
 
 
 @dataclass(frozen=True)
@@ -27,7 +33,7 @@ class FacetGroups:
     """The facet split: a level per row and, for each reported group d, the levels it contains."""
 
     codes: np.ndarray  # int level of every row, 0..n_levels-1
-    membership: np.ndarray  # bool [groups, levels]: row k marks the levels that form group d_k
+    membership: sparse.csr_array  # bool [groups, levels]: row k marks the levels that form group d_k
     names: list[str]  # Clarify's "value_or_threshold" for each group d_k
 
     @property
@@ -55,15 +61,16 @@ def facet_groups(
         if not values:
             raise ValueError("sensitive_values must name at least one facet value")
         in_d = _isin_with_str_fallback(facet, values)
-        return FacetGroups(in_d.astype(np.intp), np.array([[False, True]]), [",".join(map(str, values))])
+        return FacetGroups(in_d.astype(np.intp), _D_IS_LEVEL_ONE, [",".join(map(str, values))])
     codes, uniques = pd.factorize(facet, sort=True, use_na_sentinel=False)
-    return FacetGroups(codes.astype(np.intp), np.eye(len(uniques), dtype=bool), [str(u) for u in uniques])
+    one_vs_rest = sparse.eye_array(len(uniques), dtype=bool, format="csr")
+    return FacetGroups(codes.astype(np.intp), one_vs_rest, [str(u) for u in uniques])
 
 
 def _threshold_groups(facet: pd.Series, threshold: float) -> FacetGroups:
     numeric = pd.to_numeric(facet)
     in_d = (numeric > threshold).to_numpy(dtype=bool)  # NaN compares False: missing ages fall in a
-    return FacetGroups(in_d.astype(np.intp), np.array([[False, True]]), [_interval_name(numeric, threshold)])
+    return FacetGroups(in_d.astype(np.intp), _D_IS_LEVEL_ONE, [_interval_name(numeric, threshold)])
 
 
 def _interval_name(numeric: pd.Series, threshold: float) -> str:
@@ -109,12 +116,15 @@ def count_table(codes: Sequence[np.ndarray], sizes: Sequence[int]) -> np.ndarray
     return counts.reshape(tuple(sizes)).astype(float)
 
 
-def split_counts(table: np.ndarray, membership: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def split_counts(table: np.ndarray, membership: sparse.csr_array | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Counts of d and of a for every reported group, from a table whose first axis is the level.
 
     Returns arrays of shape [groups, *table.shape[1:]]: d sums its levels, a is the rest.
+    `membership` may be sparse (then the work is linear in its entries) or a dense bool array.
     """
-    d = np.tensordot(membership.astype(float), table, axes=(1, 0))
+    # A sparse matrix multiplies 2-D arrays only: flatten every axis after the level.
+    levels_by_cell = table.reshape(table.shape[0], int(np.prod(table.shape[1:])))
+    d = np.asarray(membership.astype(float) @ levels_by_cell).reshape((membership.shape[0], *table.shape[1:]))
     a = table.sum(axis=0, keepdims=True) - d
     return d, a
 

@@ -30,7 +30,7 @@ def landed_file_run_config(partition_key: str) -> dict[str, Any]:
         return {}
     project = load_project_config()
     landed = landed_file_for_key(str(project.landing_directory), partition_key, project.default_role)
-    return project.raw_reviews_run_config(landed.location, landed.role)
+    return project.raw_reviews_run_config(landed.read_location, landed.role)
 
 
 # One run per landed file; a backfill over several files (`dagster job backfill -j ingest_job`)

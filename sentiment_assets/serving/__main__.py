@@ -22,9 +22,11 @@ from pathlib import Path
 from resources.environment import disable_telemetry
 from sentiment_assets.serving.routing import CHALLENGER, RoutingFile, challenger_table, default_table, read_table, write_table
 from sentiment_assets.serving.settings import (
-    DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_TEXTS, MODEL_NAME_ENV_VAR, ServingLimits, default_routing_path, default_traffic_log_path,
+    DEFAULT_BODY_TIMEOUT_S, DEFAULT_HEADER_TIMEOUT_S, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_TEXTS, DEFAULT_SHADOW_FRACTION,
+    DEFAULT_TRAFFIC_LOG_BACKUPS, DEFAULT_TRAFFIC_LOG_MAX_BYTES, KEEP_ALIVE_TIMEOUT_S, MODEL_NAME_ENV_VAR, ServingLimits,
+    default_routing_path, default_traffic_log_path,
 )
-from sentiment_assets.serving.traffic_log import TrafficLog, format_stats, summarize
+from sentiment_assets.serving.traffic_log import TrafficLog, format_stats
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,8 +40,17 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--model-name", help=f"registered model (default: {MODEL_NAME_ENV_VAR}, else the profile's)")
     serve.add_argument("--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES)
     serve.add_argument("--max-texts", type=int, default=DEFAULT_MAX_TEXTS)
-    serve.add_argument("--shadow-fraction", type=float, default=1.0,
-                       help="share of requests the other variant also scores, to measure agreement")
+    serve.add_argument("--shadow-fraction", type=float, default=DEFAULT_SHADOW_FRACTION,
+                       help="share of requests the other variant also scores, to measure agreement "
+                            "(default 0: each shadowed request costs twice the model time)")
+    serve.add_argument("--header-timeout", type=float, default=DEFAULT_HEADER_TIMEOUT_S,
+                       help="seconds a client has to send a request's headers before the connection is closed")
+    serve.add_argument("--body-timeout", type=float, default=DEFAULT_BODY_TIMEOUT_S,
+                       help="seconds a client has to send a request's body after its headers (then 408)")
+    serve.add_argument("--traffic-log-max-bytes", type=int, default=DEFAULT_TRAFFIC_LOG_MAX_BYTES,
+                       help="rotate the traffic log at this size")
+    serve.add_argument("--traffic-log-backups", type=int, default=DEFAULT_TRAFFIC_LOG_BACKUPS,
+                       help="rotated traffic log files to keep (older ones are deleted; their counts stay in the stats)")
     serve.add_argument("--log-level", default="info")
 
     shift = commands.add_parser("shift-traffic", help="set the challenger's share of traffic (the server picks it up live)")
@@ -59,10 +70,11 @@ def main(argv: list[str] | None = None) -> int:
     disable_telemetry()
     if args.command == "serve":
         try:
-            limits = ServingLimits(args.max_body_bytes, args.max_texts, args.shadow_fraction)
+            limits = ServingLimits(args.max_body_bytes, args.max_texts, args.shadow_fraction, args.header_timeout, args.body_timeout)
+            traffic = TrafficLog(traffic_path, args.traffic_log_max_bytes, args.traffic_log_backups)
         except ValueError as error:
             parser.error(str(error))
-        return _serve(args, limits, routing_path, traffic_path)
+        return _serve(args, limits, routing_path, traffic)
     if args.command == "shift-traffic":
         try:
             table = challenger_table(args.challenger)
@@ -76,15 +88,18 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:
         print(f"warning: {error}", file=sys.stderr)  # the traffic is still worth showing
         weights = {}
-    summary = summarize(TrafficLog(traffic_path).read(), weights)
+    # The checkpoint of rotated traffic plus the current file: bounded however long the server has run.
+    summary = TrafficLog(traffic_path).summary(weights)
     print(json.dumps(summary, indent=2) if args.json else format_stats(summary))
     return 0
 
 
-def _serve(args: argparse.Namespace, limits: ServingLimits, routing_path: Path, traffic_path: Path) -> int:
+def _serve(args: argparse.Namespace, limits: ServingLimits, routing_path: Path, traffic: TrafficLog) -> int:
     import uvicorn
+    from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
     from sentiment_assets.serving.app import create_app
+    from sentiment_assets.serving.header_timeout import with_header_timeout
     from sentiment_assets.serving.variants import NoChampionError, load_variants
 
     tracking_uri, model_name = _registry(args)
@@ -97,15 +112,17 @@ def _serve(args: argparse.Namespace, limits: ServingLimits, routing_path: Path, 
         # Written out so `stats` and a person see the weights in effect, and edit from there.
         write_table(routing_path, default_table(CHALLENGER in variants))
     print(f"serving {model_name}: " + ", ".join(f"{v.name} v{v.version}" for v in variants.values())
-          + f"; routing {routing_path}; traffic log {traffic_path}", file=sys.stderr, flush=True)
-    app = create_app(variants, RoutingFile(routing_path, variants), TrafficLog(traffic_path), limits, model_name)
+          + f"; routing {routing_path}; traffic log {traffic.path}", file=sys.stderr, flush=True)
+    traffic.summary({})  # reads the totals so far now, not during the first request
+    app = create_app(variants, RoutingFile(routing_path, variants), traffic, limits, model_name)
     # uvicorn catches SIGINT/SIGTERM, stops accepting, finishes open requests, then restores this
     # handler and re-raises the signal. A requested stop is a clean one: exit 0, not -15.
     signal.signal(signal.SIGTERM, _stop_cleanly)
     # Models and libraries loaded so far live as long as the server: frozen, the garbage collector
     # stops walking them on every full collection (latency spikes) and again at exit (slow stops).
     gc.freeze()
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)  # swallows Ctrl-C's KeyboardInterrupt
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,  # swallows Ctrl-C's KeyboardInterrupt
+                http=with_header_timeout(AutoHTTPProtocol, limits.header_timeout_s), timeout_keep_alive=KEEP_ALIVE_TIMEOUT_S)
     return 0
 
 

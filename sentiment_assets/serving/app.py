@@ -2,7 +2,9 @@
 
 Scoring runs in Starlette's thread pool so /ping and /health answer while a large request is
 being scored. The shadow scoring and the traffic record happen after the response is sent
-(a background task), so measuring agreement never slows the client down.
+(a background task), so measuring agreement never slows the client down, though a shadowed
+request still costs the server twice the model time. A failure answers a generic 500 with a
+request id (server_errors); the body is read under a size cap and a deadline (request_body).
 """
 
 from __future__ import annotations
@@ -16,39 +18,24 @@ from starlette.applications import Starlette
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sentiment_assets.serving.jsonlines import (
-    BAD_REQUEST, PAYLOAD_TOO_LARGE, RESPONSE_TYPE, RequestError, check_content_type, format_predictions, parse_invocation,
+    MAX_JSON_DEPTH, REQUEST_TIMEOUT, RESPONSE_TYPE, RequestError, check_content_type, format_predictions, parse_invocation,
 )
+from sentiment_assets.serving.request_body import read_body
 from sentiment_assets.serving.routing import RoutingFile
+from sentiment_assets.serving.server_errors import InternalErrorsAnswered
 from sentiment_assets.serving.settings import ServingLimits
-from sentiment_assets.serving.traffic_log import TrafficLog, TrafficRecord, summarize
+from sentiment_assets.serving.traffic_log import TrafficLog, TrafficRecord
 from sentiment_assets.serving.variants import Variant
 
 VARIANT_HEADER, VERSION_HEADER = "X-Model-Variant", "X-Model-Version"
 
 logger = logging.getLogger(__name__)
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refused with 413 as soon as it is known to exceed `limit` bytes:
-    from Content-Length before reading, and while reading for chunked or lying clients."""
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        if not declared.isdigit():
-            raise RequestError(BAD_REQUEST, f"Content-Length {declared!r} is not a number of bytes")
-        if int(declared) > limit:
-            raise RequestError(PAYLOAD_TOO_LARGE, f"body is {int(declared)} bytes; the limit is {limit} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise RequestError(PAYLOAD_TOO_LARGE, f"body exceeds the limit of {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def create_app(variants: Mapping[str, Variant], routing: RoutingFile, traffic: TrafficLog, limits: ServingLimits,
@@ -63,8 +50,8 @@ def create_app(variants: Mapping[str, Variant], routing: RoutingFile, traffic: T
     async def invocations(request: Request) -> Response:
         arrived, received = time.time(), time.perf_counter()
         check_content_type(request.headers.get("content-type"))  # 415 before reading a body we cannot parse
-        texts = parse_invocation(await read_body(request, limits.max_body_bytes),
-                                 request.headers.get("content-type"), limits.max_texts)
+        body = await read_body(request, limits.max_body_bytes, limits.body_timeout_s)
+        texts = parse_invocation(body, request.headers.get("content-type"), limits.max_texts)
         variant = variants[routing.current().choose(rng.random())]
         labels, probabilities = await run_in_threadpool(variant.predict, texts)
         latency_ms = (time.perf_counter() - received) * 1000
@@ -85,13 +72,16 @@ def create_app(variants: Mapping[str, Variant], routing: RoutingFile, traffic: T
             "variants": {name: {"version": v.version, "model_uri": v.model_uri} for name, v in variants.items()},
             "routing": {"weights": routing.current().shares(), "path": str(routing.path), "error": routing.error},
             "shadow_fraction": limits.shadow_fraction,
-            "limits": {"max_body_bytes": limits.max_body_bytes, "max_texts": limits.max_texts},
+            "limits": {"max_body_bytes": limits.max_body_bytes, "max_texts": limits.max_texts, "max_json_depth": MAX_JSON_DEPTH,
+                       "header_timeout_s": limits.header_timeout_s, "body_timeout_s": limits.body_timeout_s},
             "uptime_s": round(time.monotonic() - started, 3),
         })
 
     async def stats(request: Request) -> Response:
         weights = routing.current().shares()
-        summary = await run_in_threadpool(lambda: summarize(traffic.read(), weights))  # file I/O off the event loop
+        # Running totals, not the log: the cost does not grow with traffic (a thread only for the
+        # first call of a process, which reads the checkpoint and the current file).
+        summary = await run_in_threadpool(traffic.summary, weights)
         return JSONResponse({**summary, "traffic_log": str(traffic.path)})
 
     return Starlette(
@@ -101,7 +91,8 @@ def create_app(variants: Mapping[str, Variant], routing: RoutingFile, traffic: T
             Route("/health", health, methods=["GET"]),
             Route("/stats", stats, methods=["GET"]),
         ],
-        exception_handlers={RequestError: _request_error, HTTPException: _http_error, Exception: _server_error},
+        exception_handlers={RequestError: _request_error, HTTPException: _http_error},
+        middleware=[Middleware(InternalErrorsAnswered)],
     )
 
 
@@ -121,12 +112,11 @@ def _record(traffic: TrafficLog, arrived: float, variant: Variant, texts: list[s
 
 
 async def _request_error(request: Request, error: RequestError) -> Response:
-    return JSONResponse({"error": error.message}, status_code=error.status)
+    # A timed-out body is still arriving, or never will: this connection cannot carry another request.
+    headers = {"Connection": "close"} if error.status == REQUEST_TIMEOUT else None
+    return JSONResponse({"error": error.message, **error.fields}, status_code=error.status, headers=headers)
 
 
 async def _http_error(request: Request, error: HTTPException) -> Response:
     return JSONResponse({"error": error.detail}, status_code=error.status_code, headers=error.headers)
 
-
-async def _server_error(request: Request, error: Exception) -> Response:
-    return JSONResponse({"error": f"internal error: {type(error).__name__}: {error}"}, status_code=500)

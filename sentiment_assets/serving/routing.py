@@ -76,8 +76,10 @@ class RoutingTable:
 
 
 def default_table(has_challenger: bool) -> RoutingTable:
-    """50/50 when a challenger is registered, else every request to the champion."""
-    return RoutingTable({CHAMPION: 0.5, CHALLENGER: 0.5} if has_challenger else {CHAMPION: 1.0})
+    """Every request to the champion; a loaded challenger is listed at weight 0 until someone
+    gives it traffic (`shift-traffic`, or an edit of the file). Registering a challenger alias
+    must not by itself send half the users to a model nobody has chosen to expose."""
+    return RoutingTable({CHAMPION: 1.0, CHALLENGER: 0.0} if has_challenger else {CHAMPION: 1.0})
 
 
 def challenger_table(share: float) -> RoutingTable:

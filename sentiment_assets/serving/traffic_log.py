@@ -1,116 +1,153 @@
-"""One record per answered request, appended to a JSON Lines file, and the statistics over them.
+"""One record per answered request, appended to a JSON Lines file that is rotated at a size cap.
 
 A file rather than server memory, so `python -m sentiment_assets.serving stats`, a Dagster
 asset or a notebook can read the traffic while the server runs, and the records survive a
-restart. Appends from one server process are serialised by a lock; that is all a local
-endpoint needs (several processes would each want their own file).
+restart. For `traffic.jsonl` the files are:
+
+- `traffic.jsonl`              the records being appended now, at most `max_bytes`
+- `traffic.jsonl.1` .. `.N`    earlier records, newest first; older ones are deleted
+- `traffic.jsonl.totals.json`  the running totals (traffic_stats) of every record before the
+                               current file, rewritten at each rotation
+
+so the totals of all traffic ever logged are that checkpoint plus one file at most `max_bytes`
+long, and a report costs the same on the first day and the hundredth. The server keeps the
+totals in memory and adds each record as it appends it: its /stats reads nothing at all.
+Appends from one server process are serialised by a lock; that is all a local endpoint needs
+(several processes would each want their own file).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 import threading
-from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict
 from pathlib import Path
+from typing import IO
 
-import numpy as np
-
-
-@dataclass(frozen=True)
-class TrafficRecord:
-    """One request the endpoint answered.
-
-    shadow_variant, if set, also scored the same texts without answering; shadow_agreed is
-    how many of the `texts` got the same predicted label from both variants.
-    """
-
-    at: float  # unix seconds when the request arrived
-    variant: str
-    model_version: str
-    texts: int
-    latency_ms: float  # server-side: body read, parse, routing and the answering model
-    shadow_variant: str | None = None
-    shadow_agreed: int | None = None
+from sentiment_assets.serving.settings import DEFAULT_TRAFFIC_LOG_BACKUPS, DEFAULT_TRAFFIC_LOG_MAX_BYTES
+from sentiment_assets.serving.traffic_stats import (  # noqa: F401  (re-exported: the log's readers use them)
+    TrafficRecord, TrafficTotals, format_stats, percentile, summarize,
+)
 
 
 class TrafficLog:
-    """The JSON Lines file of TrafficRecords."""
+    """The JSON Lines files of TrafficRecords, and the totals over all of them."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, max_bytes: int = DEFAULT_TRAFFIC_LOG_MAX_BYTES, backups: int = DEFAULT_TRAFFIC_LOG_BACKUPS):
+        if max_bytes < 1 or backups < 0:
+            raise ValueError(f"need max_bytes >= 1 and backups >= 0, got {max_bytes} and {backups}")
         self.path = Path(path)
+        self.max_bytes, self.backups = max_bytes, backups
+        self.checkpoint_path = self.path.with_name(self.path.name + ".totals.json")
         self._lock = threading.Lock()
+        self._totals: TrafficTotals | None = None  # read from disk on first use, then kept current
+
+    def rotated_path(self, generation: int) -> Path:
+        return self.path.with_name(f"{self.path.name}.{generation}")
 
     def append(self, record: TrafficRecord) -> None:
-        line = json.dumps(asdict(record)) + "\n"
+        line = (json.dumps(asdict(record)) + "\n").encode("utf-8")
         with self._lock:
+            totals = self._loaded_totals()
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as log:
+            size = self.path.stat().st_size if self.path.exists() else 0
+            if size and size + len(line) > self.max_bytes:
+                self._rotate(totals)
+            with self.path.open("ab") as log:
                 log.write(line)
+            totals.add(record)
+
+    def summary(self, weights: Mapping[str, float]) -> dict:
+        """traffic_stats' summary of every record ever appended (not only the retained files)."""
+        with self._lock:
+            return self._loaded_totals().summary(weights)
 
     def read(self) -> list[TrafficRecord]:
-        """All complete records; a line being written right now (or a damaged one) is skipped."""
-        if not self.path.exists():
-            return []
-        records = []
-        for line in self.path.read_text(encoding="utf-8").splitlines():
+        """The retained records, oldest first; a line being written right now (or a damaged one) is skipped."""
+        records: list[TrafficRecord] = []
+        for path in self._retained_paths():
             try:
-                records.append(TrafficRecord(**json.loads(line)))
-            except (ValueError, TypeError):
-                continue
+                with path.open(encoding="utf-8") as lines:
+                    records.extend(_records(lines))
+            except FileNotFoundError:
+                continue  # rotated away between listing and opening
         return records
 
+    def _retained_paths(self) -> list[Path]:
+        return [self.rotated_path(n) for n in range(self.backups, 0, -1)] + [self.path]
 
-def percentile(values: list[float], q: float) -> float | None:
-    """The q-th percentile (linear interpolation, as numpy), or None when there are no values."""
-    return float(np.percentile(values, q)) if values else None
+    def _rotate(self, totals: TrafficTotals) -> None:
+        # .N-1 -> .N (replacing, so dropping, the oldest) ... current -> .1; then a new current file
+        # and the checkpoint of everything before it, named by that file's inode.
+        for generation in range(self.backups, 0, -1):
+            older = self.rotated_path(generation - 1) if generation > 1 else self.path
+            if older.exists():
+                os.replace(older, self.rotated_path(generation))
+        self.path.unlink(missing_ok=True)  # only still there when no rotated file is kept
+        self.path.touch()
+        _write_atomically(self.checkpoint_path, json.dumps({"file_inode": self.path.stat().st_ino, "totals": totals.to_dict()}))
+
+    def _loaded_totals(self) -> TrafficTotals:
+        if self._totals is None:
+            self._totals = self._totals_on_disk()
+        return self._totals
+
+    def _totals_on_disk(self) -> TrafficTotals:
+        """The checkpoint plus the records after it: the current file, and the newest rotated one
+        as well if the checkpoint still names it (a rotation under way, or interrupted)."""
+        for attempt in range(3):  # a rotation between reading the checkpoint and opening the files: again
+            before = _identity(self.checkpoint_path)
+            checkpoint = self._read_checkpoint()
+            opened = [(path, path.open(encoding="utf-8")) for path in self._retained_paths() if path.exists()]
+            if _identity(self.checkpoint_path) == before or attempt == 2:
+                break
+            for _, handle in opened:
+                handle.close()
+        try:
+            paths = [path for path, _ in opened]
+            inodes = [os.fstat(handle.fileno()).st_ino for _, handle in opened]
+            if checkpoint is None:
+                totals, first = TrafficTotals(), 0  # never rotated, or the checkpoint was lost: all there is
+            else:
+                totals, inode = checkpoint
+                first = inodes.index(inode) if inode in inodes else paths.index(self.path) if self.path in paths else len(paths)
+            for _, handle in opened[first:]:
+                totals.add_all(_records(handle))  # line by line: memory does not grow with the file
+            return totals
+        finally:
+            for _, handle in opened:
+                handle.close()
+
+    def _read_checkpoint(self) -> tuple[TrafficTotals, int] | None:
+        try:
+            saved = json.loads(self.checkpoint_path.read_text(encoding="utf-8"))
+            return TrafficTotals.from_dict(saved["totals"]), int(saved["file_inode"])
+        except FileNotFoundError:
+            return None
+        except (ValueError, KeyError, TypeError):
+            return None  # a damaged checkpoint: count what the retained files still hold
 
 
-def summarize(records: Iterable[TrafficRecord], weights: Mapping[str, float]) -> dict:
-    """Per variant: requests, texts, p50/p95 latency (ms), model versions seen and how often
-    the shadowing variant agreed with its answers; plus the routing weights and the overall
-    agreement rate. Variants with a weight but no traffic yet are listed with zero counts."""
-    by_variant: dict[str, list[TrafficRecord]] = {variant: [] for variant in weights}
-    for record in records:
-        by_variant.setdefault(record.variant, []).append(record)
-    variants = {variant: _variant_stats(answered, weights.get(variant, 0.0)) for variant, answered in by_variant.items()}
-    shadowed = sum(v["shadowed_texts"] for v in variants.values())
-    agreed = sum(v["agreed_texts"] for v in variants.values())
-    return {
-        "requests": sum(v["requests"] for v in variants.values()),
-        "texts": sum(v["texts"] for v in variants.values()),
-        "agreement_rate": agreed / shadowed if shadowed else None,
-        "weights": dict(weights),
-        "variants": variants,
-    }
+def _records(lines: IO[str]) -> Iterator[TrafficRecord]:
+    for line in lines:
+        try:
+            yield TrafficRecord(**json.loads(line))
+        except (ValueError, TypeError):
+            continue
 
 
-def _variant_stats(answered: list[TrafficRecord], weight: float) -> dict:
-    latencies = [r.latency_ms for r in answered]
-    shadowed = [r for r in answered if r.shadow_agreed is not None]
-    shadowed_texts = sum(r.texts for r in shadowed)
-    agreed_texts = sum(r.shadow_agreed for r in shadowed)
-    return {
-        "weight": weight,
-        "requests": len(answered),
-        "texts": sum(r.texts for r in answered),
-        "latency_p50_ms": percentile(latencies, 50),
-        "latency_p95_ms": percentile(latencies, 95),
-        "model_versions": sorted({r.model_version for r in answered}, key=lambda v: (len(v), v)),
-        "shadowed_texts": shadowed_texts,
-        "agreed_texts": agreed_texts,
-        "agreement_rate": agreed_texts / shadowed_texts if shadowed_texts else None,
-    }
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_ino, stat.st_mtime_ns
 
 
-def format_stats(stats: dict) -> str:
-    """The summary as a fixed-width table for the terminal."""
-    def cell(value, width: int, spec: str) -> str:
-        return f"{'-' if value is None else format(value, spec):>{width}}"
-
-    rows = [f"{'variant':<11} {'weight':>6} {'requests':>8} {'texts':>7} {'p50_ms':>8} {'p95_ms':>8} {'agreement':>9}  versions"]
-    for variant, s in stats["variants"].items():
-        rows.append(f"{variant:<11} {s['weight']:>6.2f} {s['requests']:>8} {s['texts']:>7} {cell(s['latency_p50_ms'], 8, '.1f')} "
-                    f"{cell(s['latency_p95_ms'], 8, '.1f')} {cell(s['agreement_rate'], 9, '.3f')}  {','.join(s['model_versions']) or '-'}")
-    rows.append(f"{'all':<11} {'':>6} {stats['requests']:>8} {stats['texts']:>7} {'':>8} {'':>8} {cell(stats['agreement_rate'], 9, '.3f')}")
-    return "\n".join(rows)
+def _write_atomically(path: Path, text: str) -> None:
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{path.name}.", delete=False, encoding="utf-8") as scratch:
+        scratch.write(text)
+    os.replace(scratch.name, path)

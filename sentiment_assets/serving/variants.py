@@ -45,20 +45,27 @@ def load_variants(tracking_uri: str, model_name: str) -> dict[str, Variant]:
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
+
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
     client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    no_champion = NoChampionError(f"{model_name} has no '{CHAMPION_ALIAS}' alias in {tracking_uri}; register and approve "
+                                  "a model first (the registered_model asset, or python -m sentiment_assets.approve)")
+    try:
+        # One read gives every alias: no error code has to mean "absent". (MLflow 3 reports a
+        # missing alias as INVALID_PARAMETER_VALUE, MLflow 2 as RESOURCE_DOES_NOT_EXIST.)
+        aliases = client.get_registered_model(model_name).aliases
+    except MlflowException as error:
+        if error.error_code != "RESOURCE_DOES_NOT_EXIST":
+            raise  # an unreachable store must not look like "no model"
+        raise no_champion from None
+    if CHAMPION_ALIAS not in aliases:
+        raise no_champion
     variants: dict[str, Variant] = {}
     for variant, alias in ALIASES.items():
-        try:
-            version = client.get_model_version_by_alias(model_name, alias).version
-        except MlflowException as error:
-            if error.error_code != "RESOURCE_DOES_NOT_EXIST":
-                raise  # an unreachable store must not look like "no challenger"
-            if variant == CHAMPION:
-                raise NoChampionError(f"{model_name} has no '{alias}' alias in {tracking_uri}; register and approve "
-                                   "a model first (the registered_model asset, or python -m sentiment_assets.approve)") from None
-            continue
+        if alias not in aliases:
+            continue  # no challenger: the champion serves alone
+        version = str(aliases[alias])
         model_uri = f"models:/{model_name}/{version}"
-        variants[variant] = Variant(variant, str(version), model_uri, mlflow.pyfunc.load_model(model_uri))
+        variants[variant] = Variant(variant, version, model_uri, mlflow.pyfunc.load_model(model_uri))
     return variants

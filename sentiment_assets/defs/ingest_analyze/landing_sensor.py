@@ -1,5 +1,6 @@
 """The landing-zone sensor: each new review file becomes a raw_reviews partition and is ingested;
-a changed file re-ingests its own partition; a byte-identical copy under another name is skipped."""
+a changed file re-ingests its own partition; a byte-identical copy under another name is skipped;
+a file whose name cannot be a partition key is refused by name (see landing_zone.py)."""
 
 import json
 
@@ -8,8 +9,15 @@ from dagster_aws.s3 import S3Resource
 
 from sentiment_assets.defs.automation import ingest_job
 from sentiment_assets.defs.ingest_analyze.partitions import review_files
-from sentiment_assets.landing_zone import landed_file, scan_landing_zone
+from sentiment_assets.landing_zone import LandingScan, landed_file, scan_landing_zone
 from sentiment_assets.project_config import load_project_config
+
+
+def refused_files_line(scan: LandingScan) -> str:
+    """One line naming every refused file and why (empty when none is)."""
+    if not scan.refused:
+        return ""
+    return f"{len(scan.refused)} file(s) refused, not ingested: " + " | ".join(scan.refused.values())
 
 
 @dg.sensor(
@@ -18,16 +26,21 @@ from sentiment_assets.project_config import load_project_config
     default_status=dg.DefaultSensorStatus.STOPPED,
     description="Watches config/sentiment.yaml's landing_zone.directory and its train/, score/ and "
     "holdout/ folders: a new file (by content hash) becomes a raw_reviews partition with that role and is ingested; the automation sensor carries it "
-    "downstream (dbt, features, scoring) while training waits for the night.",
+    "downstream (dbt, features, scoring) while training waits for the night. A file whose name is not a valid "
+    "partition key (letters, digits, '.', '_', '-') is refused, never renamed onto another file's partition.",
 )
 def landing_zone_sensor(context: dg.SensorEvaluationContext, s3: S3Resource) -> dg.SensorResult | dg.SkipReason:
     project = load_project_config()
     landing = str(project.landing_directory)
     scan = scan_landing_zone(landing, context.cursor, s3.get_client() if landing.startswith("s3://") else None)
+    refused = refused_files_line(scan)
+    if refused:
+        context.log.warning(refused)
     if not scan.needs_ingest:
         ignored = f"; {len(scan.duplicate_content)} copies of ingested files ignored" if scan.duplicate_content else ""
         context.update_cursor(json.dumps(scan.state))
-        return dg.SkipReason(f"no new or changed files in {project.landing_directory}{ignored}")
+        return dg.SkipReason(f"no new or changed files in {project.landing_directory}{ignored}"
+                             + (f"; {refused}" if refused else ""))
     files = {uri: landed_file(landing, uri, project.default_role) for uri in [*scan.new_files, *scan.changed_files]}
     new_keys = [files[uri].partition_key for uri in scan.new_files]
     requests = [
@@ -35,7 +48,8 @@ def landing_zone_sensor(context: dg.SensorEvaluationContext, s3: S3Resource) -> 
             # The content hash is in the key: the same bytes are never ingested twice for a file.
             run_key=f"{file.partition_key}:{scan.state[uri][:16]}",
             partition_key=file.partition_key,
-            run_config=project.raw_reviews_run_config(uri, file.role),
+            # Escaped: the reader would take a '[' or '*' in the landing path for a glob.
+            run_config=project.raw_reviews_run_config(file.read_location, file.role),
             tags={"landing/file": uri, "landing/change": "new" if uri in scan.new_files else "changed",
                   "sentiment/source_role": file.role},
         )

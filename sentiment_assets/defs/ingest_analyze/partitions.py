@@ -3,6 +3,7 @@ file is ingested on its own and a changed file replaces only its own rows."""
 
 import dagster as dg
 
+from sentiment_assets.landing_zone import check_partition_key
 from sentiment_assets.sources import bundled
 
 review_files = dg.DynamicPartitionsDefinition(name="review_files")
@@ -12,6 +13,10 @@ BUNDLED_PARTITION = bundled.BUNDLED_PARTITION
 
 
 def register_partitions(instance: dg.DagsterInstance, keys: list[str]) -> None:
-    new = [k for k in keys if not instance.has_dynamic_partition(review_files.name, k)]
+    """Add the keys that are not partitions yet. Every key is checked first with the landing zone's
+    rule (a key becomes a path in the landing directory), so a bad one registers nothing."""
+    for key in keys:
+        check_partition_key(key)
+    new = [k for k in dict.fromkeys(keys) if not instance.has_dynamic_partition(review_files.name, k)]
     if new:
         instance.add_dynamic_partitions(review_files.name, new)

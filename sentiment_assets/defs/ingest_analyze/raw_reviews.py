@@ -1,5 +1,7 @@
 """raw_reviews: every review file at the configured location, normalised, with nothing lost."""
 
+import re
+from collections import Counter
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Literal
@@ -23,6 +25,7 @@ GROUP = "ingest_analyze"
 ROWS_RECONCILE_CHECK = "accepted_plus_rejected_equals_rows_read"
 FILES_READABLE_CHECK = "every_source_file_read"
 VALIDATED_COLUMNS = ["review_id", "star_rating", "review_body", "product_category", "date"]
+_HELD_ELSEWHERE = re.compile(r"already ingested from partition (['\"])(.*?)\1")
 
 
 def _tagged(frame: pd.DataFrame, key: str, role: str) -> pd.DataFrame:
@@ -40,6 +43,28 @@ def _refused_for_role(summary: FileSummary, role: str) -> FileSummary:
 def _has_partition_column(warehouse: Warehouse) -> bool:
     return not warehouse.query("SELECT 1 FROM information_schema.columns WHERE table_name = 'raw_reviews' "
                                "AND column_name = 'source_partition'").empty
+
+
+def _ids_in_other_partitions(warehouse: Warehouse, key: str) -> IngestedIds:
+    """The review ids other partitions hold, each with where it came from ("partition 'a.csv'
+    (/landing/a.csv)"): a repeat in this partition is quarantined as a duplicate naming them.
+    Named by partition, not by file, because IngestedIds lets an id through when its origin is the
+    file being read -- and the same file ingested under two partitions would then count twice."""
+    held = warehouse.query("SELECT review_id, source_partition, source_file FROM raw_reviews "
+                           "WHERE source_partition IS DISTINCT FROM ?", [key])
+    origins = (f"partition {partition!r} ({source_file})" for partition, source_file in
+               zip(held["source_partition"], held["source_file"]))
+    return IngestedIds(dict(zip(held["review_id"], origins)))
+
+
+def _held_by_other_partitions(summaries: list[FileSummary]) -> dict[str, int]:
+    """Other partition -> rows of this one quarantined because that partition holds their ids."""
+    held: Counter[str] = Counter()
+    for summary in summaries:
+        for reason, rows in summary.rejection_reasons.items():
+            for partition in {m.group(2) for m in _HELD_ELSEWHERE.finditer(reason)}:
+                held[partition] += rows
+    return dict(held)
 
 
 class GenericMapping(dg.Config):
@@ -90,7 +115,7 @@ class RawReviewsConfig(dg.Config):
         landed = landed_file_for_key(str(project.landing_directory), key, project.default_role)
         # The landed file: the project's ingest settings fill what this run's config left unset.
         unset = {k: v for k, v in project.ingest.items() if k not in self.model_fields_set}
-        return RawReviewsConfig(**{**self.model_dump(), **unset, "location": landed.location,
+        return RawReviewsConfig(**{**self.model_dump(), **unset, "location": landed.read_location,
                                    "role": self.role or landed.role})
 
     def source_spec(self) -> SourceSpec:
@@ -129,10 +154,7 @@ def raw_reviews(
     synthetic = config.location is None
     location = str(bundled_reviews_path(artifacts.path("landing", "bundled"), config.synthetic_rows, config.synthetic_seed)) \
         if synthetic else config.location
-    # Review ids other partitions hold: a repeat in this file is a cross-file duplicate.
-    ingested = IngestedIds.from_frame(warehouse.query(
-        "SELECT review_id, source_file FROM raw_reviews WHERE source_partition IS DISTINCT FROM ?", [key])) \
-        if _has_partition_column(warehouse) else None
+    ingested = _ids_in_other_partitions(warehouse, key) if _has_partition_column(warehouse) else None
     summaries: list[FileSummary] = []
     with warehouse.staged_tables() as stage:
         # Empty frames first: they fix every column's type even if no row is ever accepted.
@@ -161,6 +183,11 @@ def raw_reviews(
             raise dg.Failure("no file at the location could be read: " + " | ".join(s.error or "" for s in summaries))
         accepted = sum(s.accepted for s in summaries if s.ok)
         rejected = sum(s.rejected for s in summaries if s.ok)
+        held_elsewhere = _held_by_other_partitions([s for s in summaries if s.ok])
+        if held_elsewhere:
+            context.log.warning("partition %r: %d rows quarantined, their review ids already held by partition(s) %s "
+                                "(the same reviews ingested under two partitions?)", key, sum(held_elsewhere.values()),
+                                ", ".join(map(repr, held_elsewhere)))
 
     rows_read = sum(s.rows_read for s in summaries if s.ok)
     outcomes = validate_reviews(warehouse.query(
@@ -175,6 +202,7 @@ def raw_reviews(
             "source_role": config.role,
             "rows_read": rows_read,
             "rows_rejected": rejected,
+            "rows_held_by_other_partitions": dg.MetadataValue.json(held_elsewhere),
             "files": dg.MetadataValue.json([s.as_metadata() for s in summaries]),
             "data_notice": SYNTHETIC_NOTICE if synthetic else "user-supplied source",
             "date_defaulted_rows": sum(s.date_defaulted_rows for s in summaries),

@@ -1,0 +1,314 @@
+"""Partition keys stand for exactly one landed file, a review is held by one partition, and a
+prediction lasts only as long as the text it was made from.
+
+New APIs are imported inside the tests that need them, so that each test fails on its own."""
+
+import shutil
+
+import dagster as dg
+import numpy as np
+import pandas as pd
+import pytest
+from dagster_aws.s3 import S3Resource
+
+from resources.environment import Profile
+from resources.profiles import resources_for
+from sentiment_assets.defs.automation import landed_file_run_config
+from sentiment_assets.defs.ingest_analyze.landing_sensor import landing_zone_sensor
+from sentiment_assets.defs.ingest_analyze.partitions import register_partitions, review_files
+from sentiment_assets.defs.ingest_analyze.raw_reviews import RawReviewsConfig, raw_reviews
+from sentiment_assets.landing_zone import landed_file_for_key
+from sentiment_assets.scoring import score_partition
+from sentiment_assets.sources import expand_location
+
+HEADER = ",Clothing ID,Age,Title,Review Text,Rating,Recommended IND,Positive Feedback Count,Division Name,Department Name,Class Name\n"
+PATH_LIKE_KEYS = ["../probe/f/crlf.csv", "*", "", "../../etc/passwd", "a,b.csv", "reviews[1].csv", "score/../x.csv"]
+
+
+def clothing_csv(reviews: dict[int, str]) -> str:
+    """A Kaggle-layout file: review id -> text, every review five stars."""
+    return HEADER + "".join(f"{i},1,30,t,{text},5,1,0,General,Tops,Knits\n" for i, text in reviews.items())
+
+
+@pytest.fixture()
+def landing(tmp_path, monkeypatch):
+    directory = tmp_path / "incoming"
+    directory.mkdir()
+    config = tmp_path / "sentiment.yaml"
+    config.write_text(f"landing_zone:\n  directory: {directory}\ningest:\n  chunk_rows: 2\n")
+    monkeypatch.setenv("SENTIMENT_CONFIG", str(config))
+    return directory
+
+
+def tick(cursor=None) -> tuple[dg.SensorResult | dg.SkipReason, str | None]:
+    """One evaluation of the landing sensor: its result and the cursor it left."""
+    context = dg.build_sensor_context(resources={"s3": S3Resource()}, cursor=cursor)
+    result = landing_zone_sensor(context)
+    return result, result.cursor if isinstance(result, dg.SensorResult) else context.cursor
+
+
+def read_paths(location: str) -> list[str]:
+    """The files the reader would read for a run config's location."""
+    return [source.uri for source in expand_location(location)]
+
+
+def ingest(resources, instance, key: str, location: str | None = None) -> dg.ExecuteInProcessResult:
+    config = {"location": location} if location else {}
+    return dg.materialize([raw_reviews], resources=resources, instance=instance, partition_key=key,
+                          run_config={"ops": {"raw_reviews": {"config": config}}}, raise_on_error=False)
+
+
+# --- 1. one file, one partition -------------------------------------------------------------
+
+
+def test_files_whose_names_would_be_mangled_onto_one_key_are_refused_by_name_not_merged(landing):
+    (landing / "review 1.csv").write_text(clothing_csv({1: "Space in the name"}))
+    (landing / "review;1.csv").write_text(clothing_csv({2: "Semicolon in the name"}))
+    (landing / "review_1.csv").write_text(clothing_csv({3: "A plain name"}))
+
+    first, cursor = tick()
+
+    keys = [r.partition_key for r in first.run_requests]
+    assert keys == ["review_1.csv"] and first.dynamic_partitions_requests[0].partition_keys == ["review_1.csv"]
+    [request] = first.run_requests
+    assert read_paths(request.run_config["ops"]["raw_reviews"]["config"]["location"]) == [str(landing / "review_1.csv")]
+    # Nothing new next time, and the skip reason still names each refused file and why.
+    again, _ = tick(cursor)
+    assert isinstance(again, dg.SkipReason)
+    assert "2 file(s) refused" in again.skip_message
+    assert "'review 1.csv' cannot be a partition key" in again.skip_message
+    assert "'review;1.csv' cannot be a partition key" in again.skip_message
+
+
+def test_a_refused_file_renamed_to_a_valid_key_is_ingested_as_a_new_file(landing):
+    (landing / "review 1.csv").write_text(clothing_csv({1: "Space in the name"}))
+    first, cursor = tick()
+    assert isinstance(first, dg.SkipReason) and "review 1.csv" in first.skip_message
+
+    shutil.move(landing / "review 1.csv", landing / "review-1.csv")
+    renamed, _ = tick(cursor)
+
+    # The refused file's bytes were never recorded, so the renamed file is no "copy" of it.
+    assert [r.partition_key for r in renamed.run_requests] == ["review-1.csv"]
+
+
+# --- 2. one review, one partition ----------------------------------------------------------
+
+
+def test_the_same_file_under_a_second_partition_is_quarantined_naming_the_first(tmp_path):
+    source = tmp_path / "export.csv"
+    source.write_text(clothing_csv({i: f"Review number {i}" for i in range(30)}))
+    resources = resources_for(Profile.LOCAL, home=tmp_path / "home")
+    instance = dg.DagsterInstance.ephemeral()
+    register_partitions(instance, ["first.csv", "second.csv"])
+
+    assert ingest(resources, instance, "first.csv", str(source)).success
+    second = ingest(resources, instance, "second.csv", str(source))
+
+    # Every row is quarantined, so the second partition is empty and its blocking check stops
+    # anything downstream; the rows still add up, and nothing was double-counted.
+    checks = {c.check_name: c.passed for c in second.get_asset_check_evaluations()}
+    assert checks["accepted_plus_rejected_equals_rows_read"] and not checks["gx_at_least_one_row"]
+    [materialization] = second.get_asset_materialization_events()
+    assert materialization.materialization.metadata["rows_held_by_other_partitions"].value == {"first.csv": 30}
+    warehouse = resources["warehouse"]
+    accepted = warehouse.query("SELECT source_partition, count(*) AS n, count(DISTINCT review_id) AS ids "
+                               "FROM raw_reviews GROUP BY 1")
+    assert accepted.values.tolist() == [["first.csv", 30, 30]]
+    rejected = warehouse.query("SELECT source_partition, reason FROM rejected_reviews")
+    assert len(rejected) == 30 and set(rejected["source_partition"]) == {"second.csv"}
+    assert all(f"already ingested from partition 'first.csv' ({source})" in r for r in rejected["reason"])
+    # Re-ingesting the first partition keeps its rows: the second one holds none of them.
+    assert ingest(resources, instance, "first.csv", str(source)).success
+    assert warehouse.query("SELECT count(*) AS n FROM raw_reviews")["n"].iloc[0] == 30
+
+
+def test_a_file_overlapping_another_partition_keeps_only_its_new_reviews(tmp_path):
+    (tmp_path / "march.csv").write_text(clothing_csv({i: f"March review {i}" for i in range(20)}))
+    (tmp_path / "march_and_april.csv").write_text(clothing_csv({i: f"March review {i}" for i in range(30)}))
+    resources = resources_for(Profile.LOCAL, home=tmp_path / "home")
+    instance = dg.DagsterInstance.ephemeral()
+    register_partitions(instance, ["march.csv", "march_and_april.csv"])
+
+    for key in ("march.csv", "march_and_april.csv"):
+        assert ingest(resources, instance, key, str(tmp_path / key)).success
+
+    counts = resources["warehouse"].query(
+        "SELECT source_partition, count(*) AS n FROM raw_reviews GROUP BY 1 ORDER BY 1").values.tolist()
+    assert counts == [["march.csv", 20], ["march_and_april.csv", 10]]
+    assert resources["warehouse"].query("SELECT count(*) - count(DISTINCT review_id) AS d FROM raw_reviews")["d"].iloc[0] == 0
+
+
+# --- 3. predictions of the text as it is -------------------------------------------------------
+
+
+def keyword_model(frame: pd.DataFrame) -> np.ndarray:
+    """Negative for "awful", positive otherwise: a model whose answer shows which text it read."""
+    awful = frame["review_body"].str.contains("awful", case=False).to_numpy()[:, None]
+    return np.where(awful, [0.8, 0.1, 0.1], [0.1, 0.1, 0.8])
+
+
+def score(warehouse, key: str = "shop.csv", version: int = 1):
+    return score_partition(warehouse.connect, partition_key=key, predict_proba=keyword_model,
+                           model_name="review-sentiment", model_version=version, chunk_size=2)
+
+
+def coverage(warehouse, key: str = "shop.csv", version: int = 1):
+    from sentiment_assets.prediction_freshness import prediction_coverage
+    from sentiment_assets.scoring import SCORING_SOURCE_TABLE, SCORING_TEXT_SQL
+
+    with warehouse.connect() as connection:
+        return prediction_coverage(connection, partition_key=key, model_version=version,
+                                   source_table=SCORING_SOURCE_TABLE, table="batch_predictions", text_sql=SCORING_TEXT_SQL)
+
+
+def labels(warehouse) -> dict[str, int]:
+    rows = warehouse.query("SELECT review_id, predicted_label FROM batch_predictions ORDER BY review_id")
+    return dict(zip(rows["review_id"], rows["predicted_label"].astype(int)))
+
+
+@pytest.fixture()
+def reingested(tmp_path):
+    """shop.csv ingested and scored, then changed (review 0 now awful, review 2 gone) and re-ingested."""
+    source = tmp_path / "shop.csv"
+    source.write_text(clothing_csv({0: "Lovely soft knit", 1: "Great fit", 2: "Nice colour"}))
+    resources = resources_for(Profile.LOCAL, home=tmp_path / "home")
+    instance = dg.DagsterInstance.ephemeral()
+    register_partitions(instance, ["shop.csv"])
+    assert ingest(resources, instance, "shop.csv", str(source)).success
+    warehouse = resources["warehouse"]
+    assert score(warehouse).scored_now == 3 and labels(warehouse) == {"0": 1, "1": 1, "2": 1}
+    source.write_text(clothing_csv({0: "Absolutely awful", 1: "Great fit"}))
+    assert ingest(resources, instance, "shop.csv", str(source)).success
+    return warehouse
+
+
+def test_after_a_changed_file_is_re_ingested_the_coverage_check_fails_on_stale_and_orphaned_predictions(reingested):
+    found = coverage(reingested)
+
+    assert (found.reviews, found.scored, found.stale, found.orphaned) == (2, 1, 1, 1)
+    assert not found.complete
+
+
+def test_scoring_again_rescoring_the_changed_review_and_dropping_the_removed_one_passes_the_check(reingested):
+    summary = score(reingested)
+
+    assert labels(reingested) == {"0": -1, "1": 1}
+    assert (summary.removed_outdated, summary.already_scored, summary.scored_now) == (2, 1, 1)
+    assert summary.coverage.complete and coverage(reingested).complete
+
+
+def test_a_stale_prediction_of_an_older_model_version_is_removed_too(reingested):
+    # Version 2 scored the new texts; version 1's row for review 0 still describes the old text.
+    score(reingested, version=2)
+
+    rows = reingested.query("SELECT review_id, model_version, predicted_label FROM batch_predictions ORDER BY 1, 2")
+    assert rows.values.tolist() == [["0", 2, -1], ["1", 1, 1], ["1", 2, 1]]
+    assert coverage(reingested, version=2).complete
+
+
+def test_predictions_stored_before_text_fingerprints_are_scored_again_once(tmp_path):
+    from resources.warehouse import DuckDBWarehouse
+
+    warehouse = DuckDBWarehouse(path=str(tmp_path / "w.duckdb"))
+    warehouse.write_table("raw_reviews", pd.DataFrame({
+        "review_id": ["a", "b"], "review_body": ["Absolutely awful", "Fine"],
+        "review_body_normalised": ["Absolutely awful", "Fine"], "source_partition": "shop.csv"}))
+    with warehouse.connect() as connection:  # the layout before: no text_sha256, a positive label kept by id
+        connection.execute("""CREATE TABLE batch_predictions (review_id VARCHAR NOT NULL, source_partition VARCHAR NOT NULL,
+            predicted_label INTEGER NOT NULL, probability DOUBLE NOT NULL, probability_negative DOUBLE NOT NULL,
+            probability_neutral DOUBLE NOT NULL, probability_positive DOUBLE NOT NULL, model_name VARCHAR NOT NULL,
+            model_version INTEGER NOT NULL, scored_at TIMESTAMP NOT NULL, PRIMARY KEY (review_id, model_version))""").fetchall()
+        connection.execute("INSERT INTO batch_predictions VALUES ('a', 'shop.csv', 1, 0.8, 0.1, 0.1, 0.8, 'm', 1, now()),"
+                           " ('b', 'shop.csv', 1, 0.8, 0.1, 0.1, 0.8, 'm', 1, now())").fetchall()
+    assert not coverage(warehouse).complete
+
+    first, second = score(warehouse), score(warehouse)
+
+    assert (first.removed_outdated, first.scored_now) == (2, 2) and labels(warehouse) == {"a": -1, "b": 1}
+    assert (second.removed_outdated, second.scored_now) == (0, 0) and second.coverage.complete
+
+
+# --- 4. a key is a name, never a path or a pattern ----------------------------------------------
+
+
+@pytest.mark.parametrize("key", PATH_LIKE_KEYS)
+def test_a_partition_key_that_is_a_path_a_pattern_or_a_list_names_no_landed_file(landing, key):
+    with pytest.raises(ValueError, match="names no landed file"):
+        landed_file_for_key(str(landing), key, "train")
+    with pytest.raises(ValueError, match="names no landed file"):
+        RawReviewsConfig().for_partition(key)
+    with pytest.raises(ValueError, match="names no landed file"):
+        landed_file_run_config(key)
+
+
+@pytest.mark.parametrize("key", ["../probe/f/crlf.csv", "*"])
+def test_ingesting_a_path_like_partition_reads_nothing_outside_or_beyond_its_file(tmp_path, landing, key):
+    (tmp_path / "probe" / "f").mkdir(parents=True)
+    (tmp_path / "probe" / "f" / "crlf.csv").write_text(clothing_csv({7: "Outside the landing directory"}))
+    (landing / "a.csv").write_text(clothing_csv({1: "First landed file"}))
+    (landing / "b.csv").write_text(clothing_csv({2: "Second landed file"}))
+    resources = resources_for(Profile.LOCAL, home=tmp_path / "home")
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(review_files.name, [key])  # as if added by hand, bypassing the checks
+
+    result = ingest(resources, instance, key)
+
+    assert not result.success
+    assert not resources["warehouse"].table_exists("raw_reviews")
+
+
+@pytest.mark.parametrize("key", ["", "../../etc/passwd", "a,b.csv", "*", "reviews[1].csv"])
+def test_register_partitions_refuses_a_key_the_landing_zone_would_refuse_and_registers_nothing(key):
+    instance = dg.DagsterInstance.ephemeral()
+    with pytest.raises(ValueError, match="refused"):
+        register_partitions(instance, ["fine.csv", key])
+    assert instance.get_dynamic_partitions(review_files.name) == []
+    register_partitions(instance, ["fine.csv", "score/june.csv", "bundled"])
+    assert instance.get_dynamic_partitions(review_files.name) == ["fine.csv", "score/june.csv", "bundled"]
+
+
+def test_the_register_partition_command_refuses_bad_keys_before_touching_the_instance(monkeypatch, capsys):
+    from sentiment_assets import register_partition
+
+    def no_instance():
+        raise AssertionError("the instance was opened for a refused key")
+
+    monkeypatch.setattr(dg.DagsterInstance, "get", staticmethod(no_instance))
+    with pytest.raises(SystemExit) as exit_:
+        register_partition.main(["ok.csv", "../../etc/passwd", "a,b.csv"])
+    assert exit_.value.code == 2
+    error = capsys.readouterr().err
+    assert "nothing registered" in error and "'../../etc/passwd'" in error and "'a,b.csv'" in error
+
+
+def test_a_landed_file_named_like_a_glob_is_refused_and_its_look_alike_is_read_as_itself(landing):
+    (landing / "reviews[1].csv").write_text(clothing_csv({1: "Brackets in the name"}))
+    (landing / "reviews1.csv").write_text(clothing_csv({2: "The look-alike"}))
+
+    result, cursor = tick()
+
+    [request] = result.run_requests
+    assert request.partition_key == "reviews1.csv"
+    assert read_paths(request.run_config["ops"]["raw_reviews"]["config"]["location"]) == [str(landing / "reviews1.csv")]
+    assert "'reviews[1].csv' cannot be a partition key" in tick(cursor)[0].skip_message
+
+
+def test_a_landing_directory_named_with_glob_characters_is_read_literally(tmp_path, monkeypatch):
+    landing, look_alike = tmp_path / "in[1]", tmp_path / "in1"
+    for directory, text in ((landing, "The landed review"), (look_alike, "Not in the landing directory")):
+        (directory / "score").mkdir(parents=True)
+        (directory / "a.csv").write_text(clothing_csv({1: text}))
+        (directory / "score" / "b.csv").write_text(clothing_csv({2: text}))
+    config = tmp_path / "sentiment.yaml"
+    config.write_text(f"landing_zone:\n  directory: {landing}\n")
+    monkeypatch.setenv("SENTIMENT_CONFIG", str(config))
+
+    result, _ = tick()
+
+    locations = {r.partition_key: r.run_config["ops"]["raw_reviews"]["config"]["location"] for r in result.run_requests}
+    assert {key: read_paths(location) for key, location in locations.items()} == {
+        "a.csv": [str(landing / "a.csv")], "score/b.csv": [str(landing / "score" / "b.csv")]}
+    for key, location in locations.items():  # a backfill reads the same file the sensor did
+        assert landed_file_run_config(key)["ops"]["raw_reviews"]["config"]["location"] == location
+        assert RawReviewsConfig().for_partition(key).location == location
