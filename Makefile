@@ -30,6 +30,7 @@ install: $(STAMP)
 dagster-home:
 	@mkdir -p $(DAGSTER_HOME)
 	@test -f $(DAGSTER_HOME)/dagster.yaml || cp deploy/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	@cmp -s deploy/dagster.yaml $(DAGSTER_HOME)/dagster.yaml || echo "note: $(DAGSTER_HOME)/dagster.yaml differs from deploy/dagster.yaml, which turns on run monitoring; kept as it is (copy it over to take the new settings)"
 
 demo: install dagster-home
 	# raw_reviews is partitioned by source file; the bundled synthetic data is partition `bundled`.

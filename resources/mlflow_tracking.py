@@ -10,6 +10,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from sentiment_assets.redaction import redact_url
+
 
 class MlflowResource(dg.ConfigurableResource):
     """Where runs, models and registry entries go.
@@ -50,8 +52,10 @@ class MlflowResource(dg.ConfigurableResource):
         self.activate()
         return MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
 
+    # Links go into asset metadata, which everyone with the UI reads: a ui_url that logs in
+    # (https://user:password@host) is shown without its password.
     def run_link(self, experiment_id: str, run_id: str) -> str:
-        return f"{self.ui_url}/#/experiments/{experiment_id}/runs/{run_id}"
+        return redact_url(f"{self.ui_url}/#/experiments/{experiment_id}/runs/{run_id}")
 
     def model_link(self, version: str | int) -> str:
-        return f"{self.ui_url}/#/models/{self.registered_model_name}/versions/{version}"
+        return redact_url(f"{self.ui_url}/#/models/{self.registered_model_name}/versions/{version}")

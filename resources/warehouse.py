@@ -15,6 +15,9 @@ import dagster as dg
 import duckdb
 import pandas as pd
 import pyarrow as pa
+from pydantic import PrivateAttr
+
+STAGING_SUFFIX = "__staging"  # a table being rebuilt is `{table}__staging` until it is swapped in
 
 
 def quote_identifier(name: str) -> str:
@@ -82,6 +85,14 @@ class DuckDBWarehouse(Warehouse):
     path: str
     schema_name: str = "main"
 
+    # Set when a run starts; the run's first connection then drops staging tables left behind.
+    _leftover_staging_to_drop: bool = PrivateAttr(default=False)
+    _run_log: object = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._leftover_staging_to_drop = True
+        self._run_log = context.log
+
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         # Always the same configuration: DuckDB refuses a read-only connection to a file this
@@ -90,9 +101,26 @@ class DuckDBWarehouse(Warehouse):
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         connection = duckdb.connect(self.path)
         try:
+            if self._leftover_staging_to_drop:
+                self._leftover_staging_to_drop = False
+                self._drop_leftover_staging(connection)
             yield connection
         finally:
             connection.close()
+
+    def _drop_leftover_staging(self, connection: duckdb.DuckDBPyConnection) -> None:
+        """Drop the staging tables of a write that never finished: its run was killed mid-chunk
+        (SIGKILL, out of memory), so neither swap_in nor drop_all ran, and the half-built copy
+        would stay in the file for good. Safe at a run's first connection: DuckDB lets one
+        process at a time open the file, and a staged write holds its connection to the end, so
+        no other run can be writing one; this run has not started any."""
+        leftovers = [row[0] for row in connection.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = ? AND ends_with(table_name, ?)",
+            [self.schema_name, STAGING_SUFFIX]).fetchall()]
+        for table in leftovers:
+            connection.execute(f"DROP TABLE IF EXISTS {self._qualified(table)}")
+        if leftovers and self._run_log is not None:
+            self._run_log.warning(f"dropped staging tables left by a run that died mid-write: {', '.join(leftovers)}")
 
     def _qualified(self, table: str) -> str:
         return f"{quote_identifier(self.schema_name)}.{quote_identifier(table)}"
@@ -144,7 +172,7 @@ class StagedTables:
         return self._connection.execute(sql, parameters or []).fetchall()
 
     def _staging(self, table: str) -> str:
-        return self._qualified(f"{table}__staging")
+        return self._qualified(f"{table}{STAGING_SUFFIX}")
 
     def append(self, table: str, frame: pd.DataFrame) -> None:
         """Add rows; the first frame (even an empty one) fixes the table's columns and types."""

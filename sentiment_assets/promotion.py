@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 #: Below this many test reviews of some sentiment, an accuracy is mostly luck.
 MIN_TEST_REVIEWS_PER_CLASS = 30
+#: Half the last digit of the 6-decimal accuracy tags older registry versions carry.
+ACCURACY_TAG_TOLERANCE = 5e-7
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,9 @@ def decide_promotion(accuracy: float, min_accuracy: float, champion_accuracy: fl
     lost = baseline_failure(macro_f1, baselines) if baselines and macro_f1 is not None else None
     if lost:
         return PromotionDecision(False, prefix + lost)
-    if champion_accuracy is not None and accuracy < champion_accuracy:
+    # A champion registered before tags kept full precision has 6 decimals ("0.632184" for
+    # 55/87): the same model must not count as worse than its own rounded accuracy.
+    if champion_accuracy is not None and accuracy < champion_accuracy - ACCURACY_TAG_TOLERANCE:
         return PromotionDecision(
             False, f"{prefix}test accuracy {accuracy:.4f} is worse than the current champion's {champion_accuracy:.4f}"
         )

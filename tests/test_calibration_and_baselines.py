@@ -121,3 +121,10 @@ def test_the_gate_names_the_baseline_a_candidate_loses_to():
     same = compare_with_baselines(train, test, baseline_predictions(train, test)[TFIDF_BASELINE])
     tie = decide_promotion(0.7, 0.33, None, macro_f1=same[TFIDF_BASELINE]["macro_f1"], baselines=same)
     assert tie.promote
+
+
+def test_the_same_model_is_not_worse_than_its_own_accuracy_rounded_to_six_decimals_in_an_old_tag():
+    accuracy = 55 / 87  # 0.6321839..., tagged "0.632184" by older versions
+    assert decide_promotion(accuracy, 0.33, float(f"{accuracy:.6f}")).promote
+    assert decide_promotion(accuracy, 0.33, float(repr(accuracy))).promote
+    assert not decide_promotion(accuracy, 0.33, accuracy + 0.001).promote

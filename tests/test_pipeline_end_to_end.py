@@ -273,7 +273,8 @@ def test_a_version_waiting_for_approval_becomes_champion_only_when_a_person_appr
     selection = [asset for asset in ALL_ASSETS if dg.AssetKey("registered_model") in asset.keys]
     result = dg.materialize(selection, resources=resources, run_config={"ops": {"registered_model": {"config": {"auto_approve": False}}}})
     waiting = int(result.get_asset_materialization_events()[0].materialization.metadata["version"].value)
-    assert client.get_model_version(tracking.registered_model_name, str(waiting)).tags[APPROVAL_TAG] == PENDING
+    reason = result.get_asset_materialization_events()[0].materialization.metadata["promotion_reason"].value
+    assert client.get_model_version(tracking.registered_model_name, str(waiting)).tags[APPROVAL_TAG] == PENDING, reason
     assert client.get_model_version_by_alias(tracking.registered_model_name, "champion").version == champion_before
     assert [int(v["version"]) for v in pending_versions(client, tracking.registered_model_name)][0] == waiting
 

@@ -13,11 +13,8 @@ from sentiment_assets.approval import CHAMPION_ALIAS
 from sentiment_assets.defs.deploy_manage.post_training_bias_report import WITHIN_LIMITS_CHECK, post_training_bias_report
 from sentiment_assets.features.feature_group import REVIEWS_FEATURE_GROUP
 from sentiment_assets.features.store import OfflineFeatureStore
-
-
-class SaysPositiveWhenItSeesGood(mlflow.pyfunc.PythonModel):
-    def predict(self, context, model_input, params=None):
-        return pd.DataFrame({"predicted_label": model_input["review_body"].str.contains("good").map({True: 1, False: -1})})
+from sentiment_assets.models.mlflow_model import log_sentiment_model
+from sentiment_assets.models.tfidf import TfidfConfig, TfidfLogisticRegression
 
 
 @pytest.fixture(scope="module")
@@ -40,9 +37,11 @@ def champion_and_test_split(tmp_path_factory):
     }))
     tracking = resources["mlflow_tracking"]
     tracking.activate()
+    # A real (tiny) model of a family: the report loads the champion's files, never a pickle.
+    says_positive_when_it_sees_good = TfidfLogisticRegression(TfidfConfig(min_df=1)).fit(
+        pd.DataFrame({"review_body": bodies, "label_id": [s + 1 for s in sentiment]}))
     with mlflow.start_run():
-        mlflow.pyfunc.log_model(name="model", python_model=SaysPositiveWhenItSeesGood(),
-                                registered_model_name=tracking.registered_model_name)
+        mlflow.register_model(log_sentiment_model(says_positive_when_it_sees_good).model_uri, tracking.registered_model_name)
     client = tracking.client()
     client.set_registered_model_alias(tracking.registered_model_name, CHAMPION_ALIAS, "1")
     return home, resources

@@ -8,15 +8,7 @@ import pytest
 
 from sentiment_assets.models.tfidf import TfidfConfig, TfidfLogisticRegression
 from sentiment_assets.models.tuning import TuningConfig, tune
-
-WORDS = {0: "awful broke returned cheap", 1: "okay fine average meh", 2: "love gorgeous perfect soft"}
-
-
-def toy_reviews(n: int, seed: int) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, 3, size=n)
-    bodies = [f"{' '.join(rng.choice(WORDS[l].split(), size=3))} the dress fits" for l in labels]
-    return pd.DataFrame({"review_id": [f"r{seed}-{i}" for i in range(n)], "review_body": bodies, "label_id": labels})
+from word_reviews import toy_reviews
 
 
 @pytest.fixture()

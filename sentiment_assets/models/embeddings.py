@@ -14,7 +14,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Sequence
 
-import joblib
 import numpy as np
 import pandas as pd
 import torch
@@ -26,9 +25,11 @@ from sentiment_assets.labels import LABEL_IDS
 from sentiment_assets.models.base import EpochCallback, EpochReport, SentimentClassifier
 from sentiment_assets.models.finetune import length_bucketed_batches, pad_batch, resolve_device
 from sentiment_assets.models.pretrained import BUNDLED, resolve_model_path
+from sentiment_assets.models.safe_loading import load_estimator, refuse_pickle, save_estimator
 
 CONFIG_FILE = "embeddings_config.json"
-HEAD_FILE = "embeddings_head.joblib"
+HEAD_FILE = "embeddings_head.skops"  # skops, not pickle: loading it cannot run code
+OLD_HEAD_FILE = "embeddings_head.joblib"  # a pickle, as versions before skops saved it: refused
 ENCODER_DIR = "encoder"  # the encoder's own files, saved only when it is not the bundled one
 
 
@@ -172,7 +173,7 @@ class EmbeddingLogisticRegression(SentimentClassifier):
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         (directory / CONFIG_FILE).write_text(json.dumps(self.params(), indent=2))
-        joblib.dump(self.head, directory / HEAD_FILE)
+        save_estimator(self.head, directory / HEAD_FILE)
         if self.config.model_name_or_path != BUNDLED:
             self.encoder.save_pretrained(directory / ENCODER_DIR)
             self.tokenizer.save_pretrained(directory / ENCODER_DIR)
@@ -182,23 +183,26 @@ class EmbeddingLogisticRegression(SentimentClassifier):
         """A classifier ready to predict, loaded without the network. `device` overrides the
         saved one (e.g. "cpu" for a model trained on a GPU)."""
         directory = Path(directory)
+        refuse_pickle(directory, OLD_HEAD_FILE, HEAD_FILE)
         settings = json.loads((directory / CONFIG_FILE).read_text())
         if device is not None:
             settings["device"] = device
         model = cls(EmbeddingConfig(**settings))
         encoder_dir = directory / ENCODER_DIR
-        model._load_encoder(str(encoder_dir) if encoder_dir.is_dir() else resolve_model_path(BUNDLED))
-        model.head = joblib.load(directory / HEAD_FILE)
+        # Saved encoders are safetensors (as save_pretrained writes them): never a pickled .bin.
+        model._load_encoder(str(encoder_dir) if encoder_dir.is_dir() else resolve_model_path(BUNDLED),
+                            use_safetensors=True)
+        model.head = load_estimator(directory / HEAD_FILE)
         return model
 
     # --- helpers -------------------------------------------------------------------------------
 
-    def _load_encoder(self, path: str) -> None:
+    def _load_encoder(self, path: str, use_safetensors: bool | None = None) -> None:
         self.tokenizer = AutoTokenizer.from_pretrained(path)
         if self.tokenizer.pad_token_id is None:
             raise ValueError("the tokenizer has no pad token; dynamic padding needs one")
         # float32 whatever the checkpoint's dtype: the head is fitted on float32 embeddings.
-        self.encoder = AutoModel.from_pretrained(path, dtype=torch.float32)
+        self.encoder = AutoModel.from_pretrained(path, dtype=torch.float32, use_safetensors=use_safetensors)
         self.encoder.to(resolve_device(self.config.device)).eval()
 
     def _token_ids(self, frame: pd.DataFrame) -> list[list[int]]:

@@ -21,8 +21,9 @@ from sentiment_assets.models.base import SentimentClassifier
 from sentiment_assets.models.families import load_model, save_model
 from sentiment_assets.text_normalisation import normalise_review_texts
 
+PYFUNC_CODE = Path(__file__).with_name("pyfunc_code.py")
 # Listed explicitly: MLflow's requirement inference re-imports the model in a subprocess (slow).
-_REQUIREMENTS = ("pandas", "numpy", "scikit-learn", "torch", "transformers", "mlflow")
+_REQUIREMENTS = ("pandas", "numpy", "scikit-learn", "skops", "torch", "transformers", "mlflow")
 
 
 def predictions_frame(probabilities: np.ndarray) -> pd.DataFrame:
@@ -37,19 +38,50 @@ def predictions_frame(probabilities: np.ndarray) -> pd.DataFrame:
     return frame
 
 
+def predict_reviews(model: SentimentClassifier, model_input) -> pd.DataFrame:
+    """predictions_frame for a DataFrame with `review_body` (else its first column is the text)
+    or a list of strings, the text normalised as training saw it."""
+    if isinstance(model_input, pd.DataFrame):
+        reviews = model_input if "review_body" in model_input else model_input.iloc[:, [0]].set_axis(["review_body"], axis=1)
+    else:
+        reviews = pd.DataFrame({"review_body": list(model_input)})
+    # The text as training saw it (batch scoring reads it normalised at ingest): a served
+    # review with "&#039;" or wrapping quotes gets the same prediction as the stored one.
+    reviews = reviews.reset_index(drop=True).assign(review_body=lambda r: normalise_review_texts(r["review_body"]))
+    return predictions_frame(model.predict_proba(reviews))
+
+
 class SentimentPyfunc(mlflow.pyfunc.PythonModel):
+    """What mlflow.pyfunc.load_model returns the predictions of (set by pyfunc_code.py)."""
+
     def load_context(self, context) -> None:
         self.model = load_model(Path(context.artifacts["model_dir"]))
 
     def predict(self, context, model_input, params=None) -> pd.DataFrame:
-        if isinstance(model_input, pd.DataFrame):
-            reviews = model_input if "review_body" in model_input else model_input.iloc[:, [0]].set_axis(["review_body"], axis=1)
-        else:
-            reviews = pd.DataFrame({"review_body": list(model_input)})
-        # The text as training saw it (batch scoring reads it normalised at ingest): a served
-        # review with "&#039;" or wrapping quotes gets the same prediction as the stored one.
-        reviews = reviews.reset_index(drop=True).assign(review_body=lambda r: normalise_review_texts(r["review_body"]))
-        return predictions_frame(self.model.predict_proba(reviews))
+        return predict_reviews(self.model, model_input)
+
+
+class LoggedSentimentModel:
+    """A logged model as `load_logged_model` returns it: the classifier (`model`) and the
+    pyfunc model's `predict`."""
+
+    def __init__(self, model: SentimentClassifier):
+        self.model = model
+
+    def predict(self, model_input, params=None) -> pd.DataFrame:
+        return predict_reviews(self.model, model_input)
+
+
+def load_logged_model(model_uri: str) -> LoggedSentimentModel:
+    """The model logged at `model_uri` (runs:/, models:/name/version, models:/name@alias, ...),
+    read by families.load_model from the model's files: no pickle is opened and none of the
+    model's code (pyfunc_code.py, a python_model.pkl of an older version) runs, unlike
+    mlflow.pyfunc.load_model. Anyone who can write to the artifact store can change those."""
+    with tempfile.TemporaryDirectory(prefix="logged-model-") as scratch:
+        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=scratch))
+        artifacts = mlflow.models.Model.load(str(local)).flavors["python_function"]["artifacts"]
+        # Everything is read into memory here: the download goes when this block ends.
+        return LoggedSentimentModel(load_model(local / artifacts["model_dir"]["path"]))
 
 
 def log_sentiment_model(model: SentimentClassifier, name: str = "model") -> mlflow.models.model.ModelInfo:
@@ -59,7 +91,7 @@ def log_sentiment_model(model: SentimentClassifier, name: str = "model") -> mlfl
         example = pd.DataFrame({"review_body": ["Love the fit, the fabric is soft.", "Runs small and the zipper broke."]})
         return mlflow.pyfunc.log_model(
             name=name,
-            python_model=SentimentPyfunc(),
+            python_model=str(PYFUNC_CODE),  # models from code: no cloudpickle of the model object
             artifacts={"model_dir": str(model_dir)},
             pip_requirements=[f"{p}=={version(p)}" for p in _REQUIREMENTS],
             signature=mlflow.models.infer_signature(example, predictions_frame(np.full((2, 3), 1 / 3))),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import pickle
 import random
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -17,8 +18,11 @@ import torch
 
 from sentiment_assets.models.base import EpochReport
 from sentiment_assets.models.debugger import TrainingRecorder
+from sentiment_assets.models.safe_loading import RefusedUnsafeFile
 
-FORMAT_VERSION = 1
+# 2: every value a tensor or a plain Python value, so checkpoints load with weights_only=True
+# (format 1 held the numpy RNG state as an array and needed the full unpickler).
+FORMAT_VERSION = 2
 # Config fields that change how a run is carried out or reported, never the weights it ends
 # with: a run may be resumed with other values (e.g. on a GPU, or with a larger time budget).
 NOT_FINGERPRINTED = frozenset({"device", "eval_batch_size", "log_every_steps",
@@ -60,15 +64,14 @@ def checkpoint_payload(
     config_print: dict, data_print: str,
 ) -> bytes:
     """Everything needed to carry on after the step just done, as bytes for a CheckpointStore."""
-    rng = {"python": random.getstate(), "numpy": np.random.get_state(),
-           "torch": torch.get_rng_state()}
+    rng = {"python": random.getstate(), "numpy": _numpy_rng_state(), "torch": torch.get_rng_state()}
     if torch.cuda.is_available():
         rng["cuda"] = torch.cuda.get_rng_state_all()
     state = {
-        "format": FORMAT_VERSION, "config": config_print, "data": data_print,
+        "format": FORMAT_VERSION, "config": plain(config_print), "data": data_print,
         "model": model.state_dict(), "optimizer": optimizer.state_dict(),
         "scheduler": scheduler.state_dict(), "rng": rng,
-        "progress": dataclasses.asdict(progress), "record": recorder.to_dict(),
+        "progress": plain(dataclasses.asdict(progress)), "record": plain(recorder.to_dict()),
     }
     buffer = io.BytesIO()
     torch.save(state, buffer)
@@ -81,19 +84,17 @@ def restore_checkpoint(
     """Load a checkpoint into model, optimizer, scheduler (already on the run's device) and the
     global RNGs; return the progress and record it holds. Refuses (ValueError) a checkpoint of a
     different run. A checkpoint written on CUDA resumes on a CPU and the other way round."""
-    # weights_only=False: the numpy RNG state is not a tensor. Safe here because the store is our
-    # own, written by this code; never point a run's checkpoints at untrusted files.
     # map_location="cpu", then each load_state_dict copies tensors to where their parameter is:
     # the weights and Adam's moments follow the model, while Adam's step counters stay on the
     # CPU as in a fresh run (map_location=cuda would leave them on the GPU), and so do RNG states.
-    state = torch.load(io.BytesIO(payload), map_location="cpu", weights_only=False)
+    state = load_checkpoint_state(payload, where)
     _check_same_run(state, config_print, data_print, where)
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
     scheduler.load_state_dict(state["scheduler"])
     rng = state["rng"]
     random.setstate(rng["python"])
-    np.random.set_state(rng["numpy"])
+    _set_numpy_rng_state(rng["numpy"])
     torch.set_rng_state(rng["torch"])
     # CUDA's RNG (dropout on a GPU) only when this machine has as many GPUs as the writer had.
     if "cuda" in rng and torch.cuda.is_available() and len(rng["cuda"]) == torch.cuda.device_count():
@@ -101,6 +102,42 @@ def restore_checkpoint(
     progress = dict(state["progress"])
     progress["history"] = [EpochReport(**report) for report in progress["history"]]
     return TrainingProgress(**progress), TrainingRecorder.from_dict(state["record"])
+
+
+def load_checkpoint_state(payload: bytes, where: str) -> dict:
+    """The checkpoint's dict, unpickled with weights_only=True: tensors and plain values only, so
+    a crafted file (a pickle whose __reduce__ runs a command) is refused before anything runs.
+    Checkpoint stores can be shared (S3 prefixes), so their contents are not trusted."""
+    try:
+        return torch.load(io.BytesIO(payload), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as refused:
+        raise RefusedUnsafeFile(
+            f"refused the checkpoint in {where}: it holds objects other than tensors and plain values "
+            f"(written by an older version of this code, format 1, or not by this code at all), and "
+            f"unpickling them could run code. Use a new checkpoint location. ({refused})") from refused
+
+
+def plain(value):
+    """`value` with numpy scalars and arrays turned into Python numbers and lists, which
+    torch.load(weights_only=True) accepts; everything else as it is."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(plain(v) for v in value)
+    if isinstance(value, (np.generic, np.ndarray)):
+        return value.tolist()
+    return value
+
+
+def _numpy_rng_state() -> dict:
+    """numpy's global RNG state with its key as a list of ints instead of an array."""
+    state = np.random.get_state(legacy=False)
+    return {**state, "state": {**state["state"], "key": state["state"]["key"].tolist()}}
+
+
+def _set_numpy_rng_state(state: dict) -> None:
+    key = np.asarray(state["state"]["key"], dtype=np.uint32)
+    np.random.set_state({**state, "state": {**state["state"], "key": key}})
 
 
 def _check_same_run(state: dict, config_print: dict, data_print: str, where: str) -> None:

@@ -7,12 +7,12 @@ the families differ only in what they put after it (`TfidfPipelineClassifier._fi
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import ClassVar
 
-import joblib
 import numpy as np
 import pandas as pd
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -22,6 +22,7 @@ from sklearn.pipeline import Pipeline
 from sentiment_assets.labels import LABEL_IDS
 from sentiment_assets.models.base import EpochCallback, EpochReport, SentimentClassifier
 from sentiment_assets.models.metrics import classification_scores
+from sentiment_assets.models.safe_loading import load_estimator, refuse_pickle, save_estimator
 
 
 def tfidf_vectorizer(config) -> TfidfVectorizer:
@@ -76,7 +77,8 @@ class TfidfPipelineClassifier(SentimentClassifier):
     vectorizer. After `fit`: `train_seconds`, and `stopped_by_budget` (True only when a family
     that trains in steps ended early because `config.time_budget_s` was spent).
 
-    Saved as one joblib file named after the family, holding the config and the pipeline."""
+    Saved as two files named after the family: {family}.json (the config and how the fit went)
+    and {family}.skops (the pipeline; skops, not pickle, so loading it cannot run code)."""
 
     config_class: ClassVar[type]
     param_prefix: ClassVar[str] = ""  # before each param name; none, like the MiniLM families
@@ -129,16 +131,22 @@ class TfidfPipelineClassifier(SentimentClassifier):
         return {f"{prefix}{k}": v for k, v in asdict(self.config).items()}
 
     def save(self, directory: Path) -> None:
-        Path(directory).mkdir(parents=True, exist_ok=True)
-        joblib.dump({"config": asdict(self.config), "pipeline": self.pipeline, "train_seconds": self.train_seconds,
-                     "stopped_by_budget": self.stopped_by_budget}, Path(directory) / f"{self.family}.joblib")
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / f"{self.family}.json").write_text(json.dumps(
+            {"config": asdict(self.config), "train_seconds": self.train_seconds,
+             "stopped_by_budget": self.stopped_by_budget}, indent=2))
+        save_estimator(self.pipeline, directory / f"{self.family}.skops")
 
     @classmethod
     def load(cls, directory: Path) -> "TfidfPipelineClassifier":
-        saved = joblib.load(Path(directory) / f"{cls.family}.joblib")
+        directory = Path(directory)
+        # Models saved before skops were one joblib pickle: refused, never unpickled.
+        refuse_pickle(directory, f"{cls.family}.joblib", f"{cls.family}.skops")
+        saved = json.loads((directory / f"{cls.family}.json").read_text())
         model = cls(cls.config_class(**saved["config"]))
-        model.pipeline = saved["pipeline"]
-        # Files saved before budgets existed hold only the config and the pipeline.
+        model.pipeline = load_estimator(directory / f"{cls.family}.skops")
+        # Files saved before budgets existed hold only the config.
         model.train_seconds = saved.get("train_seconds", 0.0)
         model.stopped_by_budget = saved.get("stopped_by_budget", False)
         return model

@@ -18,6 +18,7 @@ from sentiment_assets.models.batches import batched_logits, fit_to_length
 from sentiment_assets.models.checkpoints import CheckpointStore
 from sentiment_assets.models.finetune import EvaluateCallback, FineTuneConfig, fine_tune
 from sentiment_assets.models.pretrained import resolve_model_path
+from sentiment_assets.models.safe_loading import refuse_pickle
 from sentiment_assets.models.torch_setup import resolve_device, seed_everything
 
 CONFIG_FILE = "finetune_config.json"
@@ -127,13 +128,15 @@ class TransformerClassifier(SentimentClassifier):
         """A classifier ready to predict. `device` overrides the saved one (e.g. "cpu" for a
         model trained on a GPU)."""
         directory = Path(directory)
+        refuse_pickle(directory, "pytorch_model.bin", "model.safetensors")
         config = FineTuneConfig(**json.loads((directory / CONFIG_FILE).read_text()))
         if device is not None:
             config = dataclasses.replace(config, device=device)
         classifier = cls(config)
         classifier.tokenizer = AutoTokenizer.from_pretrained(directory)
+        # Only the safetensors weights that save() writes: a pickled pytorch_model.bin is refused.
         classifier.model = AutoModelForSequenceClassification.from_pretrained(
-            directory, dtype=torch.float32
+            directory, dtype=torch.float32, use_safetensors=True
         )
         classifier.model.to(resolve_device(config.device)).eval()
         return classifier

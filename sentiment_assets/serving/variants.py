@@ -31,7 +31,7 @@ class Variant:
     name: str
     version: str
     model_uri: str
-    model: Any  # mlflow.pyfunc.PyFuncModel, or anything with the same predict()
+    model: Any  # mlflow_model.LoggedSentimentModel, or anything with the same predict()
 
     def predict(self, texts: list[str]) -> tuple[list[int], list[float]]:
         """Predicted labels (-1/0/1) and their probabilities, one per text, in order."""
@@ -45,11 +45,13 @@ def load_variants(tracking_uri: str, model_name: str) -> dict[str, Variant]:
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
+    from sentiment_assets.models.mlflow_model import load_logged_model
+    from sentiment_assets.redaction import redact_url
 
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
     client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
-    no_champion = NoChampionError(f"{model_name} has no '{CHAMPION_ALIAS}' alias in {tracking_uri}; register and approve "
+    no_champion = NoChampionError(f"{model_name} has no '{CHAMPION_ALIAS}' alias in {redact_url(tracking_uri)}; register and approve "
                                   "a model first (the registered_model asset, or python -m sentiment_assets.approve)")
     try:
         # One read gives every alias: no error code has to mean "absent". (MLflow 3 reports a
@@ -67,5 +69,5 @@ def load_variants(tracking_uri: str, model_name: str) -> dict[str, Variant]:
             continue  # no challenger: the champion serves alone
         version = str(aliases[alias])
         model_uri = f"models:/{model_name}/{version}"
-        variants[variant] = Variant(variant, version, model_uri, mlflow.pyfunc.load_model(model_uri))
+        variants[variant] = Variant(variant, version, model_uri, load_logged_model(model_uri))
     return variants

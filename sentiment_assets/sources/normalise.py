@@ -4,6 +4,7 @@ not be understood (validation decides what that means)."""
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,21 @@ from .spec import ColumnMapping
 LABELS: dict[str, int] = {"negative": -1, "neutral": 0, "positive": 1, "-1": -1, "0": 0, "1": 1, "+1": 1}
 WHOLE_TARGETS = ("clothing_id", "age", "recommended", "positive_feedback_count")
 _MAX_EXACT_INTEGER = 2**53  # beyond this a float no longer holds the integer the text spelled
+
+#: What typed exports write where a value was missing (a NaN float id becomes "nan") or infinite:
+#: never a review's id.
+MISSING_ID_MARKERS = frozenset({"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity",
+                                "none", "null", "nat", "<na>", "na", "n/a"})
+MISSING_ID_MARKER = "review_id is a missing-value or infinity marker (nan, inf, None, null, NA), not an id"
+BLANK_TEXT = "blank review text"
+DATE_OUT_OF_RANGE = ("date outside the range the warehouse stores (1677-09-21 to 2262-04-11: "
+                     "nanosecond timestamps)")
+#: Characters that show nothing though Unicode does not file them as spaces, format or control
+#: characters (those categories are below): Hangul fillers, the braille blank, Khmer inherent
+#: vowels, Mongolian selectors, the combining grapheme joiner and the variation selectors.
+_INVISIBLE = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180e\u180f\u2800\u3164\uffa0"
+                       + "".join(map(chr, range(0xFE00, 0xFE10))) + "".join(map(chr, range(0xE0100, 0xE01F0))))
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
 
 
 @dataclass(frozen=True)
@@ -44,6 +60,19 @@ def review_texts(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return as_read, normalised.where(normalised != "").astype(TEXT)
 
 
+def _shows_nothing(text: str) -> bool:
+    return all(c in _INVISIBLE or unicodedata.category(c) in _INVISIBLE_CATEGORIES for c in text)
+
+
+def blank_texts(normalised: pd.Series) -> np.ndarray:
+    """Per normalised text: null, or made only of characters that show nothing (the cleaning
+    removes the common zero-width ones; bidi marks, fillers and variation selectors remain)."""
+    values = normalised.to_numpy(dtype=object, na_value=None)
+    # Most reviews start with a visible letter: only the rest are looked at character by character.
+    return np.fromiter((v is None or ((v[0] in _INVISIBLE or not v[0].isalnum()) and _shows_nothing(v))
+                        for v in values), bool, len(values))
+
+
 def categories(values: pd.Series | None, index: pd.Index) -> pd.Series:
     """Trimmed categories; blank, or no category column at all (None) -> UNKNOWN_CATEGORY."""
     if values is None:
@@ -58,11 +87,24 @@ def whole_numbers(values: pd.Series) -> pd.Series:
     return numbers.where(whole).astype(WHOLE)
 
 
-def dates(values: pd.Series, default: pd.Timestamp) -> tuple[pd.Series, np.ndarray, np.ndarray]:
-    """(naive-UTC dates, unparseable mask, blank mask). Blank dates take `default`.
+def _out_of_range(value: str) -> bool:
+    """Whether `value` is a date pandas reads but cannot hold (before 1677-09-21, after 2262-04-11)."""
+    try:
+        pd.to_datetime(value, format="mixed", utc=True)
+    except pd.errors.OutOfBoundsDatetime:  # before ValueError: it is one
+        return True
+    except (ValueError, TypeError, OverflowError):
+        return False
+    return False
+
+
+def dates(values: pd.Series, default: pd.Timestamp) -> tuple[pd.Series, np.ndarray, np.ndarray, np.ndarray]:
+    """(naive-UTC dates, unparseable mask, out-of-range mask, blank mask). Blank dates take `default`.
 
     ISO-8601 is tried first (fast, unambiguous); only what it cannot read goes through pandas'
-    per-value parser, which reads "Aug 3, 2015" and month-first "08/03/2015".
+    per-value parser, which reads "Aug 3, 2015" and month-first "08/03/2015". A real date the
+    nanosecond timestamps of the warehouse cannot hold (year 1500, 2300) is out of range, not
+    unparseable: the reason says which.
     """
     stripped = values.str.strip()
     blank = (stripped == "").to_numpy()
@@ -70,9 +112,12 @@ def dates(values: pd.Series, default: pd.Timestamp) -> tuple[pd.Series, np.ndarr
     retry = parsed.isna().to_numpy() & ~blank
     if retry.any():
         parsed[retry] = pd.to_datetime(stripped[retry], format="mixed", errors="coerce", utc=True)
-    unparseable = parsed.isna().to_numpy() & ~blank
+    failed = parsed.isna().to_numpy() & ~blank
+    out_of_range = np.zeros(len(values), dtype=bool)
+    for i in np.flatnonzero(failed):  # few rows: the parser is asked again, one value at a time
+        out_of_range[i] = _out_of_range(stripped.iloc[i])
     naive = parsed.dt.tz_localize(None).astype("datetime64[ns]")
-    return naive.where(~blank, default), unparseable, blank
+    return naive.where(~blank, default), failed & ~out_of_range, out_of_range, blank
 
 
 def derived_ids(raw: pd.DataFrame, mapping: ColumnMapping) -> pd.Series:
@@ -98,7 +143,8 @@ def normalise(raw: pd.DataFrame, mapping: ColumnMapping, ingested_at: pd.Timesta
     """The chunk in the normalised schema (mapping resolved: every column it names is in `raw`).
 
     `review_body` is kept exactly as read and `review_body_normalised` is its cleaned form; a
-    review whose cleaned form is empty (blank, only "&nbsp;" or a zero-width space) is a problem.
+    review whose cleaned form shows nothing (blank, only "&nbsp;", zero-width or other invisible
+    characters) is a problem, as is a review_id such as "nan" or "inf".
     Without a category column, or for a blank category, product_category is UNKNOWN_CATEGORY.
     Without a star or label column (an unlabelled file) star_rating and sentiment are null and
     no row has a label problem."""
@@ -107,9 +153,10 @@ def normalise(raw: pd.DataFrame, mapping: ColumnMapping, ingested_at: pd.Timesta
     out["review_id"] = text(raw[mapping.review_id]) if mapping.review_id else derived_ids(raw, mapping)
 
     if mapping.date:
-        out["date"], unparseable, defaulted = dates(raw[mapping.date], ingested_at)
+        out["date"], unparseable, out_of_range, defaulted = dates(raw[mapping.date], ingested_at)
     else:
-        out["date"], unparseable, defaulted = pd.Timestamp(ingested_at), np.zeros(n, bool), np.ones(n, bool)
+        out["date"], defaulted = pd.Timestamp(ingested_at), np.ones(n, bool)
+        unparseable = out_of_range = np.zeros(n, bool)
     out["date"] = out["date"].astype("datetime64[ns]")
 
     out["title"] = text(raw[mapping.title]) if mapping.title else pd.Series(pd.NA, index=raw.index, dtype=TEXT)
@@ -144,8 +191,12 @@ def normalise(raw: pd.DataFrame, mapping: ColumnMapping, ingested_at: pd.Timesta
 
     # In the order reasons are listed when several apply.
     problems = {"missing review_id": out["review_id"].isna().to_numpy()}
+    if mapping.review_id:
+        problems[MISSING_ID_MARKER] = out["review_id"].str.lower().isin(MISSING_ID_MARKERS).to_numpy(
+            dtype=bool, na_value=False)
     if rating_problem is not None:
         problems[rating_problem[0]] = rating_problem[1]
-    problems["blank review text"] = out["review_body_normalised"].isna().to_numpy()
+    problems[BLANK_TEXT] = blank_texts(out["review_body_normalised"])
     problems["unparseable date"] = unparseable
+    problems[DATE_OUT_OF_RANGE] = out_of_range
     return Normalised(out, problems, defaulted)

@@ -26,7 +26,7 @@ from .normalise import normalise
 from .presets import Preset, choose_preset
 from .schema import UNKNOWN_CATEGORY, SourceError, empty_accepted, empty_rejected
 from .spec import ColumnMapping, SourceSpec
-from .validate import IngestedIds, SeenIds, validate
+from .validate import IngestedIds, SeenIds, validate, value_problems
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,8 @@ class FileBatch:
 
 def _options(spec: SourceSpec, preset: Preset | None) -> ReadOptions:
     quoted = {"minimal": True, "none": False}.get(spec.quoting, preset.quoted_fields if preset else True)
-    return ReadOptions(encoding=spec.encoding, delimiter=spec.delimiter, quoted_fields=quoted)
+    return ReadOptions(encoding=spec.encoding, delimiter=spec.delimiter, quoted_fields=quoted,
+                       max_record_chars=spec.max_record_chars)
 
 
 def _notes(summary: dict, mapping: ColumnMapping) -> tuple[str, ...]:
@@ -109,7 +110,8 @@ def _read_one(source: SourceFile, spec: SourceSpec, ingested_at: pd.Timestamp, c
         reasons: Counter[str] = Counter()
         for chunk in iter_chunks(path, fmt, _options(spec, preset), header, chunk_rows, source.uri):
             normalised = normalise(chunk.frame, mapping, ingested_at)
-            accepted, rejected, ok = validate(chunk, normalised, source.uri, seen, ingested)
+            problems = value_problems(chunk, mapping, spec.max_field_chars)
+            accepted, rejected, ok = validate(chunk, normalised, source.uri, seen, ingested, problems)
             totals["rows_read"] += len(chunk.frame)
             totals["accepted"] += len(accepted)
             totals["rejected"] += len(rejected)

@@ -8,7 +8,8 @@ still say "string", or the first chunk streamed into DuckDB would fix the column
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Mapping
 
 import numpy as np
 import pandas as pd
@@ -58,14 +59,27 @@ REJECTED_COLUMNS: tuple[str, ...] = tuple(REJECTED_DTYPES)
 @dataclass(frozen=True)
 class RawChunk:
     """What a format reader hands on: up to chunk_rows data rows with every value a string ("" for
-    missing), `first_row` the 1-based number of the first, for JSON Lines the original lines
-    (else None: a rejected row's raw record is rebuilt from the frame), and for delimited text
-    which rows had more fields than the header (None: none did)."""
+    missing), `first_row` the 1-based number of the first, and for JSON Lines the original lines
+    (else None: a rejected row's raw record is rebuilt from the frame).
+
+    What the reader found, per row, for validation to judge:
+    - `row_problems`: reason -> mask of rows the header cannot describe (surplus fields, broken
+      quoting); their values are not what the header says, so they are judged by this alone;
+    - `raw_records`: row -> the original record as JSON, where the frame cannot show it;
+    - `nested`: column -> per row "object", "array" or "": a JSON object/array read as its JSON text;
+    - `undecodable`: column -> mask of binary values that are not UTF-8 (read with backslash escapes);
+    - `longest_value`: no value has more characters than this (the longest record read), or None
+      when the reader cannot say: values are measured only when it may exceed max_field_chars.
+    """
 
     frame: pd.DataFrame
     first_row: int
     records: list[str] | None = None
-    surplus_fields: np.ndarray | None = None
+    row_problems: Mapping[str, np.ndarray] = field(default_factory=dict)
+    raw_records: Mapping[int, str] = field(default_factory=dict)
+    nested: Mapping[str, np.ndarray] = field(default_factory=dict)
+    undecodable: Mapping[str, np.ndarray] = field(default_factory=dict)
+    longest_value: int | None = None
 
 
 class SourceError(ValueError):

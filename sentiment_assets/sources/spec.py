@@ -8,6 +8,11 @@ from typing import Literal, Mapping
 
 PRESET_NAMES: tuple[str, ...] = ("auto", "womens_clothing", "amazon_customer_reviews", "generic")
 
+#: Default size caps, in characters. A review is a few kB; the caps only stop a broken or hostile
+#: file (one 2 GB line compresses to a 2 MB .gz) from being held in memory whole.
+MAX_FIELD_CHARS = 1 << 20  # 1 Mi characters per value
+MAX_RECORD_CHARS = 4 << 20  # 4 Mi characters per physical line and per record (a CSV row spanning lines)
+
 #: Normalised columns a mapping may fill from a source column besides the core ones.
 OPTIONAL_TARGETS: tuple[str, ...] = (
     "division_name", "department_name", "clothing_id", "age", "recommended", "positive_feedback_count",
@@ -75,13 +80,20 @@ class ColumnMapping:
 class SourceSpec:
     """How to read a location: a preset ("auto" detects it per file from the header), the column
     mapping for `generic` (with "auto" it is tried after the named presets), the text encoding,
-    and overrides for the delimiter (default: by suffix) and quoting (default: the preset's)."""
+    and overrides for the delimiter (default: by suffix) and quoting (default: the preset's).
+
+    `max_field_chars` and `max_record_chars` cap what one value and one record (a physical line,
+    or a CSV row whose quoted fields span lines) may hold: a row with a longer value is
+    quarantined, a file with a longer line or record is refused, naming the line, before it is
+    held in memory."""
 
     preset: str = "auto"
     mapping: ColumnMapping | None = None
     encoding: str = "utf-8"
     delimiter: str | None = None
     quoting: Literal["auto", "minimal", "none"] = "auto"
+    max_field_chars: int = MAX_FIELD_CHARS
+    max_record_chars: int = MAX_RECORD_CHARS
 
     def __post_init__(self) -> None:
         if self.preset not in PRESET_NAMES:
@@ -92,6 +104,9 @@ class SourceSpec:
             raise ValueError(f"preset {self.preset!r} has its own columns; a mapping goes with 'generic' or 'auto'")
         if self.delimiter is not None and len(self.delimiter) != 1:
             raise ValueError(f"delimiter must be one character, got {self.delimiter!r}")
+        if min(self.max_field_chars, self.max_record_chars) < 1:
+            raise ValueError(f"max_field_chars and max_record_chars must be >= 1, got {self.max_field_chars} "
+                             f"and {self.max_record_chars}")
         try:  # an unknown encoding fails here, not half-way through a file
             codecs.lookup(self.encoding)
         except LookupError as error:

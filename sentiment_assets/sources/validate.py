@@ -9,10 +9,14 @@ import pandas as pd
 
 from .normalise import Normalised
 from .schema import ACCEPTED_DTYPES, NORMALISED_COLUMNS, REJECTED_DTYPES, RawChunk, json_lines
+from .spec import ColumnMapping
 
 DUPLICATE_IN_FILE = "duplicate review_id"
-SURPLUS_FIELDS = "more fields than the header (an unquoted delimiter in a value?)"
 _UNKNOWN_FILE = object()
+#: How a reason names a normalised text column whose source value is a JSON object or array.
+_TEXT_TARGETS = {"review_id": "review_id", "review_body": "review text", "title": "title",
+                 "product_category": "product_category", "division_name": "division_name",
+                 "department_name": "department_name"}
 
 
 class IngestedIds:
@@ -90,22 +94,53 @@ def _append(reasons: np.ndarray, mask: np.ndarray, reason: str | np.ndarray) -> 
 
 
 def _raw_records(chunk: RawChunk, rows: np.ndarray) -> list[str]:
-    """The original rows as JSON: the file's own line for JSON Lines, else {header: text}."""
+    """The original rows as JSON: the file's own line for JSON Lines, else {header: text} unless
+    the reader kept the record itself (a row with surplus fields, an unparsed line)."""
     if chunk.records is not None:
         return [chunk.records[i] for i in rows]
-    return json_lines(chunk.frame.iloc[rows])
+    rebuilt = json_lines(chunk.frame.iloc[rows])
+    return [chunk.raw_records.get(row, text) for row, text in zip(rows.tolist(), rebuilt)]
+
+
+def value_problems(chunk: RawChunk, mapping: ColumnMapping, max_field_chars: int) -> dict[str, np.ndarray]:
+    """Problems with the values of the columns `mapping` reads (a column it ignores may hold
+    anything): bytes that are not UTF-8, a JSON object or array where text belongs, and a value
+    longer than `max_field_chars` -- reason (naming the column) -> mask."""
+    n = len(chunk.frame)
+    problems: dict[str, np.ndarray] = {}
+
+    def add(reason: str, mask: np.ndarray) -> None:
+        if mask.any():
+            problems[reason] = problems.get(reason, np.zeros(n, dtype=bool)) | mask
+
+    for target, column in mapping.fields().items():
+        if column in chunk.undecodable:
+            add(f"column {column!r} is not valid UTF-8 text", chunk.undecodable[column])
+        if target in _TEXT_TARGETS and column in chunk.nested:
+            for kind in ("object", "array"):
+                add(f"{_TEXT_TARGETS[target]} is a JSON {kind}, not a string (column {column!r})",
+                    chunk.nested[column] == kind)
+        if column in chunk.frame and (chunk.longest_value is None or chunk.longest_value > max_field_chars):
+            too_long = chunk.frame[column].str.len().to_numpy(dtype="float64", na_value=0) > max_field_chars
+            add(f"column {column!r} holds more than {max_field_chars:,} characters (max_field_chars)", too_long)
+    return problems
 
 
 def validate(chunk: RawChunk, normalised: Normalised, source_file: str, seen: SeenIds,
-             ingested: IngestedIds) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
-    """(accepted, rejected, accepted mask) for one chunk; every row lands in exactly one of them."""
+             ingested: IngestedIds, read_problems: Mapping[str, np.ndarray] | None = None,
+             ) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """(accepted, rejected, accepted mask) for one chunk; every row lands in exactly one of them.
+    `read_problems` are value_problems of the chunk."""
     frame = normalised.frame
     n = len(frame)
     reasons = np.full(n, "", dtype=object)
-    if chunk.surplus_fields is not None:
-        _append(reasons, chunk.surplus_fields, SURPLUS_FIELDS)  # first: its other values are shifted
-    for reason, mask in normalised.problems.items():
+    for reason, mask in chunk.row_problems.items():
         _append(reasons, mask, reason)
+    # A row the header cannot describe is judged by that alone: its values are shifted or
+    # missing, and "blank review text" or "missing review_id" would send the reader astray.
+    readable = reasons == ""
+    for reason, mask in {**(read_problems or {}), **normalised.problems}.items():
+        _append(reasons, mask & readable, reason)
     # Duplicates are judged among rows that are otherwise fine: a broken earlier copy of an id
     # must not push out a good one.
     already = ingested.reasons(frame["review_id"], source_file)

@@ -14,6 +14,7 @@ from sentiment_assets.approval import CHAMPION_ALIAS
 from sentiment_assets.defs.deploy_manage.drift_baseline import load_baseline
 from sentiment_assets.defs.ingest_analyze.partitions import review_files
 from sentiment_assets.models.fast_inference import fast_predict_proba
+from sentiment_assets.models.mlflow_model import load_logged_model
 from sentiment_assets.monitoring import data_drift, prediction_drift
 from sentiment_assets.scoring import SCORING_SOURCE_TABLE, SCORING_TEXT_SQL, score_partition
 
@@ -93,7 +94,7 @@ def batch_predictions(
     if baseline is None:
         raise dg.Failure("no drift baseline to check predictions against: materialize drift_baseline first")
     version = int(champion.version)
-    model = mlflow.pyfunc.load_model(f"models:/{name}/{version}").unwrap_python_model().model
+    model = load_logged_model(f"models:/{name}/{version}").model
     onnx_path = artifacts.path("onnx", name, f"v{version}", "model.onnx")
     predict_proba = fast_predict_proba(model, engine=config.engine, onnx_path=onnx_path)
 

@@ -15,7 +15,7 @@ from sentiment_assets.evaluation import evaluate_predictions
 from sentiment_assets.holdout import holdout_scores, pooled
 from sentiment_assets.labels import label_id_from_sentiment
 from sentiment_assets.models.baselines import compare_with_baselines
-from sentiment_assets.models.mlflow_model import pyfunc_label_ids
+from sentiment_assets.models.mlflow_model import load_logged_model, pyfunc_label_ids
 from sentiment_assets.models.calibration import ece_if_calibrated, expected_calibration_error, reliability_table
 from sentiment_assets.plots import confusion_matrix_heatmap, reliability_diagram
 from sentiment_assets.scoring import PROBABILITY_COLUMNS
@@ -47,7 +47,7 @@ def model_evaluation(
     card = json.loads(artifacts.path(MODEL_CARD).read_text())
     test = read_split(warehouse, "test")
     # Score through the logged pyfunc model: what gets registered is exactly what is evaluated.
-    model = mlflow.pyfunc.load_model(card["model_uri"])
+    model = load_logged_model(card["model_uri"])
     predictions = model.predict(test[["review_body"]])
     y_pred = label_id_from_sentiment(predictions["predicted_label"].to_numpy())
     evaluation = evaluate_predictions(test["label_id"].to_numpy(), y_pred)

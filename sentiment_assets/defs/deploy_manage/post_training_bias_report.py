@@ -3,7 +3,6 @@
 import json
 
 import dagster as dg
-import mlflow
 import pandas as pd
 
 from resources import ArtifactStore, MlflowResource, Warehouse
@@ -17,6 +16,7 @@ from sentiment_assets.defs.bias_settings import BiasSettings
 from sentiment_assets.approval import CHAMPION_ALIAS
 from sentiment_assets.defs.feature_reads import read_split
 from sentiment_assets.defs.metadata import frame_markdown
+from sentiment_assets.models.mlflow_model import load_logged_model
 
 GROUP = "deploy_manage"
 WITHIN_LIMITS_CHECK = "posttraining_bias_within_limits"
@@ -48,7 +48,7 @@ def post_training_bias_report(
     name = mlflow_tracking.registered_model_name
     champion = mlflow_tracking.client().get_model_version_by_alias(name, CHAMPION_ALIAS)
     test = _test_reviews_with_facets(warehouse, config)
-    model = mlflow.pyfunc.load_model(f"models:/{name}@{CHAMPION_ALIAS}")
+    model = load_logged_model(f"models:/{name}@{CHAMPION_ALIAS}")
     test["predicted_label"] = model.predict(test[["review_body"]])["predicted_label"].to_numpy()
 
     population = bias_population(test, config.facet, "sentiment", **config.split())

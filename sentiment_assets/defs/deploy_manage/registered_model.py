@@ -58,7 +58,7 @@ def registered_model(
     import mlflow
 
     version = mlflow.register_model(evaluation["model_uri"], name, tags={
-        "test_accuracy": f"{accuracy:.6f}",
+        "test_accuracy": repr(accuracy),  # full precision: the next gate compares with it
         "test_macro_f1": f"{evaluation['macro_f1']:.6f}",
         "family": evaluation["family"],
         "promoted": str(decision.promote).lower(),

@@ -16,7 +16,8 @@ from sentiment_assets.models.base import EpochReport
 from sentiment_assets.holdout import holdout_scores, pooled
 from sentiment_assets.models.metrics import macro_f1_interval
 from sentiment_assets.models.leaderboard import leaderboard_row, rank_candidates, run_candidate
-from sentiment_assets.models.mlflow_model import log_sentiment_model, pyfunc_label_ids
+from sentiment_assets.models.mlflow_model import load_logged_model, log_sentiment_model, pyfunc_label_ids
+from sentiment_assets.redaction import redact
 
 GROUP = "train_tune"
 SHOWN_COLUMNS = ["rank", "family", "val_accuracy", "val_macro_f1", "val_macro_f1_low", "val_macro_f1_high",
@@ -83,7 +84,7 @@ def candidate_models(
             context.log.info("candidate %s: training on %d reviews (budget %s s)", family, len(train),
                              config.time_budget_s.get(family, "none"))
             with mlflow.start_run(run_name=f"candidate-{family}", nested=True) as run:
-                mlflow.log_params({"family": family, **model.params()})
+                mlflow.log_params(redact({"family": family, **model.params()}))
                 result = run_candidate(model, train, valid, on_epoch_end=_log_epoch, cv_folds=cv_folds)
                 figures = {k: v for k, v in asdict(result).items() if isinstance(v, (int, float)) and v is not None}
                 mlflow.log_metrics({k: float(v) for k, v in figures.items()})
@@ -94,7 +95,7 @@ def candidate_models(
                          **holdout_row(lambda reviews: model.predict_proba(reviews).argmax(axis=1), holdout)})
     card = read_model_card(artifacts) if config.include_finetuned_minilm else None
     if card is not None:
-        predict = pyfunc_label_ids(mlflow.pyfunc.load_model(card["model_uri"]))
+        predict = pyfunc_label_ids(load_logged_model(card["model_uri"]))
         low, high = macro_f1_interval(valid["label_id"].to_numpy(), predict(valid[["review_body"]]))
         rows.append({**finetuned_row(card), "val_macro_f1_low": low, "val_macro_f1_high": high,
                      "evaluation": "validation split",

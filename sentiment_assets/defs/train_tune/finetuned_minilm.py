@@ -28,6 +28,7 @@ from sentiment_assets.models.finetune import FineTuneConfig
 from sentiment_assets.models.mlflow_model import log_sentiment_model
 from sentiment_assets.models.transformer import TransformerClassifier
 from sentiment_assets.plots import training_curves_png
+from sentiment_assets.redaction import redact
 from sentiment_assets.training_run import run_fingerprint
 
 GROUP = "train_tune"
@@ -106,7 +107,7 @@ def finetuned_minilm(
         record = json.loads((output / "debugger.json").read_text())
         card = _log_to_mlflow(context, mlflow_tracking, model, finetune, metrics, record, inference_rate)
         card["validation_reviews"] = len(valid)
-        artifacts.write_json(MODEL_CARD, card)
+        artifacts.write_json(MODEL_CARD, redact(card))
     if not config.keep_checkpoints:
         run.discard_checkpoints()
 
@@ -128,7 +129,7 @@ def _log_to_mlflow(context, mlflow_tracking, model, finetune, metrics, record, i
     """One MLflow run: the config, the per-step debugger series, the final scores and the model."""
     experiment_id = mlflow_tracking.activate()
     with mlflow.start_run(run_name=ASSET, tags={"dagster.run_id": context.run.run_id}) as run:
-        mlflow.log_params({"family": model.family, **model.params()})
+        mlflow.log_params(redact({"family": model.family, **model.params()}))
         for step in record.get("steps", []):
             mlflow.log_metrics({k: step[k] for k in ("loss", "grad_norm", "samples_per_second", "learning_rate")
                                 if isinstance(step.get(k), (int, float))}, step=int(step["step"]))

@@ -18,6 +18,7 @@ from dagster_k8s import PipesK8sClient
 from resources.remote_training import RemoteTrainingResource, training_arguments, training_command
 from sentiment_assets.models.finetune import FineTuneConfig
 from sentiment_assets.models.s3_io import delete_prefix, download_directory, s3_client, split_s3_uri
+from sentiment_assets.redaction import redact_text
 
 
 @dataclass
@@ -50,7 +51,7 @@ def run_training(context: dg.AssetExecutionContext, finetune: FineTuneConfig, tr
                                   valid=str(scratch / "valid.parquet"), output_dir=str(output),
                                   checkpoints=str(local_checkpoints))
         command = training_command(1, args)
-        context.log.info("fine-tuning in a subprocess: %s", " ".join(command))
+        context.log.info("fine-tuning in a subprocess: %s", redact_text(" ".join(command)))
         reported = pipes_subprocess_client.run(command=command, context=context).get_results()
         return TrainingRun(list(reported), output, str(local_checkpoints))
 

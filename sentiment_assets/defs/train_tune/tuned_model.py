@@ -14,6 +14,7 @@ from sentiment_assets.models.calibration import TemperatureScaled, ece_if_calibr
 from sentiment_assets.models.families import config_from_json
 from sentiment_assets.models.mlflow_model import log_sentiment_model
 from sentiment_assets.models.tuning import SearchSpace, TransformerSpace, TuningConfig, tune
+from sentiment_assets.redaction import redact, redact_url
 
 GROUP = "train_tune"
 MODEL_CARD = "models/tuned_model.json"
@@ -27,7 +28,9 @@ class TunedModelConfig(dg.Config):
     # Trials in parallel worker processes sharing the study's RDB storage (SQLite locally; point
     # optuna_storage at PostgreSQL/MySQL to spread workers over machines).
     n_workers: int = 1
-    optuna_storage: str | None = None  # this run only; None: the optuna_storage resource's URL
+    # This run only; None: the optuna_storage resource's URL. Never one with a password: run
+    # config is kept with the run and shown in the UI (SENTIMENT_OPTUNA_STORAGE is for those).
+    optuna_storage: str | None = None
     # Each run is a new study, warm-started from the best trials of this family's last study.
     warm_start: bool = True
     warm_start_top_k: int = 3
@@ -100,6 +103,11 @@ def tuned_model(
     if hasattr(base, "device"):
         base.device = compute.resolve_device()
     n_trials = config.transformer_n_trials if family == "minilm_finetuned" else config.n_trials
+    if config.optuna_storage and redact_url(config.optuna_storage) != config.optuna_storage:
+        # Not echoed: the message goes to the run's log.
+        raise dg.Failure("the optuna_storage run config holds a password or token, and run config is kept with the run "
+                         "and shown in the UI: set it in SENTIMENT_OPTUNA_STORAGE (the optuna_storage resource) instead, "
+                         "and change the password that this run's config now shows")
     storage_url = config.optuna_storage or optuna_storage.storage_url(str(artifacts.path("optuna", "optuna.db")))
     warm_start_from = previous_study(storage_url, family) if config.warm_start else None
     study_name = f"tuned_model-{family}-{context.run.run_id[:8]}"
@@ -114,7 +122,7 @@ def tuned_model(
         result = tune(family, train, valid, study_name=study_name, storage_url=storage_url,
                       models_dir=artifacts.path("optuna", study_name, "x").parent, config=tuning,
                       space=config.search_space(), base_config=base)
-        mlflow.log_params({"family": family, "n_trials": n_trials, "study": study_name, **result.best_model.params()})
+        mlflow.log_params(redact({"family": family, "n_trials": n_trials, "study": study_name, **result.best_model.params()}))
         mlflow.log_metrics({f"val_{k}": v for k, v in result.best_scores.items()}
                            | {"trials_pruned": result.n_pruned, "trials_complete": result.n_complete})
         for path in result.plots.paths.values():
@@ -134,10 +142,10 @@ def tuned_model(
         "evaluation": result.evaluation,
         "calibration": calibration,
         "params": result.best_model.params(),
-        "study": {"name": study_name, "storage": storage_url, "trials": len(result.study.trials),
+        "study": {"name": study_name, "storage": redact_url(storage_url), "trials": len(result.study.trials),
                   "warm_start_from": warm_start_from},
     }
-    card_path = artifacts.write_json(MODEL_CARD, card)
+    card_path = artifacts.write_json(MODEL_CARD, redact(card))
     plots = {f"plot_{name}": png_markdown(path.read_bytes(), name.replace("_", " ").capitalize())
              for name, path in result.plots.paths.items()}
     return dg.MaterializeResult(metadata={
@@ -158,7 +166,7 @@ def tuned_model(
         "trials_pruned": result.n_pruned,
         "trials_failed": result.n_failed,
         "warm_start_from": warm_start_from or "none (first study of this family)",
-        "optuna_storage": storage_url,
+        "optuna_storage": redact_url(storage_url),  # the password stays in the resource
         "plots_not_drawn": dg.MetadataValue.json(result.plots.skipped),
         **plots,
         "model_uri": model_info.model_uri,

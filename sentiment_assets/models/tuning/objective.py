@@ -22,6 +22,7 @@ from sentiment_assets.models.tuning.fidelity import fit_by_cross_validation, fit
 from sentiment_assets.models.tuning.registry import build_model, distributions_for, family_search, suggest_params
 from sentiment_assets.models.tuning.search_space import SearchSpace
 from sentiment_assets.models.tuning.trial_runs import MlflowParent, trial_run
+from sentiment_assets.redaction import redact
 
 # Trial user attributes the caller reads back from the storage (any worker may have run it).
 SCORE_ATTRS = ("val_accuracy", "val_macro_f1", "val_balanced_accuracy")
@@ -53,7 +54,7 @@ class Objective:
                 "worker_pid": str(os.getpid())}
         with trial_run(self.mlflow_parent, f"{self.study_name}-trial-{trial.number}", tags) as run:
             trial.set_user_attr("mlflow_run_id", run.info.run_id)
-            mlflow.log_params({**self._build(params).params(), "family": self.family, "trial_number": trial.number})
+            mlflow.log_params(redact({**self._build(params).params(), "family": self.family, "trial_number": trial.number}))
             reporter = _Reporter(trial)
             model, scores = self._fit(params, reporter)
             mlflow.log_metrics({f"val_{name}": value for name, value in scores.items()}, step=reporter.last_step)
