@@ -150,7 +150,10 @@ READ_UNDER_A_MEMORY_CAP = textwrap.dedent("""
     from sentiment_assets.sources import ColumnMapping, SourceSpec, gather, read_reviews
     spec = SourceSpec(preset="generic", mapping=ColumnMapping(review_id="id", review_body="text"))
     [result] = gather(read_reviews(sys.argv[1], spec, datetime(2026, 1, 1, tzinfo=timezone.utc))).values()
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across fork + exec,
+    # so under a large pytest process it reports the parent's peak, not this reader's.
+    peak_kib = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+    peak_mib = peak_kib // 1024
     print(f"peak_mib={peak_mib}")
     print(f"error={result.summary.error}")
 """)
