@@ -23,6 +23,7 @@ from sklearn.model_selection import train_test_split
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import real_corpora  # noqa: E402  (a sibling script, not a package)
+
 from sentiment_assets.models.baselines import ten_line_baseline  # noqa: E402
 
 SEED = 42
@@ -36,12 +37,14 @@ def baseline_model():
 def evaluate(df: pd.DataFrame, target: str, seed: int = SEED) -> dict:
     """Fit on a stratified 80% and score the other 20%."""
     y = df[target].astype(str)
-    x_train, x_test, y_train, y_test = train_test_split(
-        df["text"], y, test_size=0.2, stratify=y, random_state=seed)
+    x_train, x_test, y_train, y_test = train_test_split(df["text"], y, test_size=0.2, stratify=y, random_state=seed)
     model = baseline_model().fit(x_train, y_train)
     predicted = model.predict(x_test)
     return {
-        "target": target, "classes": sorted(y.unique()), "n_train": len(x_train), "n_test": len(x_test),
+        "target": target,
+        "classes": sorted(y.unique()),
+        "n_train": len(x_train),
+        "n_test": len(x_test),
         "accuracy": round(float(accuracy_score(y_test, predicted)), 4),
         "macro_f1": round(float(f1_score(y_test, predicted, average="macro")), 4),
         "majority_accuracy": round(float(y_test.value_counts(normalize=True).iloc[0]), 4),
@@ -51,8 +54,7 @@ def evaluate(df: pd.DataFrame, target: str, seed: int = SEED) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cache-dir", type=Path, default=real_corpora.DEFAULT_CACHE)
-    parser.add_argument("--corpus", action="append", choices=list(real_corpora.LOADERS),
-                        help="repeatable; default all")
+    parser.add_argument("--corpus", action="append", choices=list(real_corpora.LOADERS), help="repeatable; default all")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     results = {}
@@ -60,10 +62,12 @@ def main(argv=None) -> int:
         result = evaluate(df, real_corpora.target_column(df))
         results[name] = {**result, "package": f"{prov['package']}=={prov['version']}", "rows": prov["rows"]}
         package = f"{prov['package']}=={prov['version']}"
-        print(f"{name:18s} {package:22s} target={result['target']:9s} "
-              f"classes={len(result['classes'])} train/test={result['n_train']}/{result['n_test']} "
-              f"accuracy={result['accuracy']:.4f} macro_f1={result['macro_f1']:.4f} "
-              f"(majority {result['majority_accuracy']:.4f})")
+        print(
+            f"{name:18s} {package:22s} target={result['target']:9s} "
+            f"classes={len(result['classes'])} train/test={result['n_train']}/{result['n_test']} "
+            f"accuracy={result['accuracy']:.4f} macro_f1={result['macro_f1']:.4f} "
+            f"(majority {result['majority_accuracy']:.4f})"
+        )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
     return 0

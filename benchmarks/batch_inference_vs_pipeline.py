@@ -44,17 +44,20 @@ WARMUP_REVIEWS = 64
 # On 1,200 reviews in their natural mix (77% positive), 1 epoch at 2e-4 and 2 epochs at 5e-5 both
 # collapsed to "always positive" (macro-F1 0.29), which would make the F1 column meaningless:
 # the benchmark model trains on 400 reviews of each class instead.
-TRAIN = FineTuneConfig(max_train_samples=1200, max_seq_length=64, epochs=2, learning_rate=1e-4,
-                       log_every_steps=10_000)
-MODEL_DIR = f"minilm_ft_balanced_{TRAIN.max_train_samples}_seq{TRAIN.max_seq_length}_ep{TRAIN.epochs}_lr{TRAIN.learning_rate:g}"
+TRAIN = FineTuneConfig(max_train_samples=1200, max_seq_length=64, epochs=2, learning_rate=1e-4, log_every_steps=10_000)
+MODEL_DIR = (
+    f"minilm_ft_balanced_{TRAIN.max_train_samples}_seq{TRAIN.max_seq_length}_ep{TRAIN.epochs}_lr{TRAIN.learning_rate:g}"
+)
 
 
 def synthetic_reviews(n: int, seed: int) -> pd.DataFrame:
     raw = generate_clothing_reviews(n_rows=int(n * 1.1) + 50, seed=seed).dropna(subset=["Review Text"]).head(n)
-    return pd.DataFrame({
-        "review_body": raw["Review Text"].to_numpy(),
-        "label_id": label_id_from_sentiment(sentiment_from_stars(raw["Rating"].astype(int))),
-    })
+    return pd.DataFrame(
+        {
+            "review_body": raw["Review Text"].to_numpy(),
+            "label_id": label_id_from_sentiment(sentiment_from_stars(raw["Rating"].astype(int))),
+        }
+    )
 
 
 def fine_tuned_model(cache_dir: Path) -> TransformerClassifier:
@@ -78,11 +81,13 @@ def hf_pipeline_scorer(directory: Path, seq: int, batch_size: int | None) -> Cal
 
     def score(texts: list[str]) -> np.ndarray:
         return np.array([label2id[out["label"]] for out in classify(texts, **kwargs)])
+
     return score
 
 
-def measure(scorers: dict[str, Callable[[list[str]], np.ndarray]], texts: list[str],
-            repeats: int) -> dict[str, tuple[np.ndarray, float]]:
+def measure(
+    scorers: dict[str, Callable[[list[str]], np.ndarray]], texts: list[str], repeats: int
+) -> dict[str, tuple[np.ndarray, float]]:
     """Labels and best reviews/s per scorer. Each is warmed up first; the timed rounds then take
     the scorers in turn, so a burst of load from other processes hits them all alike."""
     for score in scorers.values():
@@ -106,8 +111,12 @@ def main() -> None:
     parser.add_argument("--pipeline-batches", type=int, nargs="+", default=[8, 32, 64])
     parser.add_argument("--fast-batches", type=int, nargs="+", default=[32, 64, 128])
     parser.add_argument("--onnx-batches", type=int, nargs="+", default=[16, 32])
-    parser.add_argument("--threads", type=int, default=physical_cores(),
-                        help="intra-op threads for every scorer (default: physical cores)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=physical_cores(),
+        help="intra-op threads for every scorer (default: physical cores)",
+    )
     parser.add_argument("--cache-dir", type=Path, default=Path("/tmp/.bench_cache"))
     args = parser.parse_args()
     hf_logging.set_verbosity_error()
@@ -126,15 +135,20 @@ def main() -> None:
         return lambda batch: model.predict(pd.DataFrame({"review_body": batch}))
 
     scorers: dict[str, Callable[[list[str]], np.ndarray]] = {
-        "pipeline (default, batch_size=1)": hf_pipeline_scorer(directory, args.seq, None)}
+        "pipeline (default, batch_size=1)": hf_pipeline_scorer(directory, args.seq, None)
+    }
     for b in args.pipeline_batches:
         scorers[f"pipeline batch_size={b}"] = hf_pipeline_scorer(directory, args.seq, b)
-    scorers[f"TransformerClassifier fp32 (sorted, batch {classifier.config.eval_batch_size})"] = frame_scorer(classifier)
-    scorers["FastScorer fp32 batch 64"] = frame_scorer(FastScorer(classifier, quantize=False, batch_size=64,
-                                                                  num_threads=args.threads))
+    scorers[f"TransformerClassifier fp32 (sorted, batch {classifier.config.eval_batch_size})"] = frame_scorer(
+        classifier
+    )
+    scorers["FastScorer fp32 batch 64"] = frame_scorer(
+        FastScorer(classifier, quantize=False, batch_size=64, num_threads=args.threads)
+    )
     for b in args.fast_batches:
-        scorers[f"FastScorer int8 batch {b}"] = frame_scorer(FastScorer(classifier, quantize=True, batch_size=b,
-                                                                        num_threads=args.threads))
+        scorers[f"FastScorer int8 batch {b}"] = frame_scorer(
+            FastScorer(classifier, quantize=True, batch_size=b, num_threads=args.threads)
+        )
 
     onnx_path = args.cache_dir / f"{MODEL_DIR}.int8.onnx"  # exported once, like the model
     for b in args.onnx_batches:
@@ -147,19 +161,32 @@ def main() -> None:
     reference = results[next(n for n in results if n.startswith("TransformerClassifier"))][0]
     default = results["pipeline (default, batch_size=1)"][1]
     best_pipeline = max(rate for name, (_, rate) in results.items() if name.startswith("pipeline"))
-    print(f"\n{len(texts)} reviews, max_length {args.seq}, torch {torch.__version__}, "
-          f"{args.threads} threads, best of {args.repeats}, "
-          f"1-min load average {load_before:.1f} before / {os.getloadavg()[0]:.1f} after on {os.cpu_count()} CPUs")
-    header = f"{'scorer':<52} {'reviews/s':>9} {'vs default':>10} {'vs best pipe':>12} {'macro-F1':>8} {'agree fp32':>10}"
+    print(
+        f"\n{len(texts)} reviews, max_length {args.seq}, torch {torch.__version__}, "
+        f"{args.threads} threads, best of {args.repeats}, "
+        f"1-min load average {load_before:.1f} before / {os.getloadavg()[0]:.1f} after on {os.cpu_count()} CPUs"
+    )
+    header = (
+        f"{'scorer':<52} {'reviews/s':>9} {'vs default':>10} {'vs best pipe':>12} {'macro-F1':>8} {'agree fp32':>10}"
+    )
     print(header + "\n" + "-" * len(header))
     rows = []
     for name, (labels, rate) in results.items():
         f1 = classification_scores(truth, labels)["macro_f1"]
         agree = float((labels == reference).mean())
-        rows.append({"scorer": name, "reviews_per_s": round(rate, 1), "vs_pipeline_default": round(rate / default, 2),
-                     "vs_pipeline_best": round(rate / best_pipeline, 2), "macro_f1": round(f1, 4),
-                     "agreement_fp32": round(agree, 4)})
-        print(f"{name:<52} {rate:>9.1f} {rate / default:>9.2f}x {rate / best_pipeline:>11.2f}x {f1:>8.4f} {agree:>10.4f}")
+        rows.append(
+            {
+                "scorer": name,
+                "reviews_per_s": round(rate, 1),
+                "vs_pipeline_default": round(rate / default, 2),
+                "vs_pipeline_best": round(rate / best_pipeline, 2),
+                "macro_f1": round(f1, 4),
+                "agreement_fp32": round(agree, 4),
+            }
+        )
+        print(
+            f"{name:<52} {rate:>9.1f} {rate / default:>9.2f}x {rate / best_pipeline:>11.2f}x {f1:>8.4f} {agree:>10.4f}"
+        )
     print(json.dumps(rows))
 
 

@@ -35,11 +35,13 @@ def make_reviews(rows: int, values: int, seed: int = 42) -> pd.DataFrame:
     share = positive_share[category]
     sentiment = np.where(draw < share, 1, np.where(draw < share + (1 - share) / 2, 0, -1))
     names = np.array([f"category_{v:02d}" for v in range(values)], dtype=object)
-    return pd.DataFrame({
-        "product_category": names[category],
-        "division": rng.choice(np.array(["General", "General Petite", "Intimates"], dtype=object), size=rows),
-        "sentiment": sentiment,
-    })
+    return pd.DataFrame(
+        {
+            "product_category": names[category],
+            "division": rng.choice(np.array(["General", "General Petite", "Intimates"], dtype=object), size=rows),
+            "sentiment": sentiment,
+        }
+    )
 
 
 def full_report(reviews: pd.DataFrame) -> tuple[dict, str]:
@@ -62,13 +64,17 @@ def main() -> None:
         document, _ = full_report(reviews)
         seconds.append(time.perf_counter() - start)
     assert len(document["pre_training_bias_metrics"]["facets"]["product_category"]) == args.values
-    print(json.dumps({
-        "rows": args.rows,
-        "facet_values": args.values,
-        "seconds_each": [round(s, 3) for s in seconds],
-        "seconds_median": round(statistics.median(seconds), 3),
-        "target_seconds": 10,
-    }))
+    print(
+        json.dumps(
+            {
+                "rows": args.rows,
+                "facet_values": args.values,
+                "seconds_each": [round(s, 3) for s in seconds],
+                "seconds_median": round(statistics.median(seconds), 3),
+                "target_seconds": 10,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

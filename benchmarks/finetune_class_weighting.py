@@ -25,6 +25,7 @@ from sklearn.metrics import accuracy_score, f1_score, recall_score
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import baseline_tfidf_logreg  # noqa: E402
+
 from sentiment_assets.models.finetune import FineTuneConfig  # noqa: E402
 from sentiment_assets.models.transformer import TransformerClassifier  # noqa: E402
 
@@ -32,15 +33,19 @@ LABEL_IDS = {"negative": 0, "neutral": 1, "positive": 2}
 
 
 def scores(truth, predicted) -> dict:
-    return {"accuracy": round(float(accuracy_score(truth, predicted)), 4),
-            "macro_f1": round(float(f1_score(truth, predicted, average="macro")), 4),
-            "recall": [round(float(r), 3) for r in recall_score(truth, predicted, average=None, labels=[0, 1, 2])]}
+    return {
+        "accuracy": round(float(accuracy_score(truth, predicted)), 4),
+        "macro_f1": round(float(f1_score(truth, predicted, average="macro")), 4),
+        "recall": [round(float(r), 3) for r in recall_score(truth, predicted, average=None, labels=[0, 1, 2])],
+    }
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, required=True)
-    parser.add_argument("--model", default="bundled", help="a Hugging Face model directory (default: the bundled MiniLM)")
+    parser.add_argument(
+        "--model", default="bundled", help="a Hugging Face model directory (default: the bundled MiniLM)"
+    )
     parser.add_argument("--device", default="auto")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--max-seq-length", type=int, default=128)
@@ -55,23 +60,39 @@ def main(argv=None) -> int:
         frame["review_body"], frame["label_id"] = frame["text"].astype(str), frame["label"].map(LABEL_IDS)
     train, holdout = frames["train"], frames["holdout"]
     baseline = baseline_tfidf_logreg.baseline_model().fit(train["review_body"], train["label_id"])
-    results = {"train_reviews": len(train), "holdout_reviews": len(holdout),
-               "train_class_counts": train["label"].value_counts().to_dict(),
-               "baseline_tfidf_logreg": scores(holdout["label_id"], baseline.predict(holdout["review_body"])), "runs": []}
+    results = {
+        "train_reviews": len(train),
+        "holdout_reviews": len(holdout),
+        "train_class_counts": train["label"].value_counts().to_dict(),
+        "baseline_tfidf_logreg": scores(holdout["label_id"], baseline.predict(holdout["review_body"])),
+        "runs": [],
+    }
     for weighting in ("balanced", "none"):
         for seed in args.seeds:
-            config = FineTuneConfig(model_name_or_path=args.model, device=args.device, epochs=args.epochs, seed=seed,
-                                    max_seq_length=args.max_seq_length, batch_size=args.batch_size,
-                                    learning_rate=args.learning_rate, class_weighting=weighting, eval_batch_size=256)
+            config = FineTuneConfig(
+                model_name_or_path=args.model,
+                device=args.device,
+                epochs=args.epochs,
+                seed=seed,
+                max_seq_length=args.max_seq_length,
+                batch_size=args.batch_size,
+                learning_rate=args.learning_rate,
+                class_weighting=weighting,
+                eval_batch_size=256,
+            )
             started = time.perf_counter()
             model = TransformerClassifier(config).fit(train[["review_body", "label_id"]])
             seconds = time.perf_counter() - started
             predicted = model.predict_proba(holdout[["review_body"]]).argmax(axis=1)
-            run = {"class_weighting": weighting, "seed": seed, "train_seconds": round(seconds, 1),
-                   "device": str(next(model.model.parameters()).device),
-                   "train_samples_per_s": round(float(model.train_samples_per_second or 0.0), 1),
-                   "class_weights": {str(k): round(v, 3) for k, v in (model.class_weights or {}).items()},
-                   **scores(holdout["label_id"], predicted)}
+            run = {
+                "class_weighting": weighting,
+                "seed": seed,
+                "train_seconds": round(seconds, 1),
+                "device": str(next(model.model.parameters()).device),
+                "train_samples_per_s": round(float(model.train_samples_per_second or 0.0), 1),
+                "class_weights": {str(k): round(v, 3) for k, v in (model.class_weights or {}).items()},
+                **scores(holdout["label_id"], predicted),
+            }
             results["runs"].append(run)
             print(json.dumps(run), flush=True)
     print(json.dumps(results, indent=2))

@@ -17,7 +17,7 @@ import resource
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -25,8 +25,13 @@ import pandas as pd
 
 BASE_ROWS = 20_000  # distinct synthetic reviews, tiled up to --rows
 MAPPING = {
-    "review_id": "id", "review_body": "text", "title": "headline", "star_rating": "stars",
-    "product_category": "category", "date": "created_at", "extra": ["helpful_votes", "channel"],
+    "review_id": "id",
+    "review_body": "text",
+    "title": "headline",
+    "star_rating": "stars",
+    "product_category": "category",
+    "date": "created_at",
+    "extra": ["helpful_votes", "channel"],
 }
 
 
@@ -43,16 +48,18 @@ def write_generic_csv(path: Path, rows: int, seed: int = 42, block: int = 100_00
             n = min(block, rows - first)
             picks = rng.integers(0, len(base), n)
             seconds = rng.integers(0, 10 * 365 * 86400, n)
-            frame = pd.DataFrame({
-                "id": [f"r{i:08d}" for i in range(first, first + n)],
-                "created_at": np.datetime_as_string(start + seconds.astype("timedelta64[s]"), unit="s"),
-                "headline": base["Title"].to_numpy()[picks],
-                "text": base["Review Text"].to_numpy()[picks],
-                "stars": base["Rating"].to_numpy()[picks],
-                "category": base["Class Name"].to_numpy()[picks],
-                "helpful_votes": rng.negative_binomial(0.3, 0.1, n),
-                "channel": rng.choice(np.array(["web", "app", "store"]), n),
-            })
+            frame = pd.DataFrame(
+                {
+                    "id": [f"r{i:08d}" for i in range(first, first + n)],
+                    "created_at": np.datetime_as_string(start + seconds.astype("timedelta64[s]"), unit="s"),
+                    "headline": base["Title"].to_numpy()[picks],
+                    "text": base["Review Text"].to_numpy()[picks],
+                    "stars": base["Rating"].to_numpy()[picks],
+                    "category": base["Class Name"].to_numpy()[picks],
+                    "helpful_votes": rng.negative_binomial(0.3, 0.1, n),
+                    "channel": rng.choice(np.array(["web", "app", "store"]), n),
+                }
+            )
             frame.to_csv(out, index=False, header=first == 0, lineterminator="\n")
     partial.rename(path)
     return path
@@ -71,25 +78,31 @@ def measure(path: Path, chunk_rows: int, duckdb_path: str | None) -> dict:
         connection = duckdb.connect(duckdb_path)
     counts = {"accepted": 0, "rejected": 0, "batches": 0}
     began = time.perf_counter()
-    for batch in read_reviews(str(path), spec, datetime.now(timezone.utc), chunk_rows=chunk_rows):
+    for batch in read_reviews(str(path), spec, datetime.now(UTC), chunk_rows=chunk_rows):
         counts["accepted"] += len(batch.accepted)
         counts["rejected"] += len(batch.rejected)
         counts["batches"] += 1
         if connection is not None and len(batch.accepted):
             connection.register("chunk", batch.accepted)
             exists = counts["batches"] > 1
-            connection.execute(("INSERT INTO raw_reviews " if exists else "CREATE TABLE raw_reviews AS ") + "SELECT * FROM chunk")
+            connection.execute(
+                ("INSERT INTO raw_reviews " if exists else "CREATE TABLE raw_reviews AS ") + "SELECT * FROM chunk"
+            )
             connection.unregister("chunk")
         if batch.summary is not None:
             summary = batch.summary
     seconds = time.perf_counter() - began
     assert summary.ok and counts["accepted"] + counts["rejected"] == summary.rows_read
     return {
-        "rows": summary.rows_read, **counts, "seconds": round(seconds, 2),
+        "rows": summary.rows_read,
+        **counts,
+        "seconds": round(seconds, 2),
         "rows_per_s": round(summary.rows_read / seconds),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),  # Linux: KiB
         "rejection_reasons": dict(summary.rejection_reasons),
-        "file_mb": round(path.stat().st_size / 2**20), "chunk_rows": chunk_rows, "duckdb": bool(duckdb_path),
+        "file_mb": round(path.stat().st_size / 2**20),
+        "chunk_rows": chunk_rows,
+        "duckdb": bool(duckdb_path),
     }
 
 

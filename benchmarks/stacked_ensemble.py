@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import real_corpora  # noqa: E402  (sibling scripts, not a package)
 from real_data_user_path import holdout_split  # noqa: E402
+
 from sentiment_assets.features.splits import USER_DATA_FRACTIONS, assign_splits  # noqa: E402
 from sentiment_assets.models.finetune_config import FineTuneConfig  # noqa: E402
 from sentiment_assets.models.tfidf import TfidfConfig, TfidfLogisticRegression  # noqa: E402
@@ -35,9 +36,14 @@ LABEL_IDS = {"negative": 0, "neutral": 1, "positive": 2}
 
 
 def as_reviews(frame: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({"review_id": frame["review_id"].astype(str), "review_body": frame["text"].astype(str),
-                         "label_id": frame["label"].map(LABEL_IDS).astype(int),
-                         "sentiment": frame["label"].map(LABEL_IDS).astype(int) - 1})
+    return pd.DataFrame(
+        {
+            "review_id": frame["review_id"].astype(str),
+            "review_body": frame["text"].astype(str),
+            "label_id": frame["label"].map(LABEL_IDS).astype(int),
+            "sentiment": frame["label"].map(LABEL_IDS).astype(int) - 1,
+        }
+    )
 
 
 def scores(truth: np.ndarray, probabilities: np.ndarray) -> tuple[float, float]:
@@ -55,37 +61,54 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", default="vader_amazon")
     parser.add_argument("--cache-dir", type=Path, default=real_corpora.DEFAULT_CACHE)
-    parser.add_argument("--max-seconds", type=float, default=600.0, help="the fine-tune's time budget (pipeline default)")
+    parser.add_argument(
+        "--max-seconds", type=float, default=600.0, help="the fine-tune's time budget (pipeline default)"
+    )
     args = parser.parse_args(argv)
 
     [(df, _)] = real_corpora.load_all(args.cache_dir, [args.corpus]).values()
     labelled, holdout = holdout_split(df)
     reviews, holdout = as_reviews(labelled), as_reviews(holdout)
     split = assign_splits(reviews, USER_DATA_FRACTIONS)
-    train, valid = reviews[split == "train"].reset_index(drop=True), reviews[split == "validation"].reset_index(drop=True)
+    train, valid = (
+        reviews[split == "train"].reset_index(drop=True),
+        reviews[split == "validation"].reset_index(drop=True),
+    )
     print(f"{args.corpus}: train {len(train)}, validation {len(valid)}, holdout {len(holdout)}")
 
     started = time.perf_counter()
     tfidf = TfidfLogisticRegression(TfidfConfig()).fit(train)
     # The finetuned_minilm asset's CPU defaults.
-    transformer = TransformerClassifier(FineTuneConfig(max_seq_length=64, epochs=1, batch_size=32, learning_rate=2e-4,
-                                                       max_seconds=args.max_seconds)).fit(train, valid)
+    transformer = TransformerClassifier(
+        FineTuneConfig(max_seq_length=64, epochs=1, batch_size=32, learning_rate=2e-4, max_seconds=args.max_seconds)
+    ).fit(train, valid)
     print(f"base models fitted in {time.perf_counter() - started:.0f} s")
-    p = {name: (model.predict_proba(valid), model.predict_proba(holdout))
-         for name, model in (("tfidf_logreg", tfidf), ("minilm_finetuned", transformer))}
+    p = {
+        name: (model.predict_proba(valid), model.predict_proba(holdout))
+        for name, model in (("tfidf_logreg", tfidf), ("minilm_finetuned", transformer))
+    }
     truth_valid, truth_holdout = valid["label_id"].to_numpy(), holdout["label_id"].to_numpy()
 
     rows = [(name, *scores(truth_holdout, p[name][1])) for name in p]
     grid = np.round(np.arange(0.0, 1.01, 0.1), 2)
     valid_f1 = [scores(truth_valid, weighted(p["tfidf_logreg"][0], p["minilm_finetuned"][0], w))[1] for w in grid]
     best_w = float(grid[int(np.argmax(valid_f1))])
-    rows.append((f"weighted (w_tfidf = {best_w} on validation)",
-                 *scores(truth_holdout, weighted(p["tfidf_logreg"][1], p["minilm_finetuned"][1], best_w))))
+    rows.append(
+        (
+            f"weighted (w_tfidf = {best_w} on validation)",
+            *scores(truth_holdout, weighted(p["tfidf_logreg"][1], p["minilm_finetuned"][1], best_w)),
+        )
+    )
     features = [np.hstack([np.log(np.clip(p[n][i], 1e-12, 1)) for n in p]) for i in (0, 1)]
     meta = LogisticRegression(C=1.0, max_iter=2000, class_weight="balanced").fit(features[0], truth_valid)
-    rows.append(("stacked (logistic regression on validation)", *scores(truth_holdout, meta.predict_proba(features[1]))))
-    print(pd.DataFrame(rows, columns=["model", "holdout_accuracy", "holdout_macro_f1"]).to_string(
-        index=False, float_format=lambda v: f"{v:.3f}"))
+    rows.append(
+        ("stacked (logistic regression on validation)", *scores(truth_holdout, meta.predict_proba(features[1])))
+    )
+    print(
+        pd.DataFrame(rows, columns=["model", "holdout_accuracy", "holdout_macro_f1"]).to_string(
+            index=False, float_format=lambda v: f"{v:.3f}"
+        )
+    )
     return 0
 
 

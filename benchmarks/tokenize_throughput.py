@@ -65,12 +65,17 @@ def measure(rows: int, workers: int, chunk_rows: int) -> dict:
     # RUSAGE_CHILDREN reports the largest single worker, once the pool has been joined.
     child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 if workers > 1 else 0.0
     return {
-        "workers": workers, "rows": done, "chunk_rows": chunk_rows, "seconds": round(seconds, 1),
-        "reviews_per_s": round(done / seconds), "first_batch_s": round(first_batch_s, 1),
+        "workers": workers,
+        "rows": done,
+        "chunk_rows": chunk_rows,
+        "seconds": round(seconds, 1),
+        "reviews_per_s": round(done / seconds),
+        "first_batch_s": round(first_batch_s, 1),
         # After the first batch: the rate a long run settles at, without the start-up.
         "steady_reviews_per_s": round((done - first_rows) / max(seconds - first_batch_s, 1e-9)),
         "tokens_per_review": round(tokens / done, 1),
-        "peak_rss_main_mb": round(own), "peak_rss_largest_worker_mb": round(child),
+        "peak_rss_main_mb": round(own),
+        "peak_rss_largest_worker_mb": round(child),
         "peak_rss_total_mb_upper_bound": round(own + child * (workers if workers > 1 else 0)),
         "parquet_mb": round(os.path.getsize(path) / 2**20, 1),
     }
@@ -94,8 +99,17 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     for workers in args.workers:
         # A fresh process per configuration, so each peak RSS is its own.
-        child = [sys.executable, __file__, "--measure", "--rows", str(args.rows),
-                 "--workers", str(workers), "--chunk-rows", str(args.chunk_rows)]
+        child = [
+            sys.executable,
+            __file__,
+            "--measure",
+            "--rows",
+            str(args.rows),
+            "--workers",
+            str(workers),
+            "--chunk-rows",
+            str(args.chunk_rows),
+        ]
         result = subprocess.run(child, check=True, capture_output=True, text=True)
         print(result.stdout.strip().splitlines()[-1], flush=True)
 

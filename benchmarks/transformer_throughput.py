@@ -33,10 +33,12 @@ from sentiment_assets.synthetic.generator import generate_clothing_reviews  # no
 def synthetic_reviews(n: int, seed: int) -> pd.DataFrame:
     raw = generate_clothing_reviews(n_rows=max(int(n * 1.1), 300), seed=seed).dropna(subset=["Review Text"])
     raw = raw.head(n)
-    return pd.DataFrame({
-        "review_body": raw["Review Text"].to_numpy(),
-        "label_id": label_id_from_sentiment(sentiment_from_stars(raw["Rating"].astype(int))),
-    })
+    return pd.DataFrame(
+        {
+            "review_body": raw["Review Text"].to_numpy(),
+            "label_id": label_id_from_sentiment(sentiment_from_stars(raw["Rating"].astype(int))),
+        }
+    )
 
 
 def random_init_copy(model_path: str, target: str) -> str:
@@ -71,8 +73,14 @@ def main() -> None:
     infer = synthetic_reviews(args.infer_samples, seed=2)
 
     config = FineTuneConfig(
-        model_name_or_path=model_path, max_seq_length=args.seq, epochs=args.epochs, batch_size=args.batch,
-        eval_batch_size=args.eval_batch, learning_rate=2e-5, device=args.device, bf16=not args.no_bf16,
+        model_name_or_path=model_path,
+        max_seq_length=args.seq,
+        epochs=args.epochs,
+        batch_size=args.batch,
+        eval_batch_size=args.eval_batch,
+        learning_rate=2e-5,
+        device=args.device,
+        bf16=not args.no_bf16,
         log_every_steps=10_000,
     )
     classifier = TransformerClassifier(config).fit(train)
@@ -82,16 +90,27 @@ def main() -> None:
         torch.cuda.synchronize()
     infer_seconds = time.perf_counter() - started
     assert probabilities.shape == (len(infer), 3) and np.allclose(probabilities.sum(axis=1), 1, atol=1e-3)
-    print(json.dumps({
-        "device": str(next(classifier.model.parameters()).device),
-        "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-        "torch": torch.__version__,
-        "seq": args.seq, "batch": args.batch, "bf16": not args.no_bf16, "random_init": args.random_init,
-        "train_samples": len(train), "train_seconds": round(classifier.train_seconds, 2),
-        "train_samples_per_s": round(classifier.train_samples_per_second, 1),
-        "infer_reviews": len(infer), "infer_reviews_per_s": round(len(infer) / infer_seconds, 1),
-        "peak_gpu_mem_gb": round(torch.cuda.max_memory_allocated() / 2**30, 2) if torch.cuda.is_available() else None,
-    }))
+    print(
+        json.dumps(
+            {
+                "device": str(next(classifier.model.parameters()).device),
+                "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+                "torch": torch.__version__,
+                "seq": args.seq,
+                "batch": args.batch,
+                "bf16": not args.no_bf16,
+                "random_init": args.random_init,
+                "train_samples": len(train),
+                "train_seconds": round(classifier.train_seconds, 2),
+                "train_samples_per_s": round(classifier.train_samples_per_second, 1),
+                "infer_reviews": len(infer),
+                "infer_reviews_per_s": round(len(infer) / infer_seconds, 1),
+                "peak_gpu_mem_gb": round(torch.cuda.max_memory_allocated() / 2**30, 2)
+                if torch.cuda.is_available()
+                else None,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

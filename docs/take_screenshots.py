@@ -66,13 +66,21 @@ def free_port() -> int:
 class Server:
     """A command in its own process group, logging to a file, ready once `ready_path` answers 200."""
 
-    def __init__(self, name: str, command: list[str], ready_path: str, port: int, env: dict[str, str],
-                 cwd: Path, log_dir: Path):
+    def __init__(
+        self, name: str, command: list[str], ready_path: str, port: int, env: dict[str, str], cwd: Path, log_dir: Path
+    ):
         self.name, self.url, self.ready_path = name, f"http://127.0.0.1:{port}", ready_path
         self.log_path = log_dir / f"{name}.log"
         with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, start_new_session=True)
+            self.process = subprocess.Popen(
+                command,
+                cwd=cwd,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
 
     def wait_until_serving(self, timeout_s: float = 180.0) -> None:
         deadline = time.monotonic() + timeout_s
@@ -158,16 +166,26 @@ def dagster_screenshots(page) -> None:
 
 def latest_run(mlflow: Server, run_name: str) -> tuple[str, str]:
     """(experiment id, run id) of the newest top-level run called `run_name` in EXPERIMENT."""
+
     def call(path: str, body: dict | None = None) -> dict:
-        request = urllib.request.Request(f"{mlflow.url}/api/2.0/mlflow/{path}",
-                                         data=json.dumps(body).encode() if body is not None else None,
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"{mlflow.url}/api/2.0/mlflow/{path}",
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={"Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.load(response)
 
     experiment = call(f"experiments/get-by-name?experiment_name={EXPERIMENT}")["experiment"]["experiment_id"]
-    runs = call("runs/search", {"experiment_ids": [experiment], "max_results": 1, "order_by": ["attributes.start_time DESC"],
-                                "filter": f"attributes.run_name = '{run_name}'"})["runs"]
+    runs = call(
+        "runs/search",
+        {
+            "experiment_ids": [experiment],
+            "max_results": 1,
+            "order_by": ["attributes.start_time DESC"],
+            "filter": f"attributes.run_name = '{run_name}'",
+        },
+    )["runs"]
     if not runs:
         raise LookupError(f"no MLflow run {run_name!r} in {EXPERIMENT!r}: run `make demo` first")
     return experiment, runs[0]["info"]["run_id"]
@@ -183,8 +201,9 @@ def widen_column(page, header, pixels: int) -> None:
     page.mouse.down()
     page.mouse.move(x + pixels, y, steps=10)
     page.mouse.up()
-    page.wait_for_function("([header, width]) => header.getBoundingClientRect().width > width",
-                           arg=[header.element_handle(), width])
+    page.wait_for_function(
+        "([header, width]) => header.getBoundingClientRect().width > width", arg=[header.element_handle(), width]
+    )
 
 
 def mlflow_screenshots(page, mlflow: Server) -> None:
@@ -236,24 +255,59 @@ def main() -> int:
         return 1
     OUTPUT.mkdir(parents=True, exist_ok=True)
     expect.set_options(timeout=LOAD_TIMEOUT_MS)
-    env = {**os.environ, "SENTIMENT_HOME": str(SENTIMENT_HOME), "DAGSTER_HOME": str(DAGSTER_HOME),
-           "DAGSTER_DISABLE_TELEMETRY": "true", "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "1"}
+    env = {
+        **os.environ,
+        "SENTIMENT_HOME": str(SENTIMENT_HOME),
+        "DAGSTER_HOME": str(DAGSTER_HOME),
+        "DAGSTER_DISABLE_TELEMETRY": "true",
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+        "DO_NOT_TRACK": "1",
+    }
     scratch = Path(tempfile.mkdtemp(prefix="screenshots-"))
     nux = DAGSTER_HOME / ".nux"  # where the webserver notes "first visit seen"; it creates it empty
     had_nux = nux.exists()
     servers: list[Server] = []
     try:
         dagster_port, mlflow_port = free_port(), free_port()
-        servers.append(Server("dagster-webserver", [str(BIN / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(dagster_port),
-                                                    "-w", "workspace.yaml"], "/server_info", dagster_port, env, REPO_ROOT, scratch))
+        servers.append(
+            Server(
+                "dagster-webserver",
+                [str(BIN / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(dagster_port), "-w", "workspace.yaml"],
+                "/server_info",
+                dagster_port,
+                env,
+                REPO_ROOT,
+                scratch,
+            )
+        )
         # From a scratch folder: `mlflow ui` may create ./mlartifacts where it starts.
-        servers.append(Server("mlflow", [str(BIN / "mlflow"), "ui", "--backend-store-uri", f"sqlite:///{MLFLOW_DB}",
-                                         "--host", "127.0.0.1", "--port", str(mlflow_port)], "/health", mlflow_port, env, scratch, scratch))
+        servers.append(
+            Server(
+                "mlflow",
+                [
+                    str(BIN / "mlflow"),
+                    "ui",
+                    "--backend-store-uri",
+                    f"sqlite:///{MLFLOW_DB}",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(mlflow_port),
+                ],
+                "/health",
+                mlflow_port,
+                env,
+                scratch,
+                scratch,
+            )
+        )
         dagster, mlflow = servers
         for server in servers:
             server.wait_until_serving()
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=["--disable-dev-shm-usage"])
+            browser = playwright.chromium.launch(
+                executable_path=chromium, headless=True, args=["--disable-dev-shm-usage"]
+            )
             try:
                 context = browser.new_context(base_url=dagster.url, viewport=WINDOW)
                 context.add_init_script(SKIP_COMMUNITY_DIALOG)

@@ -61,8 +61,14 @@ def athena_literal(value: object) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def wait_for_query(client, query_id: str, *, polling_seconds: float = 1.0, max_polls: int = 600,
-                   sleep: Callable[[float], None] = time.sleep) -> dict:
+def wait_for_query(
+    client,
+    query_id: str,
+    *,
+    polling_seconds: float = 1.0,
+    max_polls: int = 600,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict:
     """Poll get_query_execution until the query leaves QUEUED/RUNNING; returns the execution on
     SUCCEEDED, raises AthenaQueryError (query id, state, Athena's StateChangeReason) otherwise."""
     delay = min(0.1, polling_seconds)
@@ -102,7 +108,9 @@ def results_frame(client, query_id: str) -> pd.DataFrame:
     """Every page of get_query_results as a DataFrame typed from ResultSetMetadata."""
     rows, columns, token, first_page = [], None, None, True
     while True:
-        page = client.get_query_results(QueryExecutionId=query_id, MaxResults=1000, **({"NextToken": token} if token else {}))
+        page = client.get_query_results(
+            QueryExecutionId=query_id, MaxResults=1000, **({"NextToken": token} if token else {})
+        )
         result = page["ResultSet"]
         if columns is None:
             columns = result.get("ResultSetMetadata", {}).get("ColumnInfo", [])
@@ -115,12 +123,23 @@ def results_frame(client, query_id: str) -> pd.DataFrame:
         if not token:
             break
     names = [c.get("Label") or c["Name"] for c in columns]
-    return pd.DataFrame({name: _typed([row[i] if i < len(row) else None for row in rows], column["Type"])
-                         for i, (name, column) in enumerate(zip(names, columns))})
+    return pd.DataFrame(
+        {
+            name: _typed([row[i] if i < len(row) else None for row in rows], column["Type"])
+            for i, (name, column) in enumerate(zip(names, columns, strict=False))
+        }
+    )
 
 
-def run_query(athena: AthenaClient, sql: str, parameters: list | None, *, database: str,
-              output_location: str, polling_seconds: float | None = None) -> pd.DataFrame:
+def run_query(
+    athena: AthenaClient,
+    sql: str,
+    parameters: list | None,
+    *,
+    database: str,
+    output_location: str,
+    polling_seconds: float | None = None,
+) -> pd.DataFrame:
     """Run `sql` in `database` with `?` bound to `parameters`; the rows as a DataFrame."""
     request = {
         "QueryString": sql,
@@ -132,6 +151,10 @@ def run_query(athena: AthenaClient, sql: str, parameters: list | None, *, databa
         request["ExecutionParameters"] = [athena_literal(v) for v in parameters]
     query_id = athena.client.start_query_execution(**request)["QueryExecutionId"]
     logger.info("athena query %s in %s (workgroup %s): %s", query_id, database, athena.workgroup, sql)
-    wait_for_query(athena.client, query_id, max_polls=athena.max_polls,
-                   polling_seconds=athena.polling_interval if polling_seconds is None else polling_seconds)
+    wait_for_query(
+        athena.client,
+        query_id,
+        max_polls=athena.max_polls,
+        polling_seconds=athena.polling_interval if polling_seconds is None else polling_seconds,
+    )
     return results_frame(athena.client, query_id)

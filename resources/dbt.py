@@ -45,8 +45,12 @@ def _manifest_is_stale(project: DbtProject) -> bool:
     if not project.manifest_path.exists():
         return True
     built = project.manifest_path.stat().st_mtime
-    sources = [*DBT_PROJECT_DIR.glob("models/**/*"), *DBT_PROJECT_DIR.glob("macros/**/*"),
-               DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "profiles.yml"]
+    sources = [
+        *DBT_PROJECT_DIR.glob("models/**/*"),
+        *DBT_PROJECT_DIR.glob("macros/**/*"),
+        DBT_PROJECT_DIR / "dbt_project.yml",
+        DBT_PROJECT_DIR / "profiles.yml",
+    ]
     return any(path.is_file() and path.stat().st_mtime > built for path in sources)
 
 

@@ -12,12 +12,22 @@ def hive_type(arrow_type: pa.DataType) -> str:
     if pa.types.is_dictionary(t):
         return hive_type(t.value_type)
     simple = [
-        (pa.types.is_boolean, "boolean"), (pa.types.is_int8, "tinyint"), (pa.types.is_int16, "smallint"),
-        (pa.types.is_int32, "int"), (pa.types.is_int64, "bigint"), (pa.types.is_uint8, "smallint"),
-        (pa.types.is_uint16, "int"), (pa.types.is_uint32, "bigint"), (pa.types.is_uint64, "decimal(20,0)"),
-        (pa.types.is_float16, "float"), (pa.types.is_float32, "float"), (pa.types.is_float64, "double"),
-        (pa.types.is_date, "date"), (pa.types.is_timestamp, "timestamp"),
-        (pa.types.is_binary, "binary"), (pa.types.is_large_binary, "binary"),
+        (pa.types.is_boolean, "boolean"),
+        (pa.types.is_int8, "tinyint"),
+        (pa.types.is_int16, "smallint"),
+        (pa.types.is_int32, "int"),
+        (pa.types.is_int64, "bigint"),
+        (pa.types.is_uint8, "smallint"),
+        (pa.types.is_uint16, "int"),
+        (pa.types.is_uint32, "bigint"),
+        (pa.types.is_uint64, "decimal(20,0)"),
+        (pa.types.is_float16, "float"),
+        (pa.types.is_float32, "float"),
+        (pa.types.is_float64, "double"),
+        (pa.types.is_date, "date"),
+        (pa.types.is_timestamp, "timestamp"),
+        (pa.types.is_binary, "binary"),
+        (pa.types.is_large_binary, "binary"),
     ]
     for test, name in simple:
         if test(t):
@@ -34,9 +44,19 @@ def hive_type(arrow_type: pa.DataType) -> str:
     return "string"
 
 
-_DUCKDB_FROM_HIVE = {"boolean": "BOOLEAN", "tinyint": "TINYINT", "smallint": "SMALLINT", "int": "INTEGER",
-                     "integer": "INTEGER", "bigint": "BIGINT", "float": "FLOAT", "double": "DOUBLE",
-                     "date": "DATE", "timestamp": "TIMESTAMP", "binary": "BLOB"}
+_DUCKDB_FROM_HIVE = {
+    "boolean": "BOOLEAN",
+    "tinyint": "TINYINT",
+    "smallint": "SMALLINT",
+    "int": "INTEGER",
+    "integer": "INTEGER",
+    "bigint": "BIGINT",
+    "float": "FLOAT",
+    "double": "DOUBLE",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+    "binary": "BLOB",
+}
 
 
 def duckdb_type(hive: str) -> str:

@@ -40,7 +40,7 @@ PLACEHOLDER, LOADED, REPLACED = "placeholder", "loaded", "replaced"
 WHOLE = "__whole_table__"  # the one fingerprint key of an unpartitioned table
 
 _IDENT = r'(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)'
-_QUALIFIED = rf'(?:{_IDENT}\s*\.\s*)?({_IDENT})'
+_QUALIFIED = rf"(?:{_IDENT}\s*\.\s*)?({_IDENT})"
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 _LITERALS_AND_COMMENTS = re.compile(r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/", re.S)
 _REPLACES = re.compile(rf"^\s*(?:CREATE\s+OR\s+REPLACE\s+TABLE|DROP\s+TABLE(?:\s+IF\s+EXISTS)?)\s+{_QUALIFIED}", re.I)
@@ -81,7 +81,7 @@ def plan(sql: str, known: set[str]) -> Statement:
     for pattern in (_REPLACES, _CREATES):
         match = pattern.match(text)
         if match:
-            target, rest = _name(match.group(1)), text[match.end():]
+            target, rest = _name(match.group(1)), text[match.end() :]
             break
     words = {w.lower() for w in _WORD.findall(rest)} & known
     rename = _RENAMES.match(text)
@@ -112,7 +112,9 @@ class LazySession:
                 self.states[name] = PLACEHOLDER
                 return
             except duckdb.Error as error:
-                logger.warning("table %s: stored DuckDB definition did not apply (%s); using Glue's columns", name, error)
+                logger.warning(
+                    "table %s: stored DuckDB definition did not apply (%s); using Glue's columns", name, error
+                )
         columns = ", ".join(f"{q(c)} {duckdb_type(t)}" for c, t in table.columns) or '"_empty" VARCHAR'
         self.database.execute(f"CREATE TABLE {q(table.name)} ({columns})").fetchall()
         self.states[name] = PLACEHOLDER
@@ -132,14 +134,20 @@ class LazySession:
                 connection.unregister(view)
         self.states[name] = LOADED
         self.fingerprints[name] = self.fingerprint(connection, name)
-        logger.info("loaded %s: %d rows from %s", name, rows.num_rows if rows is not None else 0, self.store.location(name))
+        logger.info(
+            "loaded %s: %d rows from %s", name, rows.num_rows if rows is not None else 0, self.store.location(name)
+        )
 
     def fingerprint(self, connection: duckdb.DuckDBPyConnection, name: str) -> Fingerprint:
         [(table, ddl)] = connection.execute(
-            "SELECT table_name, sql FROM duckdb_tables() WHERE schema_name = 'main' AND lower(table_name) = ?",
-            [name]).fetchall()
-        columns = {row[0] for row in connection.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = ?", [table]).fetchall()}
+            "SELECT table_name, sql FROM duckdb_tables() WHERE schema_name = 'main' AND lower(table_name) = ?", [name]
+        ).fetchall()
+        columns = {
+            row[0]
+            for row in connection.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = ?", [table]
+            ).fetchall()
+        }
         partition = self.partition_columns.get(name)
         partition = partition if partition in columns else None
         key = f"CAST({q(partition)} AS VARCHAR)" if partition else f"'{WHOLE}'"
@@ -164,8 +172,12 @@ class LazySession:
 
     def _upload_changes(self) -> None:
         reader = self.database.cursor()  # sees what was committed
-        present = {table.lower(): table for (table,) in reader.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' AND NOT temporary").fetchall()}
+        present = {
+            table.lower(): table
+            for (table,) in reader.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' AND NOT temporary"
+            ).fetchall()
+        }
         for name, table in present.items():
             state = self.states.get(name)
             if state == PLACEHOLDER:
@@ -192,18 +204,26 @@ class LazySession:
         # Partitions to delete: those this session saw (or, for a replaced or new table, all those
         # on S3 now) that are gone. A partition another process added meanwhile is left alone
         # unless the whole table was replaced.
-        seen = set(before.parts) if before is not None and before.partition_column == column \
+        seen = (
+            set(before.parts)
+            if before is not None and before.partition_column == column
             else self.store.partition_values(table)
+        )
         removed = seen - set(after.parts)
         for value in changed:
-            rows = reader.sql(f"SELECT * EXCLUDE ({q(column)}) FROM {q(table)} "
-                              f"WHERE CAST({q(column)} AS VARCHAR) IS NOT DISTINCT FROM ?", params=[value]).to_arrow_table()
+            rows = reader.sql(
+                f"SELECT * EXCLUDE ({q(column)}) FROM {q(table)} "
+                f"WHERE CAST({q(column)} AS VARCHAR) IS NOT DISTINCT FROM ?",
+                params=[value],
+            ).to_arrow_table()
             self.store.write_partition(table, column, value, rows)
         self.store.delete_partitions(table, column, removed)
         if before is None or before.partition_column != column:
             self.store.delete_plain_object(table)
         schema = reader.sql(f"SELECT * EXCLUDE ({q(column)}) FROM {q(table)} LIMIT 0").to_arrow_table().schema
-        self.store.register(table, schema, column, after.ddl, written_values=changed, removed_values=removed, known=known)
+        self.store.register(
+            table, schema, column, after.ddl, written_values=changed, removed_values=removed, known=known
+        )
 
 
 class LazyConnection:
@@ -247,7 +267,7 @@ class LazyConnection:
                     session.fingerprints[name] = fingerprint
             self._in_transaction, self._undo = False, []
 
-    def execute(self, query: str, *args, **kwargs) -> "LazyConnection":
+    def execute(self, query: str, *args, **kwargs) -> LazyConnection:
         statement = self._before(query)
         self._raw.execute(query, *args, **kwargs)
         self._after(query, statement)
@@ -269,7 +289,7 @@ class LazyConnection:
         """Names (lower case) of the tables Glue had when the session began."""
         return set(self._session.remote)
 
-    def cursor(self) -> "LazyConnection":
+    def cursor(self) -> LazyConnection:
         return LazyConnection(self._session, self._raw.cursor())
 
     def __getattr__(self, attribute: str):

@@ -81,8 +81,12 @@ def aws_resources() -> dict[str, Any]:
         "pipes_subprocess_client": dg.PipesSubprocessClient(),
         # Fine-tuning in a GPU pod of the training image, started through Dagster Pipes.
         "remote_training": RemoteTrainingResource(
-            image=dg.EnvVar("SENTIMENT_TRAINING_IMAGE"), bucket=bucket, namespace="sentiment",
-            service_account="sentiment-pipeline", gpus=1),
+            image=dg.EnvVar("SENTIMENT_TRAINING_IMAGE"),
+            bucket=bucket,
+            namespace="sentiment",
+            service_account="sentiment-pipeline",
+            gpus=1,
+        ),
         "pipes_k8s_client": PipesK8sClient(),
     }
 

@@ -32,8 +32,7 @@ FORWARDED_ENV_VARS = ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "M
 GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
 # Names that carry secrets: refused even when configured, because a pod spec is readable by
 # anyone who may list pods, and it ends up in events and Dagster's logs.
-_SECRET_NAME = re.compile(r"SECRET|TOKEN|PASSWORD|PASSWD|ACCESS_KEY|CREDENTIAL|PRIVATE|API_KEY",
-                          re.IGNORECASE)
+_SECRET_NAME = re.compile(r"SECRET|TOKEN|PASSWORD|PASSWD|ACCESS_KEY|CREDENTIAL|PRIVATE|API_KEY", re.IGNORECASE)
 # A URL that carries a user (and so, likely, a password): scheme://user:password@host
 _URL_WITH_USER = re.compile(r"^[a-z][a-z0-9+.-]*://[^/@]*@", re.IGNORECASE)
 
@@ -50,12 +49,15 @@ def training_command(gpus: int, args: Sequence[str]) -> list[str]:
     running torchrun (`python -m torch.distributed.run`, the same venv) for several devices."""
     if gpus == 1:
         return [sys.executable, "-m", ENTRY_MODULE, *args]
-    return [sys.executable, "-m", "torch.distributed.run", *torchrun_options(gpus),
-            "-m", ENTRY_MODULE, *args]
+    return [sys.executable, "-m", "torch.distributed.run", *torchrun_options(gpus), "-m", ENTRY_MODULE, *args]
 
 
 def training_arguments(
-    config_fields: Mapping[str, Any], *, train: str, valid: str | None, output_dir: str,
+    config_fields: Mapping[str, Any],
+    *,
+    train: str,
+    valid: str | None,
+    output_dir: str,
     checkpoints: str | None = None,
 ) -> list[str]:
     """The entry point's arguments, the FineTuneConfig as `--set key=<json>` pairs, so that they
@@ -121,9 +123,12 @@ class RemoteTrainingResource(dg.ConfigurableResource):
         retried run finds its checkpoints)."""
         self._require_enabled()
         root = f"{self.staging_uri}/{run_key}"
-        return RemoteLocations(train=f"{root}/input/train.parquet",
-                               valid=f"{root}/input/valid.parquet",
-                               output_dir=f"{root}/output", checkpoints=f"{root}/checkpoints")
+        return RemoteLocations(
+            train=f"{root}/input/train.parquet",
+            valid=f"{root}/input/valid.parquet",
+            output_dir=f"{root}/output",
+            checkpoints=f"{root}/checkpoints",
+        )
 
     def command(self, args: Sequence[str]) -> list[str]:
         """The pod's command: the image's torchrun, one process per GPU."""
@@ -135,14 +140,15 @@ class RemoteTrainingResource(dg.ConfigurableResource):
         env = {"PYTHONUNBUFFERED": "1"}
         for name in self.env_vars:
             if _SECRET_NAME.search(name):
-                raise ValueError(f"{name} looks like a credential and is never put in a pod spec; "
-                                 f"the pod gets its AWS access from its service account's IAM role")
+                raise ValueError(
+                    f"{name} looks like a credential and is never put in a pod spec; "
+                    f"the pod gets its AWS access from its service account's IAM role"
+                )
             value = os.environ.get(name)
             if value is None:
                 continue
             if _URL_WITH_USER.match(value):
-                raise ValueError(f"{name} holds a URL with credentials in it; give the pod a "
-                                 f"Kubernetes secret instead")
+                raise ValueError(f"{name} holds a URL with credentials in it; give the pod a Kubernetes secret instead")
             env[name] = value
         return env
 
@@ -153,15 +159,17 @@ class RemoteTrainingResource(dg.ConfigurableResource):
         self._require_enabled()
         spec: dict[str, Any] = {
             "restartPolicy": "Never",
-            "containers": [{
-                "name": CONTAINER_NAME,
-                "image": self.image,
-                "command": self.command(args),
-                "env": [{"name": k, "value": v} for k, v in self.pod_env().items()],
-                # Requests default to the limits for extended resources such as GPUs.
-                "resources": {"limits": {self.gpu_resource: str(self.gpus)}},
-                "volumeMounts": [{"name": "dshm", "mountPath": "/dev/shm"}],
-            }],
+            "containers": [
+                {
+                    "name": CONTAINER_NAME,
+                    "image": self.image,
+                    "command": self.command(args),
+                    "env": [{"name": k, "value": v} for k, v in self.pod_env().items()],
+                    # Requests default to the limits for extended resources such as GPUs.
+                    "resources": {"limits": {self.gpu_resource: str(self.gpus)}},
+                    "volumeMounts": [{"name": "dshm", "mountPath": "/dev/shm"}],
+                }
+            ],
             "volumes": [{"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": self.shm_size}}],
             "tolerations": [dict(t) for t in self.tolerations],
         }
@@ -173,15 +181,21 @@ class RemoteTrainingResource(dg.ConfigurableResource):
 
     def base_pod_meta(self) -> dict[str, Any]:
         """Labels to find the training pods by (dagster_k8s adds its own)."""
-        return {"labels": {"app.kubernetes.io/name": "sentiment-training",
-                           "app.kubernetes.io/component": "fine-tuning"}}
+        return {
+            "labels": {"app.kubernetes.io/name": "sentiment-training", "app.kubernetes.io/component": "fine-tuning"}
+        }
 
     def run_kwargs(self, args: Sequence[str]) -> dict[str, Any]:
         """Keyword arguments for `PipesK8sClient.run(context=..., **run_kwargs(args))`."""
-        return {"namespace": self.namespace, "base_pod_spec": self.base_pod_spec(args),
-                "base_pod_meta": self.base_pod_meta()}
+        return {
+            "namespace": self.namespace,
+            "base_pod_spec": self.base_pod_spec(args),
+            "base_pod_meta": self.base_pod_meta(),
+        }
 
     def _require_enabled(self) -> None:
         if not self.enabled:
-            raise ValueError("RemoteTrainingResource needs `image` (e.g. SENTIMENT_TRAINING_IMAGE) "
-                             "and `bucket` (e.g. SENTIMENT_S3_BUCKET) to run training in a pod")
+            raise ValueError(
+                "RemoteTrainingResource needs `image` (e.g. SENTIMENT_TRAINING_IMAGE) "
+                "and `bucket` (e.g. SENTIMENT_S3_BUCKET) to run training in a pod"
+            )

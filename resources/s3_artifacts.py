@@ -51,8 +51,9 @@ class S3ArtifactStore(ArtifactStore):
 
     bucket: str
     prefix: str = "artifacts"
-    root: str = Field(default="", validate_default=True,
-                      description="local cache directory; empty = a temp directory per process")
+    root: str = Field(
+        default="", validate_default=True, description="local cache directory; empty = a temp directory per process"
+    )
     endpoint_url: str | None = None
     region_name: str | None = None
 
@@ -114,7 +115,9 @@ class S3ArtifactStore(ArtifactStore):
             for item in page.get("Contents", []):
                 if item["Key"] != key and not item["Key"].startswith(key + "/"):
                     continue  # e.g. report.md.bak next to report.md
-                inner = self._relative(relative, item["Key"][len(key):].lstrip("/")) if item["Key"] != key else relative
+                inner = (
+                    self._relative(relative, item["Key"][len(key) :].lstrip("/")) if item["Key"] != key else relative
+                )
                 target = Path(self.root, inner)
                 if target.exists():
                     continue
@@ -156,7 +159,9 @@ class S3ArtifactStore(ArtifactStore):
     def sync(self) -> list[str]:
         """Upload every cache file new or changed since setup / last transfer; their s3:// URIs."""
         before = self._baseline()
-        changed = [relative for relative, signature in sorted(self._scan().items()) if before.get(relative) != signature]
+        changed = [
+            relative for relative, signature in sorted(self._scan().items()) if before.get(relative) != signature
+        ]
         for relative in changed:
             self._upload(relative)
         return [self.uri(relative) for relative in changed]

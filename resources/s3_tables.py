@@ -98,14 +98,18 @@ class S3TableStore:
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
             if code in ("NoSuchBucket", "AccessDenied", "AllAccessDisabled", "PermanentRedirect"):
-                raise WarehouseError(f"S3 bucket {self.bucket!r} refused {operation} ({code}): check that the bucket "
-                                     f"exists, is in this region and that these credentials may use it") from error
+                raise WarehouseError(
+                    f"S3 bucket {self.bucket!r} refused {operation} ({code}): check that the bucket "
+                    f"exists, is in this region and that these credentials may use it"
+                ) from error
             raise
 
     def object_keys(self, table: str) -> list[str]:
         keys, token = [], None
         while True:
-            page = self._s3("list_objects_v2", Prefix=self.key_prefix(table), **({"ContinuationToken": token} if token else {}))
+            page = self._s3(
+                "list_objects_v2", Prefix=self.key_prefix(table), **({"ContinuationToken": token} if token else {})
+            )
             keys += [item["Key"] for item in page.get("Contents", [])]
             token = page.get("NextContinuationToken")
             if not token:
@@ -115,7 +119,7 @@ class S3TableStore:
         """The partition values that have an object on S3 now."""
         values = set()
         for key in self.object_keys(table):
-            segments = key[len(self.key_prefix(table)):].split("/")
+            segments = key[len(self.key_prefix(table)) :].split("/")
             if len(segments) == 2 and "=" in segments[0]:
                 values.add(partition_value(segments[0])[1])
         return values
@@ -129,7 +133,7 @@ class S3TableStore:
                 continue
             body = self._s3("get_object", Key=key)["Body"].read()
             piece = pq.read_table(io.BytesIO(body))
-            segments = key[len(self.key_prefix(table.name)):].split("/")
+            segments = key[len(self.key_prefix(table.name)) :].split("/")
             if len(segments) == 2 and "=" in segments[0]:
                 column, value = partition_value(segments[0])
                 if column not in piece.column_names:
@@ -166,7 +170,7 @@ class S3TableStore:
 
     def _delete_keys(self, keys: list[str]) -> None:
         for start in range(0, len(keys), 1000):
-            chunk = keys[start:start + 1000]
+            chunk = keys[start : start + 1000]
             self._s3("delete_objects", Delete={"Objects": [{"Key": k} for k in chunk], "Quiet": True})
 
     # --- Glue -------------------------------------------------------------------------------
@@ -198,8 +202,9 @@ class S3TableStore:
             self.glue.get_database(Name=self.database)
         except self.glue.exceptions.EntityNotFoundException:
             try:
-                self.glue.create_database(DatabaseInput={
-                    "Name": self.database, "Description": "sentiment-assets warehouse (Parquet on S3)"})
+                self.glue.create_database(
+                    DatabaseInput={"Name": self.database, "Description": "sentiment-assets warehouse (Parquet on S3)"}
+                )
             except self.glue.exceptions.AlreadyExistsException:
                 pass  # another process got there first
         self._database_checked = True
@@ -213,9 +218,16 @@ class S3TableStore:
             "SerdeInfo": {"SerializationLibrary": PARQUET_SERDE, "Parameters": {"serialization.format": "1"}},
         }
 
-    def register(self, table: str, schema: pa.Schema, partition_column: str | None, ddl: str,
-                 written_values: set[str | None] = frozenset(), removed_values: set[str | None] = frozenset(),
-                 known: RemoteTable | None = None) -> None:
+    def register(
+        self,
+        table: str,
+        schema: pa.Schema,
+        partition_column: str | None,
+        ddl: str,
+        written_values: set[str | None] = frozenset(),
+        removed_values: set[str | None] = frozenset(),
+        known: RemoteTable | None = None,
+    ) -> None:
         """Create or update the Glue table (`schema` without the partition column), then add or
         refresh the partitions just written and delete the removed ones. `known` is the entry as
         the caller last saw it (None: not there), which saves a lookup."""
@@ -249,19 +261,27 @@ class S3TableStore:
         if partition_column is None:
             return
         for value in written_values:
-            partition_input = {"Values": [NULL_PARTITION if value is None else value],
-                               "StorageDescriptor": self._storage(
-                                   f"{self.location(table)}{partition_path(partition_column, value)}/", schema)}
+            partition_input = {
+                "Values": [NULL_PARTITION if value is None else value],
+                "StorageDescriptor": self._storage(
+                    f"{self.location(table)}{partition_path(partition_column, value)}/", schema
+                ),
+            }
             try:
                 self.glue.create_partition(DatabaseName=self.database, TableName=table, PartitionInput=partition_input)
             except self.glue.exceptions.AlreadyExistsException:
                 # Refreshed, so the partition's columns follow a changed table schema.
-                self.glue.update_partition(DatabaseName=self.database, TableName=table,
-                                           PartitionValueList=partition_input["Values"], PartitionInput=partition_input)
+                self.glue.update_partition(
+                    DatabaseName=self.database,
+                    TableName=table,
+                    PartitionValueList=partition_input["Values"],
+                    PartitionInput=partition_input,
+                )
         removed = [{"Values": [NULL_PARTITION if v is None else v]} for v in removed_values]
         for start in range(0, len(removed), 25):
-            self.glue.batch_delete_partition(DatabaseName=self.database, TableName=table,
-                                             PartitionsToDelete=removed[start:start + 25])
+            self.glue.batch_delete_partition(
+                DatabaseName=self.database, TableName=table, PartitionsToDelete=removed[start : start + 25]
+            )
 
     def drop(self, table: str) -> None:
         """Delete the table's objects and its Glue entry."""
@@ -277,6 +297,9 @@ def _remote_table(entry: dict) -> RemoteTable:
     keys = entry.get("PartitionKeys") or []
     columns = [(c["Name"], c["Type"]) for c in entry.get("StorageDescriptor", {}).get("Columns", [])]
     columns += [(k["Name"], k.get("Type", "string")) for k in keys]
-    return RemoteTable(name=entry["Name"], columns=tuple(columns),
-                       partition_column=keys[0]["Name"] if keys else None,
-                       ddl=(entry.get("Parameters") or {}).get(DDL_PARAMETER))
+    return RemoteTable(
+        name=entry["Name"],
+        columns=tuple(columns),
+        partition_column=keys[0]["Name"] if keys else None,
+        ddl=(entry.get("Parameters") or {}).get(DDL_PARAMETER),
+    )

@@ -40,14 +40,18 @@ class S3ParquetWarehouse(Warehouse):
     region_name: str | None = Field(default=None, description="AWS region; None = the environment's")
     endpoint_url: str | None = Field(default=None, description="an S3/Glue/Athena-compatible endpoint; None = AWS")
     query_engine: Literal["athena", "duckdb"] = Field(
-        default="athena", description="who runs query(): Athena, or DuckDB in this process over the downloaded tables")
+        default="athena", description="who runs query(): Athena, or DuckDB in this process over the downloaded tables"
+    )
     athena_workgroup: str = "primary"
-    athena_output: str | None = Field(default=None, description="s3:// prefix for Athena results; default s3://{bucket}/athena-results/")
+    athena_output: str | None = Field(
+        default=None, description="s3:// prefix for Athena results; default s3://{bucket}/athena-results/"
+    )
     athena_polling_seconds: float = Field(default=1.0, description="longest wait between polls of a running query")
     athena_max_polls: int = 900
     partition_columns: dict[str, str] = Field(
         default_factory=lambda: {"raw_reviews": "source_partition", "batch_predictions": "source_partition"},
-        description="table -> column whose values each get their own Parquet object and Glue partition")
+        description="table -> column whose values each get their own Parquet object and Glue partition",
+    )
 
     _store: S3TableStore | None = PrivateAttr(default=None)
 
@@ -62,13 +66,20 @@ class S3ParquetWarehouse(Warehouse):
 
     def athena_client(self) -> AthenaClient:
         """dagster-aws's Athena client: its boto3 client, workgroup and polling settings."""
-        resource = AthenaClientResource(workgroup=self.athena_workgroup, max_polls=self.athena_max_polls,
-                                        polling_interval=max(1, round(self.athena_polling_seconds)))
+        resource = AthenaClientResource(
+            workgroup=self.athena_workgroup,
+            max_polls=self.athena_max_polls,
+            polling_interval=max(1, round(self.athena_polling_seconds)),
+        )
         if self.region_name is None and self.endpoint_url is None:
             return resource.get_client()  # region and endpoint from the environment, as boto3 finds them
         client = boto3.session.Session().client("athena", region_name=self.region_name, endpoint_url=self.endpoint_url)
-        return AthenaClient(client, workgroup=resource.workgroup, polling_interval=resource.polling_interval,
-                            max_polls=resource.max_polls)
+        return AthenaClient(
+            client,
+            workgroup=resource.workgroup,
+            polling_interval=resource.polling_interval,
+            max_polls=resource.max_polls,
+        )
 
     # --- sessions ---------------------------------------------------------------------------
 
@@ -92,8 +103,10 @@ class S3ParquetWarehouse(Warehouse):
         with self._session(upload=False) as connection:
             if table.lower() not in connection.remote_tables():
                 store = self.table_store()
-                raise MissingTableError(f"no table {table!r} in Glue database {self.glue_database!r} "
-                                        f"(its Parquet would be under {store.location(table)}); materialize it first")
+                raise MissingTableError(
+                    f"no table {table!r} in Glue database {self.glue_database!r} "
+                    f"(its Parquet would be under {store.location(table)}); materialize it first"
+                )
             yield connection
 
     # --- the Warehouse interface ------------------------------------------------------------
@@ -102,7 +115,9 @@ class S3ParquetWarehouse(Warehouse):
         arrow = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
         with self.connect() as connection:
             connection.register("incoming_frame", arrow)
-            connection.execute(f"CREATE OR REPLACE TABLE {quote_identifier(table)} AS SELECT * FROM incoming_frame").fetchall()
+            connection.execute(
+                f"CREATE OR REPLACE TABLE {quote_identifier(table)} AS SELECT * FROM incoming_frame"
+            ).fetchall()
             connection.unregister("incoming_frame")
         return arrow.num_rows
 
@@ -116,8 +131,14 @@ class S3ParquetWarehouse(Warehouse):
             with self._session(upload=False) as connection:
                 return connection.execute(sql, parameters or []).df()
         output = self.athena_output or f"s3://{self.bucket}/athena-results/"
-        return run_query(self.athena_client(), sql, parameters, database=self.glue_database,
-                         output_location=output, polling_seconds=self.athena_polling_seconds)
+        return run_query(
+            self.athena_client(),
+            sql,
+            parameters,
+            database=self.glue_database,
+            output_location=output,
+            polling_seconds=self.athena_polling_seconds,
+        )
 
     def row_count(self, table: str) -> int:
         with self._reading(table) as connection:

@@ -48,7 +48,7 @@ class Warehouse(dg.ConfigurableResource):
         return stage.written[table]
 
     @contextmanager
-    def staged_tables(self) -> Iterator["StagedTables"]:
+    def staged_tables(self) -> Iterator[StagedTables]:
         """Build whole tables chunk by chunk in staging tables and swap them all in at the end, in
         one transaction; if the block raises, the previous tables stay as they were (and, on S3,
         nothing is uploaded: `connect` keeps changes only on a clean exit)."""
@@ -114,9 +114,13 @@ class DuckDBWarehouse(Warehouse):
         would stay in the file for good. Safe at a run's first connection: DuckDB lets one
         process at a time open the file, and a staged write holds its connection to the end, so
         no other run can be writing one; this run has not started any."""
-        leftovers = [row[0] for row in connection.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = ? AND ends_with(table_name, ?)",
-            [self.schema_name, STAGING_SUFFIX]).fetchall()]
+        leftovers = [
+            row[0]
+            for row in connection.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = ? AND ends_with(table_name, ?)",
+                [self.schema_name, STAGING_SUFFIX],
+            ).fetchall()
+        ]
         for table in leftovers:
             connection.execute(f"DROP TABLE IF EXISTS {self._qualified(table)}")
         if leftovers and self._run_log is not None:
@@ -189,13 +193,18 @@ class StagedTables:
     def keep_existing_rows(self, table: str, column: str, unless: object) -> int:
         """Carry over the current table's rows whose `column` differs from `unless` (the rows
         another partition wrote); returns how many. Nothing to carry when the table is new."""
-        columns = {row[0] for row in self._run(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table])}
+        columns = {
+            row[0]
+            for row in self._run("SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table])
+        }
         if column not in columns:
             return 0
         before = self.rows(table)
-        self._run(f"INSERT INTO {self._staging(table)} BY NAME SELECT * FROM {self._qualified(table)} "
-                  f"WHERE {quote_identifier(column)} IS DISTINCT FROM ?", [unless])
+        self._run(
+            f"INSERT INTO {self._staging(table)} BY NAME SELECT * FROM {self._qualified(table)} "
+            f"WHERE {quote_identifier(column)} IS DISTINCT FROM ?",
+            [unless],
+        )
         carried = self.rows(table) - before
         self.written[table] += carried
         return carried

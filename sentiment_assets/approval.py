@@ -38,8 +38,10 @@ def record_decision(client, model_name: str, version: int, approve: bool, reason
     tags = model_version.tags
     if approve:
         if tags.get("promoted") != "true":
-            raise ValueError(f"{model_name} v{version} did not pass the gate ({tags.get('promotion_reason', 'no reason recorded')}); "
-                             "it cannot be approved")
+            raise ValueError(
+                f"{model_name} v{version} did not pass the gate ({tags.get('promotion_reason', 'no reason recorded')}); "
+                "it cannot be approved"
+            )
         client.set_model_version_tag(model_name, str(version), APPROVAL_TAG, APPROVED)
         client.set_model_version_tag(model_name, str(version), "approval_reason", reason)
         client.set_registered_model_alias(model_name, CHAMPION_ALIAS, str(version))
@@ -55,5 +57,11 @@ def pending_versions(client, model_name: str) -> list[dict[str, str]]:
     """Versions waiting for a decision, newest first, with their test accuracy."""
     versions = client.search_model_versions(f"name = '{model_name}'")
     waiting = [v for v in versions if v.tags.get(APPROVAL_TAG) == PENDING]
-    return [{"version": str(v.version), "test_accuracy": v.tags.get("test_accuracy", ""), "family": v.tags.get("family", "")}
-            for v in sorted(waiting, key=lambda v: int(v.version), reverse=True)]
+    return [
+        {
+            "version": str(v.version),
+            "test_accuracy": v.tags.get("test_accuracy", ""),
+            "family": v.tags.get("family", ""),
+        }
+        for v in sorted(waiting, key=lambda v: int(v.version), reverse=True)
+    ]

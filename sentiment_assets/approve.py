@@ -31,8 +31,10 @@ def main(argv: list[str] | None = None) -> None:
     client, name = tracking.client(), tracking.registered_model_name
     if args.command == "list":
         waiting = pending_versions(client, name)
-        print("\n".join(f"v{v['version']}  test_accuracy={v['test_accuracy']}  {v['family']}" for v in waiting)
-              or f"no version of {name} is waiting for approval")
+        print(
+            "\n".join(f"v{v['version']}  test_accuracy={v['test_accuracy']}  {v['family']}" for v in waiting)
+            or f"no version of {name} is waiting for approval"
+        )
         return
     print(record_decision(client, name, args.version, approve=args.command == "approve", reason=args.reason).message)
 

@@ -67,8 +67,11 @@ def training_population(reviews: pd.DataFrame, balancing: str, seed: int) -> pd.
     classes in their losses), `downsample` is the course's (human-labelled reviews always stay),
     `upsample` repeats reviews of the smaller classes. Every row has `original_review_id`."""
     if balancing == "none":
-        return reviews.assign(original_review_id=reviews["review_id"]).sort_values(
-            ["sentiment", "review_id"]).reset_index(drop=True)
+        return (
+            reviews.assign(original_review_id=reviews["review_id"])
+            .sort_values(["sentiment", "review_id"])
+            .reset_index(drop=True)
+        )
     if balancing == "downsample":
         kept = keep_human_labelled(balance(reviews, by=["sentiment"], seed=seed), reviews)
         return kept.assign(original_review_id=kept["review_id"])

@@ -23,7 +23,7 @@ def evaluate_predictions(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, ob
     names = [SENTIMENT_NAMES[int(s)] for s in sentiment_from_label_id(np.array(LABEL_IDS))]
     per_class = {
         name: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
-        for name, p, r, f, s in zip(names, precision, recall, f1, support)
+        for name, p, r, f, s in zip(names, precision, recall, f1, support, strict=False)
     }
     return {
         **classification_scores(y_true, y_pred),

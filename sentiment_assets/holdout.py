@@ -30,10 +30,14 @@ def holdout_scores(predict_label_ids: PredictLabelIds, holdout: pd.DataFrame) ->
     predicted = np.asarray(predict_label_ids(holdout[["review_body"]].reset_index(drop=True)))
     truth = holdout["label_id"].to_numpy()
     rows = []
-    for partition, index in [*holdout.reset_index(drop=True).groupby("source_partition").indices.items(),
-                             (ALL_HOLDOUT, np.arange(len(holdout)))]:
+    for partition, index in [
+        *holdout.reset_index(drop=True).groupby("source_partition").indices.items(),
+        (ALL_HOLDOUT, np.arange(len(holdout))),
+    ]:
         scores = classification_scores(truth[index], predicted[index])
-        rows.append({"partition": str(partition), "reviews": int(len(index)), **{k: float(scores[k]) for k in columns[2:]}})
+        rows.append(
+            {"partition": str(partition), "reviews": int(len(index)), **{k: float(scores[k]) for k in columns[2:]}}
+        )
     return pd.DataFrame(rows, columns=columns)
 
 

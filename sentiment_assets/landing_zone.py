@@ -91,8 +91,10 @@ def landed_key(landing: str, uri: str) -> str:
     problem = partition_key_problem(name)
     if problem:
         suggestion = re.sub(r"[^A-Za-z0-9._-]", "_", name).strip(".") or "reviews.csv"
-        raise ValueError(f"{uri}: file name {name!r} cannot be a partition key ({problem}); "
-                         f"rename it, e.g. to {suggestion!r}, and it is ingested at the next look")
+        raise ValueError(
+            f"{uri}: file name {name!r} cannot be a partition key ({problem}); "
+            f"rename it, e.g. to {suggestion!r}, and it is ingested at the next look"
+        )
     return f"{role}/{name}" if role else name
 
 
@@ -108,8 +110,10 @@ def landed_file_for_key(landing: str, partition_key: str, default_role: str) -> 
     trusted: only `<name>` or `<role>/<name>` with a plain file name can become a path."""
     problem = partition_key_problem(partition_key)
     if problem:
-        raise ValueError(f"partition key {partition_key!r} names no landed file: {problem} "
-                         f"(expected <name> or <role>/<name> with role one of {list(ROLES)})")
+        raise ValueError(
+            f"partition key {partition_key!r} names no landed file: {problem} "
+            f"(expected <name> or <role>/<name> with role one of {list(ROLES)})"
+        )
     role = partition_key.rpartition("/")[0]
     return LandedFile(partition_key, check_role(role or default_role), f"{landing.rstrip('/')}/{partition_key}")
 

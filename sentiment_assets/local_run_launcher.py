@@ -39,7 +39,9 @@ class LocalRunLauncher(DefaultRunLauncher):
         pid = event.dagster_event.pid
         if process_is_alive(pid, started_by=event.timestamp):
             return CheckRunHealthResult(WorkerStatus.RUNNING)
-        return CheckRunHealthResult(WorkerStatus.FAILED, f"the run worker (pid {pid}) is no longer running: it was killed or crashed")
+        return CheckRunHealthResult(
+            WorkerStatus.FAILED, f"the run worker (pid {pid}) is no longer running: it was killed or crashed"
+        )
 
 
 def process_is_alive(pid: int, started_by: float) -> bool:
@@ -66,7 +68,9 @@ def _proc_stat(pid: int) -> tuple[str, float | None] | None:
         return None
     state, start_ticks = fields[0], int(fields[19])
     try:
-        boot = next(int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines() if line.startswith("btime "))
+        boot = next(
+            int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines() if line.startswith("btime ")
+        )
         return state, boot + start_ticks / os.sysconf("SC_CLK_TCK")
     except (OSError, StopIteration, ValueError):
         return state, None

@@ -48,7 +48,7 @@ def sentiment_by_category_bars(table: pd.DataFrame) -> bytes:
     """Stacked bars of review counts per category, split by sentiment (-1, 0, 1)."""
     figure, axis = plt.subplots(figsize=(9, 4))
     bottom = np.zeros(len(table))
-    for column, color in zip(table.columns, SENTIMENT_COLORS.values()):
+    for column, color in zip(table.columns, SENTIMENT_COLORS.values(), strict=False):
         axis.bar(table.index, table[column], bottom=bottom, label=f"sentiment {column}", color=color)
         bottom += table[column].to_numpy()
     axis.set(title="Reviews per category and sentiment", ylabel="reviews")
@@ -68,11 +68,16 @@ def bias_bars(stages: dict[str, pd.DataFrame]) -> bytes:
     height = 0.8 / len(names)
     colors = ("#4C72B0", "#55A868", "#DD8452", "#8172B2")
     figure, axes = plt.subplots(1, 2, figsize=(11, 0.35 * len(labels) + 1.5), sharey=True)
-    for axis, metric in zip(axes, ("CI", "DPL")):
-        for offset, (name, color) in enumerate(zip(names, colors)):
+    for axis, metric in zip(axes, ("CI", "DPL"), strict=False):
+        for offset, (name, color) in enumerate(zip(names, colors, strict=False)):
             frame = stages[name].assign(key=stages[name]["value_or_threshold"].astype(str)).set_index("key")
-            axis.barh(positions + offset * height, frame.reindex(labels)[metric].to_numpy(dtype=float),
-                      height=height, label=name, color=color)
+            axis.barh(
+                positions + offset * height,
+                frame.reindex(labels)[metric].to_numpy(dtype=float),
+                height=height,
+                label=name,
+                color=color,
+            )
         axis.axvline(0, color="black", linewidth=0.8)
         axis.set(title=metric, yticks=positions + height * (len(names) - 1) / 2, yticklabels=labels)
     axes[0].legend(fontsize="small")
@@ -87,9 +92,15 @@ def confusion_matrix_heatmap(matrix: list[list[int]], class_names: list[str]) ->
     for (row, column), count in np.ndenumerate(values):
         colour = "white" if count > values.max() / 2 else "black"
         axis.text(column, row, str(count), ha="center", va="center", color=colour)
-    axis.set(xticks=range(len(class_names)), yticks=range(len(class_names)),
-             xticklabels=class_names, yticklabels=class_names,
-             xlabel="predicted", ylabel="true", title="Confusion matrix (test)")
+    axis.set(
+        xticks=range(len(class_names)),
+        yticks=range(len(class_names)),
+        xticklabels=class_names,
+        yticklabels=class_names,
+        xlabel="predicted",
+        ylabel="true",
+        title="Confusion matrix (test)",
+    )
     return _png(figure)
 
 
@@ -100,8 +111,13 @@ def reliability_diagram(table: pd.DataFrame, ece: float) -> bytes:
     centres = (table["lower"] + table["upper"]) / 2
     axis.bar(centres, table["accuracy"], width=(table["upper"] - table["lower"]) * 0.9, alpha=0.6, label="accuracy")
     axis.plot(table["confidence"], table["accuracy"], "o", color="black", ms=3, label="(confidence, accuracy)")
-    axis.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence (top class probability)", ylabel="accuracy",
-             title=f"Reliability (test), ECE {ece:.3f}")
+    axis.set(
+        xlim=(0, 1),
+        ylim=(0, 1),
+        xlabel="confidence (top class probability)",
+        ylabel="accuracy",
+        title=f"Reliability (test), ECE {ece:.3f}",
+    )
     axis.legend(loc="upper left", fontsize=7)
     return _png(figure)
 
@@ -114,7 +130,9 @@ def training_curves_png(record: dict) -> bytes:
     figure, (loss_axis, grad_axis) = plt.subplots(1, 2, figsize=(10, 3.6))
     loss_axis.plot([s["step"] for s in steps], [s["loss"] for s in steps], lw=0.8, label="training loss (batch)")
     if evaluations:
-        loss_axis.plot([e["step"] for e in evaluations], [e.get("val_loss") for e in evaluations], "o-", label="validation loss")
+        loss_axis.plot(
+            [e["step"] for e in evaluations], [e.get("val_loss") for e in evaluations], "o-", label="validation loss"
+        )
     loss_axis.set(xlabel="optimizer step", ylabel="cross-entropy", title="Loss")
     loss_axis.legend()
     grad_axis.semilogy([s["step"] for s in steps], [max(s["grad_norm"], 1e-12) for s in steps], lw=0.8)

@@ -32,12 +32,15 @@ def _q(name: str) -> str:
 def _current(src: str, text_sql: str) -> str:
     # "Current" predicted review: same partition, same id, same text. A missing fingerprint
     # (predictions stored before there was one) never matches: those reviews are scored again.
-    return (f"EXISTS (SELECT 1 FROM {src} r WHERE r.source_partition = p.source_partition "
-            f"AND r.review_id = p.review_id AND {text_fingerprint_sql(text_sql)} = p.{FINGERPRINT_COLUMN})")
+    return (
+        f"EXISTS (SELECT 1 FROM {src} r WHERE r.source_partition = p.source_partition "
+        f"AND r.review_id = p.review_id AND {text_fingerprint_sql(text_sql)} = p.{FINGERPRINT_COLUMN})"
+    )
 
 
-def remove_outdated_predictions(connection: duckdb.DuckDBPyConnection, *, partition_key: str, source_table: str,
-                                table: str, text_sql: str) -> int:
+def remove_outdated_predictions(
+    connection: duckdb.DuckDBPyConnection, *, partition_key: str, source_table: str, table: str, text_sql: str
+) -> int:
     """Delete, for every model version, the predictions that are not current and concern this
     partition: its own (texts changed, reviews gone) and another partition's for a review this one
     now holds (a review moved between files), which would block its new prediction. One
@@ -45,12 +48,14 @@ def remove_outdated_predictions(connection: duckdb.DuckDBPyConnection, *, partit
     src, dst = _q(source_table), _q(table)
     connection.execute("BEGIN TRANSACTION").fetchall()
     try:
-        [(removed,)] = connection.execute(f"""
+        [(removed,)] = connection.execute(
+            f"""
             DELETE FROM {dst} AS p
             WHERE NOT {_current(src, text_sql)}
               AND (p.source_partition = ?
                    OR p.review_id IN (SELECT review_id FROM {src} WHERE source_partition = ?))""",
-            [partition_key, partition_key]).fetchall()
+            [partition_key, partition_key],
+        ).fetchall()
     except BaseException:
         connection.execute("ROLLBACK").fetchall()
         raise
@@ -74,21 +79,39 @@ class PredictionCoverage:
         return self.scored == self.reviews and self.duplicated == self.stale == self.orphaned == 0
 
     def as_metadata(self) -> dict[str, int]:
-        return {"reviews": self.reviews, "scored": self.scored, "duplicated": self.duplicated,
-                "stale": self.stale, "orphaned": self.orphaned}
+        return {
+            "reviews": self.reviews,
+            "scored": self.scored,
+            "duplicated": self.duplicated,
+            "stale": self.stale,
+            "orphaned": self.orphaned,
+        }
 
 
-def prediction_coverage(connection: duckdb.DuckDBPyConnection, *, partition_key: str, model_version: int,
-                        source_table: str, table: str, text_sql: str) -> PredictionCoverage:
+def prediction_coverage(
+    connection: duckdb.DuckDBPyConnection,
+    *,
+    partition_key: str,
+    model_version: int,
+    source_table: str,
+    table: str,
+    text_sql: str,
+) -> PredictionCoverage:
     """Count, for the `every_accepted_review_scored_once` check, how far the stored predictions
     of `partition_key` are from one current prediction per accepted review."""
     src, dst = _q(source_table), _q(table)
     fingerprint = text_fingerprint_sql(text_sql)
     # A table from before fingerprints: none of its predictions can be shown current.
-    stored = FINGERPRINT_COLUMN if connection.execute(
-        "SELECT 1 FROM information_schema.columns WHERE table_name = ? AND column_name = ?",
-        [table, FINGERPRINT_COLUMN]).fetchall() else f"NULL::VARCHAR AS {FINGERPRINT_COLUMN}"
-    row = connection.execute(f"""
+    stored = (
+        FINGERPRINT_COLUMN
+        if connection.execute(
+            "SELECT 1 FROM information_schema.columns WHERE table_name = ? AND column_name = ?",
+            [table, FINGERPRINT_COLUMN],
+        ).fetchall()
+        else f"NULL::VARCHAR AS {FINGERPRINT_COLUMN}"
+    )
+    row = connection.execute(
+        f"""
         WITH reviews AS (SELECT DISTINCT review_id, {fingerprint} AS {FINGERPRINT_COLUMN}
                          FROM {src} WHERE source_partition = ?),
              predicted AS (SELECT review_id, model_version, {stored}
@@ -104,5 +127,6 @@ def prediction_coverage(connection: duckdb.DuckDBPyConnection, *, partition_key:
                 AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.review_id = p.review_id
                                 AND r.{FINGERPRINT_COLUMN} = p.{FINGERPRINT_COLUMN})),
             (SELECT count(*) FROM predicted WHERE review_id NOT IN (SELECT review_id FROM reviews))""",
-        [partition_key, partition_key, model_version, model_version]).fetchall()[0]
+        [partition_key, partition_key, model_version, model_version],
+    ).fetchall()[0]
     return PredictionCoverage(*(int(value) for value in row))

@@ -42,9 +42,8 @@ def length_profile(texts: pd.Series) -> LengthProfile:
     chosen = min(next_power_of_two(max_words), MAX_SEQ_LENGTH_CAP)
     levels = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99}
     quantiles = {name: float(np.quantile(words, q)) if len(words) else 0.0 for name, q in levels.items()}
-    reason = (
-        f"longest review has {max_words} words; next power of two is {next_power_of_two(max_words)}"
-        + (f", capped at {MAX_SEQ_LENGTH_CAP}" if chosen < next_power_of_two(max_words) else "")
+    reason = f"longest review has {max_words} words; next power of two is {next_power_of_two(max_words)}" + (
+        f", capped at {MAX_SEQ_LENGTH_CAP}" if chosen < next_power_of_two(max_words) else ""
     )
     return LengthProfile(quantiles, float(words.mean()) if len(words) else 0.0, max_words, chosen, reason)
 
@@ -75,8 +74,10 @@ def data_notice(partitions: pd.Series, bundled: str) -> str:
     others = [n for n in names if n != bundled]
     user = f"user-supplied data: partitions {', '.join(others)}" if others else ""
     if bundled in names:
-        notice = (f"Includes the bundled SYNTHETIC data (partition {bundled}): generated in the Kaggle "
-                  "clothing-reviews layout, not real reviews.")
+        notice = (
+            f"Includes the bundled SYNTHETIC data (partition {bundled}): generated in the Kaggle "
+            "clothing-reviews layout, not real reviews."
+        )
         return f"{notice} Also {user}." if user else notice
     if user:
         return user[0].upper() + user[1:] + "."

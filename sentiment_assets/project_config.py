@@ -27,7 +27,11 @@ class ProjectConfig:
 
     def raw_reviews_run_config(self, location: str, role: str | None = None) -> dict[str, Any]:
         """Run config that ingests `location` with the project's ingest settings (and `role`)."""
-        return {"ops": {"raw_reviews": {"config": {**self.ingest, "location": location, **({"role": role} if role else {})}}}}
+        return {
+            "ops": {
+                "raw_reviews": {"config": {**self.ingest, "location": location, **({"role": role} if role else {})}}
+            }
+        }
 
 
 def load_project_config(path: str | Path | None = None) -> ProjectConfig:

@@ -17,10 +17,12 @@ REDACTED = "***"
 # Words that make a setting, query parameter or dict key secret, and pairs of words that do
 # (AWS_SECRET_ACCESS_KEY, api_key, X-Amz-Credential). Whole words only: partition_key, run_key
 # and max_tokens name no secret, and a check's "passed" is not a password.
-_SECRET_WORDS = frozenset({"password", "passwd", "pwd", "passphrase", "secret", "token", "credential",
-                           "credentials", "signature", "apikey"})
-_SECRET_PAIRS = frozenset({("api", "key"), ("access", "key"), ("private", "key"), ("secret", "key"),
-                           ("session", "key"), ("account", "key")})
+_SECRET_WORDS = frozenset(
+    {"password", "passwd", "pwd", "passphrase", "secret", "token", "credential", "credentials", "signature", "apikey"}
+)
+_SECRET_PAIRS = frozenset(
+    {("api", "key"), ("access", "key"), ("private", "key"), ("secret", "key"), ("session", "key"), ("account", "key")}
+)
 _SECRET_QUERY_NAMES = frozenset({"key", "sig", "auth", "authorization"})  # bare names, in URLs only
 _SECRET_STEM = r"[\w.\-]*(?:pass|pwd|secret|token|credential|signature|key)[\w.\-]*"
 _VALUE = r"'[^']*'|\"[^\"]*\"|[^\s,;&'\"]+"
@@ -31,14 +33,16 @@ _FLAG = re.compile(rf"(?P<name>--?{_SECRET_STEM})(?P<sep>\s+)(?P<value>{_VALUE})
 # AWS access key ids, and 40-character secret access keys (mixed case and digits: a hex digest
 # such as a run fingerprint is lower case and never matches).
 _AWS_ACCESS_KEY_ID = re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")
-_AWS_SECRET_KEY = re.compile(r"(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[0-9])"
-                             r"[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
+_AWS_SECRET_KEY = re.compile(
+    r"(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[0-9])"
+    r"[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"
+)
 
 
 def is_secret_name(name: str) -> bool:
     """Whether a setting, key or parameter called `name` holds a secret."""
     words = re.split(r"[^a-z0-9]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower())
-    return any(w in _SECRET_WORDS for w in words) or any(pair in _SECRET_PAIRS for pair in zip(words, words[1:]))
+    return any(w in _SECRET_WORDS for w in words) or any(pair in _SECRET_PAIRS for pair in zip(words, words[1:], strict=False))
 
 
 def redact_url(url: str) -> str:
@@ -76,8 +80,10 @@ def redact(value: Any) -> Any:
     if isinstance(value, str):
         return redact_text(value)
     if isinstance(value, dict):
-        return {k: REDACTED if isinstance(k, str) and is_secret_name(k) and v is not None else redact(v)
-                for k, v in value.items()}
+        return {
+            k: REDACTED if isinstance(k, str) and is_secret_name(k) and v is not None else redact(v)
+            for k, v in value.items()
+        }
     if isinstance(value, (list, tuple)):
         return type(value)(redact(v) for v in value)
     return value

@@ -22,7 +22,13 @@ import pandas as pd
 from resources.environment import sentiment_home
 from sentiment_assets.labels import SENTIMENT_NAMES
 from sentiment_assets.review_queue import (
-    STATUSES, ReviewQueueError, enqueue_low_confidence, human_labels, list_items, record_label, skip_item,
+    STATUSES,
+    ReviewQueueError,
+    enqueue_low_confidence,
+    human_labels,
+    list_items,
+    record_label,
+    skip_item,
 )
 
 # The file resources.profiles.local_resources gives the warehouse; read here without importing
@@ -68,8 +74,11 @@ def _table(frame: pd.DataFrame, columns: list[str]) -> str:
         if column in shown:
             shown[column] = shown[column].round(3)
     if "review_body" in shown:
-        shown["review_body"] = shown["review_body"].fillna("").map(
-            lambda text: text if len(text) <= BODY_WIDTH else text[: BODY_WIDTH - 3] + "...")
+        shown["review_body"] = (
+            shown["review_body"]
+            .fillna("")
+            .map(lambda text: text if len(text) <= BODY_WIDTH else text[: BODY_WIDTH - 3] + "...")
+        )
     # Text reads better left-aligned; pandas right-aligns unless every cell has the same width.
     text_columns = [c for c in shown if not pd.api.types.is_numeric_dtype(shown[c])]
     widths = {c: int(shown[c].astype(str).str.len().max()) for c in text_columns}
@@ -79,16 +88,28 @@ def _table(frame: pd.DataFrame, columns: list[str]) -> str:
 
 def _run(args: argparse.Namespace, conn: duckdb.DuckDBPyConnection) -> str:
     if args.command == "enqueue":
-        added = enqueue_low_confidence(conn, threshold=args.threshold, model_version=args.model_version,
-                                       partition=args.partition)
+        added = enqueue_low_confidence(
+            conn, threshold=args.threshold, model_version=args.model_version, partition=args.partition
+        )
         return f"queued {added} prediction(s) with probability below {args.threshold}"
     if args.command == "list":
         status = None if args.status == "all" else args.status
         items = list_items(conn, status=status, limit=args.limit)
         if items.empty:
             return f"no {status} items in the review queue" if status else "the review queue is empty"
-        return _table(items, ["review_id", "model_version", "predicted_label", "probability", "status",
-                              "human_label", "reviewer", "review_body"])
+        return _table(
+            items,
+            [
+                "review_id",
+                "model_version",
+                "predicted_label",
+                "probability",
+                "status",
+                "human_label",
+                "reviewer",
+                "review_body",
+            ],
+        )
     if args.command in ("label", "skip"):
         if args.command == "label":
             item = record_label(conn, args.review_id, args.label, args.reviewer, args.note, args.model_version)
@@ -96,8 +117,10 @@ def _run(args: argparse.Namespace, conn: duckdb.DuckDBPyConnection) -> str:
         else:
             item = skip_item(conn, args.review_id, args.reviewer, args.note, args.model_version)
             done = f"skipped {args.review_id}"
-        model_said = (f"model v{item['model_version']} said {SENTIMENT_NAMES[item['predicted_label']]} "
-                      f"with probability {item['probability']:.3f}")
+        model_said = (
+            f"model v{item['model_version']} said {SENTIMENT_NAMES[item['predicted_label']]} "
+            f"with probability {item['probability']:.3f}"
+        )
         return f"{done} ({model_said}); reviewer {item['reviewer']}"
     labels = human_labels(conn)
     if labels.empty:

@@ -79,12 +79,18 @@ def _require_tables(conn: duckdb.DuckDBPyConnection, *tables: str) -> None:
     present = {row[0] for row in conn.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     missing = [t for t in tables if t not in present]
     if missing:
-        raise ReviewQueueError(f"no {', '.join(missing)} table in this warehouse: materialize "
-                               f"{' and '.join(missing)} first")
+        raise ReviewQueueError(
+            f"no {', '.join(missing)} table in this warehouse: materialize {' and '.join(missing)} first"
+        )
 
 
-def enqueue_low_confidence(conn: duckdb.DuckDBPyConnection, *, threshold: float = 0.90,
-                           model_version: int | None = None, partition: str | None = None) -> int:
+def enqueue_low_confidence(
+    conn: duckdb.DuckDBPyConnection,
+    *,
+    threshold: float = 0.90,
+    model_version: int | None = None,
+    partition: str | None = None,
+) -> int:
     """Queue every prediction whose probability is below `threshold` and that is not queued
     yet (for that model version) as a pending item; returns how many were added. Running it
     again adds nothing new, and never resets an item a reviewer already decided."""
@@ -100,7 +106,8 @@ def enqueue_low_confidence(conn: duckdb.DuckDBPyConnection, *, threshold: float 
         conditions.append("p.source_partition = ?")
         parameters.append(partition)
     queue = quote_identifier(QUEUE)
-    inserted = conn.execute(f"""
+    inserted = conn.execute(
+        f"""
         INSERT INTO {queue} (review_id, review_body, predicted_label, probability, model_name,
                              model_version, source_partition, queued_at, status)
         SELECT p.review_id, {scoring_text_sql("c")}, p.predicted_label, p.probability, p.model_name,
@@ -114,7 +121,9 @@ def enqueue_low_confidence(conn: duckdb.DuckDBPyConnection, *, threshold: float 
                           WHERE q.review_id = p.review_id AND q.model_version = p.model_version)
         -- one item per (review, version) even if a table holds a row twice
         QUALIFY row_number() OVER (PARTITION BY p.review_id, p.model_version ORDER BY p.scored_at DESC) = 1
-    """, parameters).fetchone()[0]
+    """,
+        parameters,
+    ).fetchone()[0]
     return int(inserted)
 
 
@@ -128,7 +137,8 @@ def list_items(conn: duckdb.DuckDBPyConnection, status: str | None = "pending", 
     where, parameters = ("WHERE status = ?", [status]) if status else ("", [])
     return conn.execute(
         f"SELECT * FROM {quote_identifier(QUEUE)} {where} "
-        "ORDER BY probability, queued_at, review_id, model_version LIMIT ?", [*parameters, int(limit)]
+        "ORDER BY probability, queued_at, review_id, model_version LIMIT ?",
+        [*parameters, int(limit)],
     ).df()
 
 
@@ -156,13 +166,23 @@ def _find_item(conn: duckdb.DuckDBPyConnection, review_id: str, model_version: i
         for_version = f" for model version {model_version}" if model_version is not None else ""
         raise ReviewQueueError(f"review_id {review_id!r} is not in the review queue{for_version}")
     if len(versions) > 1:
-        raise ReviewQueueError(f"review_id {review_id!r} is queued for model versions "
-                               f"{', '.join(map(str, versions))}: say which one (model_version)")
+        raise ReviewQueueError(
+            f"review_id {review_id!r} is queued for model versions "
+            f"{', '.join(map(str, versions))}: say which one (model_version)"
+        )
     return versions[0]
 
 
-def _decide(conn: duckdb.DuckDBPyConnection, review_id: str, model_version: int | None, *, status: str,
-            human_label: int | None, reviewer: str, note: str | None) -> dict:
+def _decide(
+    conn: duckdb.DuckDBPyConnection,
+    review_id: str,
+    model_version: int | None,
+    *,
+    status: str,
+    human_label: int | None,
+    reviewer: str,
+    note: str | None,
+) -> dict:
     if not reviewer or not str(reviewer).strip():
         raise ReviewQueueError("a reviewer name is required, so every human label can be traced")
     version = _find_item(conn, review_id, model_version)
@@ -174,26 +194,38 @@ def _decide(conn: duckdb.DuckDBPyConnection, review_id: str, model_version: int 
     ).fetchall()
     # Keep the table dbt reads in step with every decision.
     refresh_human_labels(conn)
-    row = conn.execute(f"SELECT * FROM {queue} WHERE review_id = ? AND model_version = ?",
-                       [str(review_id), version]).df()
+    row = conn.execute(
+        f"SELECT * FROM {queue} WHERE review_id = ? AND model_version = ?", [str(review_id), version]
+    ).df()
     return row.iloc[0].to_dict()
 
 
-def record_label(conn: duckdb.DuckDBPyConnection, review_id: str, label: int | str, reviewer: str,
-                 note: str | None = None, model_version: int | None = None) -> dict:
+def record_label(
+    conn: duckdb.DuckDBPyConnection,
+    review_id: str,
+    label: int | str,
+    reviewer: str,
+    note: str | None = None,
+    model_version: int | None = None,
+) -> dict:
     """Record `reviewer`'s label for a queued review (relabelling overwrites); returns the item.
     `model_version` is needed only when the review is queued for more than one version."""
     sentiment = parse_label(label)
-    return _decide(conn, review_id, model_version, status="labelled", human_label=sentiment,
-                   reviewer=reviewer, note=note)
+    return _decide(
+        conn, review_id, model_version, status="labelled", human_label=sentiment, reviewer=reviewer, note=note
+    )
 
 
-def skip_item(conn: duckdb.DuckDBPyConnection, review_id: str, reviewer: str, note: str | None = None,
-              model_version: int | None = None) -> dict:
+def skip_item(
+    conn: duckdb.DuckDBPyConnection,
+    review_id: str,
+    reviewer: str,
+    note: str | None = None,
+    model_version: int | None = None,
+) -> dict:
     """Mark a queued review as skipped (no label: unclear, off-topic, not English); a label it
     had is withdrawn. Returns the item."""
-    return _decide(conn, review_id, model_version, status="skipped", human_label=None,
-                   reviewer=reviewer, note=note)
+    return _decide(conn, review_id, model_version, status="skipped", human_label=None, reviewer=reviewer, note=note)
 
 
 def human_labels(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -30,6 +30,8 @@ def check_role(role: str) -> str:
 def unlabelled_file_error(source_file: str, role: str) -> str | None:
     """Why a file without a label or star_rating column cannot have this role (None if it can)."""
     if role in LABELLED_ROLES:
-        return (f"{source_file}: role {role!r} needs labels, and the file has no label or star_rating "
-                f"column; land it as 'score' to predict it, or map its label column")
+        return (
+            f"{source_file}: role {role!r} needs labels, and the file has no label or star_rating "
+            f"column; land it as 'score' to predict it, or map its label column"
+        )
     return None

@@ -28,8 +28,13 @@ import pyarrow as pa
 
 from sentiment_assets.labels import SENTIMENT_NAMES
 from sentiment_assets.models.mlflow_model import predictions_frame
-from sentiment_assets.prediction_freshness import (FINGERPRINT_COLUMN, PredictionCoverage, prediction_coverage,
-                                                   remove_outdated_predictions, text_fingerprint_sql)
+from sentiment_assets.prediction_freshness import (
+    FINGERPRINT_COLUMN,
+    PredictionCoverage,
+    prediction_coverage,
+    remove_outdated_predictions,
+    text_fingerprint_sql,
+)
 from sentiment_assets.timestamps import naive_utc
 
 Connect = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
@@ -90,15 +95,17 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-
 def _rows(connection: duckdb.DuckDBPyConnection, sql: str, parameters: list | None = None) -> list[tuple]:
     # Fetch every result: DuckDB refuses the next statement while one is still pending.
     return connection.execute(sql, parameters or []).fetchall()
 
 
 def _column_type(connection, table: str, column: str) -> str | None:
-    found = _rows(connection, "SELECT data_type FROM information_schema.columns "
-                              "WHERE table_name = ? AND column_name = ?", [table, column])
+    found = _rows(
+        connection,
+        "SELECT data_type FROM information_schema.columns WHERE table_name = ? AND column_name = ?",
+        [table, column],
+    )
     return found[0][0] if found else None
 
 
@@ -112,13 +119,17 @@ def ensure_predictions_table(connection, table: str, source_table: str) -> None:
     existing = _column_type(connection, table, "review_id")
     if existing is not None:
         if _column_type(connection, table, "source_partition") is None:
-            raise ValueError(f"table {table!r} exists without source_partition (written by the old "
-                             f"whole-table scoring?); drop it to score by partition")
+            raise ValueError(
+                f"table {table!r} exists without source_partition (written by the old "
+                f"whole-table scoring?); drop it to score by partition"
+            )
         if _column_type(connection, table, FINGERPRINT_COLUMN) is None:
             _rows(connection, f"ALTER TABLE {_q(table)} ADD COLUMN {FINGERPRINT_COLUMN} VARCHAR")
         return
     probabilities = ", ".join(f"{c} DOUBLE NOT NULL" for c in PROBABILITY_COLUMNS)
-    _rows(connection, f"""
+    _rows(
+        connection,
+        f"""
         CREATE TABLE {_q(table)} (
             review_id {id_type} NOT NULL,
             source_partition VARCHAR NOT NULL,
@@ -130,7 +141,8 @@ def ensure_predictions_table(connection, table: str, source_table: str) -> None:
             scored_at TIMESTAMP NOT NULL,
             {FINGERPRINT_COLUMN} VARCHAR NOT NULL,
             PRIMARY KEY (review_id, model_version)
-        )""")
+        )""",
+    )
 
 
 def score_partition(
@@ -161,13 +173,17 @@ def score_partition(
     src, dst = _q(source_table), _q(table)
     with connect() as connection:
         ensure_predictions_table(connection, table, source_table)
-        removed = remove_outdated_predictions(connection, partition_key=partition_key, source_table=source_table,
-                                              table=table, text_sql=text_sql)
-        total, already = _rows(connection, f"""
+        removed = remove_outdated_predictions(
+            connection, partition_key=partition_key, source_table=source_table, table=table, text_sql=text_sql
+        )
+        total, already = _rows(
+            connection,
+            f"""
             SELECT count(*), count(p.review_id)
             FROM (SELECT DISTINCT review_id FROM {src} WHERE source_partition = ?) r
             LEFT JOIN (SELECT review_id FROM {dst} WHERE model_version = ?) p USING (review_id)""",
-            [partition_key, model_version])[0]
+            [partition_key, model_version],
+        )[0]
         # Keyset pagination over the reviews still missing: each page starts after the last id
         # seen, so a review that cannot be inserted (say a duplicate id) cannot stall the loop.
         page_sql = f"""
@@ -188,13 +204,23 @@ def score_partition(
             scored = predictions_frame(np.asarray(predict_proba(page.drop(columns=FINGERPRINT_COLUMN))))
             scored.insert(0, "review_id", page["review_id"].to_numpy())
             scored.insert(1, "source_partition", partition_key)
-            scored = scored.assign(model_name=model_name, model_version=int(model_version), scored_at=scored_at,
-                                   **{FINGERPRINT_COLUMN: page[FINGERPRINT_COLUMN].to_numpy()})
+            scored = scored.assign(
+                model_name=model_name,
+                model_version=int(model_version),
+                scored_at=scored_at,
+                **{FINGERPRINT_COLUMN: page[FINGERPRINT_COLUMN].to_numpy()},
+            )
             scored_now += _insert_chunk(connection, dst, scored)
             if on_chunk is not None:
                 on_chunk(already + scored_now, total)
-        coverage = prediction_coverage(connection, partition_key=partition_key, model_version=model_version,
-                                       source_table=source_table, table=table, text_sql=text_sql)
+        coverage = prediction_coverage(
+            connection,
+            partition_key=partition_key,
+            model_version=model_version,
+            source_table=source_table,
+            table=table,
+            text_sql=text_sql,
+        )
     seconds = time.perf_counter() - started
     return ScoringSummary(partition_key, int(total), int(already), scored_now, seconds, removed, coverage)
 
@@ -206,8 +232,9 @@ def _insert_chunk(connection, table_sql: str, scored: pd.DataFrame) -> int:
     try:
         _rows(connection, "BEGIN TRANSACTION")
         try:
-            added = _rows(connection, f"INSERT INTO {table_sql} BY NAME SELECT * FROM scored_chunk "
-                                      f"ON CONFLICT DO NOTHING")[0][0]
+            added = _rows(
+                connection, f"INSERT INTO {table_sql} BY NAME SELECT * FROM scored_chunk ON CONFLICT DO NOTHING"
+            )[0][0]
         except BaseException:
             _rows(connection, "ROLLBACK")
             raise
@@ -227,14 +254,21 @@ def main(argv: list[str] | None = None) -> ScoringSummary:
     parser.add_argument("--model-version", required=True, type=int)
     parser.add_argument("--chunk-size", type=int, default=2048)
     parser.add_argument("--source-table", default=SCORING_SOURCE_TABLE)
-    parser.add_argument("--text-column", default=None,
-                        help="the source table's text column (default: raw_reviews' normalised text)")
+    parser.add_argument(
+        "--text-column", default=None, help="the source table's text column (default: raw_reviews' normalised text)"
+    )
     parser.add_argument("--table", default="batch_predictions")
-    parser.add_argument("--engine", choices=["torch", "torch_int8", "onnxruntime_int8"], default=None,
-                        help="score a transformer through a faster CPU engine (int8: close, not identical "
-                             "probabilities); default: the model's own predict_proba")
-    parser.add_argument("--onnx-cache", help="where the onnxruntime_int8 engine keeps the exported model "
-                        "(default: model.onnx beside --model-dir)")
+    parser.add_argument(
+        "--engine",
+        choices=["torch", "torch_int8", "onnxruntime_int8"],
+        default=None,
+        help="score a transformer through a faster CPU engine (int8: close, not identical "
+        "probabilities); default: the model's own predict_proba",
+    )
+    parser.add_argument(
+        "--onnx-cache",
+        help="where the onnxruntime_int8 engine keeps the exported model (default: model.onnx beside --model-dir)",
+    )
     args = parser.parse_args(argv)
 
     # Imported here: the model family may pull in torch, which `--help` need not load.
@@ -249,9 +283,13 @@ def main(argv: list[str] | None = None) -> ScoringSummary:
         predict_proba = fast_predict_proba(model, engine=args.engine, onnx_path=onnx_path)
     summary = score_partition(
         lambda: contextlib.closing(duckdb.connect(args.db)),
-        partition_key=args.partition, predict_proba=predict_proba,
-        model_name=args.model_name, model_version=args.model_version, chunk_size=args.chunk_size,
-        source_table=args.source_table, table=args.table,
+        partition_key=args.partition,
+        predict_proba=predict_proba,
+        model_name=args.model_name,
+        model_version=args.model_version,
+        chunk_size=args.chunk_size,
+        source_table=args.source_table,
+        table=args.table,
         text_sql=_q(args.text_column) if args.text_column else SCORING_TEXT_SQL,
         on_chunk=lambda done, total: print(f"scored {done}/{total}", flush=True),
     )

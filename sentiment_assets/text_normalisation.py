@@ -98,8 +98,13 @@ def normalise_review_texts(values: pd.Series) -> pd.Series:
     spaced = _flags(out, lambda v: not v.isprintable() or "  " in v)
     out = _where(out, spaced, lambda v: v.map(_collapse_whitespace)).str.strip()
     quoted = _flags(out, lambda v: v.startswith(('"', "\u201c")))
-    return _where(out, quoted, lambda v: v.str.replace(_STRAIGHT_QUOTED, r"\1", regex=True)
-                  .str.replace(_CURLY_QUOTED, r"\1", regex=True).str.strip())
+    return _where(
+        out,
+        quoted,
+        lambda v: (
+            v.str.replace(_STRAIGHT_QUOTED, r"\1", regex=True).str.replace(_CURLY_QUOTED, r"\1", regex=True).str.strip()
+        ),
+    )
 
 
 def normalise_review_text(text: str) -> str:

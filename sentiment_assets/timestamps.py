@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 
 
 def naive_utc(moment: datetime | None = None) -> pd.Timestamp:
     """`moment` (default: now) as a timezone-naive UTC timestamp."""
-    stamp = pd.Timestamp(moment or datetime.now(timezone.utc))
+    stamp = pd.Timestamp(moment or datetime.now(UTC))
     return stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo else stamp

@@ -47,17 +47,21 @@ OUTPUT_FILES = ("debugger.json", "profile.json", "rules.json", "metrics.json")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m sentiment_assets.train_transformer",
-                                     description=__doc__.split("\n\n")[0])
-    parser.add_argument("--train", required=True,
-                        help="training Parquet file, or an s3://bucket/key object")
+    parser = argparse.ArgumentParser(
+        prog="python -m sentiment_assets.train_transformer", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--train", required=True, help="training Parquet file, or an s3://bucket/key object")
     parser.add_argument("--valid", help="validation Parquet file or s3:// object (optional)")
     parser.add_argument("--config", type=Path, help="JSON object of FineTuneConfig fields")
-    parser.add_argument("--set", dest="overrides", action="append", default=[],
-                        metavar="KEY=VALUE", help="a FineTuneConfig field (JSON value or text), "
-                        "applied after --config; repeatable")
-    parser.add_argument("--output-dir", required=True,
-                        help="directory, or s3://bucket/prefix to upload the outputs to")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a FineTuneConfig field (JSON value or text), applied after --config; repeatable",
+    )
+    parser.add_argument("--output-dir", required=True, help="directory, or s3://bucket/prefix to upload the outputs to")
     parser.add_argument("--checkpoints", help="checkpoint directory or s3://bucket/prefix")
     return parser.parse_args(argv)
 
@@ -80,16 +84,21 @@ def load_config(config_path: Path | None, overrides: list[str]) -> FineTuneConfi
     return FineTuneConfig(**fields)
 
 
-def train(args: argparse.Namespace, config: FineTuneConfig,
-          world: World = World()) -> tuple[dict, list[RuleResult], dict] | None:
+def train(
+    args: argparse.Namespace, config: FineTuneConfig, world: World = World()
+) -> tuple[dict, list[RuleResult], dict] | None:
     """Fit; on rank 0 (the only process without torchrun) write every output and return
     (metrics, rule results, profile); None on the other ranks, which write nothing."""
     train_frame = read_parquet(args.train)
     valid_frame = read_parquet(args.valid) if args.valid else None
     store = checkpoint_store_from_uri(args.checkpoints) if args.checkpoints else None
-    logger.info("training on %d rows (%s), validating on %d; checkpoints: %s", len(train_frame),
-                args.train, 0 if valid_frame is None else len(valid_frame),
-                store.describe() if store else "none")
+    logger.info(
+        "training on %d rows (%s), validating on %d; checkpoints: %s",
+        len(train_frame),
+        args.train,
+        0 if valid_frame is None else len(valid_frame),
+        store.describe() if store else "none",
+    )
 
     classifier = TransformerClassifier(config, checkpoints=store).fit(train_frame, valid_frame)
     if not world.is_main:
@@ -111,29 +120,35 @@ def train(args: argparse.Namespace, config: FineTuneConfig,
     # For an s3:// location: written here, then uploaded in the order written.
     with output_directory(args.output_dir) as out:
         out.mkdir(parents=True, exist_ok=True)
-        contents = (classifier.debug_record, classifier.profile,
-                    [dataclasses.asdict(r) for r in rules], metrics)
-        for name, content in zip(OUTPUT_FILES, contents):
+        contents = (classifier.debug_record, classifier.profile, [dataclasses.asdict(r) for r in rules], metrics)
+        for name, content in zip(OUTPUT_FILES, contents, strict=False):
             (out / name).write_text(json.dumps(content, indent=2))
         classifier.save(out)  # last: a directory with a model in it is a finished run
     logger.info("wrote the model and %s to %s", ", ".join(OUTPUT_FILES), args.output_dir)
     return metrics, rules, classifier.profile
 
 
-def report_to_dagster(pipes, metrics: dict, rules: list[RuleResult], profile: dict,
-                      output_dir: str) -> None:
+def report_to_dagster(pipes, metrics: dict, rules: list[RuleResult], profile: dict, output_dir: str) -> None:
     """Each rule as an asset check (WARN: a suspicious run is worth a look, not a failed
     materialization), then the materialization with scores, throughput and profile figures."""
     for rule in rules:
-        pipes.report_asset_check(check_name=rule.name, passed=rule.passed, severity="WARN",
-                                 metadata={"description": rule.description, **rule.metadata})
-    pipes.report_asset_materialization(metadata={
-        # Pipes infers scalars' types but wants a dict (the class weights) marked as JSON.
-        **{name: {"raw_value": value, "type": "json"} if isinstance(value, dict) else value
-           for name, value in metrics.items()},
-        **{f"profile_{name}": value for name, value in profile.items()},
-        "output_dir": output_dir if is_s3(output_dir) else str(Path(output_dir).resolve()),
-    })
+        pipes.report_asset_check(
+            check_name=rule.name,
+            passed=rule.passed,
+            severity="WARN",
+            metadata={"description": rule.description, **rule.metadata},
+        )
+    pipes.report_asset_materialization(
+        metadata={
+            # Pipes infers scalars' types but wants a dict (the class weights) marked as JSON.
+            **{
+                name: {"raw_value": value, "type": "json"} if isinstance(value, dict) else value
+                for name, value in metrics.items()
+            },
+            **{f"profile_{name}": value for name, value in profile.items()},
+            "output_dir": output_dir if is_s3(output_dir) else str(Path(output_dir).resolve()),
+        }
+    )
 
 
 class _ToPipesLog(logging.Handler):
@@ -149,8 +164,7 @@ class _ToPipesLog(logging.Handler):
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     package_logger = logging.getLogger("sentiment_assets")
     package_logger.setLevel(logging.INFO)
     config = load_config(args.config, args.overrides)

@@ -41,8 +41,9 @@ def is_course_data(train_partitions: Iterable[str]) -> bool:
     return set(train_partitions) == {BUNDLED_PARTITION}
 
 
-def population_settings(train_partitions: Iterable[str], *, min_reviews_per_category: int | None = None,
-                        balancing: str = "auto") -> PopulationSettings:
+def population_settings(
+    train_partitions: Iterable[str], *, min_reviews_per_category: int | None = None, balancing: str = "auto"
+) -> PopulationSettings:
     """The settings for these training partitions; None / "auto" pick by whose data it is."""
     if balancing not in BALANCING_CHOICES:
         raise ValueError(f"unknown balancing {balancing!r}; choose one of {list(BALANCING_CHOICES)}")
@@ -50,13 +51,20 @@ def population_settings(train_partitions: Iterable[str], *, min_reviews_per_cate
         raise ValueError(f"min_reviews_per_category must be >= 0, got {min_reviews_per_category}")
     partitions = sorted(set(train_partitions))
     course = is_course_data(partitions)
-    whose = ("the course's bundled data only" if course
-             else f"user data ({', '.join(partitions) or 'no train partitions yet'})")
-    minimum = min_reviews_per_category if min_reviews_per_category is not None else (
-        COURSE_MIN_REVIEWS_PER_CATEGORY if course else USER_DATA_MIN_REVIEWS_PER_CATEGORY)
+    whose = (
+        "the course's bundled data only"
+        if course
+        else f"user data ({', '.join(partitions) or 'no train partitions yet'})"
+    )
+    minimum = (
+        min_reviews_per_category
+        if min_reviews_per_category is not None
+        else (COURSE_MIN_REVIEWS_PER_CATEGORY if course else USER_DATA_MIN_REVIEWS_PER_CATEGORY)
+    )
     chosen: Balancing = balancing if balancing != "auto" else (COURSE_BALANCING if course else USER_DATA_BALANCING)
     return PopulationSettings(
-        minimum, chosen,
+        minimum,
+        chosen,
         f"min_reviews_per_category={minimum} ({'set in run config' if min_reviews_per_category is not None else 'auto for ' + whose})",
         f"balancing={chosen} ({'set in run config' if balancing != 'auto' else 'auto for ' + whose})",
     )

@@ -7,8 +7,17 @@ import duckdb
 from resources.environment import sentiment_home
 
 TABLES = (
-    "raw_reviews", "rejected_reviews", "cleaned_reviews", "excluded_reviews", "reviews_by_category",
-    "bias_report", "balanced_reviews", "review_features", "fg_reviews_v2", "model_leaderboard", "batch_predictions",
+    "raw_reviews",
+    "rejected_reviews",
+    "cleaned_reviews",
+    "excluded_reviews",
+    "reviews_by_category",
+    "bias_report",
+    "balanced_reviews",
+    "review_features",
+    "fg_reviews_v2",
+    "model_leaderboard",
+    "batch_predictions",
 )
 
 
@@ -30,9 +39,14 @@ def main() -> None:
                 print(f"  {table:<22} {count:>8,} rows")
         if "model_leaderboard" in present:
             print("\nLeaderboard (validation):")
-            print(connection.execute(
-                "SELECT rank, family, round(val_accuracy, 3) AS accuracy, round(val_macro_f1, 3) AS macro_f1, "
-                "round(train_seconds, 1) AS train_s FROM model_leaderboard ORDER BY rank").df().to_string(index=False))
+            print(
+                connection.execute(
+                    "SELECT rank, family, round(val_accuracy, 3) AS accuracy, round(val_macro_f1, 3) AS macro_f1, "
+                    "round(train_seconds, 1) AS train_s FROM model_leaderboard ORDER BY rank"
+                )
+                .df()
+                .to_string(index=False)
+            )
         if "batch_predictions" in present:
             version = connection.execute("SELECT max(model_version) FROM batch_predictions").fetchone()[0]
             print(f"\nbatch_predictions scored by review-sentiment version {version} (alias 'champion')")

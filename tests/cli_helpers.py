@@ -31,14 +31,27 @@ def cli_environment(root: Path, landing: Path) -> dict:
     (dagster_home / "dagster.yaml").write_text((REPO / "deploy" / "dagster.yaml").read_text() + TEST_INSTANCE_SETTINGS)
     config = root / "sentiment.yaml"
     config.write_text(f"landing_zone:\n  directory: {landing}\ningest:\n  preset: auto\n")
-    return {**os.environ, "SENTIMENT_HOME": str(root / "home"), "DAGSTER_HOME": str(dagster_home),
-            "SENTIMENT_CONFIG": str(config), "VIRTUAL_ENV": str(BIN.parent), "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
-            "DAGSTER_DISABLE_TELEMETRY": "true", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "MLFLOW_DISABLE_TELEMETRY": "true",
-            "GX_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    return {
+        **os.environ,
+        "SENTIMENT_HOME": str(root / "home"),
+        "DAGSTER_HOME": str(dagster_home),
+        "SENTIMENT_CONFIG": str(config),
+        "VIRTUAL_ENV": str(BIN.parent),
+        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+        "DAGSTER_DISABLE_TELEMETRY": "true",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+        "GX_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+    }
 
 
 def run(env: dict, *command: str) -> subprocess.CompletedProcess:
-    done = subprocess.run([str(BIN / command[0]), *command[1:]], cwd=REPO, env=env, capture_output=True, text=True, timeout=400)
+    done = subprocess.run(
+        [str(BIN / command[0]), *command[1:]], cwd=REPO, env=env, capture_output=True, text=True, timeout=400
+    )
     assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-6000:]}"
     return done
 
@@ -48,7 +61,9 @@ def instance_of(env: dict) -> dg.DagsterInstance:
 
 
 def materializations(instance: dg.DagsterInstance, asset: str, partition: str | None = None) -> list[dg.EventLogRecord]:
-    records_filter = dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[partition] if partition else None)
+    records_filter = dg.AssetRecordsFilter(
+        asset_key=dg.AssetKey(asset), asset_partitions=[partition] if partition else None
+    )
     return list(instance.fetch_materializations(records_filter, limit=100).records)
 
 

@@ -39,11 +39,25 @@ class Webserver:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
-        command = [str(Path(sys.executable).parent / "dagster-webserver"),
-                   "-h", "127.0.0.1", "-p", str(self.port), "-w", "workspace.yaml"]
+        command = [
+            str(Path(sys.executable).parent / "dagster-webserver"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-w",
+            "workspace.yaml",
+        ]
         with log_path.open("wb") as log:
-            self.process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, start_new_session=True)
+            self.process = subprocess.Popen(
+                command,
+                cwd=REPO_ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
 
     def wait_until_serving(self, timeout_s: float = 120.0) -> None:
         """Until /server_info answers; the code location may still be loading after that."""

@@ -4,14 +4,14 @@
 import json
 
 import pytest
+from source_files import read_one
 
 from sentiment_assets.sources import ColumnMapping, SourceError, SourceSpec
 
-from source_files import read_one
-
 SPEC = SourceSpec(preset="generic", mapping=ColumnMapping(review_id="id", review_body="text", star_rating="stars"))
-DATED = SourceSpec(preset="generic", mapping=ColumnMapping(review_id="id", review_body="text", star_rating="stars",
-                                                          date="when"))
+DATED = SourceSpec(
+    preset="generic", mapping=ColumnMapping(review_id="id", review_body="text", star_rating="stars", date="when")
+)
 
 
 def write(tmp_path, name, content):
@@ -35,7 +35,7 @@ def refusal(path, spec=SPEC, **kwargs) -> str:
 
 
 def reasons(result):
-    return dict(zip(result.rejected["source_row"], result.rejected["reason"]))
+    return dict(zip(result.rejected["source_row"], result.rejected["reason"], strict=False))
 
 
 def jsonl(records):

@@ -15,5 +15,11 @@ def clothing_csv(reviews: dict[int, str]) -> str:
 
 def ingest(resources, instance, key: str, location: str | None = None) -> dg.ExecuteInProcessResult:
     config = {"location": location} if location else {}
-    return dg.materialize([raw_reviews], resources=resources, instance=instance, partition_key=key,
-                          run_config={"ops": {"raw_reviews": {"config": config}}}, raise_on_error=False)
+    return dg.materialize(
+        [raw_reviews],
+        resources=resources,
+        instance=instance,
+        partition_key=key,
+        run_config={"ops": {"raw_reviews": {"config": config}}},
+        raise_on_error=False,
+    )

@@ -1,23 +1,45 @@
 """Small helpers the source tests share: write a file, read it through read_reviews."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 
 from sentiment_assets.sources import ColumnMapping, SourceSpec, gather, read_reviews
 from sentiment_assets.sources.presets import AMAZON_COLUMNS
-from sentiment_assets.sources.schema import NORMALISED_COLUMNS
 
-NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 NOW_NAIVE = pd.Timestamp("2026-11-27 12:00:00")
 CLOTHING_HEADER = ",Clothing ID,Age,Title,Review Text,Rating,Recommended IND,Positive Feedback Count,Division Name,Department Name,Class Name\n"
 AMAZON_HEADER = "\t".join(AMAZON_COLUMNS) + "\n"
-SHOP_MAPPING = ColumnMapping(review_id="order_line", review_body="comment", product_category="aisle",
-                             star_rating="score", title="subject", date="written", extra=("store", "channel"))
+SHOP_MAPPING = ColumnMapping(
+    review_id="order_line",
+    review_body="comment",
+    product_category="aisle",
+    star_rating="score",
+    title="subject",
+    date="written",
+    extra=("store", "channel"),
+)
 
 
 def amazon_row(review_id, stars="5", body="Great shoes", category="Shoes", date="2015-08-31", headline="Nice"):
-    fields = ["US", "1001", review_id, "P1", "9", "Running shoe", category, stars, "2", "3", "N", "Y", headline, body, date]
+    fields = [
+        "US",
+        "1001",
+        review_id,
+        "P1",
+        "9",
+        "Running shoe",
+        category,
+        stars,
+        "2",
+        "3",
+        "N",
+        "Y",
+        headline,
+        body,
+        date,
+    ]
     return "\t".join(fields) + "\n"
 
 

@@ -11,12 +11,31 @@ from sentiment_assets.defs.ingest_analyze.partitions import BUNDLED_PARTITION, r
 
 GRAPH = defs.resolve_asset_graph()
 ALL_KEYS = GRAPH.get_all_asset_keys()
-DBT_MODELS = {"stg_reviews", "cleaned_reviews", "reviews_by_category", "excluded_reviews", "training_reviews",
-              "holdout_reviews"}
-FOLLOW_A_NEW_FILE = DBT_MODELS | {"review_profile", "bias_report", "balanced_reviews", "review_features", "feature_store"}
-RETRAINING = {"finetuned_minilm", "candidate_models", "tuned_model", "model_evaluation", "registered_model",
-              "post_training_bias_report", "drift_baseline"}
-NIGHT = dt.datetime(2030, 1, 1, 1, 0, tzinfo=dt.timezone.utc)  # 01:00 UTC, an hour before the cron
+DBT_MODELS = {
+    "stg_reviews",
+    "cleaned_reviews",
+    "reviews_by_category",
+    "excluded_reviews",
+    "training_reviews",
+    "holdout_reviews",
+}
+FOLLOW_A_NEW_FILE = DBT_MODELS | {
+    "review_profile",
+    "bias_report",
+    "balanced_reviews",
+    "review_features",
+    "feature_store",
+}
+RETRAINING = {
+    "finetuned_minilm",
+    "candidate_models",
+    "tuned_model",
+    "model_evaluation",
+    "registered_model",
+    "post_training_bias_report",
+    "drift_baseline",
+}
+NIGHT = dt.datetime(2030, 1, 1, 1, 0, tzinfo=dt.UTC)  # 01:00 UTC, an hour before the cron
 
 
 def materialize(instance: dg.DagsterInstance, asset: str | dg.AssetKey, partition: str | None = None) -> None:
@@ -31,11 +50,15 @@ class Ticks:
         self.instance, self.cursor = instance, None
 
     def at(self, when: dt.datetime) -> dict[str, set[str | None]]:
-        result = dg.evaluate_automation_conditions(defs=defs, instance=self.instance, evaluation_time=when,
-                                                   cursor=self.cursor)
+        result = dg.evaluate_automation_conditions(
+            defs=defs, instance=self.instance, evaluation_time=when, cursor=self.cursor
+        )
         self.cursor = result.cursor
-        return {key.to_user_string(): set(result.get_requested_partitions(key))
-                for key in ALL_KEYS if result.get_num_requested(key)}
+        return {
+            key.to_user_string(): set(result.get_requested_partitions(key))
+            for key in ALL_KEYS
+            if result.get_num_requested(key)
+        }
 
 
 @pytest.fixture()
@@ -52,18 +75,26 @@ def pipeline_ran_once():
 
 
 def test_every_asset_has_the_designed_condition_and_no_training_asset_follows_new_data():
-    labels = {key.to_user_string(): (GRAPH.get(key).automation_condition.get_label()
-                                     if GRAPH.get(key).automation_condition else None) for key in ALL_KEYS}
+    labels = {
+        key.to_user_string(): (
+            GRAPH.get(key).automation_condition.get_label() if GRAPH.get(key).automation_condition else None
+        )
+        for key in ALL_KEYS
+    }
     assert labels["raw_reviews"] is None and labels["human_labels"] is None
     assert {name for name, label in labels.items() if label == "follow_upstream"} == (
-        FOLLOW_A_NEW_FILE | {"tuned_model", "model_evaluation", "registered_model", "post_training_bias_report", "review_queue"})
+        FOLLOW_A_NEW_FILE
+        | {"tuned_model", "model_evaluation", "registered_model", "post_training_bias_report", "review_queue"}
+    )
     nightly = {name for name, label in labels.items() if label and label.startswith("nightly_retraining")}
     assert nightly == {"finetuned_minilm", "candidate_models", "drift_baseline"}
     assert labels["batch_predictions"] == "score_landed_files_and_new_champions"
 
 
 @pytest.mark.parametrize("landed", ["new_file.csv", "score/new_file.csv", "holdout/kept.csv"])
-def test_a_landed_file_flows_through_dbt_and_the_features_and_is_scored_but_starts_no_training(pipeline_ran_once, landed):
+def test_a_landed_file_flows_through_dbt_and_the_features_and_is_scored_but_starts_no_training(
+    pipeline_ran_once, landed
+):
     instance, ticks = pipeline_ran_once
     register_partitions(instance, [landed])
     assert ticks.at(NIGHT + dt.timedelta(minutes=1)) == {}  # registered, not ingested yet: nothing to do

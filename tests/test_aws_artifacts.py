@@ -19,7 +19,11 @@ KEY_ID = "AKIDNEVERLOGGED0932"
 @pytest.fixture()
 def bucket(s3_endpoint, monkeypatch) -> str:
     # Test credentials for the loopback server only, from the environment as in production.
-    for name, value in {"AWS_ACCESS_KEY_ID": KEY_ID, "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": SECRET,
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         monkeypatch.setenv(name, value)
     name = f"artifacts-{uuid.uuid4().hex[:12]}"
     boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1").create_bucket(Bucket=name)
@@ -39,7 +43,9 @@ def s3_text(store: S3ArtifactStore, *parts: str) -> str | None:
 
 def record_puts(store: S3ArtifactStore) -> list[str]:
     puts = []
-    store.client().meta.events.register("before-parameter-build.s3.PutObject", lambda params, **_: puts.append(params["Key"]))
+    store.client().meta.events.register(
+        "before-parameter-build.s3.PutObject", lambda params, **_: puts.append(params["Key"])
+    )
     return puts
 
 
@@ -62,7 +68,10 @@ def test_dagster_runs_the_teardown_that_uploads_what_an_asset_wrote(bucket, s3_e
     result = dg.materialize([review_profile], resources={"artifacts": store_at(tmp_path, bucket, s3_endpoint)})
     assert result.success
     store = store_at(tmp_path, bucket, s3_endpoint)
-    assert store.client().get_object(Bucket=bucket, Key="artifacts/profile/words_per_review.png")["Body"].read() == b"\x89PNG fake"
+    assert (
+        store.client().get_object(Bucket=bucket, Key="artifacts/profile/words_per_review.png")["Body"].read()
+        == b"\x89PNG fake"
+    )
 
 
 def test_a_fresh_store_with_an_empty_cache_downloads_files_and_directories_on_path(bucket, s3_endpoint, tmp_path):

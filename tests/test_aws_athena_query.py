@@ -19,23 +19,51 @@ from resources.s3_warehouse import S3ParquetWarehouse
 
 def seed_athena_results(endpoint: str, rows: list[list[str | None]], columns: list[tuple[str, str]]) -> None:
     """Queue canned results on moto's server: its next Athena query returns them."""
-    body = {"region": "us-east-1", "results": [{
-        "rows": [{"Data": [{} if v is None else {"VarCharValue": v} for v in row]} for row in rows],
-        "column_info": [{"Name": name, "Label": name, "Type": kind} for name, kind in columns]}]}
-    request = urllib.request.Request(f"{endpoint}/moto-api/static/athena/query-results",
-                                     data=json.dumps(body).encode(), method="POST", headers={"Content-Type": "application/json"})
+    body = {
+        "region": "us-east-1",
+        "results": [
+            {
+                "rows": [{"Data": [{} if v is None else {"VarCharValue": v} for v in row]} for row in rows],
+                "column_info": [{"Name": name, "Label": name, "Type": kind} for name, kind in columns],
+            }
+        ],
+    }
+    request = urllib.request.Request(
+        f"{endpoint}/moto-api/static/athena/query-results",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request) as response:
         assert response.status == 201
 
 
 def test_an_athena_query_sends_sql_parameters_workgroup_and_database_and_returns_typed_rows(warehouse, aws, caplog):
-    athena = S3ParquetWarehouse(bucket=warehouse.bucket, glue_database=warehouse.glue_database, endpoint_url=aws,
-                                region_name="us-east-1", query_engine="athena", athena_polling_seconds=0.01)
-    columns = [("review_id", "varchar"), ("n", "bigint"), ("mean_probability", "double"), ("scored_at", "timestamp"),
-               ("drifted", "boolean"), ("note", "varchar")]
-    seed_athena_results(aws, [[c for c, _ in columns],
-                              ["r1", "3", "0.5", "2024-01-02 03:04:05.000", "true", None],
-                              ["r2", "4", "0.25", "2024-02-03 00:00:00.000", "false", "it's"]], columns)
+    athena = S3ParquetWarehouse(
+        bucket=warehouse.bucket,
+        glue_database=warehouse.glue_database,
+        endpoint_url=aws,
+        region_name="us-east-1",
+        query_engine="athena",
+        athena_polling_seconds=0.01,
+    )
+    columns = [
+        ("review_id", "varchar"),
+        ("n", "bigint"),
+        ("mean_probability", "double"),
+        ("scored_at", "timestamp"),
+        ("drifted", "boolean"),
+        ("note", "varchar"),
+    ]
+    seed_athena_results(
+        aws,
+        [
+            [c for c, _ in columns],
+            ["r1", "3", "0.5", "2024-01-02 03:04:05.000", "true", None],
+            ["r2", "4", "0.25", "2024-02-03 00:00:00.000", "false", "it's"],
+        ],
+        columns,
+    )
     sql = "SELECT * FROM batch_predictions WHERE source_partition = ? AND model_version = ? AND scored_at > ?"
     caplog.set_level(logging.INFO)
     frame = athena.query(sql, ["o'hara.csv", np.int64(3), datetime(2024, 1, 1, 12, 30)])
@@ -64,8 +92,15 @@ class FailingAthena:
 
     def get_query_execution(self, QueryExecutionId):
         state = self.states.pop(0) if len(self.states) > 1 else self.states[0]
-        return {"QueryExecution": {"QueryExecutionId": QueryExecutionId,
-                                   "Status": {"State": state, "StateChangeReason": "COLUMN_NOT_FOUND: line 1:8: Column 'x' cannot be resolved"}}}
+        return {
+            "QueryExecution": {
+                "QueryExecutionId": QueryExecutionId,
+                "Status": {
+                    "State": state,
+                    "StateChangeReason": "COLUMN_NOT_FOUND: line 1:8: Column 'x' cannot be resolved",
+                },
+            }
+        }
 
 
 @pytest.mark.parametrize("state", ["FAILED", "CANCELLED"])
@@ -84,5 +119,12 @@ def test_parameters_become_the_sql_literals_athena_binds():
     from datetime import date
     from decimal import Decimal
 
-    assert [athena_literal(v) for v in [None, True, np.int32(7), 0.5, Decimal("1.10"), date(2024, 5, 6), ["a", 1]]] \
-        == ["NULL", "true", "7", "DOUBLE '0.5'", "DECIMAL '1.10'", "DATE '2024-05-06'", "ARRAY['a', 1]"]
+    assert [athena_literal(v) for v in [None, True, np.int32(7), 0.5, Decimal("1.10"), date(2024, 5, 6), ["a", 1]]] == [
+        "NULL",
+        "true",
+        "7",
+        "DOUBLE '0.5'",
+        "DECIMAL '1.10'",
+        "DATE '2024-05-06'",
+        "ARRAY['a', 1]",
+    ]

@@ -24,12 +24,23 @@ from dagster._serdes.config_class import class_from_code_pointer
 from dagster_k8s import K8sRunLauncher, k8s_job_executor
 
 from sentiment_assets.defs.executors import (
-    AWS_SECRET_ENV_VARS, AWS_SECRET_NAME, AWS_SETTINGS_ENV_VARS, SERVICE_ACCOUNT, aws_executor)
+    AWS_SECRET_ENV_VARS,
+    AWS_SECRET_NAME,
+    AWS_SETTINGS_ENV_VARS,
+    SERVICE_ACCOUNT,
+    aws_executor,
+)
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy" / "aws"
-INSTANCE_ENV = {"DAGSTER_PG_USERNAME": "dagster", "DAGSTER_PG_PASSWORD": "pw", "DAGSTER_PG_HOST": "db",
-                "DAGSTER_PG_DB": "dagster", "DAGSTER_K8S_NAMESPACE": "sentiment",
-                "SENTIMENT_S3_BUCKET": "bucket", "AWS_REGION": "eu-west-1"}
+INSTANCE_ENV = {
+    "DAGSTER_PG_USERNAME": "dagster",
+    "DAGSTER_PG_PASSWORD": "pw",
+    "DAGSTER_PG_HOST": "db",
+    "DAGSTER_PG_DB": "dagster",
+    "DAGSTER_K8S_NAMESPACE": "sentiment",
+    "SENTIMENT_S3_BUCKET": "bucket",
+    "AWS_REGION": "eu-west-1",
+}
 
 
 @dg.asset
@@ -46,9 +57,14 @@ def create_executor():
     job = job_with(aws_executor)
     config = ResolvedRunConfig.build(job, {}).execution.execution_engine_config
     with mock.patch("kubernetes.config.load_incluster_config"):
-        return aws_executor.executor_creation_fn(InitExecutorContext(
-            job=InMemoryJob(job), executor_def=aws_executor, executor_config=config,
-            instance=dg.DagsterInstance.ephemeral()))
+        return aws_executor.executor_creation_fn(
+            InitExecutorContext(
+                job=InMemoryJob(job),
+                executor_def=aws_executor,
+                executor_config=config,
+                instance=dg.DagsterInstance.ephemeral(),
+            )
+        )
 
 
 def test_the_aws_executor_config_passes_the_k8s_executor_schema():
@@ -100,7 +116,10 @@ def test_the_instance_yaml_is_valid_and_each_component_accepts_its_config(monkey
         checked = process_config(component.config_type(), raw[section]["config"])
         assert checked.success, (section, checked.errors)
     assert class_from_code_pointer(raw["run_launcher"]["module"], raw["run_launcher"]["class"]) is K8sRunLauncher
-    assert class_from_code_pointer(raw["run_coordinator"]["module"], raw["run_coordinator"]["class"]) is dg.QueuedRunCoordinator
+    assert (
+        class_from_code_pointer(raw["run_coordinator"]["module"], raw["run_coordinator"]["class"])
+        is dg.QueuedRunCoordinator
+    )
 
 
 def test_the_instance_needs_its_database_credentials_from_the_environment(monkeypatch):
@@ -115,7 +134,9 @@ def test_the_tag_limits_name_a_schedule_and_a_sensor_that_exist():
     from sentiment_assets.defs.automation import nightly_retraining_schedule
     from sentiment_assets.defs.ingest_analyze.landing_sensor import landing_zone_sensor
 
-    limits = yaml.safe_load((DEPLOY / "dagster.yaml").read_text())["run_coordinator"]["config"]["tag_concurrency_limits"]
+    limits = yaml.safe_load((DEPLOY / "dagster.yaml").read_text())["run_coordinator"]["config"][
+        "tag_concurrency_limits"
+    ]
     named = {limit["key"]: limit.get("value") for limit in limits}
     assert named["dagster/schedule_name"] == nightly_retraining_schedule.name
     assert named["dagster/sensor_name"] == landing_zone_sensor.name
@@ -129,7 +150,11 @@ def test_the_helm_values_set_what_the_instance_yaml_and_the_executor_set():
     assert deployment["env"]["SENTIMENT_PROFILE"] == "aws"
     assert deployment["envSecrets"] == [{"name": AWS_SECRET_NAME}]
     assert deployment["includeConfigInLaunchedRuns"] == {"enabled": True}
-    assert values["serviceAccount"]["name"] == SERVICE_ACCOUNT == instance["run_launcher"]["config"]["service_account_name"]
+    assert (
+        values["serviceAccount"]["name"]
+        == SERVICE_ACCOUNT
+        == instance["run_launcher"]["config"]["service_account_name"]
+    )
     queued = values["dagsterDaemon"]["runCoordinator"]["config"]["queuedRunCoordinator"]
     assert queued["maxConcurrentRuns"] == instance["run_coordinator"]["config"]["max_concurrent_runs"]
     assert queued["tagConcurrencyLimits"] == instance["run_coordinator"]["config"]["tag_concurrency_limits"]
@@ -157,22 +182,47 @@ def test_the_iam_policy_is_json_scoped_to_the_bucket_database_and_workgroup():
     # Only the ECR login, which has no resource-level permissions, may name every resource.
     assert [a for a, resources in by_action.items() if "*" in resources] == ["ecr:GetAuthorizationToken"]
     assert all(r.startswith("arn:aws:s3:::<bucket>") for a, rs in by_action.items() if a.startswith("s3:") for r in rs)
-    assert all(r.endswith(("catalog", "database/sentiment", "table/sentiment/*")) for a, rs in by_action.items()
-               if a.startswith("glue:") and a != "glue:GetDatabases" for r in rs)
+    assert all(
+        r.endswith(("catalog", "database/sentiment", "table/sentiment/*"))
+        for a, rs in by_action.items()
+        if a.startswith("glue:") and a != "glue:GetDatabases"
+        for r in rs
+    )
     assert all(r.endswith("workgroup/primary") for a, rs in by_action.items() if a.startswith("athena:") for r in rs)
     # What the pipeline calls (the Python assets' S3/Glue/Athena code, dbt-athena, image pulls).
-    assert {"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket", "glue:GetTable", "glue:CreateTable",
-            "glue:UpdateTable", "glue:DeleteTable", "glue:GetTableVersions", "glue:CreatePartition",
-            "glue:BatchDeletePartition", "athena:StartQueryExecution", "athena:GetQueryExecution",
-            "athena:GetQueryResults", "athena:GetWorkGroup", "ecr:BatchGetImage"} <= set(by_action)
+    assert {
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:DeleteObject",
+        "s3:ListBucket",
+        "glue:GetTable",
+        "glue:CreateTable",
+        "glue:UpdateTable",
+        "glue:DeleteTable",
+        "glue:GetTableVersions",
+        "glue:CreatePartition",
+        "glue:BatchDeletePartition",
+        "athena:StartQueryExecution",
+        "athena:GetQueryExecution",
+        "athena:GetQueryResults",
+        "athena:GetWorkGroup",
+        "ecr:BatchGetImage",
+    } <= set(by_action)
 
 
 def test_every_glue_athena_ecr_and_logs_action_in_the_policy_is_a_real_operation():
     """For these services an IAM action is named after its API operation, so botocore's service
     models catch a misspelled action (S3's action names differ from its operations)."""
     session = botocore.session.get_session()
-    actions = [a for s in json.loads((DEPLOY / "iam-policy.json").read_text())["Statement"]
-               for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])]
-    unknown = [a for a in actions if a.split(":")[0] in {"glue", "athena", "ecr", "logs"}
-               and a.split(":")[1] not in session.get_service_model(a.split(":")[0]).operation_names]
+    actions = [
+        a
+        for s in json.loads((DEPLOY / "iam-policy.json").read_text())["Statement"]
+        for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    ]
+    unknown = [
+        a
+        for a in actions
+        if a.split(":")[0] in {"glue", "athena", "ecr", "logs"}
+        and a.split(":")[1] not in session.get_service_model(a.split(":")[0]).operation_names
+    ]
     assert not unknown

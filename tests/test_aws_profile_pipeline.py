@@ -21,6 +21,8 @@ import os
 import subprocess
 import sys
 import uuid
+from io import BytesIO
+from urllib.parse import quote
 
 import boto3
 import dagster as dg
@@ -28,8 +30,6 @@ import duckdb
 import mlflow
 import pyarrow.parquet as pq
 import pytest
-from io import BytesIO
-from urllib.parse import quote
 
 from resources.dbt import DBT_PROJECT_DIR
 from resources.environment import Profile
@@ -37,9 +37,9 @@ from resources.mlflow_tracking import MlflowResource
 from resources.profiles import resources_for
 from resources.remote_training import RemoteTrainingResource
 from resources.s3_warehouse import S3ParquetWarehouse
+from sentiment_assets.definitions import ALL_ASSETS
 from sentiment_assets.defs.feature_reads import read_split
 from sentiment_assets.defs.ingest_analyze.partitions import register_partitions
-from sentiment_assets.definitions import ALL_ASSETS
 from sentiment_assets.models.mlflow_model import log_sentiment_model
 from sentiment_assets.models.tfidf import TfidfLogisticRegression
 from sentiment_assets.synthetic.generator import generate_clothing_reviews
@@ -49,8 +49,14 @@ LANDED_KEY = "landing/2026-11/clothing.csv"
 SECRET = f"not-a-real-secret-{uuid.uuid4().hex}"  # must never reach a log line
 SCORE_PARTITION = "score/new_reviews.csv"
 SCORE_KEY = "landing/score/new_reviews.csv"
-DBT_MODELS = ["stg_reviews", "cleaned_reviews", "excluded_reviews", "holdout_reviews", "reviews_by_category",
-              "training_reviews"]
+DBT_MODELS = [
+    "stg_reviews",
+    "cleaned_reviews",
+    "excluded_reviews",
+    "holdout_reviews",
+    "reviews_by_category",
+    "training_reviews",
+]
 
 
 def s3_keys(bucket: str, prefix: str) -> list[str]:
@@ -85,8 +91,22 @@ def build_dbt_models_like_athena(warehouse, scratch) -> dict[str, int]:
             connection.register("frame", warehouse.read_table(source))
             connection.execute(f"CREATE TABLE {source} AS SELECT * FROM frame").fetchall()
     env = {**os.environ, "SENTIMENT_DUCKDB_PATH": str(database), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    dbt = [sys.executable, "-m", "dbt.cli.main", "run", "--target", "local", "--project-dir", str(DBT_PROJECT_DIR),
-           "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(scratch / "dbt_target"), "--log-path", str(scratch)]
+    dbt = [
+        sys.executable,
+        "-m",
+        "dbt.cli.main",
+        "run",
+        "--target",
+        "local",
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(scratch / "dbt_target"),
+        "--log-path",
+        str(scratch),
+    ]
     completed = subprocess.run(dbt, env=env, capture_output=True, text=True, timeout=600)
     assert completed.returncode == 0, completed.stdout[-3000:]
     written = {}
@@ -102,10 +122,15 @@ def aws_run(s3_endpoint, tmp_path_factory):
     bucket = f"sentiment-{uuid.uuid4().hex[:12]}"
     with pytest.MonkeyPatch.context() as patch:
         for name, value in {
-            "AWS_ACCESS_KEY_ID": "AKIATESTONLY", "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": s3_endpoint,
-            "SENTIMENT_S3_BUCKET": bucket, "SENTIMENT_GLUE_DATABASE": "sentiment_ci",
-            "SENTIMENT_ATHENA_WORKGROUP": "primary", "SENTIMENT_ATHENA_STAGING_DIR": f"s3://{bucket}/athena-results/",
+            "AWS_ACCESS_KEY_ID": "AKIATESTONLY",
+            "AWS_SECRET_ACCESS_KEY": SECRET,
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": s3_endpoint,
+            "SENTIMENT_S3_BUCKET": bucket,
+            "SENTIMENT_GLUE_DATABASE": "sentiment_ci",
+            "SENTIMENT_ATHENA_WORKGROUP": "primary",
+            "SENTIMENT_ATHENA_STAGING_DIR": f"s3://{bucket}/athena-results/",
             "MLFLOW_TRACKING_URI": f"sqlite:///{scratch / 'mlflow.db'}",
             "SENTIMENT_OPTUNA_STORAGE": f"sqlite:///{scratch / 'optuna.db'}",
         }.items():
@@ -116,39 +141,89 @@ def aws_run(s3_endpoint, tmp_path_factory):
         s3.put_object(Bucket=bucket, Key=LANDED_KEY, Body=landed.to_csv(index=False).encode())
         # A file to score: ids and text only, no stars, no category.
         unlabelled = generate_clothing_reviews(n_rows=120, seed=12)
-        s3.put_object(Bucket=bucket, Key=SCORE_KEY, Body=unlabelled.assign(id=[f"s{i}" for i in range(120)])[
-            ["id", "Review Text"]].to_csv(index=False).encode())
+        s3.put_object(
+            Bucket=bucket,
+            Key=SCORE_KEY,
+            Body=unlabelled.assign(id=[f"s{i}" for i in range(120)])[["id", "Review Text"]]
+            .to_csv(index=False)
+            .encode(),
+        )
 
         resources = resources_for(Profile.AWS)
         instance = dg.DagsterInstance.ephemeral()
         register_partitions(instance, [PARTITION, SCORE_PARTITION])
-        results = {"ingest": dg.materialize(
-            ALL_ASSETS, selection=["raw_reviews"], resources=resources, instance=instance, partition_key=PARTITION,
-            run_config={"ops": {"raw_reviews": {"config": {"location": f"s3://{bucket}/{LANDED_KEY}"}}}})}
+        results = {
+            "ingest": dg.materialize(
+                ALL_ASSETS,
+                selection=["raw_reviews"],
+                resources=resources,
+                instance=instance,
+                partition_key=PARTITION,
+                run_config={"ops": {"raw_reviews": {"config": {"location": f"s3://{bucket}/{LANDED_KEY}"}}}},
+            )
+        }
         results["ingest_score"] = dg.materialize(
-            ALL_ASSETS, selection=["raw_reviews"], resources=resources, instance=instance, partition_key=SCORE_PARTITION,
-            run_config={"ops": {"raw_reviews": {"config": {
-                "location": f"s3://{bucket}/{SCORE_KEY}", "role": "score", "preset": "generic",
-                "mapping": {"review_id": "id", "review_body": "Review Text"}}}}})
-        results["human_labels"] = dg.materialize(ALL_ASSETS, selection=["human_labels"], resources=resources, instance=instance)
+            ALL_ASSETS,
+            selection=["raw_reviews"],
+            resources=resources,
+            instance=instance,
+            partition_key=SCORE_PARTITION,
+            run_config={
+                "ops": {
+                    "raw_reviews": {
+                        "config": {
+                            "location": f"s3://{bucket}/{SCORE_KEY}",
+                            "role": "score",
+                            "preset": "generic",
+                            "mapping": {"review_id": "id", "review_body": "Review Text"},
+                        }
+                    }
+                }
+            },
+        )
+        results["human_labels"] = dg.materialize(
+            ALL_ASSETS, selection=["human_labels"], resources=resources, instance=instance
+        )
         # The profile's resources hold dg.EnvVar references that Dagster resolves when a run
         # starts; between runs the test reads and writes through the same classes, resolved here.
         warehouse = S3ParquetWarehouse(bucket=bucket, glue_database="sentiment_ci", query_engine="duckdb")
         dbt_rows = build_dbt_models_like_athena(warehouse, scratch)
         results["features"] = dg.materialize(
-            ALL_ASSETS, selection=["balanced_reviews", "review_features", "feature_store", "drift_baseline"],
-            resources=resources, instance=instance)
+            ALL_ASSETS,
+            selection=["balanced_reviews", "review_features", "feature_store", "drift_baseline"],
+            resources=resources,
+            instance=instance,
+        )
 
         patch.setenv("SENTIMENT_TRAINING_IMAGE", "123456789012.dkr.ecr.us-east-1.amazonaws.com/sentiment-training:test")
         pod = PodOnThisMachine()
         # As the profile configures it, but training on this machine's CPU instead of a GPU.
-        remote = RemoteTrainingResource(image=dg.EnvVar("SENTIMENT_TRAINING_IMAGE"), bucket=bucket,
-                                        namespace="sentiment", service_account="sentiment-pipeline", device="cpu")
+        remote = RemoteTrainingResource(
+            image=dg.EnvVar("SENTIMENT_TRAINING_IMAGE"),
+            bucket=bucket,
+            namespace="sentiment",
+            service_account="sentiment-pipeline",
+            device="cpu",
+        )
         training_resources = {**resources, "pipes_k8s_client": pod, "remote_training": remote}
         results["finetune"] = dg.materialize(
-            ALL_ASSETS, selection=["finetuned_minilm"], resources=training_resources, instance=instance,
-            run_config={"ops": {"finetuned_minilm": {"config": {
-                "max_train_samples": 32, "max_seq_length": 16, "batch_size": 8, "checkpoint_every_steps": 2}}}})
+            ALL_ASSETS,
+            selection=["finetuned_minilm"],
+            resources=training_resources,
+            instance=instance,
+            run_config={
+                "ops": {
+                    "finetuned_minilm": {
+                        "config": {
+                            "max_train_samples": 32,
+                            "max_seq_length": 16,
+                            "batch_size": 8,
+                            "checkpoint_every_steps": 2,
+                        }
+                    }
+                }
+            },
+        )
 
         # A champion to score with: a TF-IDF model trained on the feature store's train split,
         # registered in the MLflow registry the environment points at.
@@ -159,18 +234,37 @@ def aws_run(s3_endpoint, tmp_path_factory):
         client = tracking.client()
         version = mlflow.register_model(info.model_uri, tracking.registered_model_name).version
         client.set_registered_model_alias(tracking.registered_model_name, "champion", version)
-        results["predictions"] = dg.materialize(ALL_ASSETS, selection=["batch_predictions"], resources=resources,
-                                                instance=instance, partition_key=PARTITION)
-        results["score_predictions"] = dg.materialize(ALL_ASSETS, selection=["batch_predictions"], resources=resources,
-                                                      instance=instance, partition_key=SCORE_PARTITION)
-        yield {"pod": pod, "bucket": bucket, "landed": landed, "results": results, "dbt_rows": dbt_rows, "instance": instance,
-               "warehouse": warehouse}
+        results["predictions"] = dg.materialize(
+            ALL_ASSETS, selection=["batch_predictions"], resources=resources, instance=instance, partition_key=PARTITION
+        )
+        results["score_predictions"] = dg.materialize(
+            ALL_ASSETS,
+            selection=["batch_predictions"],
+            resources=resources,
+            instance=instance,
+            partition_key=SCORE_PARTITION,
+        )
+        yield {
+            "pod": pod,
+            "bucket": bucket,
+            "landed": landed,
+            "results": results,
+            "dbt_rows": dbt_rows,
+            "instance": instance,
+            "warehouse": warehouse,
+        }
 
 
 def test_every_step_succeeds_under_the_aws_profile(aws_run):
     assert {name: result.success for name, result in aws_run["results"].items()} == {
-        "ingest": True, "ingest_score": True, "human_labels": True, "features": True, "finetune": True,
-        "predictions": True, "score_predictions": True}
+        "ingest": True,
+        "ingest_score": True,
+        "human_labels": True,
+        "features": True,
+        "finetune": True,
+        "predictions": True,
+        "score_predictions": True,
+    }
 
 
 def test_raw_reviews_land_as_one_parquet_object_per_partition_registered_in_glue(aws_run):
@@ -179,8 +273,11 @@ def test_raw_reviews_land_as_one_parquet_object_per_partition_registered_in_glue
 
     assert key in s3_keys(bucket, "warehouse/raw_reviews/")
     accepted = parquet_rows(bucket, key)
-    rejected = aws_run["warehouse"].query("SELECT count(*) AS n FROM rejected_reviews WHERE source_partition = ?",
-                                          [PARTITION])["n"].iloc[0]
+    rejected = (
+        aws_run["warehouse"]
+        .query("SELECT count(*) AS n FROM rejected_reviews WHERE source_partition = ?", [PARTITION])["n"]
+        .iloc[0]
+    )
     assert accepted + rejected == len(aws_run["landed"])  # nothing lost on the way to S3
     glue = boto3.client("glue")
     table = glue.get_table(DatabaseName="sentiment_ci", Name="raw_reviews")["Table"]
@@ -210,24 +307,34 @@ def test_the_drift_baseline_artifact_is_written_to_s3(aws_run):
 def test_batch_predictions_score_every_accepted_review_of_each_partition_into_its_own_s3_object(aws_run):
     bucket = aws_run["bucket"]
     # A partition value is URL-quoted in the object key (score/new_reviews.csv -> score%2Fnew_reviews.csv).
-    keys = {partition: f"warehouse/batch_predictions/source_partition={quote(partition, safe='')}/data.parquet"
-            for partition in (PARTITION, SCORE_PARTITION)}
-    accepted = dict(aws_run["warehouse"].query(
-        "SELECT source_partition, count(*) AS n FROM raw_reviews GROUP BY 1").itertuples(index=False))
+    keys = {
+        partition: f"warehouse/batch_predictions/source_partition={quote(partition, safe='')}/data.parquet"
+        for partition in (PARTITION, SCORE_PARTITION)
+    }
+    accepted = dict(
+        aws_run["warehouse"]
+        .query("SELECT source_partition, count(*) AS n FROM raw_reviews GROUP BY 1")
+        .itertuples(index=False)
+    )
 
     assert s3_keys(bucket, "warehouse/batch_predictions/") == sorted(keys.values())
     for partition, key in keys.items():
         assert parquet_rows(bucket, key) == accepted[partition] > 100, partition
     for run in ("predictions", "score_predictions"):
-        coverage = [c for c in aws_run["results"][run].get_asset_check_evaluations()
-                    if c.check_name == "every_accepted_review_scored_once"]
+        coverage = [
+            c
+            for c in aws_run["results"][run].get_asset_check_evaluations()
+            if c.check_name == "every_accepted_review_scored_once"
+        ]
         assert coverage and all(c.passed for c in coverage)
 
 
 def test_the_unlabelled_score_file_reaches_no_training_table_on_s3(aws_run):
     warehouse = aws_run["warehouse"]
-    [(role, labelled)] = warehouse.query("SELECT min(source_role) AS role, count(sentiment) AS labelled FROM raw_reviews "
-                                         "WHERE source_partition = ?", [SCORE_PARTITION]).itertuples(index=False)
+    [(role, labelled)] = warehouse.query(
+        "SELECT min(source_role) AS role, count(sentiment) AS labelled FROM raw_reviews WHERE source_partition = ?",
+        [SCORE_PARTITION],
+    ).itertuples(index=False)
     assert (role, labelled) == ("score", 0)
     for table in ("cleaned_reviews", "training_reviews", "balanced_reviews", "review_features"):
         leaked = warehouse.query(f"SELECT count(*) AS n FROM {table} WHERE review_id LIKE 's%'")["n"].iloc[0]
@@ -235,10 +342,12 @@ def test_the_unlabelled_score_file_reaches_no_training_table_on_s3(aws_run):
 
 
 def test_no_credential_reaches_the_run_logs(aws_run):
-    messages = [record.user_message or "" for record in aws_run["instance"].all_logs(
-        aws_run["results"]["predictions"].run_id)]
-    messages += [record.user_message or "" for record in aws_run["instance"].all_logs(
-        aws_run["results"]["ingest"].run_id)]
+    messages = [
+        record.user_message or "" for record in aws_run["instance"].all_logs(aws_run["results"]["predictions"].run_id)
+    ]
+    messages += [
+        record.user_message or "" for record in aws_run["instance"].all_logs(aws_run["results"]["ingest"].run_id)
+    ]
 
     assert messages and not [m for m in messages if SECRET in m]
 

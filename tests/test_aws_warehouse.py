@@ -4,14 +4,19 @@ loopback, with the real boto3 client code (its Athena path: tests/test_aws_athen
 import io
 import uuid
 
-import boto3
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from aws_warehouse_fixtures import aws, warehouse  # noqa: F401  (fixtures)
 
-from resources.s3_tables import PARQUET_INPUT_FORMAT, PARQUET_OUTPUT_FORMAT, PARQUET_SERDE, MissingTableError, WarehouseError
+from resources.s3_tables import (
+    PARQUET_INPUT_FORMAT,
+    PARQUET_OUTPUT_FORMAT,
+    PARQUET_SERDE,
+    MissingTableError,
+    WarehouseError,
+)
 from resources.s3_warehouse import S3ParquetWarehouse
 
 
@@ -24,8 +29,12 @@ def glue(warehouse):
 
 
 def keys(warehouse, table: str) -> list[str]:
-    return sorted(item["Key"] for item in s3(warehouse).list_objects_v2(
-        Bucket=warehouse.bucket, Prefix=f"warehouse/{table}/").get("Contents", []))
+    return sorted(
+        item["Key"]
+        for item in s3(warehouse)
+        .list_objects_v2(Bucket=warehouse.bucket, Prefix=f"warehouse/{table}/")
+        .get("Contents", [])
+    )
 
 
 def record_calls(client, operation: str) -> list[str]:
@@ -40,9 +49,13 @@ def record_calls(client, operation: str) -> list[str]:
 
 
 def reviews(partition: str, n: int, start: int = 0) -> pd.DataFrame:
-    return pd.DataFrame({"review_id": [f"{partition}-{i}" for i in range(start, start + n)],
-                         "review_body": [f"text {partition} {i}" for i in range(start, start + n)],
-                         "source_partition": partition})
+    return pd.DataFrame(
+        {
+            "review_id": [f"{partition}-{i}" for i in range(start, start + n)],
+            "review_body": [f"text {partition} {i}" for i in range(start, start + n)],
+            "source_partition": partition,
+        }
+    )
 
 
 def scorable(frame: pd.DataFrame) -> pd.DataFrame:
@@ -54,34 +67,53 @@ def scorable(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_a_written_table_reads_back_with_ints_floats_strings_timestamps_and_token_id_lists(warehouse):
-    frame = pd.DataFrame({
-        "review_id": ["a", "b"],
-        "label_id": np.array([0, 2], dtype=np.int64),
-        "probability": [0.25, 0.75],
-        "date": pd.to_datetime(["2024-01-02 03:04:05", "2025-06-07 08:09:10"]).astype("datetime64[us]"),
-        "input_ids": [np.array([101, 7, 102], dtype=np.int32), np.array([101, 102], dtype=np.int32)],
-    })
+    frame = pd.DataFrame(
+        {
+            "review_id": ["a", "b"],
+            "label_id": np.array([0, 2], dtype=np.int64),
+            "probability": [0.25, 0.75],
+            "date": pd.to_datetime(["2024-01-02 03:04:05", "2025-06-07 08:09:10"]).astype("datetime64[us]"),
+            "input_ids": [np.array([101, 7, 102], dtype=np.int32), np.array([101, 102], dtype=np.int32)],
+        }
+    )
     assert warehouse.write_table("review_features", frame) == 2
     back = warehouse.read_table("review_features")
     assert back.dtypes.astype(str).tolist() == ["object", "int64", "float64", "datetime64[us]", "object"]
     assert back.drop(columns="input_ids").equals(frame.drop(columns="input_ids"))
     assert [list(ids) for ids in back["input_ids"]] == [[101, 7, 102], [101, 102]]
-    types = warehouse.query("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'review_features'")
-    assert dict(zip(types["column_name"], types["data_type"]))["input_ids"] == "INTEGER[]"
+    types = warehouse.query(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'review_features'"
+    )
+    assert dict(zip(types["column_name"], types["data_type"], strict=False))["input_ids"] == "INTEGER[]"
     assert warehouse.row_count("review_features") == 2 and warehouse.table_exists("review_features")
 
 
 def test_the_glue_table_points_at_its_parquet_with_hive_columns_and_the_parquet_serde(warehouse):
-    warehouse.write_table("review_features", pd.DataFrame({
-        "review_id": ["a"], "date": pd.to_datetime(["2024-01-02"]), "input_ids": [np.array([1, 2], dtype=np.int32)],
-        "attention_mask": [np.array([1, 1], dtype=np.int8)], "probability": [0.5], "label_id": [2]}))
+    warehouse.write_table(
+        "review_features",
+        pd.DataFrame(
+            {
+                "review_id": ["a"],
+                "date": pd.to_datetime(["2024-01-02"]),
+                "input_ids": [np.array([1, 2], dtype=np.int32)],
+                "attention_mask": [np.array([1, 1], dtype=np.int8)],
+                "probability": [0.5],
+                "label_id": [2],
+            }
+        ),
+    )
     table = glue(warehouse).get_table(DatabaseName=warehouse.glue_database, Name="review_features")["Table"]
     storage = table["StorageDescriptor"]
     assert table["TableType"] == "EXTERNAL_TABLE" and table.get("PartitionKeys", []) == []
     assert storage["Location"] == f"s3://{warehouse.bucket}/warehouse/review_features/"
     assert [(c["Name"], c["Type"]) for c in storage["Columns"]] == [
-        ("review_id", "string"), ("date", "timestamp"), ("input_ids", "array<int>"),
-        ("attention_mask", "array<tinyint>"), ("probability", "double"), ("label_id", "bigint")]
+        ("review_id", "string"),
+        ("date", "timestamp"),
+        ("input_ids", "array<int>"),
+        ("attention_mask", "array<tinyint>"),
+        ("probability", "double"),
+        ("label_id", "bigint"),
+    ]
     assert storage["SerdeInfo"]["SerializationLibrary"] == PARQUET_SERDE
     assert (storage["InputFormat"], storage["OutputFormat"]) == (PARQUET_INPUT_FORMAT, PARQUET_OUTPUT_FORMAT)
     assert keys(warehouse, "review_features") == ["warehouse/review_features/data.parquet"]
@@ -89,17 +121,24 @@ def test_the_glue_table_points_at_its_parquet_with_hive_columns_and_the_parquet_
 
 def test_a_partitioned_table_is_one_parquet_object_and_one_glue_partition_per_value(warehouse):
     warehouse.write_table("raw_reviews", pd.concat([reviews("a.csv", 2), reviews("b/c.csv", 3)]))
-    assert keys(warehouse, "raw_reviews") == ["warehouse/raw_reviews/source_partition=a.csv/data.parquet",
-                                              "warehouse/raw_reviews/source_partition=b%2Fc.csv/data.parquet"]
+    assert keys(warehouse, "raw_reviews") == [
+        "warehouse/raw_reviews/source_partition=a.csv/data.parquet",
+        "warehouse/raw_reviews/source_partition=b%2Fc.csv/data.parquet",
+    ]
     body = s3(warehouse).get_object(Bucket=warehouse.bucket, Key=keys(warehouse, "raw_reviews")[1])["Body"].read()
     in_file = pq.read_table(io.BytesIO(body))
-    assert in_file.column_names == ["review_id", "review_body"] and in_file.num_rows == 3  # Hive keeps the key in the path
+    assert (
+        in_file.column_names == ["review_id", "review_body"] and in_file.num_rows == 3
+    )  # Hive keeps the key in the path
     table = glue(warehouse).get_table(DatabaseName=warehouse.glue_database, Name="raw_reviews")["Table"]
     assert table["PartitionKeys"] == [{"Name": "source_partition", "Type": "string"}]
-    partitions = glue(warehouse).get_partitions(DatabaseName=warehouse.glue_database, TableName="raw_reviews")["Partitions"]
+    partitions = glue(warehouse).get_partitions(DatabaseName=warehouse.glue_database, TableName="raw_reviews")[
+        "Partitions"
+    ]
     assert sorted((p["Values"][0], p["StorageDescriptor"]["Location"]) for p in partitions) == [
         ("a.csv", f"s3://{warehouse.bucket}/warehouse/raw_reviews/source_partition=a.csv/"),
-        ("b/c.csv", f"s3://{warehouse.bucket}/warehouse/raw_reviews/source_partition=b%2Fc.csv/")]
+        ("b/c.csv", f"s3://{warehouse.bucket}/warehouse/raw_reviews/source_partition=b%2Fc.csv/"),
+    ]
     back = warehouse.read_table("raw_reviews").sort_values("review_id", ignore_index=True)
     assert back.columns.tolist() == ["review_id", "review_body", "source_partition"]
     assert back["source_partition"].tolist() == ["a.csv"] * 2 + ["b/c.csv"] * 3
@@ -114,7 +153,13 @@ def test_two_writers_of_different_partitions_in_overlapping_blocks_leave_both_pa
         second.execute("INSERT INTO raw_reviews VALUES ('b-9', 'second was here', 'b')").fetchall()
     # `second` exits last; it uploads only partition b, so `first`'s partition a survives.
     back = warehouse.read_table("raw_reviews").sort_values("review_id", ignore_index=True)
-    assert back["review_body"].tolist() == ["first was here", "first was here", "text b 0", "text b 1", "second was here"]
+    assert back["review_body"].tolist() == [
+        "first was here",
+        "first was here",
+        "text b 0",
+        "text b 1",
+        "second was here",
+    ]
 
 
 def test_only_the_partitions_a_block_changed_are_uploaded(warehouse):
@@ -124,9 +169,13 @@ def test_only_the_partitions_a_block_changed_are_uploaded(warehouse):
         connection.execute("DELETE FROM raw_reviews WHERE review_id = 'b-0' OR source_partition = 'c'").fetchall()
     assert puts == ["warehouse/raw_reviews/source_partition=b/data.parquet"]
     assert deletes == ["warehouse/raw_reviews/source_partition=c/data.parquet"]
-    assert keys(warehouse, "raw_reviews") == ["warehouse/raw_reviews/source_partition=a/data.parquet",
-                                                          "warehouse/raw_reviews/source_partition=b/data.parquet"]
-    partitions = glue(warehouse).get_partitions(DatabaseName=warehouse.glue_database, TableName="raw_reviews")["Partitions"]
+    assert keys(warehouse, "raw_reviews") == [
+        "warehouse/raw_reviews/source_partition=a/data.parquet",
+        "warehouse/raw_reviews/source_partition=b/data.parquet",
+    ]
+    partitions = glue(warehouse).get_partitions(DatabaseName=warehouse.glue_database, TableName="raw_reviews")[
+        "Partitions"
+    ]
     assert sorted(p["Values"][0] for p in partitions) == ["a", "b"]
 
 
@@ -136,8 +185,9 @@ def test_a_statement_downloads_only_the_tables_it_names(warehouse):
     gets = record_calls(s3(warehouse), "GetObject")
     with warehouse.connect() as connection:
         # information_schema sees every table without a download.
-        assert {row[0] for row in connection.execute("SELECT table_name FROM information_schema.tables").fetchall()} \
-            == {"cleaned_reviews", "review_features"}
+        assert {
+            row[0] for row in connection.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        } == {"cleaned_reviews", "review_features"}
         assert gets == []
         # A table named only in a string literal is not read either.
         connection.execute("SELECT 'review_features' AS name, count(*) FROM cleaned_reviews").fetchall()
@@ -157,7 +207,9 @@ def test_a_changed_table_is_uploaded_and_an_unchanged_one_is_not(warehouse):
         connection.execute("UPDATE review_features SET label_id = 2").fetchall()
         connection.execute("CREATE TABLE human_labels AS SELECT review_id FROM cleaned_reviews LIMIT 1").fetchall()
     assert sorted(puts) == ["warehouse/human_labels/data.parquet", "warehouse/review_features/data.parquet"]
-    assert s3(warehouse).head_object(Bucket=warehouse.bucket, Key="warehouse/cleaned_reviews/data.parquet")["ETag"] == etag
+    assert (
+        s3(warehouse).head_object(Bucket=warehouse.bucket, Key="warehouse/cleaned_reviews/data.parquet")["ETag"] == etag
+    )
     assert warehouse.read_table("review_features")["label_id"].tolist() == [2]
     assert warehouse.table_exists("human_labels")
 
@@ -165,11 +217,10 @@ def test_a_changed_table_is_uploaded_and_an_unchanged_one_is_not(warehouse):
 def test_a_block_that_raises_uploads_nothing(warehouse):
     warehouse.write_table("review_features", pd.DataFrame({"review_id": ["a-0"], "label_id": [1]}))
     puts = record_calls(s3(warehouse), "PutObject")
-    with pytest.raises(RuntimeError, match="crashed"):
-        with warehouse.connect() as connection:
-            connection.execute("UPDATE review_features SET label_id = 2").fetchall()
-            connection.execute("CREATE TABLE half_done AS SELECT 1 AS x").fetchall()
-            raise RuntimeError("crashed")
+    with pytest.raises(RuntimeError, match="crashed"), warehouse.connect() as connection:
+        connection.execute("UPDATE review_features SET label_id = 2").fetchall()
+        connection.execute("CREATE TABLE half_done AS SELECT 1 AS x").fetchall()
+        raise RuntimeError("crashed")
     assert puts == [] and not warehouse.table_exists("half_done")
     assert warehouse.read_table("review_features")["label_id"].tolist() == [1]
 
@@ -235,19 +286,29 @@ def test_score_partition_puts_each_partitions_predictions_in_its_own_s3_object(w
         return np.tile([0.1, 0.2, 0.7], (len(frame), 1))
 
     def score(partition: str):
-        return score_partition(warehouse.connect, partition_key=partition, predict_proba=predict_proba,
-                               model_name="review-sentiment", model_version=1, chunk_size=2)
+        return score_partition(
+            warehouse.connect,
+            partition_key=partition,
+            predict_proba=predict_proba,
+            model_name="review-sentiment",
+            model_version=1,
+            chunk_size=2,
+        )
 
     assert score("p1").scored_now == 5 and score("p2").scored_now == 3
-    assert keys(warehouse, "batch_predictions") == ["warehouse/batch_predictions/source_partition=p1/data.parquet",
-                                                    "warehouse/batch_predictions/source_partition=p2/data.parquet"]
+    assert keys(warehouse, "batch_predictions") == [
+        "warehouse/batch_predictions/source_partition=p1/data.parquet",
+        "warehouse/batch_predictions/source_partition=p2/data.parquet",
+    ]
     predictions = warehouse.read_table("batch_predictions")
     assert predictions.groupby("source_partition")["review_id"].nunique().to_dict() == {"p1": 5, "p2": 3}
     assert set(predictions["predicted_label"]) == {1} and set(predictions["model_version"]) == {1}
     # The primary key came back from S3 with the table: a re-run finds everything scored.
     again = score("p1")
     assert (again.already_scored, again.scored_now) == (5, 0)
-    ddl = glue(warehouse).get_table(DatabaseName=warehouse.glue_database, Name="batch_predictions")["Table"]["Parameters"]["duckdb_ddl"]
+    ddl = glue(warehouse).get_table(DatabaseName=warehouse.glue_database, Name="batch_predictions")["Table"][
+        "Parameters"
+    ]["duckdb_ddl"]
     assert "PRIMARY KEY(review_id, model_version)" in ddl
 
 
@@ -259,9 +320,17 @@ def test_the_feature_store_and_the_review_queue_run_unchanged_through_connect(wa
 
     offline = OfflineFeatureStore(warehouse.connect)
     offline.create_group(group)
-    features = pd.DataFrame({"review_id": ["r1", "r2"], "date": ["2024-01-01", "2024-01-02"], "sentiment": [1, -1],
-                             "label_id": [2, 0], "input_ids": [[101, 5, 102], [101, 102]],
-                             "review_body": ["good", "bad"], "split_type": ["train", "test"]})
+    features = pd.DataFrame(
+        {
+            "review_id": ["r1", "r2"],
+            "date": ["2024-01-01", "2024-01-02"],
+            "sentiment": [1, -1],
+            "label_id": [2, 0],
+            "input_ids": [[101, 5, 102], [101, 102]],
+            "review_body": ["good", "bad"],
+            "split_type": ["train", "test"],
+        }
+    )
     assert offline.ingest(group, features) == 2
     assert offline.ingest(group, features.assign(date=["2024-02-01", "2024-02-02"], sentiment=[0, 0])) == 2
     assert offline.row_count(group) == 4
@@ -270,8 +339,13 @@ def test_the_feature_store_and_the_review_queue_run_unchanged_through_connect(wa
     assert offline.split(group, "train", columns=["input_ids"])["input_ids"].map(list).tolist() == [[101, 5, 102]]
 
     warehouse.write_table("raw_reviews", scorable(reviews("p1", 3)))
-    score_partition(warehouse.connect, partition_key="p1", predict_proba=lambda frame: np.tile([0.3, 0.3, 0.4], (len(frame), 1)),
-                    model_name="review-sentiment", model_version=1)
+    score_partition(
+        warehouse.connect,
+        partition_key="p1",
+        predict_proba=lambda frame: np.tile([0.3, 0.3, 0.4], (len(frame), 1)),
+        model_name="review-sentiment",
+        model_version=1,
+    )
     with warehouse.connect() as connection:
         assert enqueue_low_confidence(connection, threshold=0.9, partition="p1") == 3
     with warehouse.connect() as connection:  # the queue's primary key and CHECKs came back from S3
@@ -279,7 +353,9 @@ def test_the_feature_store_and_the_review_queue_run_unchanged_through_connect(wa
         record_label(connection, "p1-1", "positive", reviewer="ann")
     with warehouse.connect() as connection:
         assert refresh_human_labels(connection) == 1
-    assert warehouse.read_table("human_labels")[["review_id", "sentiment", "reviewer"]].values.tolist() == [["p1-1", 1, "ann"]]
+    assert warehouse.read_table("human_labels")[["review_id", "sentiment", "reviewer"]].values.tolist() == [
+        ["p1-1", 1, "ann"]
+    ]
 
 
 # --- clear errors ---------------------------------------------------------------------------
@@ -291,7 +367,11 @@ def test_reading_a_missing_table_names_the_table_and_its_s3_location(warehouse):
 
 
 def test_a_missing_bucket_is_named_in_the_error(aws):
-    missing = S3ParquetWarehouse(bucket="no-such-bucket-b7e2", glue_database=f"db_{uuid.uuid4().hex[:8]}",
-                                 endpoint_url=aws, region_name="us-east-1")
+    missing = S3ParquetWarehouse(
+        bucket="no-such-bucket-b7e2",
+        glue_database=f"db_{uuid.uuid4().hex[:8]}",
+        endpoint_url=aws,
+        region_name="us-east-1",
+    )
     with pytest.raises(WarehouseError, match="'no-such-bucket-b7e2'.*NoSuchBucket"):
         missing.write_table("scores", pd.DataFrame({"review_id": ["a"]}))

@@ -19,11 +19,13 @@ def test_ci_and_dpl_match_a_hand_computed_example():
 
 def test_balancing_by_category_and_sentiment_makes_dpl_zero_and_ci_equal():
     rng = np.random.default_rng(0)
-    frame = pd.DataFrame({
-        "review_id": [f"r{i}" for i in range(3000)],
-        "product_category": rng.choice(["Dresses", "Knits", "Trend"], size=3000, p=[0.6, 0.3, 0.1]),
-        "sentiment": rng.choice([-1, 0, 1], size=3000, p=[0.1, 0.15, 0.75]),
-    })
+    frame = pd.DataFrame(
+        {
+            "review_id": [f"r{i}" for i in range(3000)],
+            "product_category": rng.choice(["Dresses", "Knits", "Trend"], size=3000, p=[0.6, 0.3, 0.1]),
+            "sentiment": rng.choice([-1, 0, 1], size=3000, p=[0.1, 0.15, 0.75]),
+        }
+    )
     before = class_imbalance_and_dpl(frame["product_category"], frame["sentiment"], [1])
     assert before["DPL"].abs().max() > 0  # sampling noise alone gives some DPL
     balanced = balance(frame, by=["product_category", "sentiment"], seed=42)

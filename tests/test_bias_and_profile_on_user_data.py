@@ -15,11 +15,23 @@ from sentiment_assets.defs.ingest_analyze.bias_report import BALANCING_CHECK, WI
 from sentiment_assets.defs.ingest_analyze.partitions import BUNDLED_PARTITION
 from sentiment_assets.defs.ingest_analyze.review_profile import NO_CATEGORY, review_profile
 
-CLEANED_COLUMNS = ["review_id", "date", "review_body", "star_rating", "product_category", "department_name",
-                   "sentiment", "label_id", "source_partition", "source_role"]
+CLEANED_COLUMNS = [
+    "review_id",
+    "date",
+    "review_body",
+    "star_rating",
+    "product_category",
+    "department_name",
+    "sentiment",
+    "label_id",
+    "source_partition",
+    "source_role",
+]
 
 
-def cleaned_reviews(partitions: dict[str, tuple[int, float]], *, category="unknown", stars=False, seed=0) -> pd.DataFrame:
+def cleaned_reviews(
+    partitions: dict[str, tuple[int, float]], *, category="unknown", stars=False, seed=0
+) -> pd.DataFrame:
     """`rows` reviews per partition, a `positive_share` of them positive and the rest split
     between neutral and negative, laid out as dbt's cleaned_reviews."""
     rng = np.random.default_rng(seed)
@@ -28,19 +40,25 @@ def cleaned_reviews(partitions: dict[str, tuple[int, float]], *, category="unkno
         positives = int(round(rows * positive_share))
         sentiment = np.array([1] * positives + [0, -1] * ((rows - positives) // 2) + [-1] * ((rows - positives) % 2))
         rng.shuffle(sentiment)
-        frames.append(pd.DataFrame({
-            "review_id": [f"{partition}-{i}" for i in range(rows)],
-            "date": pd.Timestamp("2024-05-01"),
-            "review_body": [" ".join(["word"] * int(n)) for n in rng.integers(3, 40, size=rows)],
-            "star_rating": pd.array(np.select([sentiment == 1, sentiment == 0], [5, 3], 1) if stars else [None] * rows,
-                                    dtype="Int64"),
-            "product_category": pd.array([category] * rows, dtype="string"),
-            "department_name": pd.array([None] * rows, dtype="string"),
-            "sentiment": pd.array(sentiment, dtype="Int64"),
-            "label_id": pd.array(sentiment + 1, dtype="Int64"),
-            "source_partition": pd.array([partition] * rows, dtype="string"),
-            "source_role": pd.array(["train"] * rows, dtype="string"),
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "review_id": [f"{partition}-{i}" for i in range(rows)],
+                    "date": pd.Timestamp("2024-05-01"),
+                    "review_body": [" ".join(["word"] * int(n)) for n in rng.integers(3, 40, size=rows)],
+                    "star_rating": pd.array(
+                        np.select([sentiment == 1, sentiment == 0], [5, 3], 1) if stars else [None] * rows,
+                        dtype="Int64",
+                    ),
+                    "product_category": pd.array([category] * rows, dtype="string"),
+                    "department_name": pd.array([None] * rows, dtype="string"),
+                    "sentiment": pd.array(sentiment, dtype="Int64"),
+                    "label_id": pd.array(sentiment + 1, dtype="Int64"),
+                    "source_partition": pd.array([partition] * rows, dtype="string"),
+                    "source_role": pd.array(["train"] * rows, dtype="string"),
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True)[CLEANED_COLUMNS]
 
 
@@ -63,7 +81,11 @@ def fill(resources, cleaned: pd.DataFrame, balanced_ids: list[str] | None = None
 
 
 def materialize(asset, resources, **config) -> dg.ExecuteInProcessResult:
-    run_config = {"ops": {asset.op.name: {"config": {"bootstrap_resamples": 20, **config}}}} if config or asset is bias_report else None
+    run_config = (
+        {"ops": {asset.op.name: {"config": {"bootstrap_resamples": 20, **config}}}}
+        if config or asset is bias_report
+        else None
+    )
     result = dg.materialize([asset], resources=resources, run_config=run_config)
     assert result.success
     return result
@@ -101,7 +123,9 @@ def test_a_source_without_categories_materializes_the_bias_report_as_not_measura
     assert "Not enough facet values" in report and "there is no a" in report
     checks = checks_of(result)
     assert checks[WITHIN_LIMITS_CHECK].passed and "there is no a" in checks[WITHIN_LIMITS_CHECK].metadata["note"].value
-    assert checks[BALANCING_CHECK].passed and checks[BALANCING_CHECK].metadata["note"].value.startswith("Nothing to balance")
+    assert checks[BALANCING_CHECK].passed and checks[BALANCING_CHECK].metadata["note"].value.startswith(
+        "Nothing to balance"
+    )
 
 
 def test_an_empty_cleaned_reviews_table_gives_an_empty_bias_report_with_the_usual_columns(home, resources):
@@ -154,21 +178,32 @@ def test_rows_without_a_facet_value_or_a_label_are_counted_and_left_out_of_the_m
     metadata = metadata_of(materialize(bias_report, resources))
     assert metadata["rows_without_facet"] == 5 and metadata["rows_without_label"] == 3
     assert "72 of 80 rows used" in metadata["rows_left_out"]
-    assert query(home, "SELECT sum(n_d), list(value_or_threshold ORDER BY value_or_threshold) FROM bias_report "
-                       "WHERE stage = 'before_balancing'") == [(72, ["Knits", "Tops"])]
+    assert query(
+        home,
+        "SELECT sum(n_d), list(value_or_threshold ORDER BY value_or_threshold) FROM bias_report "
+        "WHERE stage = 'before_balancing'",
+    ) == [(72, ["Knits", "Tops"])]
     assert "72 of 80 rows used" in (home / "artifacts" / "bias" / "bias_report.md").read_text()
 
 
 def test_a_facet_that_is_not_a_column_fails_naming_it_and_the_columns_there_are(resources):
     fill(resources, cleaned_reviews({"a.csv": (10, 0.5)}))
     with pytest.raises(dg.Failure) as failure:
-        dg.materialize([bias_report], resources=resources, run_config={"ops": {"bias_report": {"config": {"facet": "colour"}}}})
+        dg.materialize(
+            [bias_report], resources=resources, run_config={"ops": {"bias_report": {"config": {"facet": "colour"}}}}
+        )
     assert "'colour'" in failure.value.description and "source_partition" in failure.value.description
 
 
 def test_the_population_names_no_worst_value_when_every_dpl_is_undefined():
-    assert largest_abs(pd.DataFrame({"value_or_threshold": ["x"], "DPL": [np.nan]}), "DPL") == {"facet_value": None, "DPL": None}
-    assert largest_abs(pd.DataFrame({"value_or_threshold": ["x", "y"], "DPL": [0.2, -0.3]}), "DPL") == {"facet_value": "y", "DPL": -0.3}
+    assert largest_abs(pd.DataFrame({"value_or_threshold": ["x"], "DPL": [np.nan]}), "DPL") == {
+        "facet_value": None,
+        "DPL": None,
+    }
+    assert largest_abs(pd.DataFrame({"value_or_threshold": ["x", "y"], "DPL": [0.2, -0.3]}), "DPL") == {
+        "facet_value": "y",
+        "DPL": -0.3,
+    }
 
 
 def test_a_threshold_with_every_row_on_one_side_is_not_measurable():
@@ -195,12 +230,16 @@ def test_a_source_without_categories_gets_no_category_plot_and_says_so(home, res
     fill(resources, cleaned_reviews({"labels.csv": (30, 0.5)}, stars=True))
     metadata = metadata_of(materialize(review_profile, resources))
     assert "plot_sentiment_by_category" not in metadata and "categories" not in metadata["plot_files"]
-    assert metadata["plots_skipped"] == {"categories": NO_CATEGORY} and NO_CATEGORY == "no product category in the source"
+    assert (
+        metadata["plots_skipped"] == {"categories": NO_CATEGORY} and NO_CATEGORY == "no product category in the source"
+    )
     assert "plot_star_ratings" in metadata and "ratings" in metadata["plot_files"]
     # The keys the docs and other tests read stay as they were.
     assert metadata["reviews"] == 30 and metadata["categories"] == 1
     assert metadata["sentiment_counts"] == {"-1": 8, "0": 7, "1": 15}
-    assert {"words_mean", "words_max", "max_seq_length", "max_seq_length_reason", "plot_words_per_review"} <= set(metadata)
+    assert {"words_mean", "words_max", "max_seq_length", "max_seq_length_reason", "plot_words_per_review"} <= set(
+        metadata
+    )
 
 
 def test_user_data_carries_no_synthetic_notice_and_names_its_partitions(resources):
@@ -210,7 +249,10 @@ def test_user_data_carries_no_synthetic_notice_and_names_its_partitions(resource
 
 
 def test_the_bundled_partition_carries_the_synthetic_notice(resources):
-    fill(resources, cleaned_reviews({BUNDLED_PARTITION: (20, 0.5), "mine.csv": (10, 0.5)}, category="Dresses", stars=True))
+    fill(
+        resources,
+        cleaned_reviews({BUNDLED_PARTITION: (20, 0.5), "mine.csv": (10, 0.5)}, category="Dresses", stars=True),
+    )
     notice = metadata_of(materialize(review_profile, resources))["data_notice"]
     assert notice.startswith(f"Includes the bundled SYNTHETIC data (partition {BUNDLED_PARTITION})")
     assert "user-supplied data: partitions mine.csv" in notice

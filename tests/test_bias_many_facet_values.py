@@ -22,8 +22,15 @@ def reference_counts(facet: pd.Series, positive: pd.Series) -> pd.DataFrame:
     rows = []
     for value in sorted(facet.unique()):
         in_d = facet == value
-        rows.append({"value": str(value), "n_d": int(in_d.sum()), "n_a": int((~in_d).sum()),
-                     "pos_d": int(positive[in_d].sum()), "pos_a": int(positive[~in_d].sum())})
+        rows.append(
+            {
+                "value": str(value),
+                "n_d": int(in_d.sum()),
+                "n_a": int((~in_d).sum()),
+                "pos_d": int(positive[in_d].sum()),
+                "pos_a": int(positive[~in_d].sum()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -74,6 +81,13 @@ def test_two_hundred_thousand_distinct_values_over_four_hundred_thousand_rows_fi
     """)
     two_gib = 2 * 1024**3
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    child = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
-                           preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (two_gib, two_gib)))
+    child = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (two_gib, two_gib)),
+    )
     assert child.returncode == 0 and child.stdout.strip() == "ok", child.stderr[-2000:]

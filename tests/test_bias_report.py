@@ -18,25 +18,34 @@ def _reviews(n: int = 600, seed: int = 0) -> pd.DataFrame:
     draw = rng.random(n)
     sentiment = np.where(draw < positive_share, 1, np.where(draw < positive_share + 0.1, 0, -1))
     prediction = np.where(rng.random(n) < 0.8, sentiment, rng.choice([-1, 0, 1], size=n))
-    return pd.DataFrame({
-        "product_category": category,
-        "division": rng.choice(["General", "Petite"], size=n),
-        "age": rng.integers(18, 80, size=n),
-        "sentiment": sentiment,
-        "prediction": prediction,
-    })
+    return pd.DataFrame(
+        {
+            "product_category": category,
+            "division": rng.choice(["General", "Petite"], size=n),
+            "age": rng.integers(18, 80, size=n),
+            "sentiment": sentiment,
+            "prediction": prediction,
+        }
+    )
 
 
 def test_breaches_name_each_value_and_metric_past_its_limit_and_never_nan():
-    metrics = pd.DataFrame({
-        "value_or_threshold": ["v1", "v2", "v3"],
-        "n_d": [10, 10, 10],
-        "CI": [0.6, 0.1, 0.0],
-        "DPL": [0.05, -0.2, math.nan],
-        "DI": [1.0, 0.7, 1.3],
-    })
+    metrics = pd.DataFrame(
+        {
+            "value_or_threshold": ["v1", "v2", "v3"],
+            "n_d": [10, 10, 10],
+            "CI": [0.6, 0.1, 0.0],
+            "DPL": [0.05, -0.2, math.nan],
+            "DI": [1.0, 0.7, 1.3],
+        }
+    )
     found = breaches(metrics, BiasThresholds())
-    assert set(zip(found["value_or_threshold"], found["metric"])) == {("v1", "CI"), ("v2", "DPL"), ("v2", "DI"), ("v3", "DI")}
+    assert set(zip(found["value_or_threshold"], found["metric"], strict=False)) == {
+        ("v1", "CI"),
+        ("v2", "DPL"),
+        ("v2", "DI"),
+        ("v3", "DI"),
+    }
     assert found.set_index(["value_or_threshold", "metric"]).loc[("v2", "DPL"), "value"] == pytest.approx(-0.2)
     assert "|DPL| > 0.1" in found["rule"].tolist() and "DI outside [0.8, 1.25]" in found["rule"].tolist()
 
@@ -68,11 +77,13 @@ def test_the_json_report_has_clarifys_analysis_json_shape():
 
 
 def test_the_json_report_writes_undefined_as_null_with_an_error_and_infinity_as_text():
-    frame = pd.DataFrame({
-        "facet": ["A"] * 6 + ["B"] * 8,
-        "label": [1, 1, 0, 1, 0, 0] + [1] * 6 + [0, 0],
-        "prediction": [1, 1, 1, 0, 0, 0] + [1] * 4 + [0, 0, 0, 0],
-    })
+    frame = pd.DataFrame(
+        {
+            "facet": ["A"] * 6 + ["B"] * 8,
+            "label": [1, 1, 0, 1, 0, 0] + [1] * 6 + [0, 0],
+            "prediction": [1, 1, 1, 0, 0, 0] + [1] * 4 + [0, 0, 0, 0],
+        }
+    )
     pre = pretraining_report(frame, "facet", "label", [1], sensitive_values=["Z"], n_resamples=50)
     post = posttraining_report(frame, "facet", "label", "prediction", [1])
     document = json.loads(json.dumps(analysis_json([pre], [post]), allow_nan=False))

@@ -7,10 +7,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sentiment_assets.models.baselines import MAJORITY, TFIDF_BASELINE, baseline_predictions, compare_with_baselines, paired_difference
+from sentiment_assets.models.baselines import (
+    MAJORITY,
+    TFIDF_BASELINE,
+    baseline_predictions,
+    compare_with_baselines,
+    paired_difference,
+)
 from sentiment_assets.models.calibration import (
+    CALIBRATION_FILE,
+    TemperatureScaled,
+    apply_temperature,
     ece_if_calibrated,
-    CALIBRATION_FILE, TemperatureScaled, apply_temperature, expected_calibration_error, fit_temperature, reliability_table,
+    expected_calibration_error,
+    fit_temperature,
+    reliability_table,
 )
 from sentiment_assets.models.families import load_model, save_model
 from sentiment_assets.models.fast_inference import fast_predict_proba
@@ -54,8 +65,9 @@ def toy(n: int, seed: int) -> pd.DataFrame:
     labels = rng.integers(0, 3, size=n)
     noise = rng.random(n) < 0.25  # a quarter of the texts say another class's words
     said = np.where(noise, (labels + 1) % 3, labels)
-    return pd.DataFrame({"review_body": [f"{' '.join(rng.choice(words[s].split(), 2))} the dress" for s in said],
-                         "label_id": labels})
+    return pd.DataFrame(
+        {"review_body": [f"{' '.join(rng.choice(words[s].split(), 2))} the dress" for s in said], "label_id": labels}
+    )
 
 
 def test_the_ece_of_a_perfectly_calibrated_model_shrinks_with_reviews_and_says_what_is_noise():
@@ -81,7 +93,9 @@ def test_a_calibrated_model_saves_its_temperature_as_json_and_loads_back_calibra
     calibrated = TemperatureScaled.fitted_on(model, valid)
     assert calibrated.family == model.family and calibrated.temperature != pytest.approx(1.0, abs=0.01)
     save_model(calibrated, tmp_path / "m")
-    assert json.loads((tmp_path / "m" / CALIBRATION_FILE).read_text())["temperature"] == pytest.approx(calibrated.temperature)
+    assert json.loads((tmp_path / "m" / CALIBRATION_FILE).read_text())["temperature"] == pytest.approx(
+        calibrated.temperature
+    )
     loaded = load_model(tmp_path / "m")
     np.testing.assert_allclose(loaded.predict_proba(valid), calibrated.predict_proba(valid))
     assert not np.allclose(loaded.predict_proba(valid), model.predict_proba(valid))

@@ -1,9 +1,9 @@
 """The candidate families beside tfidf_logreg: each learns the synthetic reviews, gives proper
 probabilities, survives save/load through the family registry, and keeps its time budget."""
 
+import json
 from dataclasses import asdict, replace
 
-import json
 import mlflow
 import numpy as np
 import pandas as pd
@@ -45,10 +45,12 @@ def one_thread_per_library():
 def synthetic_reviews(n_rows: int, seed: int) -> pd.DataFrame:
     """Labelled reviews from the bundled generator, as the models read them."""
     raw = generate_clothing_reviews(n_rows, seed=seed).dropna(subset=["Review Text"])
-    return pd.DataFrame({
-        "review_body": raw["Review Text"].to_numpy(),
-        "label_id": label_id_from_sentiment(sentiment_from_stars(raw["Rating"])),
-    }).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "review_body": raw["Review Text"].to_numpy(),
+            "label_id": label_id_from_sentiment(sentiment_from_stars(raw["Rating"])),
+        }
+    ).reset_index(drop=True)
 
 
 @pytest.fixture(scope="module")
@@ -137,16 +139,24 @@ def test_a_new_family_logged_to_mlflow_serves_the_shared_output_shape(trained, t
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
     try:
         # An explicit artifact location: the SQLite store's default is ./mlruns in the working directory.
-        mlflow.set_experiment(experiment_id=mlflow.create_experiment(
-            "families", artifact_location=(tmp_path / "artifacts").as_uri()))
+        mlflow.set_experiment(
+            experiment_id=mlflow.create_experiment("families", artifact_location=(tmp_path / "artifacts").as_uri())
+        )
         with mlflow.start_run():
             info = log_sentiment_model(model)
         served = mlflow.pyfunc.load_model(info.model_uri).predict(
-            pd.DataFrame({"review_body": ["Love it, so soft and flattering.", "Cheap fabric, returned it."]}))
+            pd.DataFrame({"review_body": ["Love it, so soft and flattering.", "Cheap fabric, returned it."]})
+        )
     finally:
         mlflow.set_tracking_uri(None)
-    assert list(served.columns) == ["predicted_label", "probability", "probability_negative",
-                                    "probability_neutral", "probability_positive"]
+    assert list(served.columns) == [
+        "predicted_label",
+        "probability",
+        "probability_negative",
+        "probability_neutral",
+        "probability_positive",
+    ]
     assert len(served) == 2 and set(served["predicted_label"]) <= {-1, 0, 1}
-    np.testing.assert_allclose(served[["probability_negative", "probability_neutral",
-                                       "probability_positive"]].sum(axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(
+        served[["probability_negative", "probability_neutral", "probability_positive"]].sum(axis=1), 1.0, rtol=1e-6
+    )

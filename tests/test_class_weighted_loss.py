@@ -33,11 +33,10 @@ def imbalanced_reviews(counts: tuple[int, int, int], seed: int = 0) -> pd.DataFr
     return pd.concat(parts).sample(frac=1.0, random_state=seed).reset_index(drop=True)
 
 
-def hand_weighted_mean_loss(logits: torch.Tensor, targets: torch.Tensor,
-                            weights: list[float]) -> float:
+def hand_weighted_mean_loss(logits: torch.Tensor, targets: torch.Tensor, weights: list[float]) -> float:
     """sum_i w[y_i] * -log softmax(logits_i)[y_i] / sum_i w[y_i], in float64, element by element."""
     total = weight_sum = 0.0
-    for row, target in zip(logits.double().tolist(), targets.tolist()):
+    for row, target in zip(logits.double().tolist(), targets.tolist(), strict=False):
         log_partition = np.log(np.sum(np.exp(row)))
         total += weights[target] * (log_partition - row[target])
         weight_sum += weights[target]
@@ -48,7 +47,8 @@ def test_balanced_weights_are_the_sample_count_over_classes_times_class_count_as
     weights = class_weights(IMBALANCED, 3, "balanced")
     assert weights.tolist() == pytest.approx([20 / (3 * 2), 20 / (3 * 5), 20 / (3 * 13)])
     assert weights.tolist() == pytest.approx(
-        compute_class_weight("balanced", classes=np.array([0, 1, 2]), y=IMBALANCED).tolist())
+        compute_class_weight("balanced", classes=np.array([0, 1, 2]), y=IMBALANCED).tolist()
+    )
     # Every class weighs the same in total, and the average example weighs 1.
     counts = np.bincount(IMBALANCED)
     assert (weights * counts).tolist() == pytest.approx([20 / 3] * 3)
@@ -84,14 +84,11 @@ def test_the_loss_is_the_hand_computed_weighted_mean_and_without_weights_the_pla
 
     plain = world.loss(logits, targets, shard.loss_weight, None)
     assert torch.equal(plain, F.cross_entropy(logits, targets))  # exactly what it was before
-    assert plain.item() == pytest.approx(hand_weighted_mean_loss(logits, targets, [1, 1, 1]),
-                                         rel=1e-6)
+    assert plain.item() == pytest.approx(hand_weighted_mean_loss(logits, targets, [1, 1, 1]), rel=1e-6)
 
     weights = class_weights(IMBALANCED, 3, "balanced")
-    weighted = world.loss(logits, targets, shard.loss_weight,
-                          torch.tensor(weights, dtype=torch.float32))
-    assert weighted.item() == pytest.approx(
-        hand_weighted_mean_loss(logits, targets, weights.tolist()), rel=1e-6)
+    weighted = world.loss(logits, targets, shard.loss_weight, torch.tensor(weights, dtype=torch.float32))
+    assert weighted.item() == pytest.approx(hand_weighted_mean_loss(logits, targets, weights.tolist()), rel=1e-6)
     assert abs(weighted.item() - plain.item()) > 1e-3  # the weights changed something
 
 
@@ -112,15 +109,19 @@ def test_the_shards_of_several_processes_add_up_to_the_one_process_loss_and_grad
 
         # DistributedDataParallel averages the ranks' gradients: the gradient of the mean loss.
         shards = [World(rank=rank, size=size).shard(batch, batch_weight) for rank in range(size)]
-        averaged = sum(World(rank=rank, size=size).loss(
-            logits[s.rows], targets[s.rows], s.loss_weight, class_tensor)
-            for rank, s in enumerate(shards)) / size
+        averaged = (
+            sum(
+                World(rank=rank, size=size).loss(logits[s.rows], targets[s.rows], s.loss_weight, class_tensor)
+                for rank, s in enumerate(shards)
+            )
+            / size
+        )
         (sharded_grad,) = torch.autograd.grad(averaged, logits)
 
         assert averaged.item() == pytest.approx(single.item(), rel=1e-6)
         assert averaged.item() == pytest.approx(
-            hand_weighted_mean_loss(logits.detach()[batch], targets[batch], weights.tolist()),
-            rel=1e-6)
+            hand_weighted_mean_loss(logits.detach()[batch], targets[batch], weights.tolist()), rel=1e-6
+        )
         torch.testing.assert_close(sharded_grad, single_grad, rtol=1e-5, atol=1e-7)
         assert single_grad.abs().sum() > 0
 
@@ -128,8 +129,9 @@ def test_the_shards_of_several_processes_add_up_to_the_one_process_loss_and_grad
 @pytest.fixture(scope="module")
 def no_dropout_bert(tmp_path_factory):
     # Without dropout a training step's loss is the loss of the weights' logits, computable here.
-    return make_tiny_bert(tmp_path_factory.mktemp("tiny-bert"), hidden_dropout_prob=0.0,
-                          attention_probs_dropout_prob=0.0)
+    return make_tiny_bert(
+        tmp_path_factory.mktemp("tiny-bert"), hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0
+    )
 
 
 @pytest.mark.parametrize("weighting", ["none", "balanced"])
@@ -153,7 +155,8 @@ def test_the_first_step_of_a_run_records_the_hand_computed_loss_of_its_batch_and
     result = fine_tune(model, ids, labels, config, pad_id=pad_id)
     assert result.class_weights == pytest.approx(dict(enumerate(expected)))
     assert result.record["steps"][0]["loss"] == pytest.approx(
-        hand_weighted_mean_loss(logits, torch.as_tensor(labels[first]), expected), rel=1e-5)
+        hand_weighted_mean_loss(logits, torch.as_tensor(labels[first]), expected), rel=1e-5
+    )
 
 
 def test_a_balanced_run_on_imbalanced_reviews_keeps_every_class_likely_where_an_unweighted_run_learns_the_majority(

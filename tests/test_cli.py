@@ -15,12 +15,16 @@ import pytest
 from cli_helpers import BIN, REPO, cli_environment, instance_of, materializations, run, warehouse
 
 SYNTHETIC_ROWS = 300
-HEADER = (",Clothing ID,Age,Title,Review Text,Rating,Recommended IND,Positive Feedback Count,Division Name,"
-          "Department Name,Class Name\n")
+HEADER = (
+    ",Clothing ID,Age,Title,Review Text,Rating,Recommended IND,Positive Feedback Count,Division Name,"
+    "Department Name,Class Name\n"
+)
 LANDED = {  # ids far from the synthetic data's, so no row is a cross-file duplicate
     "march.csv": "90001,1,30,t,Lovely soft knit,5,1,0,General,Tops,Knits\n90002,2,41,t,Too short,2,0,0,General,Dresses,Dresses\n",
-    "april.csv": ("90003,1,30,t,Nice fabric,4,1,0,General,Tops,Knits\n90004,2,41,t,Awful zip,1,0,0,General,Dresses,Dresses\n"
-                  "90005,3,35,t,Fine for the price,3,0,0,General,Dresses,Dresses\n"),
+    "april.csv": (
+        "90003,1,30,t,Nice fabric,4,1,0,General,Tops,Knits\n90004,2,41,t,Awful zip,1,0,0,General,Dresses,Dresses\n"
+        "90005,3,35,t,Fine for the price,3,0,0,General,Dresses,Dresses\n"
+    ),
 }
 
 
@@ -39,8 +43,11 @@ def homes(tmp_path_factory):
 
 
 def rows_read(env: dict, partition: str) -> int:
-    [(accepted, rejected)] = warehouse(env, f"SELECT (SELECT count(*) FROM raw_reviews WHERE source_partition = '{partition}'), "
-                                            f"(SELECT count(*) FROM rejected_reviews WHERE source_partition = '{partition}')")
+    [(accepted, rejected)] = warehouse(
+        env,
+        f"SELECT (SELECT count(*) FROM raw_reviews WHERE source_partition = '{partition}'), "
+        f"(SELECT count(*) FROM rejected_reviews WHERE source_partition = '{partition}')",
+    )
     return accepted + rejected
 
 
@@ -49,9 +56,23 @@ def bias_report_with_its_upstream(homes):
     """`dg launch --assets '+key:bias_report'`: the bias report and everything it reads, with run
     config for two of them; afterwards the warehouse holds what the ingest phase job reads."""
     _, env = homes
-    config = {"ops": {"raw_reviews": {"config": {"synthetic_rows": SYNTHETIC_ROWS}},
-                      "bias_report": {"config": {"facet": "division_name", "bootstrap_resamples": 10}}}}
-    run(env, "dg", "launch", "--assets", "+key:bias_report", "--partition", "bundled", "--config-json", json.dumps(config))
+    config = {
+        "ops": {
+            "raw_reviews": {"config": {"synthetic_rows": SYNTHETIC_ROWS}},
+            "bias_report": {"config": {"facet": "division_name", "bootstrap_resamples": 10}},
+        }
+    }
+    run(
+        env,
+        "dg",
+        "launch",
+        "--assets",
+        "+key:bias_report",
+        "--partition",
+        "bundled",
+        "--config-json",
+        json.dumps(config),
+    )
     return env
 
 
@@ -67,12 +88,28 @@ def test_dg_launch_builds_an_asset_and_its_upstream_with_run_config(bias_report_
 
 def test_dg_launch_runs_the_ingest_phase_job_for_a_partition(bias_report_with_its_upstream):
     env = bias_report_with_its_upstream
-    config = {"ops": {"raw_reviews": {"config": {"synthetic_rows": SYNTHETIC_ROWS}},
-                      "bias_report": {"config": {"bootstrap_resamples": 10}}}}
-    run(env, "dg", "launch", "--job", "ingest_analyze_job", "--partition", "bundled", "--config-json", json.dumps(config))
+    config = {
+        "ops": {
+            "raw_reviews": {"config": {"synthetic_rows": SYNTHETIC_ROWS}},
+            "bias_report": {"config": {"bootstrap_resamples": 10}},
+        }
+    }
+    run(
+        env,
+        "dg",
+        "launch",
+        "--job",
+        "ingest_analyze_job",
+        "--partition",
+        "bundled",
+        "--config-json",
+        json.dumps(config),
+    )
     with instance_of(env) as instance:
-        latest = {name: materializations(instance, name, "bundled" if name == "raw_reviews" else None)[0]
-                  for name in ["raw_reviews", "review_profile", "bias_report"]}
+        latest = {
+            name: materializations(instance, name, "bundled" if name == "raw_reviews" else None)[0]
+            for name in ["raw_reviews", "review_profile", "bias_report"]
+        }
         assert {instance.get_run_by_id(record.run_id).job_name for record in latest.values()} == {"ingest_analyze_job"}
     assert rows_read(env, "bundled") == SYNTHETIC_ROWS  # re-ingesting replaced the partition's rows
     assert warehouse(env, "SELECT DISTINCT facet FROM bias_report") == [("product_category",)]  # the default facet
@@ -80,13 +117,26 @@ def test_dg_launch_runs_the_ingest_phase_job_for_a_partition(bias_report_with_it
 
 def test_dagster_job_backfill_ingests_each_landed_file_from_its_own_location(homes):
     root, env = homes
-    run(env, "dagster", "job", "backfill", "-m", "sentiment_assets.definitions", "-j", "ingest_job",
-        "--partitions", ",".join(LANDED), "--noprompt")
+    run(
+        env,
+        "dagster",
+        "job",
+        "backfill",
+        "-m",
+        "sentiment_assets.definitions",
+        "-j",
+        "ingest_job",
+        "--partitions",
+        ",".join(LANDED),
+        "--noprompt",
+    )
     with instance_of(env) as instance:
         [backfill] = instance.get_backfills()
         runs = instance.get_runs(dg.RunsFilter(tags={"dagster/backfill": backfill.backfill_id}))
         assert sorted(r.tags["dagster/partition"] for r in runs) == sorted(LANDED)
-        assert {r.run_config["ops"]["raw_reviews"]["config"]["location"] for r in runs} == {str(root / "landing" / n) for n in LANDED}
+        assert {r.run_config["ops"]["raw_reviews"]["config"]["location"] for r in runs} == {
+            str(root / "landing" / n) for n in LANDED
+        }
         assert {r.status for r in runs} == {dg.DagsterRunStatus.QUEUED}  # the daemon runs them
         finished = run_queue_until_finished(env, instance, [r.run_id for r in runs], root / "daemon.log")
         assert {r.status for r in finished} == {dg.DagsterRunStatus.SUCCESS}, (root / "daemon.log").read_text()[-4000:]
@@ -96,12 +146,18 @@ def test_dagster_job_backfill_ingests_each_landed_file_from_its_own_location(hom
     assert {name: rows_read(env, name) for name in LANDED} == {name: rows.count("\n") for name, rows in LANDED.items()}
 
 
-def run_queue_until_finished(env: dict, instance: dg.DagsterInstance, run_ids: list[str], log: Path,
-                             timeout_s: float = 300) -> list[dg.DagsterRun]:
+def run_queue_until_finished(
+    env: dict, instance: dg.DagsterInstance, run_ids: list[str], log: Path, timeout_s: float = 300
+) -> list[dg.DagsterRun]:
     """Start `dagster-daemon run` (what `make ui` runs beside the UI), wait for the runs, stop it."""
     with log.open("w") as out:
-        daemon = subprocess.Popen([str(BIN / "dagster-daemon"), "run", "-m", "sentiment_assets.definitions"],
-                                  cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+        daemon = subprocess.Popen(
+            [str(BIN / "dagster-daemon"), "run", "-m", "sentiment_assets.definitions"],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
         try:
             deadline = time.monotonic() + timeout_s
             while time.monotonic() < deadline:

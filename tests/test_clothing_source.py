@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -7,7 +7,7 @@ import pytest
 from sentiment_assets.sources.clothing import SourceSchemaError, read_clothing_reviews
 
 HEADER = ",Clothing ID,Age,Title,Review Text,Rating,Recommended IND,Positive Feedback Count,Division Name,Department Name,Class Name\n"
-NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 
 def write(tmp_path: Path, body: str, name: str = "reviews.csv", header: str = HEADER) -> Path:
@@ -21,28 +21,40 @@ def test_good_rows_are_normalised_to_the_raw_reviews_schema(tmp_path):
     result = read_clothing_reviews(path, NOW)
     row = result.accepted.iloc[0]
     assert (row["review_id"], row["review_body"], row["star_rating"], row["product_category"]) == (
-        "0", "Soft, flattering dress", 5, "Dresses")
+        "0",
+        "Soft, flattering dress",
+        5,
+        "Dresses",
+    )
     assert row["date"] == pd.Timestamp("2026-11-27 12:00:00")
     assert (row["source_file"], row["source_row"]) == (str(path), 1)
 
 
 def test_unusable_rows_are_rejected_with_their_row_and_reason_and_nothing_is_lost(tmp_path):
-    path = write(tmp_path, "".join([
-        "0,1,30,t,good,5,1,0,General,Tops,Knits\n",
-        "1,1,30,t,zero stars,0,1,0,General,Tops,Knits\n",
-        "2,1,30,t,six stars,6,1,0,General,Tops,Knits\n",
-        "3,1,30,t,word stars,five,1,0,General,Tops,Knits\n",
-        "0,1,30,t,duplicate id,4,1,0,General,Tops,Knits\n",
-        ",1,30,t,no id,4,1,0,General,Tops,Knits\n",
-        "6,1,30,t,,3,1,0,General,Tops,Knits\n",
-    ]))
+    path = write(
+        tmp_path,
+        "".join(
+            [
+                "0,1,30,t,good,5,1,0,General,Tops,Knits\n",
+                "1,1,30,t,zero stars,0,1,0,General,Tops,Knits\n",
+                "2,1,30,t,six stars,6,1,0,General,Tops,Knits\n",
+                "3,1,30,t,word stars,five,1,0,General,Tops,Knits\n",
+                "0,1,30,t,duplicate id,4,1,0,General,Tops,Knits\n",
+                ",1,30,t,no id,4,1,0,General,Tops,Knits\n",
+                "6,1,30,t,,3,1,0,General,Tops,Knits\n",
+            ]
+        ),
+    )
     result = read_clothing_reviews(path, NOW)
     assert len(result.accepted) + len(result.rejected) == result.rows_read == 7
     assert result.accepted["review_id"].tolist() == ["0"]
-    reasons = dict(zip(result.rejected["source_row"], result.rejected["reason"]))
+    reasons = dict(zip(result.rejected["source_row"], result.rejected["reason"], strict=False))
     assert reasons == {
-        2: "star_rating is not an integer 1..5", 3: "star_rating is not an integer 1..5",
-        4: "star_rating is not an integer 1..5", 5: "duplicate review_id", 6: "missing review_id",
+        2: "star_rating is not an integer 1..5",
+        3: "star_rating is not an integer 1..5",
+        4: "star_rating is not an integer 1..5",
+        5: "duplicate review_id",
+        6: "missing review_id",
         7: "blank review text",  # issue 3: NaN or blank text is quarantined at ingest
     }
     assert '"Review Text":"word stars"' in result.rejected.loc[result.rejected["source_row"] == 4, "raw_record"].iloc[0]

@@ -63,9 +63,13 @@ def glue_table(name: str, location: str | None, columns: dict[str, str], *, view
     descriptor = {"Columns": [{"Name": c, "Type": t} for c, t in columns.items()]}
     if not view:
         descriptor.update(Location=location, **PARQUET)
-    return {"Name": name, "TableType": "VIRTUAL_VIEW" if view else "EXTERNAL_TABLE",
-            "StorageDescriptor": descriptor, "PartitionKeys": [{"Name": p, "Type": "string"} for p in partitions],
-            "Parameters": {"presto_view": "true"} if view else {"classification": "parquet"}}
+    return {
+        "Name": name,
+        "TableType": "VIRTUAL_VIEW" if view else "EXTERNAL_TABLE",
+        "StorageDescriptor": descriptor,
+        "PartitionKeys": [{"Name": p, "Type": "string"} for p in partitions],
+        "Parameters": {"presto_view": "true"} if view else {"classification": "parquet"},
+    }
 
 
 def seed_catalog() -> None:
@@ -74,17 +78,29 @@ def seed_catalog() -> None:
     s3, glue = boto3.client("s3"), boto3.client("glue")
     s3.create_bucket(Bucket=BUCKET)
     boto3.client("athena").create_work_group(
-        Name=WORKGROUP, Configuration={"ResultConfiguration": {"OutputLocation": STAGING_DIR},
-                                       "EnforceWorkGroupConfiguration": False})
+        Name=WORKGROUP,
+        Configuration={"ResultConfiguration": {"OutputLocation": STAGING_DIR}, "EnforceWorkGroupConfiguration": False},
+    )
     glue.create_database(DatabaseInput={"Name": DATABASE})
-    glue.create_table(DatabaseName=DATABASE, TableInput=glue_table(
-        "raw_reviews", f"s3://{BUCKET}/warehouse/raw_reviews/",
-        {"review_id": "string", "date": "timestamp", "review_body": "string", "star_rating": "bigint"},
-        partitions=["source_partition"]))
-    glue.create_table(DatabaseName=DATABASE, TableInput=glue_table(
-        "human_labels", f"s3://{BUCKET}/warehouse/human_labels/", {"review_id": "string", "sentiment": "int"}))
+    glue.create_table(
+        DatabaseName=DATABASE,
+        TableInput=glue_table(
+            "raw_reviews",
+            f"s3://{BUCKET}/warehouse/raw_reviews/",
+            {"review_id": "string", "date": "timestamp", "review_body": "string", "star_rating": "bigint"},
+            partitions=["source_partition"],
+        ),
+    )
+    glue.create_table(
+        DatabaseName=DATABASE,
+        TableInput=glue_table(
+            "human_labels", f"s3://{BUCKET}/warehouse/human_labels/", {"review_id": "string", "sentiment": "int"}
+        ),
+    )
     s3.put_object(Bucket=BUCKET, Key=PYTHON_ASSET_FILE, Body=b"written by raw_reviews")
-    glue.create_table(DatabaseName=DATABASE, TableInput=glue_table("stg_reviews", None, {"review_id": "string"}, view=True))
+    glue.create_table(
+        DatabaseName=DATABASE, TableInput=glue_table("stg_reviews", None, {"review_id": "string"}, view=True)
+    )
     for mart in MARTS:
         location = f"s3://{BUCKET}/warehouse/{mart}"
         glue.create_table(DatabaseName=DATABASE, TableInput=glue_table(mart, location, {"review_id": "string"}))
@@ -94,8 +110,7 @@ def seed_catalog() -> None:
 def recorded_queries() -> list[dict]:
     """Every statement Athena received, in any workgroup, oldest first, as moto recorded it."""
     athena = boto3.client("athena")
-    ids = [i for page in athena.get_paginator("list_query_executions").paginate()
-           for i in page["QueryExecutionIds"]]
+    ids = [i for page in athena.get_paginator("list_query_executions").paginate() for i in page["QueryExecutionIds"]]
     executions = [athena.get_query_execution(QueryExecutionId=i)["QueryExecution"] for i in ids]
     return sorted(executions, key=lambda e: e["Status"]["SubmissionDateTime"])
 
@@ -115,17 +130,28 @@ def athena_run(s3_endpoint, tmp_path_factory):
     # queries would count as dbt's): start from an empty account.
     requests.post(f"{s3_endpoint}/moto-api/reset", timeout=10).raise_for_status()
     transition = {"model_name": "athena::execution"}
-    requests.post(f"{s3_endpoint}/moto-api/state-manager/set-transition",
-                  json={**transition, "transition": {"progression": "immediate"}}, timeout=10).raise_for_status()
+    requests.post(
+        f"{s3_endpoint}/moto-api/state-manager/set-transition",
+        json={**transition, "transition": {"progression": "immediate"}},
+        timeout=10,
+    ).raise_for_status()
     with pytest.MonkeyPatch.context() as env:
         # Test credentials for the loopback server only, from the environment as in production.
-        for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                            "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
-                            "AWS_ENDPOINT_URL": s3_endpoint, "AWS_CONFIG_FILE": "/nonexistent",
-                            "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "SENTIMENT_PROFILE": "aws",
-                            "SENTIMENT_S3_BUCKET": BUCKET, "SENTIMENT_GLUE_DATABASE": DATABASE,
-                            "SENTIMENT_ATHENA_WORKGROUP": WORKGROUP, "SENTIMENT_ATHENA_STAGING_DIR": STAGING_DIR,
-                            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}.items():
+        for name, value in {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": s3_endpoint,
+            "AWS_CONFIG_FILE": "/nonexistent",
+            "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+            "SENTIMENT_PROFILE": "aws",
+            "SENTIMENT_S3_BUCKET": BUCKET,
+            "SENTIMENT_GLUE_DATABASE": DATABASE,
+            "SENTIMENT_ATHENA_WORKGROUP": WORKGROUP,
+            "SENTIMENT_ATHENA_STAGING_DIR": STAGING_DIR,
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }.items():
             env.setenv(name, value)
         for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "SENTIMENT_DBT_S3_DATA_DIR"):
             env.delenv(name, raising=False)
@@ -136,8 +162,13 @@ def athena_run(s3_endpoint, tmp_path_factory):
         invocation.wait()
         queries = recorded_queries()
         keys = {o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=BUCKET).get("Contents", [])}
-        yield SimpleNamespace(succeeded=invocation.is_successful(), log=invocation.get_error() or "",
-                              queries=queries, by_model=_by_model(queries), keys=keys)
+        yield SimpleNamespace(
+            succeeded=invocation.is_successful(),
+            log=invocation.get_error() or "",
+            queries=queries,
+            by_model=_by_model(queries),
+            keys=keys,
+        )
     # moto's state lives in this process: leave none of it to other modules' servers.
     requests.post(f"{s3_endpoint}/moto-api/state-manager/unset-transition", json=transition, timeout=10)
     requests.post(f"{s3_endpoint}/moto-api/reset", timeout=10)

@@ -32,23 +32,30 @@ def crafted_record(losses, grad_norms=None, val_losses=(), eval_every=10, dead_g
     recorder = TrainingRecorder(GROUPS)
     grad_norms = [1.0] * len(losses) if grad_norms is None else grad_norms
     val_losses = list(val_losses)
-    for i, (loss, norm) in enumerate(zip(losses, grad_norms), start=1):
+    for i, (loss, norm) in enumerate(zip(losses, grad_norms, strict=False), start=1):
         groups = {g: norm / math.sqrt(len(GROUPS)) for g in GROUPS}
         if dead_group:
             groups[dead_group] = 0.0
-        recorder.record_step(step=i, epoch=1, loss=loss, learning_rate=1e-4, grad_norm=norm,
-                             group_grad_norms=groups, step_seconds=0.1 + 0.01 * (i % 5),
-                             data_seconds=0.02, samples=16, memory={"rss_mb": 500.0 + i})
+        recorder.record_step(
+            step=i,
+            epoch=1,
+            loss=loss,
+            learning_rate=1e-4,
+            grad_norm=norm,
+            group_grad_norms=groups,
+            step_seconds=0.1 + 0.01 * (i % 5),
+            data_seconds=0.02,
+            samples=16,
+            memory={"rss_mb": 500.0 + i},
+        )
         if i % eval_every == 0 and val_losses:
-            recorder.record_evaluation(step=i, epoch=1, metrics={"val_loss": val_losses.pop(0),
-                                                                 "val_accuracy": 0.5})
+            recorder.record_evaluation(step=i, epoch=1, metrics={"val_loss": val_losses.pop(0), "val_accuracy": 0.5})
     return recorder
 
 
 def healthy_record():
     losses = np.linspace(1.1, 0.4, 60).tolist()
-    return crafted_record(losses, np.linspace(5.0, 1.0, 60).tolist(),
-                          val_losses=[1.0, 0.8, 0.7, 0.65, 0.66, 0.64])
+    return crafted_record(losses, np.linspace(5.0, 1.0, 60).tolist(), val_losses=[1.0, 0.8, 0.7, 0.65, 0.66, 0.64])
 
 
 def test_a_healthy_run_passes_every_rule_in_the_order_of_the_rule_names():
@@ -126,8 +133,7 @@ def test_profiler_summary_splits_step_time_into_data_and_compute():
     record = healthy_record()
     summary = profiler_summary(record)
     assert summary["steps"] == 60
-    assert summary["data_seconds"] + summary["compute_seconds"] == pytest.approx(
-        summary["total_seconds"])
+    assert summary["data_seconds"] + summary["compute_seconds"] == pytest.approx(summary["total_seconds"])
     assert summary["data_seconds"] == pytest.approx(60 * 0.02)
     assert 0 <= summary["data_share"] <= 1
     assert summary["samples_per_second"] == pytest.approx(60 * 16 / summary["total_seconds"])

@@ -4,11 +4,27 @@ from sentiment_assets.definitions import defs
 
 CONTRACT = {
     "ingest_analyze": {"raw_reviews", "review_profile", "bias_report"},
-    "prepare_transform": {"stg_reviews", "cleaned_reviews", "reviews_by_category", "excluded_reviews", "training_reviews",
-                          "holdout_reviews", "balanced_reviews", "review_features", "feature_store"},
+    "prepare_transform": {
+        "stg_reviews",
+        "cleaned_reviews",
+        "reviews_by_category",
+        "excluded_reviews",
+        "training_reviews",
+        "holdout_reviews",
+        "balanced_reviews",
+        "review_features",
+        "feature_store",
+    },
     "train_tune": {"finetuned_minilm", "candidate_models", "tuned_model"},
-    "deploy_manage": {"model_evaluation", "registered_model", "drift_baseline", "batch_predictions",
-                      "post_training_bias_report", "review_queue", "human_labels"},
+    "deploy_manage": {
+        "model_evaluation",
+        "registered_model",
+        "drift_baseline",
+        "batch_predictions",
+        "post_training_bias_report",
+        "review_queue",
+        "human_labels",
+    },
 }
 
 
@@ -38,7 +54,13 @@ def test_dbt_tests_are_asset_checks():
 
 def test_jobs_per_group_everything_and_a_nightly_retraining_schedule():
     assert {j.name for j in defs.resolve_all_job_defs()} >= {
-        "ingest_analyze_job", "prepare_transform_job", "train_tune_job", "deploy_manage_job", "everything_job", "retraining_job"}
+        "ingest_analyze_job",
+        "prepare_transform_job",
+        "train_tune_job",
+        "deploy_manage_job",
+        "everything_job",
+        "retraining_job",
+    }
     schedule = defs.resolve_schedule_def("nightly_retraining")
     assert schedule.cron_schedule == "0 2 * * *" and schedule.job_name == "retraining_job"
 
@@ -47,7 +69,6 @@ def test_the_profile_switch_defaults_to_local_and_names_the_allowed_values(monke
     import pytest
 
     from resources.environment import Profile, get_profile
-    from resources.profiles import resources_for
 
     monkeypatch.delenv("SENTIMENT_PROFILE", raising=False)
     assert get_profile() is Profile.LOCAL
@@ -76,8 +97,18 @@ def test_the_local_profile_puts_every_store_under_one_home(tmp_path):
     from resources.profiles import resources_for
 
     local = resources_for(Profile.LOCAL, home=tmp_path)
-    assert set(local) == {"warehouse", "artifacts", "mlflow_tracking", "compute", "optuna_storage", "dbt", "s3",
-                          "pipes_subprocess_client", "remote_training", "pipes_k8s_client"}
+    assert set(local) == {
+        "warehouse",
+        "artifacts",
+        "mlflow_tracking",
+        "compute",
+        "optuna_storage",
+        "dbt",
+        "s3",
+        "pipes_subprocess_client",
+        "remote_training",
+        "pipes_k8s_client",
+    }
     assert not local["remote_training"].enabled  # fine-tuning stays on this machine
     assert local["warehouse"].path == str(tmp_path / "warehouse.duckdb")
     assert local["mlflow_tracking"].tracking_uri == f"sqlite:///{tmp_path / 'mlflow' / 'mlflow.db'}"
@@ -101,9 +132,20 @@ def test_debugger_rules_and_drift_statistics_are_asset_checks():
     by_asset = {}
     for key in check_keys:
         by_asset.setdefault(key.asset_key.to_user_string(), set()).add(key.name)
-    assert by_asset["finetuned_minilm"] == {"loss_not_decreasing", "overfitting", "vanishing_gradients", "exploding_gradients"}
-    assert by_asset["batch_predictions"] >= {"review_length_psi", "review_length_ks", "category_mix_psi", "oov_rate",
-                                             "prediction_class_psi", "every_accepted_review_scored_once"}
+    assert by_asset["finetuned_minilm"] == {
+        "loss_not_decreasing",
+        "overfitting",
+        "vanishing_gradients",
+        "exploding_gradients",
+    }
+    assert by_asset["batch_predictions"] >= {
+        "review_length_psi",
+        "review_length_ks",
+        "category_mix_psi",
+        "oov_rate",
+        "prediction_class_psi",
+        "every_accepted_review_scored_once",
+    }
 
 
 def test_retraining_job_stops_before_the_partitioned_scoring():

@@ -54,8 +54,12 @@ def bucket(s3_endpoint):
     import boto3
 
     with pytest.MonkeyPatch.context() as env:
-        for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                            "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": s3_endpoint}.items():
+        for name, value in {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": s3_endpoint,
+        }.items():
             env.setenv(name, value)
         client = boto3.client("s3")
         client.create_bucket(Bucket=BUCKET)
@@ -72,16 +76,15 @@ def inputs(tmp_path_factory, bucket):
     """The tiny model (no dropout), training reviews as text and validation reviews as token ids,
     on disk and in the bucket."""
     root = tmp_path_factory.mktemp("inputs")
-    model_dir = make_tiny_bert(root / "tiny-bert", hidden_dropout_prob=0.0,
-                               attention_probs_dropout_prob=0.0)
+    model_dir = make_tiny_bert(root / "tiny-bert", hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
     reviews = toy_reviews(per_class=max(CLASS_COUNTS))
     parts = [reviews[reviews["label_id"] == label].head(n) for label, n in enumerate(CLASS_COUNTS)]
-    pd.concat(parts).sample(frac=1.0, random_state=0).reset_index(drop=True).to_parquet(
-        root / "train.parquet")
+    pd.concat(parts).sample(frac=1.0, random_state=0).reset_index(drop=True).to_parquet(root / "train.parquet")
     valid = toy_reviews(per_class=4, seed=1)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     valid.assign(input_ids=tokenizer(valid["review_body"].tolist())["input_ids"]).drop(
-        columns="review_body").to_parquet(root / "valid.parquet")
+        columns="review_body"
+    ).to_parquet(root / "valid.parquet")
     for name in ("train", "valid"):
         bucket.upload_file(str(root / f"{name}.parquet"), BUCKET, f"input/{name}.parquet")
     return root, model_dir
@@ -96,16 +99,34 @@ def batch_sizes(root, model_dir, epoch: int) -> list[int]:
 
 
 def config_args(model_dir) -> list[str]:
-    return ["--set", f"model_name_or_path={model_dir}", "--set", f"epochs={EPOCHS}",
-            "--set", "max_seq_length=24", "--set", "batch_size=8", "--set", "learning_rate=1e-3",
-            "--set", "checkpoint_every_steps=2"]
+    return [
+        "--set",
+        f"model_name_or_path={model_dir}",
+        "--set",
+        f"epochs={EPOCHS}",
+        "--set",
+        "max_seq_length=24",
+        "--set",
+        "batch_size=8",
+        "--set",
+        "learning_rate=1e-3",
+        "--set",
+        "checkpoint_every_steps=2",
+    ]
 
 
 def s3_args(model_dir, prefix: str) -> list[str]:
-    return ["--train", f"s3://{BUCKET}/input/train.parquet",
-            "--valid", f"s3://{BUCKET}/input/valid.parquet", *config_args(model_dir),
-            "--output-dir", f"s3://{BUCKET}/{prefix}/output",
-            "--checkpoints", f"s3://{BUCKET}/{prefix}/checkpoints"]
+    return [
+        "--train",
+        f"s3://{BUCKET}/input/train.parquet",
+        "--valid",
+        f"s3://{BUCKET}/input/valid.parquet",
+        *config_args(model_dir),
+        "--output-dir",
+        f"s3://{BUCKET}/{prefix}/output",
+        "--checkpoints",
+        f"s3://{BUCKET}/{prefix}/checkpoints",
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -122,8 +143,7 @@ def ddp_run(inputs, bucket, tmp_path_factory):
         return pipes.run(command=command, context=context, env=ONE_THREAD_ENV).get_results()
 
     instance = dg.DagsterInstance.ephemeral()
-    result = dg.materialize([ddp_model], instance=instance,
-                            resources={"pipes": dg.PipesSubprocessClient()})
+    result = dg.materialize([ddp_model], instance=instance, resources={"pipes": dg.PipesSubprocessClient()})
     output = tmp_path_factory.mktemp("ddp-output")
     download_directory(f"s3://{BUCKET}/ddp/output", output)
     return result, instance, output
@@ -134,8 +154,20 @@ def single_run(inputs, tmp_path_factory):
     """The same config in one process (this one), from the local copies of the inputs."""
     root, model_dir = inputs
     output = tmp_path_factory.mktemp("single-output")
-    assert main(["--train", str(root / "train.parquet"), "--valid", str(root / "valid.parquet"),
-                 *config_args(model_dir), "--output-dir", str(output)]) == 0
+    assert (
+        main(
+            [
+                "--train",
+                str(root / "train.parquet"),
+                "--valid",
+                str(root / "valid.parquet"),
+                *config_args(model_dir),
+                "--output-dir",
+                str(output),
+            ]
+        )
+        == 0
+    )
     return output
 
 
@@ -161,7 +193,7 @@ def test_two_processes_end_with_the_weights_of_one_process_stepping_on_the_same_
     # The per-step record agrees too: the loss of the whole batch, the clipped-before norm.
     ddp_steps, single_steps = debugger_record(ddp_output)["steps"], debugger_record(single_run)["steps"]
     assert len(ddp_steps) == len(single_steps) == EPOCHS * STEPS_PER_EPOCH
-    for ours, theirs in zip(ddp_steps, single_steps):
+    for ours, theirs in zip(ddp_steps, single_steps, strict=False):
         assert ours["samples"] == theirs["samples"]
         assert ours["loss"] == pytest.approx(theirs["loss"], rel=1e-5)
         assert ours["grad_norm"] == pytest.approx(theirs["grad_norm"], rel=1e-4)
@@ -172,15 +204,14 @@ def test_two_processes_end_with_the_weights_of_one_process_stepping_on_the_same_
         assert metrics["class_weights"] == pytest.approx(expected)
 
 
-def test_each_rank_stepped_on_its_own_half_of_every_batch_and_together_on_every_example(
-    ddp_run, single_run
-):
+def test_each_rank_stepped_on_its_own_half_of_every_batch_and_together_on_every_example(ddp_run, single_run):
     _, _, ddp_output = ddp_run
     # Per epoch rank 0 takes 4 of each batch of 8 and 2 of the 3, rank 1 the rest.
     assert debugger_record(ddp_output)["distributed"] == {
-        "world_size": 2, "samples_seen_per_rank": [EPOCHS * 26, EPOCHS * 25]}
-    assert debugger_record(single_run)["distributed"] == {
-        "world_size": 1, "samples_seen_per_rank": [EPOCHS * REVIEWS]}
+        "world_size": 2,
+        "samples_seen_per_rank": [EPOCHS * 26, EPOCHS * 25],
+    }
+    assert debugger_record(single_run)["distributed"] == {"world_size": 1, "samples_seen_per_rank": [EPOCHS * REVIEWS]}
     assert json.loads((ddp_output / "metrics.json").read_text())["world_size"] == 2
 
 
@@ -216,7 +247,8 @@ def test_only_rank_0_wrote_the_outputs_and_checkpoints_and_reported_to_dagster(d
     [materialization] = result.asset_materializations_for_node("ddp_model")
     assert materialization.metadata["world_size"].value == 2
     assert materialization.metadata["class_weights"].value == pytest.approx(
-        {str(label): REVIEWS / (3 * n) for label, n in enumerate(CLASS_COUNTS)})
+        {str(label): REVIEWS / (3 * n) for label, n in enumerate(CLASS_COUNTS)}
+    )
     assert materialization.metadata["output_dir"].value == f"s3://{BUCKET}/ddp/output"
     checks = [e.check_name for e in result.get_asset_check_evaluations()]
     assert sorted(checks) == sorted(RULE_NAMES)  # each rule once: one process reported
@@ -229,10 +261,17 @@ def test_two_ranks_resume_from_a_checkpoint_rank_0_wrote_and_end_with_the_uninte
 ):
     # A run that died after step 12, in epoch 2: only that checkpoint is there.
     checkpoint = CHECKPOINT_NAME.format(step=12)
-    bucket.copy_object(Bucket=BUCKET, Key=f"resume/checkpoints/{checkpoint}",
-                       CopySource={"Bucket": BUCKET, "Key": f"ddp/checkpoints/{checkpoint}"})
-    resumed = subprocess.run(training_command(2, s3_args(inputs[1], "resume")),
-                             env={**os.environ, **ONE_THREAD_ENV}, capture_output=True, text=True)
+    bucket.copy_object(
+        Bucket=BUCKET,
+        Key=f"resume/checkpoints/{checkpoint}",
+        CopySource={"Bucket": BUCKET, "Key": f"ddp/checkpoints/{checkpoint}"},
+    )
+    resumed = subprocess.run(
+        training_command(2, s3_args(inputs[1], "resume")),
+        env={**os.environ, **ONE_THREAD_ENV},
+        capture_output=True,
+        text=True,
+    )
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert resumed.stderr.count("resuming from step 12") == 1  # logged by rank 0 only
 
@@ -240,8 +279,10 @@ def test_two_ranks_resume_from_a_checkpoint_rank_0_wrote_and_end_with_the_uninte
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert (metrics["resumed_from_step"], metrics["steps"]) == (12, EPOCHS * STEPS_PER_EPOCH)
     # Both ranks went on with the same batches, the last two of epoch 2, half each.
-    rest = batch_sizes(*inputs, epoch=2)[STEPS_PER_EPOCH - 2:]
+    rest = batch_sizes(*inputs, epoch=2)[STEPS_PER_EPOCH - 2 :]
     assert debugger_record(tmp_path)["distributed"]["samples_seen_per_rank"] == [
-        sum((n + 1) // 2 for n in rest), sum(n // 2 for n in rest)]
+        sum((n + 1) // 2 for n in rest),
+        sum(n // 2 for n in rest),
+    ]
     uninterrupted, resumed_weights = weights(ddp_run[2]), weights(tmp_path)
     assert all(torch.equal(resumed_weights[k], uninterrupted[k]) for k in uninterrupted)

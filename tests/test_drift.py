@@ -15,17 +15,20 @@ WORD_WEIGHTS = 1.0 / np.arange(1, 5001) ** 1.1
 CATEGORIES = {"Dresses": 0.5, "Tops": 0.3, "Pants": 0.2}
 
 
-def reviews_like(n, seed, *, mean_words=40, categories=CATEGORIES, vocabulary=VOCABULARY,
-                 sentiment_shares=(0.2, 0.2, 0.6)):
+def reviews_like(
+    n, seed, *, mean_words=40, categories=CATEGORIES, vocabulary=VOCABULARY, sentiment_shares=(0.2, 0.2, 0.6)
+):
     rng = np.random.default_rng(seed)
     lengths = rng.poisson(mean_words, n) + 1
     weights = WORD_WEIGHTS[: len(vocabulary)] / WORD_WEIGHTS[: len(vocabulary)].sum()
     bodies = [" ".join(rng.choice(vocabulary, size=k, p=weights)) for k in lengths]
-    return pd.DataFrame({
-        "review_body": bodies,
-        "product_category": rng.choice(list(categories), size=n, p=list(categories.values())),
-        "sentiment": rng.choice([-1, 0, 1], size=n, p=sentiment_shares),
-    })
+    return pd.DataFrame(
+        {
+            "review_body": bodies,
+            "product_category": rng.choice(list(categories), size=n, p=list(categories.values())),
+            "sentiment": rng.choice([-1, 0, 1], size=n, p=sentiment_shares),
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -130,8 +133,9 @@ def test_the_baseline_survives_a_json_round_trip(baseline):
     restored = DriftBaseline.from_json(baseline.to_json())
     assert restored == baseline
     assert restored.class_shares.keys() == {-1, 0, 1}
-    assert [r.to_dict() for r in data_drift(restored, reviews_like(300, seed=11))] == \
-        [r.to_dict() for r in data_drift(baseline, reviews_like(300, seed=11))]
+    assert [r.to_dict() for r in data_drift(restored, reviews_like(300, seed=11))] == [
+        r.to_dict() for r in data_drift(baseline, reviews_like(300, seed=11))
+    ]
 
 
 def test_json_of_something_else_is_refused():

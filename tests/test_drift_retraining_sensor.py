@@ -11,9 +11,13 @@ def _tick(instance: dg.DagsterInstance, cursor: str | None = None):
 
 
 def _predictions_materialized(instance: dg.DagsterInstance, partition: str, drifted: list[str]) -> None:
-    instance.report_runless_asset_event(dg.AssetMaterialization(
-        asset_key="batch_predictions", partition=partition,
-        metadata={"drift_detected": bool(drifted), "drifted": dg.MetadataValue.json(drifted)}))
+    instance.report_runless_asset_event(
+        dg.AssetMaterialization(
+            asset_key="batch_predictions",
+            partition=partition,
+            metadata={"drift_detected": bool(drifted), "drifted": dg.MetadataValue.json(drifted)},
+        )
+    )
 
 
 def test_a_drifted_partition_requests_a_retraining_run():
@@ -40,8 +44,12 @@ def test_a_partition_without_drift_is_skipped_and_each_materialization_is_seen_o
 def test_the_run_key_names_the_partition_content_so_rescoring_the_same_drift_cannot_retrain_twice():
     with dg.instance_for_test() as instance:
         for _ in range(2):  # scored, retrained, re-scored: same reviews, same drift
-            instance.report_runless_asset_event(dg.AssetMaterialization(
-                asset_key="batch_predictions", partition="march.csv",
-                metadata={"drift_detected": True, "reviews_fingerprint": "abc123"}))
+            instance.report_runless_asset_event(
+                dg.AssetMaterialization(
+                    asset_key="batch_predictions",
+                    partition="march.csv",
+                    metadata={"drift_detected": True, "reviews_fingerprint": "abc123"},
+                )
+            )
         result = _tick(instance)
     assert {r.run_key for r in result.run_requests} == {"drift-march.csv-abc123"}

@@ -13,6 +13,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
+from tiny_bert import tiny_classifier  # noqa: E402
 
 from sentiment_assets.models.fast_inference import (  # noqa: E402
     FastScorer,
@@ -23,7 +24,6 @@ from sentiment_assets.models.fast_inference import (  # noqa: E402
 from sentiment_assets.models.tfidf import TfidfLogisticRegression  # noqa: E402
 from sentiment_assets.models.transformer import TransformerClassifier  # noqa: E402
 from sentiment_assets.scoring import score_partition  # noqa: E402
-from tiny_bert import tiny_classifier  # noqa: E402
 
 # A tiny model runs fastest on one thread, and one thread does not stall when other processes
 # keep the machine's cores busy (every parallel step would wait for a descheduled sibling).
@@ -127,13 +127,22 @@ def test_a_fast_scorer_scores_a_partition_into_the_warehouse(tmp_path, classifie
     db = tmp_path / "w.duckdb"
     with closing(duckdb.connect(str(db))) as connection:
         connection.register("frame", reviews.assign(review_id=[f"r{i:03d}" for i in range(60)], source_partition="p"))
-        connection.execute("CREATE TABLE raw_reviews AS SELECT *, review_body AS review_body_normalised FROM frame").fetchall()
+        connection.execute(
+            "CREATE TABLE raw_reviews AS SELECT *, review_body AS review_body_normalised FROM frame"
+        ).fetchall()
 
-    summary = score_partition(lambda: closing(duckdb.connect(str(db))), partition_key="p",
-                              predict_proba=FastScorer(classifier, quantize=False, num_threads=THREADS).predict_proba,
-                              model_name="tiny", model_version=1, chunk_size=25)
+    summary = score_partition(
+        lambda: closing(duckdb.connect(str(db))),
+        partition_key="p",
+        predict_proba=FastScorer(classifier, quantize=False, num_threads=THREADS).predict_proba,
+        model_name="tiny",
+        model_version=1,
+        chunk_size=25,
+    )
 
     assert (summary.total_reviews, summary.scored_now) == (60, 60)
     with closing(duckdb.connect(str(db))) as connection:
-        stored = connection.execute("SELECT probability_positive FROM batch_predictions ORDER BY review_id").fetchnumpy()
+        stored = connection.execute(
+            "SELECT probability_positive FROM batch_predictions ORDER BY review_id"
+        ).fetchnumpy()
     np.testing.assert_allclose(stored["probability_positive"], classifier.predict_proba(reviews)[:, 2], atol=1e-5)

@@ -13,11 +13,17 @@ from sentiment_assets.features.store import OfflineFeatureStore
 
 
 def features(label_ids, ids=("r1", "r2")) -> pd.DataFrame:
-    return pd.DataFrame({
-        "review_id": list(ids), "date": [datetime(2026, 1, 1)] * len(ids), "sentiment": [l - 1 for l in label_ids],
-        "label_id": label_ids, "input_ids": [np.array([101, 7, 102], dtype=np.int32)] * len(ids),
-        "review_body": ["a"] * len(ids), "split_type": ["train"] * len(ids),
-    })
+    return pd.DataFrame(
+        {
+            "review_id": list(ids),
+            "date": [datetime(2026, 1, 1)] * len(ids),
+            "sentiment": [l - 1 for l in label_ids],
+            "label_id": label_ids,
+            "input_ids": [np.array([101, 7, 102], dtype=np.int32)] * len(ids),
+            "review_body": ["a"] * len(ids),
+            "split_type": ["train"] * len(ids),
+        }
+    )
 
 
 def test_rerunning_on_unchanged_features_appends_nothing_and_a_changed_record_appends_one_version():

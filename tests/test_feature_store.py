@@ -16,8 +16,15 @@ T1, T2, T3 = datetime(2024, 1, 1), datetime(2024, 2, 1), datetime(2024, 3, 1)
 
 
 def review(review_id, date, sentiment=1, split_type="train", input_ids=(101, 2307, 102), body="fine"):
-    return {"review_id": review_id, "date": date, "sentiment": sentiment, "label_id": sentiment + 1,
-            "input_ids": list(input_ids), "review_body": body, "split_type": split_type}
+    return {
+        "review_id": review_id,
+        "date": date,
+        "sentiment": sentiment,
+        "label_id": sentiment + 1,
+        "input_ids": list(input_ids),
+        "review_body": body,
+        "split_type": split_type,
+    }
 
 
 def frame(*rows):
@@ -44,15 +51,16 @@ def history(store):
     'corrected') arrives on T3+2d. r2 first exists at T2 (ingested T2+1d)."""
     day = pd.Timedelta(days=1)
     store.ingest(GROUP, frame(review("r1", T1, sentiment=-1, body="v1")), ingested_at=T1 + day)
-    store.ingest(GROUP, frame(review("r1", T2, sentiment=0, body="v2"), review("r2", T2, body="r2 v1")),
-                 ingested_at=T2 + day)
+    store.ingest(
+        GROUP, frame(review("r1", T2, sentiment=0, body="v2"), review("r2", T2, body="r2 v1")), ingested_at=T2 + day
+    )
     store.ingest(GROUP, frame(review("r1", T3, sentiment=1, body="v3")), ingested_at=T3 + day)
     store.ingest(GROUP, frame(review("r1", T1, sentiment=-1, body="v1 corrected")), ingested_at=T3 + 2 * day)
     return store
 
 
 def bodies(rows: pd.DataFrame) -> dict:
-    return dict(zip(rows["review_id"], rows["review_body"]))
+    return dict(zip(rows["review_id"], rows["review_body"], strict=False))
 
 
 def test_ingest_creates_the_group_table_with_typed_columns_and_ingestion_time(tmp_path):
@@ -63,8 +71,11 @@ def test_ingest_creates_the_group_table_with_typed_columns_and_ingestion_time(tm
     assert list(row["input_ids"]) == [101, 2307, 102]
     assert isinstance(row["ingested_at"], pd.Timestamp)
     with store._connect() as connection:
-        types = dict(connection.execute("SELECT column_name, data_type FROM information_schema.columns "
-                                        "WHERE table_name = 'fg_reviews_v2'").fetchall())
+        types = dict(
+            connection.execute(
+                "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'fg_reviews_v2'"
+            ).fetchall()
+        )
     assert types["input_ids"] == "INTEGER[]" and types["date"] == "TIMESTAMP" and types["ingested_at"] == "TIMESTAMP"
 
 
@@ -100,9 +111,11 @@ def test_a_changed_schema_under_the_same_version_is_refused(store):
 
 def test_a_table_with_string_event_times_is_refused(store):
     with store._connect() as connection:
-        connection.execute("CREATE TABLE fg_reviews_v2 AS SELECT 'r1' AS review_id, '2024-01-01T00:00:00Z' AS date, "
-                           "1 AS sentiment, 2 AS label_id, [1, 2] AS input_ids, 'x' AS review_body, "
-                           "'train' AS split_type, now()::TIMESTAMP AS ingested_at")
+        connection.execute(
+            "CREATE TABLE fg_reviews_v2 AS SELECT 'r1' AS review_id, '2024-01-01T00:00:00Z' AS date, "
+            "1 AS sentiment, 2 AS label_id, [1, 2] AS input_ids, 'x' AS review_body, "
+            "'train' AS split_type, now()::TIMESTAMP AS ingested_at"
+        )
     with pytest.raises(FeatureStoreError, match=r"has \['date'\] as \['VARCHAR'\], not TIMESTAMP"):
         store.ingest(GROUP, frame(review("r2", T1)))
 
@@ -157,8 +170,15 @@ def test_latest_filters_by_record_ids_and_selects_columns(history):
 
 
 def test_split_reads_the_latest_rows_of_one_split(store):
-    store.ingest(GROUP, frame(review("a", T1, split_type="train"), review("b", T1, split_type="test"),
-                              review("c", T1, split_type="train", body="c old")), ingested_at=T1)
+    store.ingest(
+        GROUP,
+        frame(
+            review("a", T1, split_type="train"),
+            review("b", T1, split_type="test"),
+            review("c", T1, split_type="train", body="c old"),
+        ),
+        ingested_at=T1,
+    )
     store.ingest(GROUP, frame(review("c", T2, split_type="train", body="c new")), ingested_at=T2)
     train = store.split(GROUP, "train", columns=["review_body", "input_ids", "label_id"])
     assert bodies(train) == {"a": "fine", "c": "c new"}

@@ -101,7 +101,9 @@ def test_local_store_keeps_the_newest_checkpoints_and_ignores_unfinished_writes(
     assert store.steps() == [2, 10]
     assert store.latest() == b"ten" and store.load(2) == b"two"
     assert sorted(p.name for p in (tmp_path / "run").glob("checkpoint-*")) == [
-        "checkpoint-00000002.pt", "checkpoint-00000010.pt"]
+        "checkpoint-00000002.pt",
+        "checkpoint-00000010.pt",
+    ]
     assert isinstance(checkpoint_store_from_uri(str(tmp_path / "run")), LocalCheckpointStore)
 
 
@@ -120,12 +122,17 @@ def test_a_run_interrupted_mid_epoch_and_resumed_ends_with_the_uninterrupted_wei
     assert resumed.resumed_from_step == 8 and resumed.steps == 2 * STEPS_PER_EPOCH
     assert weights_equal(resumed.model.state_dict(), uninterrupted.model.state_dict())
     # ... with the loss weighted by the same class weights, derived again from the labels.
-    assert resumed.class_weights == uninterrupted.class_weights == pytest.approx(
-        {label: 48 / (3 * n) for label, n in enumerate(CLASS_COUNTS)})
-    assert ([r.metrics["train_loss"] for r in resumed.training_history]
-            == [r.metrics["train_loss"] for r in uninterrupted.training_history])
+    assert (
+        resumed.class_weights
+        == uninterrupted.class_weights
+        == pytest.approx({label: 48 / (3 * n) for label, n in enumerate(CLASS_COUNTS)})
+    )
+    assert [r.metrics["train_loss"] for r in resumed.training_history] == [
+        r.metrics["train_loss"] for r in uninterrupted.training_history
+    ]
     assert [s["loss"] for s in resumed.debug_record["steps"]] == [
-        s["loss"] for s in uninterrupted.debug_record["steps"]]
+        s["loss"] for s in uninterrupted.debug_record["steps"]
+    ]
     assert uninterrupted.resumed_from_step is None
     assert store.steps() == [8, 12]  # the resumed run went on checkpointing
 
@@ -158,8 +165,12 @@ def test_resuming_on_other_training_data_is_refused(model_dir, train, valid, che
 @pytest.fixture()
 def s3_client(s3_endpoint, monkeypatch):
     # Test credentials for the loopback server only, from the environment as in production.
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": s3_endpoint}.items():
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": s3_endpoint,
+    }.items():
         monkeypatch.setenv(name, value)
     import boto3
 
@@ -181,14 +192,11 @@ def test_s3_store_keeps_the_newest_checkpoints_under_its_own_prefix(s3_client):
     assert store.steps() == [7, 11] and store.latest() == b"payload 11"
     assert neighbour.steps() == [99]
     keys = sorted(o["Key"] for o in s3_client.list_objects_v2(Bucket="checkpoints")["Contents"])
-    assert keys == ["runs/a/checkpoint-00000007.pt", "runs/a/checkpoint-00000011.pt",
-                    "runs/ab/checkpoint-00000099.pt"]
+    assert keys == ["runs/a/checkpoint-00000007.pt", "runs/a/checkpoint-00000011.pt", "runs/ab/checkpoint-00000099.pt"]
     assert store.describe() == "s3://checkpoints/runs/a"
 
 
-def test_a_run_resumes_at_an_epoch_end_from_an_s3_uri(
-    model_dir, train, valid, uninterrupted, s3_client
-):
+def test_a_run_resumes_at_an_epoch_end_from_an_s3_uri(model_dir, train, valid, uninterrupted, s3_client):
     config = tiny_config(model_dir, checkpoint_every_steps=0)  # epoch ends only
     # No client given: the store builds one from the environment (AWS_ENDPOINT_URL and keys).
     store = checkpoint_store_from_uri("s3://checkpoints/run-1")
@@ -227,8 +235,8 @@ def test_eval_every_steps_validates_mid_epoch_and_at_every_epoch_end(model_dir, 
     evaluations, epochs = [], []
     config = tiny_config(model_dir, eval_every_steps=4)
     classifier = TransformerClassifier(config).fit(
-        train, valid, on_epoch_end=epochs.append,
-        on_evaluate=lambda step, metrics: evaluations.append((step, metrics)))
+        train, valid, on_epoch_end=epochs.append, on_evaluate=lambda step, metrics: evaluations.append((step, metrics))
+    )
     assert [step for step, _ in evaluations] == [4, 6, 8, 12]
     assert [r.epoch for r in epochs] == [1, 2]
     for _, metrics in evaluations:
@@ -244,11 +252,9 @@ def test_every_step_is_recorded_with_gradient_norms_per_layer_group_and_timings(
     assert [s["step"] for s in steps] == list(range(1, 2 * STEPS_PER_EPOCH + 1))
     assert [s["epoch"] for s in steps] == [1] * STEPS_PER_EPOCH + [2] * STEPS_PER_EPOCH
     for s in steps:
-        assert set(s["group_grad_norms"]) == {"embeddings", "layer.0", "layer.1", "pooler",
-                                              "classifier"}
+        assert set(s["group_grad_norms"]) == {"embeddings", "layer.0", "layer.1", "pooler", "classifier"}
         # The global norm is the L2 norm of the groups' norms.
-        assert s["grad_norm"] == pytest.approx(
-            sum(n**2 for n in s["group_grad_norms"].values()) ** 0.5, rel=1e-4)
+        assert s["grad_norm"] == pytest.approx(sum(n**2 for n in s["group_grad_norms"].values()) ** 0.5, rel=1e-4)
         assert 0 <= s["data_seconds"] <= s["step_seconds"] and s["rss_mb"] > 0
     # Warm-up starts the learning rate at 0 and ramps it up to the configured one.
     assert steps[0]["learning_rate"] == 0.0

@@ -6,8 +6,8 @@ import json
 import shutil
 
 import dagster as dg
-from dagster_aws.s3 import S3Resource
 import pytest
+from dagster_aws.s3 import S3Resource
 
 from resources.environment import Profile
 from resources.profiles import resources_for
@@ -17,12 +17,16 @@ from sentiment_assets.defs.ingest_analyze.raw_reviews import raw_reviews
 from sentiment_assets.landing_zone import LandedFile, landed_file_for_key, scan_landing_zone
 from sentiment_assets.project_config import load_project_config
 
-CLOTHING = (",Clothing ID,Age,Title,Review Text,Rating,Recommended IND,Positive Feedback Count,Division Name,Department Name,Class Name\n"
-            "0,1,30,t,Lovely soft knit,5,1,0,General,Tops,Knits\n1,2,41,t,Too short,2,0,0,General,Dresses,Dresses\n")
-AMAZON = ("marketplace\tcustomer_id\treview_id\tproduct_id\tproduct_parent\tproduct_title\tproduct_category\tstar_rating\t"
-          "helpful_votes\ttotal_votes\tvine\tverified_purchase\treview_headline\treview_body\treview_date\n"
-          "US\t1\tR1\tP1\t9\tShoe\tShoes\t4\t0\t0\tN\tY\tGood\tComfortable all day\t2015-08-31\n"
-          "US\t2\tR2\tP2\t9\tShoe\tShoes\tfive\t0\t0\tN\tY\tBad stars\tNice but odd rating\t2015-08-31\n")
+CLOTHING = (
+    ",Clothing ID,Age,Title,Review Text,Rating,Recommended IND,Positive Feedback Count,Division Name,Department Name,Class Name\n"
+    "0,1,30,t,Lovely soft knit,5,1,0,General,Tops,Knits\n1,2,41,t,Too short,2,0,0,General,Dresses,Dresses\n"
+)
+AMAZON = (
+    "marketplace\tcustomer_id\treview_id\tproduct_id\tproduct_parent\tproduct_title\tproduct_category\tstar_rating\t"
+    "helpful_votes\ttotal_votes\tvine\tverified_purchase\treview_headline\treview_body\treview_date\n"
+    "US\t1\tR1\tP1\t9\tShoe\tShoes\t4\t0\t0\tN\tY\tGood\tComfortable all day\t2015-08-31\n"
+    "US\t2\tR2\tP2\t9\tShoe\tShoes\tfive\t0\t0\tN\tY\tBad stars\tNice but odd rating\t2015-08-31\n"
+)
 
 
 @pytest.fixture()
@@ -38,7 +42,9 @@ def landing(tmp_path, monkeypatch):
 def test_the_project_config_names_the_landing_directory_and_refuses_a_location(tmp_path, landing):
     project = load_project_config()
     assert project.landing_directory == landing
-    assert project.raw_reviews_run_config("X") == {"ops": {"raw_reviews": {"config": {"preset": "auto", "chunk_rows": 1, "location": "X"}}}}
+    assert project.raw_reviews_run_config("X") == {
+        "ops": {"raw_reviews": {"config": {"preset": "auto", "chunk_rows": 1, "location": "X"}}}
+    }
     bad = tmp_path / "bad.yaml"
     bad.write_text("landing_zone: {directory: x}\ningest: {location: y}\n")
     with pytest.raises(ValueError, match="bad.yaml: ingest.location"):
@@ -58,7 +64,9 @@ def test_scans_find_new_and_changed_files_and_ignore_renamed_copies(landing):
 
 
 def test_the_sensor_makes_each_new_file_a_partition_and_re_ingests_only_a_changed_one(landing):
-    assert isinstance(landing_zone_sensor(dg.build_sensor_context(resources={"s3": S3Resource()})), dg.SkipReason)  # empty directory
+    assert isinstance(
+        landing_zone_sensor(dg.build_sensor_context(resources={"s3": S3Resource()})), dg.SkipReason
+    )  # empty directory
     (landing / "a.csv").write_text(CLOTHING)
     (landing / "b.tsv").write_text(AMAZON)
     result = landing_zone_sensor(dg.build_sensor_context(resources={"s3": S3Resource()}))
@@ -70,7 +78,9 @@ def test_the_sensor_makes_each_new_file_a_partition_and_re_ingests_only_a_change
     assert isinstance(again, dg.SkipReason) and "no new or changed files" in again.skip_message
     (landing / "a.csv").write_text(CLOTHING + "2,3,50,t,Changed file,4,1,0,General,Tops,Knits\n")
     later = landing_zone_sensor(dg.build_sensor_context(resources={"s3": S3Resource()}, cursor=result.cursor))
-    assert [r.partition_key for r in later.run_requests] == ["a.csv"] and later.run_requests[0].run_key != request.run_key
+    assert [r.partition_key for r in later.run_requests] == ["a.csv"] and later.run_requests[
+        0
+    ].run_key != request.run_key
     assert later.dynamic_partitions_requests == []  # the partition exists already
 
 
@@ -95,7 +105,9 @@ def test_files_in_role_folders_become_role_partitions_ingested_with_that_role(la
 
 
 def test_a_partition_key_becomes_a_landed_path_only_in_the_shape_the_landing_zone_makes():
-    assert landed_file_for_key("/landing", "score/june.csv", "train") == LandedFile("score/june.csv", "score", "/landing/score/june.csv")
+    assert landed_file_for_key("/landing", "score/june.csv", "train") == LandedFile(
+        "score/june.csv", "score", "/landing/score/june.csv"
+    )
     assert landed_file_for_key("s3://b/in/", "june.csv", "holdout").location == "s3://b/in/june.csv"
     for key in ("../etc/passwd", "score/../../x.csv", "archive/old.csv", "score/..", "a b.csv", "*.csv", ""):
         with pytest.raises(ValueError, match="names no landed file"):
@@ -118,8 +130,13 @@ def test_a_mixed_landing_directory_ingests_every_readable_file_and_names_the_bro
     resources = resources_for(Profile.LOCAL, home=tmp_path / "home")
     instance = dg.DagsterInstance.ephemeral()
     register_partitions(instance, ["landing"])
-    result = dg.materialize([raw_reviews], resources=resources, instance=instance, partition_key="landing",
-                            run_config=load_project_config().raw_reviews_run_config(str(landing)))
+    result = dg.materialize(
+        [raw_reviews],
+        resources=resources,
+        instance=instance,
+        partition_key="landing",
+        run_config=load_project_config().raw_reviews_run_config(str(landing)),
+    )
     assert result.success
     checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
     assert checks["accepted_plus_rejected_equals_rows_read"].passed
@@ -130,7 +147,11 @@ def test_a_mixed_landing_directory_ingests_every_readable_file_and_names_the_bro
     accepted = warehouse.query("SELECT review_id, sentiment FROM raw_reviews ORDER BY review_id")
     assert accepted["review_id"].tolist() == ["0", "1", "R1"] and accepted["sentiment"].tolist() == [1, -1, 1]
     rejected = warehouse.query("SELECT source_file, source_row, reason FROM rejected_reviews")
-    assert len(rejected) == 1 and rejected["source_file"].iloc[0].endswith("amazon.tsv") and rejected["source_row"].iloc[0] == 2
+    assert (
+        len(rejected) == 1
+        and rejected["source_file"].iloc[0].endswith("amazon.tsv")
+        and rejected["source_row"].iloc[0] == 2
+    )
     assert "star_rating" in rejected["reason"].iloc[0]
 
 
@@ -143,7 +164,9 @@ def test_partitions_replace_only_their_own_rows_and_catch_duplicates_across_file
 
     def ingest(key):
         config = {"ops": {"raw_reviews": {"config": {"location": str(tmp_path / key)}}}}
-        assert dg.materialize([raw_reviews], resources=resources, instance=instance, partition_key=key, run_config=config).success
+        assert dg.materialize(
+            [raw_reviews], resources=resources, instance=instance, partition_key=key, run_config=config
+        ).success
 
     ingest("one.csv")
     ingest("two.csv")
@@ -153,7 +176,10 @@ def test_partitions_replace_only_their_own_rows_and_catch_duplicates_across_file
     assert rows.values.tolist() == [["one.csv", "0"], ["one.csv", "1"], ["two.csv", "7"]]
     rejected = warehouse.query("SELECT source_partition, reason FROM rejected_reviews")
     assert rejected.values.tolist() == [["two.csv", rejected["reason"].iloc[0]]]
-    assert "duplicate review_id already ingested from" in rejected["reason"].iloc[0] and "one.csv" in rejected["reason"].iloc[0]
+    assert (
+        "duplicate review_id already ingested from" in rejected["reason"].iloc[0]
+        and "one.csv" in rejected["reason"].iloc[0]
+    )
 
 
 def test_a_landed_partition_without_a_location_reads_its_file_with_the_folder_role_and_the_project_settings(landing):

@@ -5,6 +5,7 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 from sentiment_assets.labels import label_id_from_sentiment, sentiment_from_stars
+from sentiment_assets.models.cross_validation import out_of_fold_label_ids, usable_folds
 from sentiment_assets.models.leaderboard import (
     OBJECTIVES,
     CandidateResult,
@@ -12,27 +13,60 @@ from sentiment_assets.models.leaderboard import (
     rank_candidates,
     run_candidate,
 )
-from sentiment_assets.models.cross_validation import out_of_fold_label_ids, usable_folds
 from sentiment_assets.models.tfidf import TfidfConfig, TfidfLogisticRegression
 from sentiment_assets.models.tfidf_gbm import TfidfGbmConfig, TfidfGradientBoosting
 from sentiment_assets.synthetic.generator import generate_clothing_reviews
 
 # Five candidates, each best at exactly one objective (the family name says which).
 ROWS = [
-    {"family": "most_accurate", "val_accuracy": 0.90, "val_macro_f1": 0.50, "val_balanced_accuracy": 0.50,
-     "train_seconds": 10.0, "inference_reviews_per_s": 100.0},
-    {"family": "best_macro_f1", "val_accuracy": 0.80, "val_macro_f1": 0.70, "val_balanced_accuracy": 0.60,
-     "train_seconds": 20.0, "inference_reviews_per_s": 200.0},
-    {"family": "most_balanced", "val_accuracy": 0.70, "val_macro_f1": 0.60, "val_balanced_accuracy": 0.80,
-     "train_seconds": 30.0, "inference_reviews_per_s": 50.0},
-    {"family": "quickest_to_train", "val_accuracy": 0.60, "val_macro_f1": 0.40, "val_balanced_accuracy": 0.40,
-     "train_seconds": 1.0, "inference_reviews_per_s": 10.0},
-    {"family": "fastest_to_score", "val_accuracy": 0.50, "val_macro_f1": 0.30, "val_balanced_accuracy": 0.30,
-     "train_seconds": 40.0, "inference_reviews_per_s": 1000.0},
+    {
+        "family": "most_accurate",
+        "val_accuracy": 0.90,
+        "val_macro_f1": 0.50,
+        "val_balanced_accuracy": 0.50,
+        "train_seconds": 10.0,
+        "inference_reviews_per_s": 100.0,
+    },
+    {
+        "family": "best_macro_f1",
+        "val_accuracy": 0.80,
+        "val_macro_f1": 0.70,
+        "val_balanced_accuracy": 0.60,
+        "train_seconds": 20.0,
+        "inference_reviews_per_s": 200.0,
+    },
+    {
+        "family": "most_balanced",
+        "val_accuracy": 0.70,
+        "val_macro_f1": 0.60,
+        "val_balanced_accuracy": 0.80,
+        "train_seconds": 30.0,
+        "inference_reviews_per_s": 50.0,
+    },
+    {
+        "family": "quickest_to_train",
+        "val_accuracy": 0.60,
+        "val_macro_f1": 0.40,
+        "val_balanced_accuracy": 0.40,
+        "train_seconds": 1.0,
+        "inference_reviews_per_s": 10.0,
+    },
+    {
+        "family": "fastest_to_score",
+        "val_accuracy": 0.50,
+        "val_macro_f1": 0.30,
+        "val_balanced_accuracy": 0.30,
+        "train_seconds": 40.0,
+        "inference_reviews_per_s": 1000.0,
+    },
 ]
-WINNER = {"val_accuracy": "most_accurate", "val_macro_f1": "best_macro_f1",
-          "val_balanced_accuracy": "most_balanced", "train_seconds": "quickest_to_train",
-          "inference_reviews_per_s": "fastest_to_score"}
+WINNER = {
+    "val_accuracy": "most_accurate",
+    "val_macro_f1": "best_macro_f1",
+    "val_balanced_accuracy": "most_balanced",
+    "train_seconds": "quickest_to_train",
+    "inference_reviews_per_s": "fastest_to_score",
+}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -46,10 +80,12 @@ def one_thread_per_library():
 @pytest.fixture(scope="module")
 def reviews() -> tuple[pd.DataFrame, pd.DataFrame]:
     raw = generate_clothing_reviews(1200, seed=5).dropna(subset=["Review Text"])
-    frame = pd.DataFrame({
-        "review_body": raw["Review Text"].to_numpy(),
-        "label_id": label_id_from_sentiment(sentiment_from_stars(raw["Rating"])),
-    })
+    frame = pd.DataFrame(
+        {
+            "review_body": raw["Review Text"].to_numpy(),
+            "label_id": label_id_from_sentiment(sentiment_from_stars(raw["Rating"])),
+        }
+    )
     return frame.iloc[:900].reset_index(drop=True), frame.iloc[900:].reset_index(drop=True)
 
 
@@ -66,8 +102,10 @@ def test_ranking_by_training_time_puts_the_slowest_last():
 
 
 def test_candidates_tied_on_the_objective_are_ordered_by_the_tie_breaker():
-    tied = [{**ROWS[0], "family": "worse_f1", "val_macro_f1": 0.2},
-            {**ROWS[0], "family": "better_f1", "val_macro_f1": 0.9}]
+    tied = [
+        {**ROWS[0], "family": "worse_f1", "val_macro_f1": 0.2},
+        {**ROWS[0], "family": "better_f1", "val_macro_f1": 0.9},
+    ]
     assert rank_candidates(tied, "val_accuracy")["family"].tolist() == ["better_f1", "worse_f1"]
 
 
@@ -84,8 +122,10 @@ def test_an_unknown_objective_is_refused_with_the_known_ones_listed():
 
 def test_a_leaderboard_missing_the_objective_column_is_refused():
     with pytest.raises(ValueError, match="no inference_reviews_per_s column"):
-        rank_candidates([{k: v for k, v in row.items() if k != "inference_reviews_per_s"} for row in ROWS],
-                        "inference_reviews_per_s")
+        rank_candidates(
+            [{k: v for k, v in row.items() if k != "inference_reviews_per_s"} for row in ROWS],
+            "inference_reviews_per_s",
+        )
 
 
 def test_run_candidate_fits_the_model_and_judges_it_on_the_validation_reviews(reviews):
@@ -107,8 +147,7 @@ def test_run_candidate_fits_the_model_and_judges_it_on_the_validation_reviews(re
 
 def test_a_one_shot_trainer_over_its_budget_is_reported_over_it_not_stopped(reviews):
     train, valid = reviews
-    result = run_candidate(TfidfLogisticRegression(TfidfConfig(max_features=5000, time_budget_s=1e-6)),
-                           train, valid)
+    result = run_candidate(TfidfLogisticRegression(TfidfConfig(max_features=5000, time_budget_s=1e-6)), train, valid)
     assert result.time_budget_s == 1e-6
     assert result.over_budget and not result.stopped_by_budget
 
@@ -121,9 +160,17 @@ def test_a_stepwise_trainer_that_kept_its_budget_by_stopping_early_says_so(revie
 
 
 def test_a_leaderboard_row_is_flat_and_starts_with_the_family():
-    result = CandidateResult(val_accuracy=0.8, val_macro_f1=0.6, val_balanced_accuracy=0.65, train_seconds=2.0,
-                             inference_reviews_per_s=900.0, validation_reviews=100, time_budget_s=60.0,
-                             stopped_by_budget=False, over_budget=False)
+    result = CandidateResult(
+        val_accuracy=0.8,
+        val_macro_f1=0.6,
+        val_balanced_accuracy=0.65,
+        train_seconds=2.0,
+        inference_reviews_per_s=900.0,
+        validation_reviews=100,
+        time_budget_s=60.0,
+        stopped_by_budget=False,
+        over_budget=False,
+    )
     row = leaderboard_row("tfidf_logreg", result)
     assert list(row)[0] == "family" and row["family"] == "tfidf_logreg"
     assert all(not isinstance(value, (dict, list)) for value in row.values())
@@ -139,7 +186,9 @@ def test_run_candidate_refuses_an_empty_validation_split(reviews):
 def test_small_data_is_judged_by_stratified_cross_validation_over_train_and_validation(reviews):
     train, valid = reviews
     small_train, small_valid = train.iloc[:240], valid.iloc[:30]
-    result = run_candidate(TfidfLogisticRegression(TfidfConfig(max_features=5000)), small_train, small_valid, cv_folds=5)
+    result = run_candidate(
+        TfidfLogisticRegression(TfidfConfig(max_features=5000)), small_train, small_valid, cv_folds=5
+    )
     assert result.evaluation == "5-fold cross-validation" and result.validation_reviews == 270
     assert result.val_macro_f1_low < result.val_macro_f1 < result.val_macro_f1_high
     # Folds never outnumber the rarest class's reviews; with one review of a class there is no folding.

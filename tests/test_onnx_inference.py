@@ -1,15 +1,14 @@
 """ONNX Runtime scoring on a tiny random BERT with the bundled tokenizer: export, fusion, parity."""
 
-
 import numpy as np
 import onnx
 import pandas as pd
 import pytest
+from tiny_bert import tiny_classifier
 
 from sentiment_assets.models.fast_inference import fast_predict_proba
 from sentiment_assets.models.onnx_inference import OnnxScorer, export_onnx
 from sentiment_assets.models.transformer import TransformerClassifier
-from tiny_bert import tiny_classifier
 
 WORDS = ["the", "dress", "fits", "well", "but", "zipper", "broke", "love", "colour", "soft", "runs", "small"]
 
@@ -29,8 +28,10 @@ def reviews() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def exported(classifier, tmp_path_factory):
     folder = tmp_path_factory.mktemp("onnx")
-    return {"fp32": export_onnx(classifier, folder / "fp32.onnx", quantize=False),
-            "int8": export_onnx(classifier, folder / "int8.onnx")}
+    return {
+        "fp32": export_onnx(classifier, folder / "fp32.onnx", quantize=False),
+        "int8": export_onnx(classifier, folder / "int8.onnx"),
+    }
 
 
 def op_types(path) -> set[str]:
@@ -51,8 +52,9 @@ def test_the_int8_export_computes_attention_and_matrix_products_in_int8(exported
 
 
 def test_fp32_onnx_scoring_matches_the_classifiers_probabilities_in_input_order(classifier, reviews, exported):
-    scorer = OnnxScorer(exported["fp32"], classifier.tokenizer, classifier.config.max_seq_length,
-                        batch_size=7, num_threads=1)
+    scorer = OnnxScorer(
+        exported["fp32"], classifier.tokenizer, classifier.config.max_seq_length, batch_size=7, num_threads=1
+    )
 
     probabilities = scorer.predict_proba(reviews)
 

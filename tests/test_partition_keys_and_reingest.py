@@ -8,6 +8,7 @@ import shutil
 import dagster as dg
 import pytest
 from dagster_aws.s3 import S3Resource
+from landed_reviews import clothing_csv, ingest
 
 from resources.environment import Profile
 from resources.profiles import resources_for
@@ -17,8 +18,6 @@ from sentiment_assets.defs.ingest_analyze.partitions import register_partitions,
 from sentiment_assets.defs.ingest_analyze.raw_reviews import RawReviewsConfig
 from sentiment_assets.landing_zone import landed_file_for_key
 from sentiment_assets.sources import expand_location
-
-from landed_reviews import clothing_csv, ingest
 
 PATH_LIKE_KEYS = ["../probe/f/crlf.csv", "*", "", "../../etc/passwd", "a,b.csv", "reviews[1].csv", "score/../x.csv"]
 
@@ -99,8 +98,9 @@ def test_the_same_file_under_a_second_partition_is_quarantined_naming_the_first(
     [materialization] = second.get_asset_materialization_events()
     assert materialization.materialization.metadata["rows_held_by_other_partitions"].value == {"first.csv": 30}
     warehouse = resources["warehouse"]
-    accepted = warehouse.query("SELECT source_partition, count(*) AS n, count(DISTINCT review_id) AS ids "
-                               "FROM raw_reviews GROUP BY 1")
+    accepted = warehouse.query(
+        "SELECT source_partition, count(*) AS n, count(DISTINCT review_id) AS ids FROM raw_reviews GROUP BY 1"
+    )
     assert accepted.values.tolist() == [["first.csv", 30, 30]]
     rejected = warehouse.query("SELECT source_partition, reason FROM rejected_reviews")
     assert len(rejected) == 30 and set(rejected["source_partition"]) == {"second.csv"}
@@ -120,10 +120,16 @@ def test_a_file_overlapping_another_partition_keeps_only_its_new_reviews(tmp_pat
     for key in ("march.csv", "march_and_april.csv"):
         assert ingest(resources, instance, key, str(tmp_path / key)).success
 
-    counts = resources["warehouse"].query(
-        "SELECT source_partition, count(*) AS n FROM raw_reviews GROUP BY 1 ORDER BY 1").values.tolist()
+    counts = (
+        resources["warehouse"]
+        .query("SELECT source_partition, count(*) AS n FROM raw_reviews GROUP BY 1 ORDER BY 1")
+        .values.tolist()
+    )
     assert counts == [["march.csv", 20], ["march_and_april.csv", 10]]
-    assert resources["warehouse"].query("SELECT count(*) - count(DISTINCT review_id) AS d FROM raw_reviews")["d"].iloc[0] == 0
+    assert (
+        resources["warehouse"].query("SELECT count(*) - count(DISTINCT review_id) AS d FROM raw_reviews")["d"].iloc[0]
+        == 0
+    )
 
 
 # --- 4. a key is a name, never a path or a pattern ----------------------------------------------
@@ -205,7 +211,9 @@ def test_a_landing_directory_named_with_glob_characters_is_read_literally(tmp_pa
 
     locations = {r.partition_key: r.run_config["ops"]["raw_reviews"]["config"]["location"] for r in result.run_requests}
     assert {key: read_paths(location) for key, location in locations.items()} == {
-        "a.csv": [str(landing / "a.csv")], "score/b.csv": [str(landing / "score" / "b.csv")]}
+        "a.csv": [str(landing / "a.csv")],
+        "score/b.csv": [str(landing / "score" / "b.csv")],
+    }
     for key, location in locations.items():  # a backfill reads the same file the sensor did
         assert landed_file_run_config(key)["ops"]["raw_reviews"]["config"]["location"] == location
         assert RawReviewsConfig().for_partition(key).location == location

@@ -26,22 +26,44 @@ def champion_and_test_split(tmp_path_factory):
     bodies = ["good fit" if s == 1 else "bad seams" for s in sentiment]
     ids = [f"r{i}" for i in range(len(sentiment))]
     warehouse = resources["warehouse"]
-    warehouse.write_table("cleaned_reviews", pd.DataFrame({
-        "review_id": ids, "review_body": bodies, "sentiment": sentiment,
-        "product_category": ["unknown"] * len(ids), "department_name": pd.array([None] * len(ids), dtype="string"),
-        "source_partition": ["mine.csv"] * len(ids), "source_role": ["train"] * len(ids),
-    }))
-    OfflineFeatureStore(warehouse.connect).ingest(REVIEWS_FEATURE_GROUP, pd.DataFrame({
-        "review_id": ids, "date": pd.Timestamp("2024-05-01"), "sentiment": sentiment, "label_id": [s + 1 for s in sentiment],
-        "input_ids": [[101, 7, 102]] * len(ids), "review_body": bodies, "split_type": "test",
-    }))
+    warehouse.write_table(
+        "cleaned_reviews",
+        pd.DataFrame(
+            {
+                "review_id": ids,
+                "review_body": bodies,
+                "sentiment": sentiment,
+                "product_category": ["unknown"] * len(ids),
+                "department_name": pd.array([None] * len(ids), dtype="string"),
+                "source_partition": ["mine.csv"] * len(ids),
+                "source_role": ["train"] * len(ids),
+            }
+        ),
+    )
+    OfflineFeatureStore(warehouse.connect).ingest(
+        REVIEWS_FEATURE_GROUP,
+        pd.DataFrame(
+            {
+                "review_id": ids,
+                "date": pd.Timestamp("2024-05-01"),
+                "sentiment": sentiment,
+                "label_id": [s + 1 for s in sentiment],
+                "input_ids": [[101, 7, 102]] * len(ids),
+                "review_body": bodies,
+                "split_type": "test",
+            }
+        ),
+    )
     tracking = resources["mlflow_tracking"]
     tracking.activate()
     # A real (tiny) model of a family: the report loads the champion's files, never a pickle.
     says_positive_when_it_sees_good = TfidfLogisticRegression(TfidfConfig(min_df=1)).fit(
-        pd.DataFrame({"review_body": bodies, "label_id": [s + 1 for s in sentiment]}))
+        pd.DataFrame({"review_body": bodies, "label_id": [s + 1 for s in sentiment]})
+    )
     with mlflow.start_run():
-        mlflow.register_model(log_sentiment_model(says_positive_when_it_sees_good).model_uri, tracking.registered_model_name)
+        mlflow.register_model(
+            log_sentiment_model(says_positive_when_it_sees_good).model_uri, tracking.registered_model_name
+        )
     client = tracking.client()
     client.set_registered_model_alias(tracking.registered_model_name, CHAMPION_ALIAS, "1")
     return home, resources
@@ -59,13 +81,17 @@ def test_a_single_facet_value_reports_post_training_bias_as_not_measurable(champ
     [check] = result.get_asset_check_evaluations()
     assert check.check_name == WITHIN_LIMITS_CHECK and check.passed and "there is no a" in check.metadata["note"].value
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as connection:
-        assert connection.execute("SELECT value_or_threshold, n_d, n_a, DPPL FROM post_training_bias_report").fetchall() == [
-            ("unknown", 12, 0, None)]
+        assert connection.execute(
+            "SELECT value_or_threshold, n_d, n_a, DPPL FROM post_training_bias_report"
+        ).fetchall() == [("unknown", 12, 0, None)]
     assert "Not enough facet values" in (home / "artifacts" / "bias" / "post_training_bias_report.md").read_text()
 
 
 def test_a_post_training_facet_that_is_not_a_column_fails_naming_it(champion_and_test_split):
     _, resources = champion_and_test_split
     with pytest.raises(dg.Failure, match="'colour' is not a column of cleaned_reviews; available columns: review_id"):
-        dg.materialize([post_training_bias_report], resources=resources,
-                       run_config={"ops": {"post_training_bias_report": {"config": {"facet": "colour"}}}})
+        dg.materialize(
+            [post_training_bias_report],
+            resources=resources,
+            run_config={"ops": {"post_training_bias_report": {"config": {"facet": "colour"}}}},
+        )

@@ -17,41 +17,66 @@ from sentiment_assets.models.finetune import FineTuneConfig
 from sentiment_assets.train_transformer import load_config, parse_args
 
 IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/sentiment-training:2026-11-27"
-SECRETS = {"AWS_ACCESS_KEY_ID": "AKIAEXAMPLEKEYID0000", "AWS_SECRET_ACCESS_KEY": "wJalrEXAMPLESECRETKEY",
-           "AWS_SESSION_TOKEN": "FwoGZXIvYXdzEXAMPLETOKEN"}
-PLAIN = {"AWS_REGION": "eu-west-1", "AWS_ENDPOINT_URL": "http://minio.storage:9000",
-         "MLFLOW_TRACKING_URI": "http://mlflow.ml:5000"}
+SECRETS = {
+    "AWS_ACCESS_KEY_ID": "AKIAEXAMPLEKEYID0000",
+    "AWS_SECRET_ACCESS_KEY": "wJalrEXAMPLESECRETKEY",
+    "AWS_SESSION_TOKEN": "FwoGZXIvYXdzEXAMPLETOKEN",
+}
+PLAIN = {
+    "AWS_REGION": "eu-west-1",
+    "AWS_ENDPOINT_URL": "http://minio.storage:9000",
+    "MLFLOW_TRACKING_URI": "http://mlflow.ml:5000",
+}
 
 
 @pytest.fixture()
 def environment(monkeypatch):
     """The orchestrator's environment: the image name, plain settings and credentials (which
     it has, and which must stay with it)."""
-    for name, value in {"SENTIMENT_TRAINING_IMAGE": IMAGE, "SENTIMENT_S3_BUCKET": "ml-bucket",
-                        **PLAIN, **SECRETS}.items():
+    for name, value in {
+        "SENTIMENT_TRAINING_IMAGE": IMAGE,
+        "SENTIMENT_S3_BUCKET": "ml-bucket",
+        **PLAIN,
+        **SECRETS,
+    }.items():
         monkeypatch.setenv(name, value)
 
 
 def remote(**fields) -> RemoteTrainingResource:
     """The resource as Dagster hands it to an asset, its EnvVar fields resolved."""
-    resource = RemoteTrainingResource(image=dg.EnvVar("SENTIMENT_TRAINING_IMAGE"),
-                                      bucket=dg.EnvVar("SENTIMENT_S3_BUCKET"), **fields)
+    resource = RemoteTrainingResource(
+        image=dg.EnvVar("SENTIMENT_TRAINING_IMAGE"), bucket=dg.EnvVar("SENTIMENT_S3_BUCKET"), **fields
+    )
     with dg.build_resources({"remote": resource}) as built:
         return built.remote
 
 
 def arguments(locations) -> list[str]:
     config = FineTuneConfig(max_train_samples=None, max_seq_length=128, batch_size=256, device="cuda")
-    return training_arguments(dataclasses.asdict(config), train=locations.train, valid=locations.valid,
-                              output_dir=locations.output_dir, checkpoints=locations.checkpoints)
+    return training_arguments(
+        dataclasses.asdict(config),
+        train=locations.train,
+        valid=locations.valid,
+        output_dir=locations.output_dir,
+        checkpoints=locations.checkpoints,
+    )
 
 
 def test_the_pod_runs_the_local_entry_point_with_the_same_arguments_under_torchrun(environment):
     resource = remote(gpus=4)
     args = arguments(resource.locations("run-abc"))
     [container] = resource.base_pod_spec(args)["containers"]
-    assert container["command"] == ["torchrun", "--standalone", "--nnodes", "1", "--nproc_per_node", "4",
-                                    "-m", ENTRY_MODULE, *args]
+    assert container["command"] == [
+        "torchrun",
+        "--standalone",
+        "--nnodes",
+        "1",
+        "--nproc_per_node",
+        "4",
+        "-m",
+        ENTRY_MODULE,
+        *args,
+    ]
     # Locally the same torchrun (this interpreter's), and one plain process for one device.
     assert training_command(4, args) == [sys.executable, "-m", "torch.distributed.run", *container["command"][1:]]
     assert training_command(1, args) == [sys.executable, "-m", ENTRY_MODULE, *args]
@@ -61,12 +86,14 @@ def test_the_pod_runs_the_local_entry_point_with_the_same_arguments_under_torchr
     assert parsed.output_dir == "s3://ml-bucket/training/run-abc/output"
     assert parsed.checkpoints == "s3://ml-bucket/training/run-abc/checkpoints"
     assert load_config(parsed.config, parsed.overrides) == FineTuneConfig(
-        max_train_samples=None, max_seq_length=128, batch_size=256, device="cuda")
+        max_train_samples=None, max_seq_length=128, batch_size=256, device="cuda"
+    )
 
 
 def test_the_pod_asks_for_its_gpus_tolerates_gpu_nodes_and_is_never_restarted(environment):
-    resource = remote(gpus=2, service_account="sentiment-training",
-                      node_selector={"karpenter.k8s.aws/instance-gpu-name": "a10g"})
+    resource = remote(
+        gpus=2, service_account="sentiment-training", node_selector={"karpenter.k8s.aws/instance-gpu-name": "a10g"}
+    )
     spec = resource.base_pod_spec(["--train", "s3://b/t"])
     [container] = spec["containers"]
     assert container["image"] == IMAGE  # from SENTIMENT_TRAINING_IMAGE
@@ -102,8 +129,14 @@ def test_pipes_k8s_client_builds_its_pod_from_the_spec_and_takes_the_run_argumen
     assert run_kwargs["namespace"] == "default"
 
     pipes_env = {"DAGSTER_PIPES_CONTEXT": "context", "DAGSTER_PIPES_MESSAGES": "messages"}
-    pod = build_pod_body(pod_name="dagster-run-abc", image=None, command=None, env_vars=pipes_env,
-                         base_pod_meta=run_kwargs["base_pod_meta"], base_pod_spec=run_kwargs["base_pod_spec"])
+    pod = build_pod_body(
+        pod_name="dagster-run-abc",
+        image=None,
+        command=None,
+        env_vars=pipes_env,
+        base_pod_meta=run_kwargs["base_pod_meta"],
+        base_pod_spec=run_kwargs["base_pod_spec"],
+    )
     [container] = pod.spec.containers
     assert container.image == IMAGE
     assert container.command == resource.command(args)

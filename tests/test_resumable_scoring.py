@@ -1,6 +1,5 @@
 """Partition scoring that survives being stopped: in-process interruptions and a real SIGKILL."""
 
-import os
 import signal
 import subprocess
 import sys
@@ -20,8 +19,14 @@ from sentiment_assets.scoring import score_partition
 from sentiment_assets.synthetic.generator import generate_clothing_reviews
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-PREDICTION_COLUMNS = ["review_id", "predicted_label", "probability",
-                      "probability_negative", "probability_neutral", "probability_positive"]
+PREDICTION_COLUMNS = [
+    "review_id",
+    "predicted_label",
+    "probability",
+    "probability_negative",
+    "probability_neutral",
+    "probability_positive",
+]
 
 
 class Stop(Exception):
@@ -31,10 +36,12 @@ class Stop(Exception):
 @pytest.fixture(scope="module")
 def texts() -> pd.DataFrame:
     raw = generate_clothing_reviews(n_rows=1200, seed=7).dropna(subset=["Review Text"])
-    return pd.DataFrame({
-        "review_body": raw["Review Text"].to_numpy(),
-        "label_id": label_id_from_sentiment(sentiment_from_stars(raw["Rating"].astype(int))),
-    })
+    return pd.DataFrame(
+        {
+            "review_body": raw["Review Text"].to_numpy(),
+            "label_id": label_id_from_sentiment(sentiment_from_stars(raw["Rating"].astype(int))),
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -47,23 +54,35 @@ def write_reviews(db: Path, texts: pd.DataFrame, partitions: dict[str, int]) -> 
     frames = []
     for key, n in partitions.items():
         rows = texts["review_body"].to_numpy()[np.arange(n) % len(texts)]
-        frames.append(pd.DataFrame({"review_id": [f"{key}-{i:06d}" for i in range(n)],
-                                    "review_body": rows, "source_partition": key}))
+        frames.append(
+            pd.DataFrame(
+                {"review_id": [f"{key}-{i:06d}" for i in range(n)], "review_body": rows, "source_partition": key}
+            )
+        )
     reviews = pd.concat(frames, ignore_index=True)
     with closing(duckdb.connect(str(db))) as connection:
         connection.register("reviews", reviews)
-        connection.execute("CREATE TABLE raw_reviews AS SELECT *, review_body AS review_body_normalised FROM reviews").fetchall()
+        connection.execute(
+            "CREATE TABLE raw_reviews AS SELECT *, review_body AS review_body_normalised FROM reviews"
+        ).fetchall()
 
 
 def predictions(db: Path, where: str = "true") -> pd.DataFrame:
     with closing(duckdb.connect(str(db))) as connection:
-        return connection.execute(f"SELECT * FROM batch_predictions WHERE {where} ORDER BY review_id, model_version").df()
+        return connection.execute(
+            f"SELECT * FROM batch_predictions WHERE {where} ORDER BY review_id, model_version"
+        ).df()
 
 
 def score(db: Path, model, partition: str = "a", version: int = 1, **kwargs):
-    return score_partition(DuckDBWarehouse(path=str(db)).connect, partition_key=partition,
-                           predict_proba=model.predict_proba, model_name="review-sentiment",
-                           model_version=version, **kwargs)
+    return score_partition(
+        DuckDBWarehouse(path=str(db)).connect,
+        partition_key=partition,
+        predict_proba=model.predict_proba,
+        model_name="review-sentiment",
+        model_version=version,
+        **kwargs,
+    )
 
 
 def stop_after(chunks: int):
@@ -73,6 +92,7 @@ def stop_after(chunks: int):
         seen.append((done, total))
         if len(seen) == chunks:
             raise Stop
+
     return on_chunk
 
 
@@ -139,9 +159,23 @@ def test_scoring_one_partition_leaves_the_other_partitions_untouched(tmp_path, t
 
 
 def run_entry_point(db: Path, model_dir: Path, chunk_size: int) -> subprocess.Popen:
-    command = [sys.executable, "-m", "sentiment_assets.scoring", "--db", str(db), "--model-dir", str(model_dir),
-               "--partition", "a", "--model-name", "review-sentiment", "--model-version", "1",
-               "--chunk-size", str(chunk_size)]
+    command = [
+        sys.executable,
+        "-m",
+        "sentiment_assets.scoring",
+        "--db",
+        str(db),
+        "--model-dir",
+        str(model_dir),
+        "--partition",
+        "a",
+        "--model-name",
+        "review-sentiment",
+        "--model-version",
+        "1",
+        "--chunk-size",
+        str(chunk_size),
+    ]
     return subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 
 

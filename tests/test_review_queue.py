@@ -4,54 +4,68 @@ import sys
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 import numpy as np
+import pandas as pd
 import pytest
 
 from sentiment_assets import review
 from sentiment_assets.review_queue import (
-    ReviewQueueError, enqueue_low_confidence, human_labels, list_items, record_label, refresh_human_labels,
+    ReviewQueueError,
+    enqueue_low_confidence,
+    human_labels,
+    list_items,
+    record_label,
+    refresh_human_labels,
     skip_item,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
-REVIEWS = pd.DataFrame({
-    "review_id": ["r1", "r2", "r3", "r4", "r5", "r6"],
-    "review_body": ["Love it", "Fits oddly but nice", "Meh", "Returned it, or kept it?", "Fine", "Great"],
-    "product_category": ["Dresses", "Tops", "Tops", "Pants", "Dresses", "Tops"],
-    "sentiment": [1, 1, 0, -1, 0, 1],
-    "label_id": [2, 2, 1, 0, 1, 2],
-    "source_partition": ["2024-01", "2024-01", "2024-01", "2024-02", "2024-02", "2024-02"],
-})
+REVIEWS = pd.DataFrame(
+    {
+        "review_id": ["r1", "r2", "r3", "r4", "r5", "r6"],
+        "review_body": ["Love it", "Fits oddly but nice", "Meh", "Returned it, or kept it?", "Fine", "Great"],
+        "product_category": ["Dresses", "Tops", "Tops", "Pants", "Dresses", "Tops"],
+        "sentiment": [1, 1, 0, -1, 0, 1],
+        "label_id": [2, 2, 1, 0, 1, 2],
+        "source_partition": ["2024-01", "2024-01", "2024-01", "2024-02", "2024-02", "2024-02"],
+    }
+)
 
-PARTITIONS = dict(zip(REVIEWS["review_id"], REVIEWS["source_partition"]))
+PARTITIONS = dict(zip(REVIEWS["review_id"], REVIEWS["source_partition"], strict=False))
 
 
 def predictions(version, probabilities, labels=None):
     ids = list(probabilities)
     labels = labels or {review_id: 1 for review_id in ids}
-    return pd.DataFrame({
-        "review_id": ids,
-        "source_partition": [PARTITIONS[i] for i in ids],
-        "predicted_label": [labels[i] for i in ids],
-        "probability": [probabilities[i] for i in ids],
-        "model_name": "review-sentiment",
-        "model_version": version,
-        "scored_at": pd.Timestamp("2024-03-01"),
-    })
+    return pd.DataFrame(
+        {
+            "review_id": ids,
+            "source_partition": [PARTITIONS[i] for i in ids],
+            "predicted_label": [labels[i] for i in ids],
+            "probability": [probabilities[i] for i in ids],
+            "model_name": "review-sentiment",
+            "model_version": version,
+            "scored_at": pd.Timestamp("2024-03-01"),
+        }
+    )
 
 
 # Below 0.9: r2, r3, r4. Exactly 0.90 (r5) is confident enough.
-VERSION_1 = predictions(1, {"r1": 0.95, "r2": 0.55, "r3": 0.89, "r4": 0.40, "r5": 0.90, "r6": 0.99},
-                        {"r1": 1, "r2": 0, "r3": 0, "r4": 1, "r5": 0, "r6": 1})
+VERSION_1 = predictions(
+    1,
+    {"r1": 0.95, "r2": 0.55, "r3": 0.89, "r4": 0.40, "r5": 0.90, "r6": 0.99},
+    {"r1": 1, "r2": 0, "r3": 0, "r4": 1, "r5": 0, "r6": 1},
+)
 
 
 @pytest.fixture
 def db_path(tmp_path):
     path = tmp_path / "warehouse.duckdb"
     with duckdb.connect(str(path)) as conn:
-        conn.execute("CREATE TABLE raw_reviews AS SELECT *, review_body AS review_body_normalised FROM REVIEWS").fetchall()
+        conn.execute(
+            "CREATE TABLE raw_reviews AS SELECT *, review_body AS review_body_normalised FROM REVIEWS"
+        ).fetchall()
         conn.execute("CREATE TABLE batch_predictions AS SELECT * FROM VERSION_1").fetchall()
     return path
 
@@ -99,9 +113,8 @@ def test_enqueue_explains_what_is_missing(tmp_path):
     with duckdb.connect(str(tmp_path / "empty.duckdb")) as empty:
         with pytest.raises(ReviewQueueError, match="batch_predictions and raw_reviews"):
             enqueue_low_confidence(empty)
-    with duckdb.connect() as memory:
-        with pytest.raises(ReviewQueueError, match="threshold"):
-            enqueue_low_confidence(memory, threshold=1.5)
+    with duckdb.connect() as memory, pytest.raises(ReviewQueueError, match="threshold"):
+        enqueue_low_confidence(memory, threshold=1.5)
 
 
 def test_list_shows_the_least_confident_first_filtered_by_status(conn):
@@ -167,9 +180,17 @@ def test_human_labels_have_the_training_shape_and_the_latest_label_wins(conn):
 
     labels = human_labels(conn)
     assert labels.columns.tolist()[:6] == [
-        "review_id", "sentiment", "label_id", "label_source", "reviewer", "labelled_at"]
+        "review_id",
+        "sentiment",
+        "label_id",
+        "label_source",
+        "reviewer",
+        "labelled_at",
+    ]
     assert labels[["review_id", "sentiment", "label_id", "reviewer", "model_version"]].values.tolist() == [
-        ["r2", 1, 2, "alice", 1], ["r4", -1, 0, "bob", 2]]
+        ["r2", 1, 2, "alice", 1],
+        ["r4", -1, 0, "bob", 2],
+    ]
     assert (labels["label_source"] == "human").all()
     assert labels.set_index("review_id").loc["r4", "model_probability"] == pytest.approx(0.60)
 
@@ -185,8 +206,14 @@ def test_the_human_labels_table_follows_every_decision(conn):
 
 
 def review_cli(*args):
-    return subprocess.run([sys.executable, "-m", "sentiment_assets.review", *args], cwd=REPO_ROOT,
-                          capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    return subprocess.run(
+        [sys.executable, "-m", "sentiment_assets.review", *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+    )
 
 
 def test_the_cli_queues_lists_and_labels_into_the_human_labels_table(db_path):
@@ -205,8 +232,9 @@ def test_the_cli_queues_lists_and_labels_into_the_human_labels_table(db_path):
     assert "labelled r4 as negative" in labelled.stdout and "probability 0.400" in labelled.stdout
 
     with duckdb.connect(str(db_path)) as conn:
-        assert conn.execute("SELECT review_id, sentiment, label_id, label_source, reviewer FROM human_labels"
-                            ).fetchall() == [("r4", -1, 0, "human", "alice")]
+        assert conn.execute(
+            "SELECT review_id, sentiment, label_id, label_source, reviewer FROM human_labels"
+        ).fetchall() == [("r4", -1, 0, "human", "alice")]
 
 
 # Bad input is checked in-process: each subprocess pays the full import of the resource stack.

@@ -74,12 +74,20 @@ def _monitor_once(instance: dg.DagsterInstance) -> None:
     assert not errors, errors
 
 
-def test_a_run_whose_worker_is_killed_mid_step_is_failed_by_run_monitoring_and_a_live_one_is_not(dagster_home, tmp_path):
+def test_a_run_whose_worker_is_killed_mid_step_is_failed_by_run_monitoring_and_a_live_one_is_not(
+    dagster_home, tmp_path
+):
     script, started = tmp_path / "slow_run.py", tmp_path / "step_started"
     script.write_text(SLOW_RUN)
     env = {**os.environ, "DAGSTER_HOME": str(dagster_home)}
-    worker = subprocess.Popen([sys.executable, str(script), str(started)], cwd=REPO, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    worker = subprocess.Popen(
+        [sys.executable, str(script), str(started)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         _wait_for(started, worker)
         with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
@@ -90,7 +98,9 @@ def test_a_run_whose_worker_is_killed_mid_step_is_failed_by_run_monitoring_and_a
 
             worker.send_signal(signal.SIGKILL)
             worker.wait(timeout=30)  # reaped, as the code server reaps its run workers
-            assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.STARTED  # nothing reported the death
+            assert (
+                instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.STARTED
+            )  # nothing reported the death
             _monitor_once(instance)
             assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.FAILURE
             [failure] = instance.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE).records
@@ -149,7 +159,9 @@ def test_a_run_can_stage_a_table_of_its_own_after_the_leftovers_are_dropped(ware
 
     @dg.asset
     def rewrites_scores(warehouse: DuckDBWarehouse) -> None:
-        warehouse.write_table_in_chunks("scores", iter([pd.DataFrame({"review_id": ["a"]}), pd.DataFrame({"review_id": ["b"]})]))
+        warehouse.write_table_in_chunks(
+            "scores", iter([pd.DataFrame({"review_id": ["a"]}), pd.DataFrame({"review_id": ["b"]})])
+        )
 
     assert dg.materialize([rewrites_scores], resources={"warehouse": warehouse}).success
     assert warehouse.read_table("scores")["review_id"].tolist() == ["a", "b"]

@@ -14,9 +14,11 @@ from sentiment_assets.defs.deploy_manage.scoring_schedule import hourly_scoring
 from sentiment_assets.defs.ingest_analyze.landing_sensor import landing_zone_sensor
 from sentiment_assets.defs.ingest_analyze.partitions import BUNDLED_PARTITION, register_partitions
 
-CLOTHING = (",Clothing ID,Age,Title,Review Text,Rating,Recommended IND,Positive Feedback Count,Division Name,Department Name,Class Name\n"
-            "0,1,30,t,Lovely soft knit,5,1,0,General,Tops,Knits\n")
-TOP_OF_THE_HOUR = dt.datetime(2030, 1, 1, 9, 0, tzinfo=dt.timezone.utc)
+CLOTHING = (
+    ",Clothing ID,Age,Title,Review Text,Rating,Recommended IND,Positive Feedback Count,Division Name,Department Name,Class Name\n"
+    "0,1,30,t,Lovely soft knit,5,1,0,General,Tops,Knits\n"
+)
+TOP_OF_THE_HOUR = dt.datetime(2030, 1, 1, 9, 0, tzinfo=dt.UTC)
 
 
 def materialize(instance: dg.DagsterInstance, asset: str, partition: str | None = None) -> None:
@@ -25,8 +27,9 @@ def materialize(instance: dg.DagsterInstance, asset: str, partition: str | None 
 
 def scoring_tick(instance: dg.DagsterInstance):
     # The repository resolves each request's partition against scoring_job's partitions.
-    context = dg.build_schedule_context(instance=instance, scheduled_execution_time=TOP_OF_THE_HOUR,
-                                        repository_def=defs.get_repository_def())
+    context = dg.build_schedule_context(
+        instance=instance, scheduled_execution_time=TOP_OF_THE_HOUR, repository_def=defs.get_repository_def()
+    )
     return hourly_scoring.evaluate_tick(context)
 
 
@@ -55,8 +58,12 @@ def test_hourly_scoring_requests_only_files_whose_predictions_are_missing_or_sta
         assert hourly_scoring.job_name == "scoring_job"
         # A new champion makes every scored file stale; a file already being worked on is left alone.
         materialize(instance, "registered_model")
-        create_run_for_test(instance, job_name="scoring_job", status=dg.DagsterRunStatus.STARTED,
-                            tags={"dagster/partition": "unscored.csv"})
+        create_run_for_test(
+            instance,
+            job_name="scoring_job",
+            status=dg.DagsterRunStatus.STARTED,
+            tags={"dagster/partition": "unscored.csv"},
+        )
         second = scoring_tick(instance)
     assert [r.partition_key for r in second.run_requests] == ["scored.csv", "just_landed.csv"]
 
@@ -64,8 +71,11 @@ def test_hourly_scoring_requests_only_files_whose_predictions_are_missing_or_sta
 def test_nightly_retraining_requests_the_retraining_job_which_also_rebaselines_drift():
     schedule = defs.resolve_schedule_def("nightly_retraining")
     with dg.instance_for_test() as instance:
-        tick = schedule.evaluate_tick(dg.build_schedule_context(
-            instance=instance, scheduled_execution_time=dt.datetime(2030, 1, 1, 2, 0, tzinfo=dt.timezone.utc)))
+        tick = schedule.evaluate_tick(
+            dg.build_schedule_context(
+                instance=instance, scheduled_execution_time=dt.datetime(2030, 1, 1, 2, 0, tzinfo=dt.UTC)
+            )
+        )
     assert len(tick.run_requests) == 1 and schedule.job_name == "retraining_job"
     selected = {k.to_user_string() for k in defs.resolve_job_def("retraining_job").asset_layer.selected_asset_keys}
     assert "drift_baseline" in selected and "registered_model" in selected

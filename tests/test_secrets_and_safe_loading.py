@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import torch
 from transformers import BertConfig
+from word_reviews import toy_reviews
 
 from resources.environment import Profile
 from resources.optuna_storage import OptunaStorage
@@ -25,7 +26,6 @@ from sentiment_assets.models.resume import restore_checkpoint
 from sentiment_assets.models.safe_loading import RefusedUnsafeFile, load_estimator
 from sentiment_assets.models.tfidf import TfidfConfig, TfidfLogisticRegression
 from sentiment_assets.redaction import REDACTED, redact, redact_text, redact_url
-from word_reviews import toy_reviews
 
 SENTINEL = "Sentinel-Pa55word"
 
@@ -49,26 +49,48 @@ def crafted_pickle(marker: Path) -> bytes:
 # --- secrets --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("url", "shown"), [
-    ("postgresql://optuna:Sentinel-Pa55word@db.internal:5432/optuna", "postgresql://optuna:***@db.internal:5432/optuna"),
-    ("mysql+pymysql://u:Sentinel-Pa55word@h/db?ssl=true&password=Sentinel-Pa55word", "mysql+pymysql://u:***@h/db?ssl=true&password=***"),
-    ("https://b.s3.amazonaws.com/k?X-Amz-Credential=AKIAIOSFODNN7EXAMPLE&X-Amz-Signature=Sentinel-Pa55word",
-     "https://b.s3.amazonaws.com/k?X-Amz-Credential=***&X-Amz-Signature=***"),
-    ("sqlite:////tmp/optuna/optuna.db", "sqlite:////tmp/optuna/optuna.db"),
-])
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (
+            "postgresql://optuna:Sentinel-Pa55word@db.internal:5432/optuna",
+            "postgresql://optuna:***@db.internal:5432/optuna",
+        ),
+        (
+            "mysql+pymysql://u:Sentinel-Pa55word@h/db?ssl=true&password=Sentinel-Pa55word",
+            "mysql+pymysql://u:***@h/db?ssl=true&password=***",
+        ),
+        (
+            "https://b.s3.amazonaws.com/k?X-Amz-Credential=AKIAIOSFODNN7EXAMPLE&X-Amz-Signature=Sentinel-Pa55word",
+            "https://b.s3.amazonaws.com/k?X-Amz-Credential=***&X-Amz-Signature=***",
+        ),
+        ("sqlite:////tmp/optuna/optuna.db", "sqlite:////tmp/optuna/optuna.db"),
+    ],
+)
 def test_a_url_is_shown_without_its_password_and_secret_query_values(url, shown):
     assert redact_url(url) == shown
 
 
 def test_log_lines_and_nested_settings_lose_passwords_tokens_and_aws_keys_but_keep_the_rest():
-    line = ("connect host=db password=Sentinel-Pa55word with --token Sentinel-Pa55word as AKIAIOSFODNN7EXAMPLE "
-            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY run 3f786850e387550fdab836ed7e6dc881de23001b max_tokens=64")
+    line = (
+        "connect host=db password=Sentinel-Pa55word with --token Sentinel-Pa55word as AKIAIOSFODNN7EXAMPLE "
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY run 3f786850e387550fdab836ed7e6dc881de23001b max_tokens=64"
+    )
     shown = redact_text(line)
     assert SENTINEL not in shown and "AKIA" not in shown and "wJalr" not in shown
     assert "host=db" in shown and "3f786850e387550fdab836ed7e6dc881de23001b" in shown and "max_tokens=64" in shown
-    settings = {"aws_secret_access_key": "x", "passed": True, "partition_key": "a.csv", "nested": [{"url": "redis://:p@h/0"}]}
-    assert redact(settings) == {"aws_secret_access_key": REDACTED, "passed": True, "partition_key": "a.csv",
-                                "nested": [{"url": "redis://:***@h/0"}]}
+    settings = {
+        "aws_secret_access_key": "x",
+        "passed": True,
+        "partition_key": "a.csv",
+        "nested": [{"url": "redis://:p@h/0"}],
+    }
+    assert redact(settings) == {
+        "aws_secret_access_key": REDACTED,
+        "passed": True,
+        "partition_key": "a.csv",
+        "nested": [{"url": "redis://:***@h/0"}],
+    }
 
 
 @pytest.fixture(scope="module")
@@ -80,20 +102,40 @@ def tuned_with_a_secret_in_the_storage_url(tmp_path_factory):
     resources = {name: every[name] for name in ("warehouse", "artifacts", "mlflow_tracking", "compute")}
     resources["optuna_storage"] = OptunaStorage(url=f"sqlite:///{home / 'optuna.db'}?password={SENTINEL}")
     warehouse = resources["warehouse"]
-    reviews = pd.concat([toy_reviews(120, 1).assign(split_type="train"), toy_reviews(40, 2).assign(split_type="validation")])
-    OfflineFeatureStore(warehouse.connect).ingest(REVIEWS_FEATURE_GROUP, reviews.assign(
-        date=pd.Timestamp("2024-05-01"), sentiment=reviews["label_id"] - 1, input_ids=[[101, 7, 102]] * len(reviews)))
-    warehouse.write_table("model_leaderboard", pd.DataFrame({
-        "rank": [1], "family": ["tfidf_logreg"], "val_macro_f1": [0.5],
-        "config_json": [json.dumps({"C": 4.0, "max_ngram": 1, "min_df": 1})]}))
+    reviews = pd.concat(
+        [toy_reviews(120, 1).assign(split_type="train"), toy_reviews(40, 2).assign(split_type="validation")]
+    )
+    OfflineFeatureStore(warehouse.connect).ingest(
+        REVIEWS_FEATURE_GROUP,
+        reviews.assign(
+            date=pd.Timestamp("2024-05-01"), sentiment=reviews["label_id"] - 1, input_ids=[[101, 7, 102]] * len(reviews)
+        ),
+    )
+    warehouse.write_table(
+        "model_leaderboard",
+        pd.DataFrame(
+            {
+                "rank": [1],
+                "family": ["tfidf_logreg"],
+                "val_macro_f1": [0.5],
+                "config_json": [json.dumps({"C": 4.0, "max_ngram": 1, "min_df": 1})],
+            }
+        ),
+    )
     instance = dg.DagsterInstance.ephemeral()
-    result = dg.materialize([tuned_model], resources=resources, instance=instance,
-                            run_config={"ops": {"tuned_model": {"config": {"n_trials": 2}}}})
+    result = dg.materialize(
+        [tuned_model],
+        resources=resources,
+        instance=instance,
+        run_config={"ops": {"tuned_model": {"config": {"n_trials": 2}}}},
+    )
     assert result.success
     return home, resources, instance, result
 
 
-def test_the_storage_password_is_nowhere_in_the_model_card_metadata_logs_or_mlflow(tuned_with_a_secret_in_the_storage_url):
+def test_the_storage_password_is_nowhere_in_the_model_card_metadata_logs_or_mlflow(
+    tuned_with_a_secret_in_the_storage_url,
+):
     home, resources, instance, result = tuned_with_a_secret_in_the_storage_url
     card = (home / "artifacts" / MODEL_CARD).read_text()
     assert SENTINEL not in card
@@ -109,17 +151,27 @@ def test_the_storage_password_is_nowhere_in_the_model_card_metadata_logs_or_mlfl
     assert not [value for value in recorded if SENTINEL in value]
 
 
-def test_a_storage_url_with_a_password_in_run_config_fails_the_run_without_echoing_it(tuned_with_a_secret_in_the_storage_url):
+def test_a_storage_url_with_a_password_in_run_config_fails_the_run_without_echoing_it(
+    tuned_with_a_secret_in_the_storage_url,
+):
     home, resources, _, _ = tuned_with_a_secret_in_the_storage_url
     instance = dg.DagsterInstance.ephemeral()
     storage = f"postgresql://optuna:{SENTINEL}@db.internal/optuna"
-    result = dg.materialize([tuned_model], resources=resources, instance=instance, raise_on_error=False,
-                            run_config={"ops": {"tuned_model": {"config": {"optuna_storage": storage}}}})
+    result = dg.materialize(
+        [tuned_model],
+        resources=resources,
+        instance=instance,
+        raise_on_error=False,
+        run_config={"ops": {"tuned_model": {"config": {"optuna_storage": storage}}}},
+    )
     assert not result.success
     [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     assert "SENTIMENT_OPTUNA_STORAGE" in str(failure.event_specific_data.error.message)
-    assert not [e for e in instance.all_logs(result.run_id)
-                if SENTINEL in (e.message or "") or (e.dagster_event and SENTINEL in str(e.dagster_event.event_specific_data))]
+    assert not [
+        e
+        for e in instance.all_logs(result.run_id)
+        if SENTINEL in (e.message or "") or (e.dagster_event and SENTINEL in str(e.dagster_event.event_specific_data))
+    ]
 
 
 # --- safe loading ---------------------------------------------------------------------------
@@ -139,7 +191,9 @@ def test_a_checkpoint_crafted_to_run_code_is_refused_and_the_code_never_runs(tmp
 
 
 def _minilm_finetuned_dir(directory: Path) -> None:
-    BertConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64, num_labels=3).save_pretrained(directory)
+    BertConfig(
+        hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64, num_labels=3
+    ).save_pretrained(directory)
     (directory / "finetune_config.json").write_text("{}")
 
 
@@ -147,14 +201,18 @@ def _embeddings_dir(directory: Path) -> None:
     (directory / "embeddings_config.json").write_text("{}")
 
 
-@pytest.mark.parametrize(("family", "pickle_name", "other_files"), [
-    ("tfidf_logreg", "tfidf_logreg.joblib", lambda d: None),
-    ("tfidf_linear_svm", "tfidf_linear_svm.joblib", lambda d: None),
-    ("minilm_embeddings_linear", "embeddings_head.joblib", _embeddings_dir),
-    ("minilm_finetuned", "pytorch_model.bin", _minilm_finetuned_dir),
-])
+@pytest.mark.parametrize(
+    ("family", "pickle_name", "other_files"),
+    [
+        ("tfidf_logreg", "tfidf_logreg.joblib", lambda d: None),
+        ("tfidf_linear_svm", "tfidf_linear_svm.joblib", lambda d: None),
+        ("minilm_embeddings_linear", "embeddings_head.joblib", _embeddings_dir),
+        ("minilm_finetuned", "pytorch_model.bin", _minilm_finetuned_dir),
+    ],
+)
 def test_a_saved_model_whose_file_is_a_crafted_pickle_is_refused_and_the_code_never_runs(
-        tmp_path, family, pickle_name, other_files):
+    tmp_path, family, pickle_name, other_files
+):
     model_dir, marker = tmp_path / "model", tmp_path / "ran"
     model_dir.mkdir()
     (model_dir / FAMILY_FILE).write_text(family)
@@ -176,7 +234,9 @@ def test_a_skops_file_naming_a_function_outside_scikit_learn_is_refused(tmp_path
 @pytest.fixture()
 def tracking(tmp_path):
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
-    mlflow.set_experiment(experiment_id=mlflow.create_experiment("tests", artifact_location=(tmp_path / "artifacts").as_uri()))
+    mlflow.set_experiment(
+        experiment_id=mlflow.create_experiment("tests", artifact_location=(tmp_path / "artifacts").as_uri())
+    )
     yield tmp_path / "artifacts"
     mlflow.set_tracking_uri(None)
 

@@ -34,8 +34,12 @@ REPO = Path(__file__).resolve().parents[1]
 
 def synthetic_reviews(n_rows: int, seed: int) -> pd.DataFrame:
     raw = generate_clothing_reviews(n_rows, seed=seed).dropna(subset=["Review Text"])
-    return pd.DataFrame({"review_body": raw["Review Text"].tolist(),
-                         "label_id": label_id_from_sentiment(sentiment_from_stars(raw["Rating"]))})
+    return pd.DataFrame(
+        {
+            "review_body": raw["Review Text"].tolist(),
+            "label_id": label_id_from_sentiment(sentiment_from_stars(raw["Rating"])),
+        }
+    )
 
 
 def register_two_versions(tmp: Path) -> tuple[str, dict[str, TfidfLogisticRegression]]:
@@ -43,12 +47,18 @@ def register_two_versions(tmp: Path) -> tuple[str, dict[str, TfidfLogisticRegres
     uri = f"sqlite:///{tmp / 'mlflow.db'}"
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
-    mlflow.set_experiment(experiment_id=mlflow.create_experiment("serving", artifact_location=(tmp / "artifacts").as_uri()))
+    mlflow.set_experiment(
+        experiment_id=mlflow.create_experiment("serving", artifact_location=(tmp / "artifacts").as_uri())
+    )
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     models = {
         # Unigrams and capped vocabularies: seconds less to fit, and serving does not care about accuracy.
-        "champion": TfidfLogisticRegression(TfidfConfig(C=1.0, max_ngram=1, max_features=5000)).fit(synthetic_reviews(800, seed=1)),
-        "challenger": TfidfLogisticRegression(TfidfConfig(C=0.05, max_ngram=1, min_df=1, max_features=2000)).fit(synthetic_reviews(400, seed=2)),
+        "champion": TfidfLogisticRegression(TfidfConfig(C=1.0, max_ngram=1, max_features=5000)).fit(
+            synthetic_reviews(800, seed=1)
+        ),
+        "challenger": TfidfLogisticRegression(TfidfConfig(C=0.05, max_ngram=1, min_df=1, max_features=2000)).fit(
+            synthetic_reviews(400, seed=2)
+        ),
     }
     for alias, model in models.items():
         with mlflow.start_run():
@@ -80,10 +90,27 @@ class Server:
         self.env = {**os.environ, "SENTIMENT_HOME": str(tmp / "home")}
         with self.output.open("w") as output:
             self.process = subprocess.Popen(
-                serving_command("serve", "--port", self.url.rsplit(":", 1)[1], "--tracking-uri", tracking_uri,
-                                "--model-name", MODEL_NAME, "--routing", str(self.routing), "--traffic-log", str(self.traffic_log),
-                                "--log-level", "warning", *options),
-                cwd=REPO, env=self.env, stdout=output, stderr=subprocess.STDOUT)
+                serving_command(
+                    "serve",
+                    "--port",
+                    self.url.rsplit(":", 1)[1],
+                    "--tracking-uri",
+                    tracking_uri,
+                    "--model-name",
+                    MODEL_NAME,
+                    "--routing",
+                    str(self.routing),
+                    "--traffic-log",
+                    str(self.traffic_log),
+                    "--log-level",
+                    "warning",
+                    *options,
+                ),
+                cwd=REPO,
+                env=self.env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
         self.client = httpx.Client(base_url=self.url, timeout=30)
 
     def wait_until_ready(self, timeout_s: float = 45) -> None:
@@ -129,8 +156,13 @@ def server(registry, tmp_path_factory):
 
 def shift_traffic(server: Server, share: float) -> None:
     """The CLI, as a person would run it next to the live server."""
-    subprocess.run(serving_command("shift-traffic", "--challenger", str(share), "--routing", str(server.routing)),
-                   cwd=REPO, env=server.env, check=True, capture_output=True)
+    subprocess.run(
+        serving_command("shift-traffic", "--challenger", str(share), "--routing", str(server.routing)),
+        cwd=REPO,
+        env=server.env,
+        check=True,
+        capture_output=True,
+    )
 
 
 def invoke(server: Server, lines: list[list[str]]) -> httpx.Response:
@@ -140,7 +172,11 @@ def invoke(server: Server, lines: list[list[str]]) -> httpx.Response:
 
 TEXTS = [
     ["I love this dress, the fabric is soft and the fit is perfect."],
-    ["Runs small and the zipper broke after one wash.", "It's okay, nothing special.", "Gorgeous color, I get compliments."],
+    [
+        "Runs small and the zipper broke after one wash.",
+        "It's okay, nothing special.",
+        "Gorgeous color, I get compliments.",
+    ],
     ["Returned it: see-through and cheap.", "Fits true to size."],
 ]
 
@@ -169,9 +205,14 @@ def test_a_single_json_object_is_answered_like_one_line(server):
 def test_a_body_over_one_mebibyte_is_413_whether_declared_or_streamed(server):
     oversized = b'{"features": ["' + b"x" * (1024 * 1024) + b'"]}'
     declared = server.client.post("/invocations", content=oversized, headers=JSONL)
-    assert (declared.status_code, declared.json()["error"]) == (413, f"body is {len(oversized)} bytes; the limit is 1048576 bytes")
+    assert (declared.status_code, declared.json()["error"]) == (
+        413,
+        f"body is {len(oversized)} bytes; the limit is 1048576 bytes",
+    )
     # A chunked upload has no Content-Length: the limit is enforced while reading.
-    streamed = server.client.post("/invocations", content=iter([oversized[:600_000], oversized[600_000:]]), headers=JSONL)
+    streamed = server.client.post(
+        "/invocations", content=iter([oversized[:600_000], oversized[600_000:]]), headers=JSONL
+    )
     assert (streamed.status_code, streamed.json()["error"]) == (413, "body exceeds the limit of 1048576 bytes")
 
 
@@ -211,7 +252,10 @@ def test_shift_traffic_moves_requests_to_the_challenger_without_a_restart_and_st
 
     # Records are appended after each response is sent; wait for this test's ten to land.
     deadline = time.monotonic() + 10
-    while len(ours := [r for r in TrafficLog(server.traffic_log).read() if r.at >= started]) < 10 and time.monotonic() < deadline:
+    while (
+        len(ours := [r for r in TrafficLog(server.traffic_log).read() if r.at >= started]) < 10
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.1)
     ours_by_variant = summarize(ours, {})["variants"]
     for variant in ("champion", "challenger"):
@@ -226,15 +270,29 @@ def test_shift_traffic_moves_requests_to_the_challenger_without_a_restart_and_st
         assert counts["shadowed_texts"] == counts["texts"]
         assert 0.0 <= counts["agreement_rate"] <= 1.0
     assert stats["weights"] == {"champion": 0.0, "challenger": 1.0}
-    assert serving_cli(["stats", "--json", "--routing", str(server.routing), "--traffic-log", str(server.traffic_log)]) == 0
+    assert (
+        serving_cli(["stats", "--json", "--routing", str(server.routing), "--traffic-log", str(server.traffic_log)])
+        == 0
+    )
     printed = json.loads(capsys.readouterr().out)
     assert printed["weights"] == stats["weights"] and printed["variants"]["challenger"]["requests"] >= 5
 
 
 def test_serve_refuses_to_start_without_a_champion_and_says_why(registry, tmp_path, capsys):
     try:
-        code = serving_cli(["serve", "--tracking-uri", registry[0], "--model-name", "no-such-model",
-                            "--routing", str(tmp_path / "routing.json"), "--traffic-log", str(tmp_path / "traffic.jsonl")])
+        code = serving_cli(
+            [
+                "serve",
+                "--tracking-uri",
+                registry[0],
+                "--model-name",
+                "no-such-model",
+                "--routing",
+                str(tmp_path / "routing.json"),
+                "--traffic-log",
+                str(tmp_path / "traffic.jsonl"),
+            ]
+        )
     finally:
         mlflow.set_tracking_uri(None)
         mlflow.set_registry_uri(None)

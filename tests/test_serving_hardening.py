@@ -41,10 +41,15 @@ class CountingModel:
 
 
 def in_process_app(tmp_path, limits=ServingLimits(), traffic=None, **models):
-    variants = {name: Variant(name, str(n), f"models:/m/{n}", model) for n, (name, model) in enumerate(models.items(), start=1)}
+    variants = {
+        name: Variant(name, str(n), f"models:/m/{n}", model) for n, (name, model) in enumerate(models.items(), start=1)
+    }
     routing = RoutingFile(tmp_path / "routing.json", variants)  # no file: the default table
-    return TestClient(create_app(variants, routing, traffic or TrafficLog(tmp_path / "traffic.jsonl"), limits, "m",
-                                 rng=random.Random(0)))
+    return TestClient(
+        create_app(
+            variants, routing, traffic or TrafficLog(tmp_path / "traffic.jsonl"), limits, "m", rng=random.Random(0)
+        )
+    )
 
 
 def test_by_default_every_request_goes_to_the_champion_and_nothing_is_shadowed(tmp_path):
@@ -98,12 +103,16 @@ def register_champion_only(tmp) -> str:
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     try:
-        mlflow.set_experiment(experiment_id=mlflow.create_experiment("serving", artifact_location=(tmp / "artifacts").as_uri()))
+        mlflow.set_experiment(
+            experiment_id=mlflow.create_experiment("serving", artifact_location=(tmp / "artifacts").as_uri())
+        )
         model = TfidfLogisticRegression(TfidfConfig(max_ngram=1, max_features=2000)).fit(synthetic_reviews(400, seed=3))
         with mlflow.start_run():
             info = log_sentiment_model(model)
         version = mlflow.register_model(info.model_uri, MODEL_NAME)
-        MlflowClient(tracking_uri=uri, registry_uri=uri).set_registered_model_alias(MODEL_NAME, "champion", version.version)
+        MlflowClient(tracking_uri=uri, registry_uri=uri).set_registered_model_alias(
+            MODEL_NAME, "champion", version.version
+        )
     finally:
         mlflow.set_tracking_uri(None)
         mlflow.set_registry_uri(None)
@@ -133,7 +142,9 @@ def test_a_registry_with_only_a_champion_alias_loads_the_champion_alone(champion
 
 @pytest.fixture(scope="module")
 def slow_client_server(champion_only_registry, tmp_path_factory):
-    server = Server(tmp_path_factory.mktemp("serving"), champion_only_registry, "--header-timeout", "1", "--body-timeout", "1")
+    server = Server(
+        tmp_path_factory.mktemp("serving"), champion_only_registry, "--header-timeout", "1", "--body-timeout", "1"
+    )
     try:
         server.wait_until_ready()
         yield server
@@ -164,7 +175,9 @@ def raw_exchange(server: Server, sent: bytes, wait_s: float = 15) -> tuple[bytes
 def test_a_body_that_stops_arriving_is_408_and_the_connection_is_closed(slow_client_server):
     head = b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
     reply, seconds = raw_exchange(slow_client_server, head + b'{"features": ["ok"]')  # 19 of the 100 bytes
-    assert reply.startswith(b"HTTP/1.1 408") and b"did not arrive within 1 s (19 bytes received of 100 announced)" in reply
+    assert (
+        reply.startswith(b"HTTP/1.1 408") and b"did not arrive within 1 s (19 bytes received of 100 announced)" in reply
+    )
     assert 0.9 < seconds < 10
 
 

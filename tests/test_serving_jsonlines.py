@@ -5,7 +5,12 @@ import json
 import pytest
 
 from sentiment_assets.serving.jsonlines import (
-    MAX_JSON_DEPTH, RequestError, check_nesting, format_predictions, is_blank, parse_invocation,
+    MAX_JSON_DEPTH,
+    RequestError,
+    check_nesting,
+    format_predictions,
+    is_blank,
+    parse_invocation,
 )
 
 JSONL = "application/jsonlines"
@@ -59,7 +64,10 @@ def test_invalid_json_in_a_single_object_names_its_line_too():
 
 def test_a_line_without_features_is_422_naming_the_line():
     error = refusal(b'{"features": ["ok"]}\n{"text": ["no"]}')
-    assert (error.status, error.message) == (422, "line 2: missing 'features' (expected {\"features\": [\"review text\", ...]})")
+    assert (error.status, error.message) == (
+        422,
+        'line 2: missing \'features\' (expected {"features": ["review text", ...]})',
+    )
 
 
 def test_non_string_items_and_wrong_shapes_are_422_naming_line_index_and_type():
@@ -89,8 +97,10 @@ def test_a_body_that_is_not_utf8_is_400():
 def test_predictions_become_one_json_line_per_text():
     body = format_predictions([1, -1], [0.9, 0.75])
     lines = body.decode().splitlines()
-    assert [json.loads(line) for line in lines] == [{"predicted_label": 1, "probability": 0.9},
-                                                    {"predicted_label": -1, "probability": 0.75}]
+    assert [json.loads(line) for line in lines] == [
+        {"predicted_label": 1, "probability": 0.9},
+        {"predicted_label": -1, "probability": 0.75},
+    ]
     assert body.endswith(b"\n")
 
 
@@ -105,7 +115,9 @@ def test_json_nested_deeper_than_the_limit_is_400_before_the_parser_recurses():
         with pytest.raises(RequestError, match="nested deeper"):
             parse_invocation(body, "application/jsonlines", 1000)
     # Brackets inside strings are text, not nesting.
-    assert parse_invocation(json.dumps({"features": ["[" * 5000 + "{" * 5000]}).encode(), "application/json", 1000) == ["[" * 5000 + "{" * 5000]
+    assert parse_invocation(json.dumps({"features": ["[" * 5000 + "{" * 5000]}).encode(), "application/json", 1000) == [
+        "[" * 5000 + "{" * 5000
+    ]
 
 
 def test_nesting_up_to_the_limit_reaches_the_usual_shape_checks():

@@ -8,7 +8,14 @@ import pytest
 
 from sentiment_assets.serving.__main__ import main as serving_cli
 from sentiment_assets.serving.routing import (
-    CHALLENGER, CHAMPION, RoutingFile, RoutingTable, challenger_table, default_table, read_table, write_table,
+    CHALLENGER,
+    CHAMPION,
+    RoutingFile,
+    RoutingTable,
+    challenger_table,
+    default_table,
+    read_table,
+    write_table,
 )
 
 

@@ -24,8 +24,9 @@ def test_environment_variables_override_the_default_paths(tmp_path, monkeypatch)
 
 
 def test_limits_default_to_one_mebibyte_a_thousand_texts_ten_second_timeouts_and_no_shadowing_and_refuse_nonsense():
-    assert ServingLimits() == ServingLimits(max_body_bytes=1_048_576, max_texts=1000, shadow_fraction=0.0,
-                                            header_timeout_s=10.0, body_timeout_s=10.0)
+    assert ServingLimits() == ServingLimits(
+        max_body_bytes=1_048_576, max_texts=1000, shadow_fraction=0.0, header_timeout_s=10.0, body_timeout_s=10.0
+    )
     with pytest.raises(ValueError, match="max_body_bytes"):
         ServingLimits(max_body_bytes=0)
     with pytest.raises(ValueError, match="max_texts"):
@@ -37,9 +38,16 @@ def test_limits_default_to_one_mebibyte_a_thousand_texts_ten_second_timeouts_and
 
 
 def test_parsing_routing_and_stats_import_without_the_web_server_or_mlflow():
-    probe = ("import sys; import sentiment_assets.serving.jsonlines, sentiment_assets.serving.routing, "
-             "sentiment_assets.serving.traffic_log; "
-             "print(sorted(m for m in ('starlette', 'uvicorn', 'mlflow', 'fastapi') if m in sys.modules))")
-    loaded = subprocess.run([sys.executable, "-c", probe], cwd=Path(__file__).resolve().parents[1],
-                            capture_output=True, text=True, check=True).stdout.strip()
+    probe = (
+        "import sys; import sentiment_assets.serving.jsonlines, sentiment_assets.serving.routing, "
+        "sentiment_assets.serving.traffic_log; "
+        "print(sorted(m for m in ('starlette', 'uvicorn', 'mlflow', 'fastapi') if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     assert loaded == "[]"

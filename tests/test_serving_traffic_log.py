@@ -13,13 +13,23 @@ from sentiment_assets.serving.traffic_log import TrafficLog, TrafficRecord, form
 
 def record(variant, latency_ms, texts=2, agreed=None, version="1"):
     shadow = None if agreed is None else ("challenger" if variant == "champion" else "champion")
-    return TrafficRecord(at=0.0, variant=variant, model_version=version, texts=texts, latency_ms=latency_ms,
-                         shadow_variant=shadow, shadow_agreed=agreed)
+    return TrafficRecord(
+        at=0.0,
+        variant=variant,
+        model_version=version,
+        texts=texts,
+        latency_ms=latency_ms,
+        shadow_variant=shadow,
+        shadow_agreed=agreed,
+    )
 
 
 def test_stats_count_requests_texts_latency_and_agreement_per_variant():
     records = [record("champion", ms, texts=2, agreed=2) for ms in range(1, 101)]
-    records += [record("challenger", 10.0, texts=4, agreed=1, version="2"), record("challenger", 30.0, texts=4, agreed=3, version="2")]
+    records += [
+        record("challenger", 10.0, texts=4, agreed=1, version="2"),
+        record("challenger", 30.0, texts=4, agreed=3, version="2"),
+    ]
     stats = summarize(records, {"champion": 0.8, "challenger": 0.2})
     champion, challenger = stats["variants"]["champion"], stats["variants"]["challenger"]
     assert (champion["requests"], champion["texts"], champion["agreement_rate"]) == (100, 200, 1.0)
@@ -71,20 +81,34 @@ def test_the_stats_command_prints_a_table_of_the_log_and_the_weights(tmp_path, c
 def numbered(i: int) -> TrafficRecord:
     """Request i: a quarter to the challenger, every other one shadowed."""
     variant = "challenger" if i % 4 == 0 else "champion"
-    return TrafficRecord(at=float(i), variant=variant, model_version="2" if variant == "challenger" else "1", texts=1 + i % 3,
-                         latency_ms=float(i % 50), shadow_variant="x" if i % 2 else None, shadow_agreed=(i % 3 > 0) if i % 2 else None)
+    return TrafficRecord(
+        at=float(i),
+        variant=variant,
+        model_version="2" if variant == "challenger" else "1",
+        texts=1 + i % 3,
+        latency_ms=float(i % 50),
+        shadow_variant="x" if i % 2 else None,
+        shadow_agreed=(i % 3 > 0) if i % 2 else None,
+    )
 
 
 def counts(summary: dict) -> dict:
-    return {name: (v["requests"], v["texts"], v["shadowed_texts"], v["agreed_texts"], v["model_versions"])
-            for name, v in summary["variants"].items()}
+    return {
+        name: (v["requests"], v["texts"], v["shadowed_texts"], v["agreed_texts"], v["model_versions"])
+        for name, v in summary["variants"].items()
+    }
 
 
 def test_the_log_is_rotated_at_the_size_cap_and_only_the_newest_files_are_kept(tmp_path):
     log = TrafficLog(tmp_path / "traffic.jsonl", max_bytes=2000, backups=2)
     for i in range(300):
         log.append(numbered(i))
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["traffic.jsonl", "traffic.jsonl.1", "traffic.jsonl.2", "traffic.jsonl.totals.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "traffic.jsonl",
+        "traffic.jsonl.1",
+        "traffic.jsonl.2",
+        "traffic.jsonl.totals.json",
+    ]
     assert all(path.stat().st_size <= 2000 for path in (log.path, log.rotated_path(1), log.rotated_path(2)))
     kept = [record.at for record in log.read()]
     assert kept == [float(i) for i in range(300 - len(kept), 300)]  # the newest, in order, no gap
@@ -98,10 +122,16 @@ def test_stats_count_every_request_across_rotations_including_the_deleted_files(
     everything = summarize([numbered(i) for i in range(500)], {"champion": 0.75, "challenger": 0.25})
     assert everything["requests"] == 500 and everything["agreement_rate"] is not None
     live = log.summary({"champion": 0.75, "challenger": 0.25})  # the server's running totals
-    fresh = TrafficLog(log.path).summary({"champion": 0.75, "challenger": 0.25})  # the stats command's checkpoint + file
+    fresh = TrafficLog(log.path).summary(
+        {"champion": 0.75, "challenger": 0.25}
+    )  # the stats command's checkpoint + file
     for summary in (live, fresh):
         assert counts(summary) == counts(everything)
-        assert (summary["requests"], summary["texts"], summary["agreement_rate"]) == (500, everything["texts"], everything["agreement_rate"])
+        assert (summary["requests"], summary["texts"], summary["agreement_rate"]) == (
+            500,
+            everything["texts"],
+            everything["agreement_rate"],
+        )
         assert summary["variants"]["champion"]["latency_p95_ms"] == everything["variants"]["champion"]["latency_p95_ms"]
 
 

@@ -8,11 +8,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-
-from sentiment_assets.sources import gather, read_reviews
-
 from hostile_files import DATED, SPEC, jsonl, read, reasons, refusal, write
 from source_files import NOW
+
+from sentiment_assets.sources import gather, read_reviews
 
 # 1. Unterminated quotes
 
@@ -57,8 +56,9 @@ def test_a_one_line_row_with_broken_quoting_is_quarantined_with_its_line_as_read
     text = 'id,text,stars\nr1,"He said "hi" to me",5\nr2,"fine ""quoted""",5\nr3,a 5" screen,4\n'
     result = read(write(tmp_path, "broken.csv", text))
     assert result.accepted["review_body"].tolist() == ['fine "quoted"', 'a 5" screen']
-    assert reasons(result) == {1: "malformed quoting (a quote inside a quoted value not doubled, or text after "
-                                  "a closing quote)"}
+    assert reasons(result) == {
+        1: "malformed quoting (a quote inside a quoted value not doubled, or text after a closing quote)"
+    }
     assert json.loads(result.rejected["raw_record"][0]) == {"_unparsed_line": 'r1,"He said "hi" to me",5\n'}
 
 
@@ -67,10 +67,12 @@ def test_a_one_line_row_with_broken_quoting_is_quarantined_with_its_line_as_read
 
 def test_a_nul_in_a_review_is_kept_as_read_in_csv_tsv_jsonl_and_parquet_alike(tmp_path):
     text = "hello\x00world"
-    paths = [write(tmp_path, "nul.csv", f"id,text,stars\na,{text},5\n"),
-             write(tmp_path, "nul.tsv", f"id\ttext\tstars\na\t{text}\t5\n"),
-             write(tmp_path, "nul.jsonl", jsonl([{"id": "a", "text": text, "stars": 5}])),
-             write(tmp_path, "raw_nul.jsonl", '{"id": "a", "text": "hello\x00world", "stars": 5}\n')]
+    paths = [
+        write(tmp_path, "nul.csv", f"id,text,stars\na,{text},5\n"),
+        write(tmp_path, "nul.tsv", f"id\ttext\tstars\na\t{text}\t5\n"),
+        write(tmp_path, "nul.jsonl", jsonl([{"id": "a", "text": text, "stars": 5}])),
+        write(tmp_path, "raw_nul.jsonl", '{"id": "a", "text": "hello\x00world", "stars": 5}\n'),
+    ]
     pd.DataFrame({"id": ["a"], "text": [text], "stars": [5]}).to_parquet(tmp_path / "nul.parquet")
     for path in [*paths, tmp_path / "nul.parquet"]:
         assert read(path).accepted["review_body"].tolist() == [text], path.name
@@ -80,8 +82,13 @@ def test_a_nul_in_a_review_is_kept_as_read_in_csv_tsv_jsonl_and_parquet_alike(tm
 
 
 def test_a_binary_parquet_text_column_is_decoded_and_its_one_value_that_is_not_utf8_quarantined(tmp_path):
-    table = pa.table({"id": ["a", "b", "c"], "text": pa.array([b"bytes body", b"caf\xe9", "Zu gro\u00df".encode()]),
-                      "stars": [5, 4, 3]})
+    table = pa.table(
+        {
+            "id": ["a", "b", "c"],
+            "text": pa.array([b"bytes body", b"caf\xe9", "Zu gro\u00df".encode()]),
+            "stars": [5, 4, 3],
+        }
+    )
     pq.write_table(table, tmp_path / "binary.parquet")
     result = read(tmp_path / "binary.parquet")
     assert result.accepted["review_body"].tolist() == ["bytes body", "Zu gro\u00df"]
@@ -95,8 +102,9 @@ def test_a_binary_parquet_text_column_is_decoded_and_its_one_value_that_is_not_u
 def test_a_header_that_names_a_column_twice_is_refused_naming_the_column(tmp_path):
     message = refusal(write(tmp_path, "twice.csv", "id,text,stars,text\na,first,5,second\n"))
     assert "duplicate column name(s) in the header: 'text' (columns 2, 4)" in message
-    pq.write_table(pa.table([["a"], ["first"], [5], ["second"]], names=["id", "text", "stars", "text"]),
-                   tmp_path / "twice.parquet")
+    pq.write_table(
+        pa.table([["a"], ["first"], [5], ["second"]], names=["id", "text", "stars", "text"]), tmp_path / "twice.parquet"
+    )
     assert "duplicate column name(s) in the header: 'text'" in refusal(tmp_path / "twice.parquet")
 
 
@@ -104,8 +112,12 @@ def test_a_header_that_names_a_column_twice_is_refused_naming_the_column(tmp_pat
 
 
 def test_a_json_lines_file_starting_with_a_utf8_byte_order_mark_is_read(tmp_path):
-    path = write(tmp_path, "bom.jsonl", "\ufeff" + jsonl([{"id": "a", "text": "\ufeffkept inside", "stars": 5},
-                                                          {"id": "b", "text": "two", "stars": 4}]))
+    path = write(
+        tmp_path,
+        "bom.jsonl",
+        "\ufeff"
+        + jsonl([{"id": "a", "text": "\ufeffkept inside", "stars": 5}, {"id": "b", "text": "two", "stars": 4}]),
+    )
     result = read(path)
     assert result.accepted["review_body"].tolist() == ["\ufeffkept inside", "two"]  # only the file's mark goes
 
@@ -114,11 +126,24 @@ def test_a_json_lines_file_starting_with_a_utf8_byte_order_mark_is_read(tmp_path
 
 
 def test_texts_made_only_of_invisible_characters_are_quarantined_as_blank(tmp_path):
-    invisible = ["\u200b", "\ufeff", "\u200e\u200f", "\u2066\u2069", "\u3164", "\u2800", "\ufe0f", "\u00ad\u2060",
-                 "\x00", "\u180e \u034f", "\u202a\u202c", "\U000e0041"]
+    invisible = [
+        "\u200b",
+        "\ufeff",
+        "\u200e\u200f",
+        "\u2066\u2069",
+        "\u3164",
+        "\u2800",
+        "\ufe0f",
+        "\u00ad\u2060",
+        "\x00",
+        "\u180e \u034f",
+        "\u202a\u202c",
+        "\U000e0041",
+    ]
     texts = [*invisible, "visible\u200b"]
-    result = read(write(tmp_path, "invisible.jsonl", jsonl({"id": f"r{i}", "text": t, "stars": 5}
-                                                           for i, t in enumerate(texts))))
+    result = read(
+        write(tmp_path, "invisible.jsonl", jsonl({"id": f"r{i}", "text": t, "stars": 5} for i, t in enumerate(texts)))
+    )
     assert result.accepted["review_body"].tolist() == ["visible\u200b"]
     assert set(reasons(result).values()) == {"blank review text"} and len(result.rejected) == len(invisible)
 
@@ -131,10 +156,15 @@ def test_ids_nan_inf_and_none_are_quarantined_not_taken_as_review_ids(tmp_path):
     result = read(write(tmp_path, "ids.csv", "id,text,stars\n" + "".join(f"{i},fine,5\n" for i in ids)))
     assert result.accepted["review_id"].tolist() == ["ok"]
     assert set(reasons(result).values()) == {
-        "review_id is a missing-value or infinity marker (nan, inf, None, null, NA), not an id"}
-    typed = write(tmp_path, "ids.jsonl", '{"id": NaN, "text": "a", "stars": 5}\n'
-                                         '{"id": Infinity, "text": "b", "stars": 5}\n'
-                                         '{"id": 7, "text": "c", "stars": 5}\n')
+        "review_id is a missing-value or infinity marker (nan, inf, None, null, NA), not an id"
+    }
+    typed = write(
+        tmp_path,
+        "ids.jsonl",
+        '{"id": NaN, "text": "a", "stars": 5}\n'
+        '{"id": Infinity, "text": "b", "stars": 5}\n'
+        '{"id": 7, "text": "c", "stars": 5}\n',
+    )
     assert read(typed).accepted["review_id"].tolist() == ["7"]
     pd.DataFrame({"id": [np.nan, 1.0], "text": ["a", "b"], "stars": [5, 5]}).to_parquet(tmp_path / "ids.parquet")
     assert read(tmp_path / "ids.parquet").rejected["source_row"].tolist() == [1]
@@ -155,16 +185,23 @@ def test_dates_outside_the_supported_range_say_so_instead_of_unparseable(tmp_pat
 
 
 def test_a_json_object_or_array_as_review_text_is_quarantined_not_accepted_as_its_json(tmp_path):
-    records = [{"id": "a", "text": {"body": "good"}, "stars": 5}, {"id": "b", "text": ["good"], "stars": 5},
-               {"id": "c", "text": "good", "stars": 5, "tags": ["kept", "in extra"]}]
+    records = [
+        {"id": "a", "text": {"body": "good"}, "stars": 5},
+        {"id": "b", "text": ["good"], "stars": 5},
+        {"id": "c", "text": "good", "stars": 5, "tags": ["kept", "in extra"]},
+    ]
     result = read(write(tmp_path, "nested.jsonl", jsonl(records)))
     assert result.accepted["review_id"].tolist() == ["c"]
-    assert reasons(result) == {1: "review text is a JSON object, not a string (column 'text')",
-                               2: "review text is a JSON array, not a string (column 'text')"}
+    assert reasons(result) == {
+        1: "review text is a JSON object, not a string (column 'text')",
+        2: "review text is a JSON array, not a string (column 'text')",
+    }
     struct = pa.array([{"body": "good"}, None], pa.struct([("body", pa.string())]))
     pq.write_table(pa.table({"id": ["a", "b"], "text": struct, "stars": [5, 5]}), tmp_path / "nested.parquet")
     assert reasons(read(tmp_path / "nested.parquet")) == {
-        1: "review text is a JSON object, not a string (column 'text')", 2: "blank review text"}
+        1: "review text is a JSON object, not a string (column 'text')",
+        2: "blank review text",
+    }
 
 
 # 11. Surplus fields
@@ -191,8 +228,11 @@ def test_the_results_do_not_depend_on_the_chunk_size(tmp_path):
 
 
 def test_json_that_python_cannot_hold_is_refused_naming_the_line_not_raised_as_a_crash(tmp_path):
-    huge_number = write(tmp_path, "digits.jsonl", jsonl([{"id": "a", "text": "ok", "stars": 5}])
-                        + '{"id": "b", "text": "ok", "stars": 1' + "0" * 5000 + "}\n")
+    huge_number = write(
+        tmp_path,
+        "digits.jsonl",
+        jsonl([{"id": "a", "text": "ok", "stars": 5}]) + '{"id": "b", "text": "ok", "stars": 1' + "0" * 5000 + "}\n",
+    )
     assert ": line 2 cannot be read as JSON: Exceeds the limit (4300 digits)" in refusal(huge_number)
     deep = write(tmp_path, "deep.jsonl", '{"id": "a", "text": ' + "[" * 100_000 + "]" * 100_000 + ', "stars": 5}\n')
     assert ": line 1 cannot be read as JSON: maximum recursion depth exceeded" in refusal(deep)

@@ -2,15 +2,17 @@
 
 import hashlib
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from sentiment_assets.sources import SourceError, SourceSpec, expand_location, gather, read_reviews
 
-NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
-CSV = (",Clothing ID,Age,Title,Review Text,Rating,Recommended IND,Positive Feedback Count,Division Name,"
-       "Department Name,Class Name\n0,1,30,t,good,5,1,0,General,Tops,Knits\n").encode()
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+CSV = (
+    b",Clothing ID,Age,Title,Review Text,Rating,Recommended IND,Positive Feedback Count,Division Name,"
+    b"Department Name,Class Name\n0,1,30,t,good,5,1,0,General,Tops,Knits\n"
+)
 
 
 class FakeS3:
@@ -23,10 +25,13 @@ class FakeS3:
         assert Bucket == "bucket"
         keys = sorted(k for k in self.objects if k.startswith(Prefix))
         start = int(ContinuationToken or 0)
-        page = keys[start:start + self.page_size]
+        page = keys[start : start + self.page_size]
         more = start + self.page_size < len(keys)
-        return {"Contents": [{"Key": k, "Size": len(self.objects[k])} for k in page], "IsTruncated": more,
-                **({"NextContinuationToken": str(start + self.page_size)} if more else {})}
+        return {
+            "Contents": [{"Key": k, "Size": len(self.objects[k])} for k in page],
+            "IsTruncated": more,
+            **({"NextContinuationToken": str(start + self.page_size)} if more else {}),
+        }
 
     def get_object(self, Bucket, Key):
         self.gets.append(Key)
@@ -40,8 +45,20 @@ def make_files(folder, names):
 
 
 def test_a_directory_gives_its_review_files_sorted_and_skips_other_hidden_and_partial_files(tmp_path):
-    make_files(tmp_path, ["b.tsv", "a.csv", "c.parquet", "d.jsonl", "e.csv.gz", "notes.txt", ".hidden.csv",
-                          "f.csv.partial", "sub/g.csv"])
+    make_files(
+        tmp_path,
+        [
+            "b.tsv",
+            "a.csv",
+            "c.parquet",
+            "d.jsonl",
+            "e.csv.gz",
+            "notes.txt",
+            ".hidden.csv",
+            "f.csv.partial",
+            "sub/g.csv",
+        ],
+    )
     assert [f.name for f in expand_location(str(tmp_path))] == ["a.csv", "b.tsv", "c.parquet", "d.jsonl", "e.csv.gz"]
 
 
@@ -68,8 +85,16 @@ def test_a_missing_path_and_a_folder_without_review_files_are_errors_naming_the_
 
 
 def test_an_s3_prefix_lists_every_page_and_takes_the_review_files_directly_under_it():
-    s3 = FakeS3({"landing/b.csv": CSV, "landing/a.tsv": CSV, "landing/c.csv": CSV, "landing/old/x.csv": CSV,
-                 "landing/notes.txt": CSV, "landing2/z.csv": CSV})
+    s3 = FakeS3(
+        {
+            "landing/b.csv": CSV,
+            "landing/a.tsv": CSV,
+            "landing/c.csv": CSV,
+            "landing/old/x.csv": CSV,
+            "landing/notes.txt": CSV,
+            "landing2/z.csv": CSV,
+        }
+    )
     uris = [f.uri for f in expand_location("s3://bucket/landing", s3)]
     assert uris == ["s3://bucket/landing/a.tsv", "s3://bucket/landing/b.csv", "s3://bucket/landing/c.csv"]
     assert [f.uri for f in expand_location("s3://bucket/landing/", s3)] == uris
@@ -79,7 +104,9 @@ def test_an_s3_uri_may_name_one_object_or_a_glob():
     s3 = FakeS3({"landing/a.csv": CSV, "landing/b.tsv": CSV, "landing/2024/c.csv": CSV})
     assert [f.uri for f in expand_location("s3://bucket/landing/a.csv", s3)] == ["s3://bucket/landing/a.csv"]
     assert [f.uri for f in expand_location("s3://bucket/landing/*.csv", s3)] == [
-        "s3://bucket/landing/2024/c.csv", "s3://bucket/landing/a.csv"]
+        "s3://bucket/landing/2024/c.csv",
+        "s3://bucket/landing/a.csv",
+    ]
 
 
 def test_s3_objects_are_hashed_and_read_through_the_client_into_the_normalised_table():
@@ -99,8 +126,15 @@ def test_an_s3_object_that_changes_between_listing_and_reading_is_an_error():
             return body
 
     with pytest.raises(SourceError, match="landing/a.csv: the object changed between listing and reading"):
-        list(read_reviews("s3://bucket/landing", SourceSpec(), NOW, s3_client=ChangingS3({"landing/a.csv": CSV}),
-                          on_file_error="raise"))
+        list(
+            read_reviews(
+                "s3://bucket/landing",
+                SourceSpec(),
+                NOW,
+                s3_client=ChangingS3({"landing/a.csv": CSV}),
+                on_file_error="raise",
+            )
+        )
 
 
 def test_an_s3_location_without_a_client_says_it_needs_one():

@@ -1,5 +1,7 @@
 """Reading reviews from S3 with the real boto3 client code, against moto's S3 server on loopback."""
 
+from datetime import UTC
+
 import dagster as dg
 import pytest
 from dagster_aws.s3 import S3Resource
@@ -11,15 +13,21 @@ from sentiment_assets.defs.ingest_analyze.raw_reviews import raw_reviews
 from sentiment_assets.landing_zone import scan_landing_zone
 from sentiment_assets.sources import SourceSpec, gather, read_reviews
 
-CLOTHING = (",Clothing ID,Age,Title,Review Text,Rating,Recommended IND,Positive Feedback Count,Division Name,Department Name,Class Name\n"
-            "0,1,30,t,Lovely soft knit,5,1,0,General,Tops,Knits\n1,2,41,t,Too short,2,0,0,General,Dresses,Dresses\n"
-            "2,2,41,t,No stars,0,0,0,General,Dresses,Dresses\n")
+CLOTHING = (
+    ",Clothing ID,Age,Title,Review Text,Rating,Recommended IND,Positive Feedback Count,Division Name,Department Name,Class Name\n"
+    "0,1,30,t,Lovely soft knit,5,1,0,General,Tops,Knits\n1,2,41,t,Too short,2,0,0,General,Dresses,Dresses\n"
+    "2,2,41,t,No stars,0,0,0,General,Dresses,Dresses\n"
+)
 
 
 @pytest.fixture()
 def s3(s3_endpoint, monkeypatch):
     # Test credentials for the loopback server only, from the environment as in production.
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         monkeypatch.setenv(name, value)
     resource = S3Resource(endpoint_url=s3_endpoint, region_name="us-east-1")
     client = resource.get_client()
@@ -33,9 +41,13 @@ def s3(s3_endpoint, monkeypatch):
 
 
 def test_an_s3_prefix_is_listed_and_read_through_boto3(s3):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    results = gather(read_reviews("s3://reviews/landing/2026-11/", SourceSpec(), datetime.now(timezone.utc), s3_client=s3.get_client()))
+    results = gather(
+        read_reviews(
+            "s3://reviews/landing/2026-11/", SourceSpec(), datetime.now(UTC), s3_client=s3.get_client()
+        )
+    )
     [(uri, result)] = results.items()
     assert uri == "s3://reviews/landing/2026-11/clothing.csv"
     assert result.accepted["review_id"].tolist() == ["0", "1"]
@@ -46,18 +58,30 @@ def test_the_landing_scan_sees_a_changed_s3_object(s3):
     client = s3.get_client()
     first = scan_landing_zone("s3://reviews/landing/2026-11/", None, client)
     assert first.new_files == ["s3://reviews/landing/2026-11/clothing.csv"]
-    client.put_object(Bucket="reviews", Key="landing/2026-11/clothing.csv", Body=(CLOTHING + "3,1,30,t,More,4,1,0,General,Tops,Knits\n").encode())
+    client.put_object(
+        Bucket="reviews",
+        Key="landing/2026-11/clothing.csv",
+        Body=(CLOTHING + "3,1,30,t,More,4,1,0,General,Tops,Knits\n").encode(),
+    )
     import json
 
-    assert scan_landing_zone("s3://reviews/landing/2026-11/", json.dumps(first.state), client).changed_files == first.new_files
+    assert (
+        scan_landing_zone("s3://reviews/landing/2026-11/", json.dumps(first.state), client).changed_files
+        == first.new_files
+    )
 
 
 def test_the_raw_reviews_asset_ingests_an_s3_object_through_the_s3_resource(s3, tmp_path):
     resources = {**resources_for(Profile.LOCAL, home=tmp_path), "s3": s3}
     instance = dg.DagsterInstance.ephemeral()
     register_partitions(instance, ["clothing.csv"])
-    result = dg.materialize([raw_reviews], resources=resources, instance=instance, partition_key="clothing.csv",
-                            run_config={"ops": {"raw_reviews": {"config": {"location": "s3://reviews/landing/2026-11/clothing.csv"}}}})
+    result = dg.materialize(
+        [raw_reviews],
+        resources=resources,
+        instance=instance,
+        partition_key="clothing.csv",
+        run_config={"ops": {"raw_reviews": {"config": {"location": "s3://reviews/landing/2026-11/clothing.csv"}}}},
+    )
     assert result.success
     rows = resources["warehouse"].query("SELECT review_id, source_file FROM raw_reviews ORDER BY review_id")
     assert rows["review_id"].tolist() == ["0", "1"]

@@ -8,10 +8,9 @@ import sys
 import textwrap
 
 import pytest
+from hostile_files import SPEC, jsonl, read, reasons, refusal, write
 
 from sentiment_assets.sources import SourceSpec
-
-from hostile_files import SPEC, jsonl, read, reasons, refusal, write
 
 # 4. Size caps and the gzip bomb
 
@@ -51,8 +50,9 @@ def test_a_gzip_bomb_of_one_2_4_gb_line_is_refused_naming_the_line_in_under_1_gb
     path = tmp_path / name
     write_gzip_bomb(path, head, line_bytes=36 * (64 << 20))  # 2.4 GB
     assert path.stat().st_size < 3_000_000
-    child = subprocess.run([sys.executable, "-c", READ_UNDER_A_MEMORY_CAP, str(path)],
-                           capture_output=True, text=True, timeout=120)
+    child = subprocess.run(
+        [sys.executable, "-c", READ_UNDER_A_MEMORY_CAP, str(path)], capture_output=True, text=True, timeout=120
+    )
     assert child.returncode == 0, child.stderr[-2000:]
     peak = int(child.stdout.split("peak_mib=")[1].split()[0])
     error = child.stdout.split("error=", 1)[1]
@@ -64,7 +64,8 @@ def test_a_gzip_bomb_of_one_2_4_gb_line_is_refused_naming_the_line_in_under_1_gb
 def test_the_size_caps_are_set_in_the_source_spec_and_a_longer_line_names_the_cap(tmp_path):
     path = write(tmp_path, "long.csv", "id,text,stars\na," + "y" * 300 + ",5\nb,short,4\n")
     assert ": line 2 is longer than 200 characters" in refusal(
-        path, SourceSpec(preset="generic", mapping=SPEC.mapping, max_field_chars=100, max_record_chars=200))
+        path, SourceSpec(preset="generic", mapping=SPEC.mapping, max_field_chars=100, max_record_chars=200)
+    )
     assert len(read(path, SourceSpec(preset="generic", mapping=SPEC.mapping, max_record_chars=400)).accepted) == 2
     with pytest.raises(ValueError, match="max_field_chars and max_record_chars must be >= 1"):
         SourceSpec(max_record_chars=0)
@@ -72,16 +73,20 @@ def test_the_size_caps_are_set_in_the_source_spec_and_a_longer_line_names_the_ca
 
 def test_a_record_spanning_lines_past_the_cap_is_refused_naming_the_line_it_started_on(tmp_path):
     path = write(tmp_path, "spanning.csv", 'id,text,stars\na,ok,5\nb,"' + "many\n" * 100 + '",5\n')
-    message = refusal(path, SourceSpec(preset="generic", mapping=SPEC.mapping, max_field_chars=50,
-                                       max_record_chars=200))
+    message = refusal(
+        path, SourceSpec(preset="generic", mapping=SPEC.mapping, max_field_chars=50, max_record_chars=200)
+    )
     assert ": line 3: the record starting on this line is longer than 200 characters by line" in message
 
 
 def test_a_value_longer_than_the_field_cap_is_quarantined_naming_its_column(tmp_path):
     spec = SourceSpec(preset="generic", mapping=SPEC.mapping, max_field_chars=100)
     csv_path = write(tmp_path, "wide.csv", f"id,text,stars\na,{'y' * 101},5\nb,{'y' * 100},4\n")
-    json_path = write(tmp_path, "wide.jsonl", jsonl([{"id": "a", "text": "y" * 101, "stars": 5},
-                                                     {"id": "b", "text": "y" * 100, "stars": 4}]))
+    json_path = write(
+        tmp_path,
+        "wide.jsonl",
+        jsonl([{"id": "a", "text": "y" * 101, "stars": 5}, {"id": "b", "text": "y" * 100, "stars": 4}]),
+    )
     for path in (csv_path, json_path):
         result = read(path, spec)
         assert result.accepted["review_id"].tolist() == ["b"]

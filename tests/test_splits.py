@@ -3,13 +3,23 @@ import pandas as pd
 import pytest
 
 from sentiment_assets.features.splits import (
-    COURSE_FRACTIONS, MIN_EVALUATION_REVIEWS_PER_CLASS, USER_DATA_FRACTIONS, assign_splits, default_fractions,
-    split_report, split_sizes_too_small,
+    COURSE_FRACTIONS,
+    MIN_EVALUATION_REVIEWS_PER_CLASS,
+    USER_DATA_FRACTIONS,
+    assign_splits,
+    default_fractions,
+    split_report,
+    split_sizes_too_small,
 )
 
 
 def reviews(n: int, offset: int = 0) -> pd.DataFrame:
-    return pd.DataFrame({"review_id": [f"r{i}" for i in range(offset, offset + n)], "sentiment": [(i % 3) - 1 for i in range(offset, offset + n)]})
+    return pd.DataFrame(
+        {
+            "review_id": [f"r{i}" for i in range(offset, offset + n)],
+            "sentiment": [(i % 3) - 1 for i in range(offset, offset + n)],
+        }
+    )
 
 
 def skewed_reviews(n: int, shares=(0.15, 0.10, 0.75), seed: int = 0) -> pd.DataFrame:
@@ -46,7 +56,9 @@ def test_a_600_review_file_gets_at_least_thirty_of_each_class_where_the_class_ca
     split = assign_splits(frame, USER_DATA_FRACTIONS)
     assert split_sizes_too_small(frame, split) == {}
     # 10% of ~180 neutral reviews would be 18: the minimum lifted it.
-    assert (pd.crosstab(frame["sentiment"], split).loc[0, ["validation", "test"]] >= MIN_EVALUATION_REVIEWS_PER_CLASS).all()
+    assert (
+        pd.crosstab(frame["sentiment"], split).loc[0, ["validation", "test"]] >= MIN_EVALUATION_REVIEWS_PER_CLASS
+    ).all()
 
 
 def test_a_small_class_gives_at_most_a_fifth_of_itself_to_each_evaluation_split_and_keeps_the_rest_for_training():

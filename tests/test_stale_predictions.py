@@ -5,13 +5,12 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 import pytest
+from landed_reviews import clothing_csv, ingest
 
 from resources.environment import Profile
 from resources.profiles import resources_for
 from sentiment_assets.defs.ingest_analyze.partitions import register_partitions
 from sentiment_assets.scoring import score_partition
-
-from landed_reviews import clothing_csv, ingest
 
 # --- 3. predictions of the text as it is -------------------------------------------------------
 
@@ -23,8 +22,14 @@ def keyword_model(frame: pd.DataFrame) -> np.ndarray:
 
 
 def score(warehouse, key: str = "shop.csv", version: int = 1):
-    return score_partition(warehouse.connect, partition_key=key, predict_proba=keyword_model,
-                           model_name="review-sentiment", model_version=version, chunk_size=2)
+    return score_partition(
+        warehouse.connect,
+        partition_key=key,
+        predict_proba=keyword_model,
+        model_name="review-sentiment",
+        model_version=version,
+        chunk_size=2,
+    )
 
 
 def coverage(warehouse, key: str = "shop.csv", version: int = 1):
@@ -32,13 +37,19 @@ def coverage(warehouse, key: str = "shop.csv", version: int = 1):
     from sentiment_assets.scoring import SCORING_SOURCE_TABLE, SCORING_TEXT_SQL
 
     with warehouse.connect() as connection:
-        return prediction_coverage(connection, partition_key=key, model_version=version,
-                                   source_table=SCORING_SOURCE_TABLE, table="batch_predictions", text_sql=SCORING_TEXT_SQL)
+        return prediction_coverage(
+            connection,
+            partition_key=key,
+            model_version=version,
+            source_table=SCORING_SOURCE_TABLE,
+            table="batch_predictions",
+            text_sql=SCORING_TEXT_SQL,
+        )
 
 
 def labels(warehouse) -> dict[str, int]:
     rows = warehouse.query("SELECT review_id, predicted_label FROM batch_predictions ORDER BY review_id")
-    return dict(zip(rows["review_id"], rows["predicted_label"].astype(int)))
+    return dict(zip(rows["review_id"], rows["predicted_label"].astype(int), strict=False))
 
 
 @pytest.fixture()
@@ -85,16 +96,26 @@ def test_predictions_stored_before_text_fingerprints_are_scored_again_once(tmp_p
     from resources.warehouse import DuckDBWarehouse
 
     warehouse = DuckDBWarehouse(path=str(tmp_path / "w.duckdb"))
-    warehouse.write_table("raw_reviews", pd.DataFrame({
-        "review_id": ["a", "b"], "review_body": ["Absolutely awful", "Fine"],
-        "review_body_normalised": ["Absolutely awful", "Fine"], "source_partition": "shop.csv"}))
+    warehouse.write_table(
+        "raw_reviews",
+        pd.DataFrame(
+            {
+                "review_id": ["a", "b"],
+                "review_body": ["Absolutely awful", "Fine"],
+                "review_body_normalised": ["Absolutely awful", "Fine"],
+                "source_partition": "shop.csv",
+            }
+        ),
+    )
     with warehouse.connect() as connection:  # the layout before: no text_sha256, a positive label kept by id
         connection.execute("""CREATE TABLE batch_predictions (review_id VARCHAR NOT NULL, source_partition VARCHAR NOT NULL,
             predicted_label INTEGER NOT NULL, probability DOUBLE NOT NULL, probability_negative DOUBLE NOT NULL,
             probability_neutral DOUBLE NOT NULL, probability_positive DOUBLE NOT NULL, model_name VARCHAR NOT NULL,
             model_version INTEGER NOT NULL, scored_at TIMESTAMP NOT NULL, PRIMARY KEY (review_id, model_version))""").fetchall()
-        connection.execute("INSERT INTO batch_predictions VALUES ('a', 'shop.csv', 1, 0.8, 0.1, 0.1, 0.8, 'm', 1, now()),"
-                           " ('b', 'shop.csv', 1, 0.8, 0.1, 0.1, 0.8, 'm', 1, now())").fetchall()
+        connection.execute(
+            "INSERT INTO batch_predictions VALUES ('a', 'shop.csv', 1, 0.8, 0.1, 0.1, 0.8, 'm', 1, now()),"
+            " ('b', 'shop.csv', 1, 0.8, 0.1, 0.1, 0.8, 'm', 1, now())"
+        ).fetchall()
     assert not coverage(warehouse).complete
 
     first, second = score(warehouse), score(warehouse)

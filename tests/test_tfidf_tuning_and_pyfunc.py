@@ -5,10 +5,10 @@ import numpy as np
 import optuna
 import pandas as pd
 import pytest
+from word_reviews import toy_reviews
 
 from sentiment_assets.models.tfidf import TfidfConfig, TfidfLogisticRegression
 from sentiment_assets.models.tuning import TuningConfig, tune
-from word_reviews import toy_reviews
 
 
 @pytest.fixture()
@@ -16,7 +16,9 @@ def tracking(tmp_path):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     mlflow.set_tracking_uri(uri)
     # An explicit artifact location: the SQLite store's default is ./mlruns in the working directory.
-    mlflow.set_experiment(experiment_id=mlflow.create_experiment("tests", artifact_location=(tmp_path / "artifacts").as_uri()))
+    mlflow.set_experiment(
+        experiment_id=mlflow.create_experiment("tests", artifact_location=(tmp_path / "artifacts").as_uri())
+    )
     yield uri
     mlflow.set_tracking_uri(None)
 
@@ -39,8 +41,16 @@ def test_tuning_starts_from_the_untuned_config_logs_nested_runs_and_persists_the
     storage = f"sqlite:///{tmp_path / 'optuna.db'}"
     train, valid = toy_reviews(200, 3), toy_reviews(60, 4)
     with mlflow.start_run() as parent:
-        result = tune("tfidf_logreg", train, valid, config=TuningConfig(n_trials=3), storage_url=storage,
-                      study_name="s", models_dir=tmp_path / "models", base_config=TfidfConfig(C=4.0, max_ngram=2, min_df=2))
+        result = tune(
+            "tfidf_logreg",
+            train,
+            valid,
+            config=TuningConfig(n_trials=3),
+            storage_url=storage,
+            study_name="s",
+            models_dir=tmp_path / "models",
+            base_config=TfidfConfig(C=4.0, max_ngram=2, min_df=2),
+        )
     study = optuna.load_study(study_name="s", storage=storage)
     assert len(study.trials) == 3
     assert study.trials[0].params == {"C": 4.0, "max_ngram": 2, "min_df": 2}
@@ -49,8 +59,15 @@ def test_tuning_starts_from_the_untuned_config_logs_nested_runs_and_persists_the
     assert len(children) == 3
     # A second session continues the same study instead of starting over.
     with mlflow.start_run():
-        tune("tfidf_logreg", train, valid, config=TuningConfig(n_trials=2), storage_url=storage, study_name="s",
-             models_dir=tmp_path / "models")
+        tune(
+            "tfidf_logreg",
+            train,
+            valid,
+            config=TuningConfig(n_trials=2),
+            storage_url=storage,
+            study_name="s",
+            models_dir=tmp_path / "models",
+        )
     assert len(optuna.load_study(study_name="s", storage=storage).trials) == 5
 
 
@@ -89,9 +106,16 @@ def test_the_transformer_family_tunes_and_serves_through_the_same_pyfunc_model(t
 
     base = FineTuneConfig(max_seq_length=16, epochs=1, batch_size=8, eval_batch_size=8)
     with mlflow.start_run():
-        result = tune("minilm_finetuned", toy_reviews(32, 6), toy_reviews(12, 7), config=TuningConfig(n_trials=1),
-                      storage_url=f"sqlite:///{tmp_path / 'optuna.db'}", study_name="t",
-                      models_dir=tmp_path / "models", base_config=base)
+        result = tune(
+            "minilm_finetuned",
+            toy_reviews(32, 6),
+            toy_reviews(12, 7),
+            config=TuningConfig(n_trials=1),
+            storage_url=f"sqlite:///{tmp_path / 'optuna.db'}",
+            study_name="t",
+            models_dir=tmp_path / "models",
+            base_config=base,
+        )
         info = log_sentiment_model(result.best_model)
     assert isinstance(result.best_model, TransformerClassifier)
     assert result.best_model.config.learning_rate == base.learning_rate  # the baseline trial ran first

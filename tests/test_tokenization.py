@@ -46,7 +46,8 @@ def text_of_tokens(tokenizer, n_tokens: int) -> str:
 def test_max_seq_length_is_the_next_power_of_two_above_the_longest_review_in_tokens(tokenizer):
     texts = ["short review", text_of_tokens(tokenizer, 130), text_of_tokens(tokenizer, 40)]
     assert max_seq_length_from_tokens(texts, tokenizer) == (
-        256, "longest review has 130 tokens; next power of two is 256"
+        256,
+        "longest review has 130 tokens; next power of two is 256",
     )
 
 

@@ -12,7 +12,6 @@ import sys
 import time
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from tiny_bert import ONE_THREAD_ENV, make_tiny_bert, one_torch_thread, toy_reviews, weights_equal
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -41,29 +40,42 @@ def inputs(tmp_path_factory):
     valid = toy_reviews(per_class=4, seed=1)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     valid.assign(input_ids=tokenizer(valid["review_body"].tolist())["input_ids"]).drop(
-        columns="review_body").to_parquet(root / "valid.parquet")
+        columns="review_body"
+    ).to_parquet(root / "valid.parquet")
     return root, model_dir
 
 
 def arguments(inputs, epochs: int) -> list[str]:
     root, model_dir = inputs
-    return ["--train", str(root / "train.parquet"), "--valid", str(root / "valid.parquet"),
-            "--set", f"model_name_or_path={model_dir}", "--set", f"epochs={epochs}",
-            "--set", "max_seq_length=24", "--set", "batch_size=8", "--set", "learning_rate=1e-3"]
+    return [
+        "--train",
+        str(root / "train.parquet"),
+        "--valid",
+        str(root / "valid.parquet"),
+        "--set",
+        f"model_name_or_path={model_dir}",
+        "--set",
+        f"epochs={epochs}",
+        "--set",
+        "max_seq_length=24",
+        "--set",
+        "batch_size=8",
+        "--set",
+        "learning_rate=1e-3",
+    ]
 
 
 def saved_weights(directory: Path) -> dict:
     return AutoModelForSequenceClassification.from_pretrained(directory).state_dict()
 
 
-def test_a_run_killed_by_sigkill_and_started_again_ends_with_the_uninterrupted_weights(
-    inputs, tmp_path
-):
+def test_a_run_killed_by_sigkill_and_started_again_ends_with_the_uninterrupted_weights(inputs, tmp_path):
     args = arguments(inputs, epochs=6) + ["--set", "checkpoint_every_steps=2"]
     assert main(args + ["--output-dir", str(tmp_path / "uninterrupted")]) == 0
 
-    resumable = ENTRY_POINT + args + ["--output-dir", str(tmp_path / "out"),
-                                      "--checkpoints", str(tmp_path / "checkpoints")]
+    resumable = (
+        ENTRY_POINT + args + ["--output-dir", str(tmp_path / "out"), "--checkpoints", str(tmp_path / "checkpoints")]
+    )
     env = {**os.environ, **ONE_THREAD_ENV}
     with open(tmp_path / "killed.log", "wb") as log:
         process = subprocess.Popen(resumable, cwd=REPO, env=env, stdout=log, stderr=log)
@@ -85,9 +97,7 @@ def test_a_run_killed_by_sigkill_and_started_again_ends_with_the_uninterrupted_w
     assert f"resuming from step {metrics['resumed_from_step']}" in again.stderr
 
 
-def test_the_output_directory_holds_the_model_and_the_debugger_profile_rules_and_metrics(
-    inputs, tmp_path
-):
+def test_the_output_directory_holds_the_model_and_the_debugger_profile_rules_and_metrics(inputs, tmp_path):
     assert main(arguments(inputs, epochs=1) + ["--output-dir", str(tmp_path)]) == 0
     for name in OUTPUT_FILES:
         assert (tmp_path / name).is_file()
@@ -102,8 +112,9 @@ def test_the_output_directory_holds_the_model_and_the_debugger_profile_rules_and
 
 def test_config_comes_from_the_json_file_then_the_set_overrides(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"epochs": 3, "learning_rate": 5e-5}))
-    config = load_config(tmp_path / "config.json",
-                         ["epochs=2", "model_name_or_path=/models/minilm", "max_seconds=null"])
+    config = load_config(
+        tmp_path / "config.json", ["epochs=2", "model_name_or_path=/models/minilm", "max_seconds=null"]
+    )
     assert (config.epochs, config.learning_rate) == (2, 5e-5)
     assert config.model_name_or_path == "/models/minilm" and config.max_seconds is None
     with pytest.raises(ValueError, match="unknown FineTuneConfig fields: \\['epoch'\\]"):
@@ -117,8 +128,13 @@ def test_the_entry_point_and_everything_it_imports_from_the_project_never_import
         seen.add(module)
         tree = ast.parse(Path(importlib.util.find_spec(module).origin).read_text())
         for node in ast.walk(tree):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module]
+                if isinstance(node, ast.ImportFrom) and node.module
+                else []
+            )
             for name in names:
                 imported.add(name.split(".")[0])
                 if name.startswith("sentiment_assets") and name not in seen:
@@ -127,21 +143,19 @@ def test_the_entry_point_and_everything_it_imports_from_the_project_never_import
     assert {"sentiment_assets.models.finetune", "sentiment_assets.models.checkpoints"} <= seen
 
 
-def test_under_dagster_pipes_the_rules_come_back_as_asset_checks_and_the_scores_as_metadata(
-    inputs, tmp_path
-):
+def test_under_dagster_pipes_the_rules_come_back_as_asset_checks_and_the_scores_as_metadata(inputs, tmp_path):
     import dagster as dg
 
     command = ENTRY_POINT + arguments(inputs, epochs=1) + ["--output-dir", str(tmp_path)]
 
-    @dg.asset(check_specs=[dg.AssetCheckSpec(name, asset="tiny_sentiment_model")
-                           for name in RULE_NAMES])
+    @dg.asset(check_specs=[dg.AssetCheckSpec(name, asset="tiny_sentiment_model") for name in RULE_NAMES])
     def tiny_sentiment_model(context: dg.AssetExecutionContext, pipes: dg.PipesSubprocessClient):
         return pipes.run(command=command, context=context, env=ONE_THREAD_ENV).get_results()
 
     instance = dg.DagsterInstance.ephemeral()
-    result = dg.materialize([tiny_sentiment_model], instance=instance,
-                            resources={"pipes": dg.PipesSubprocessClient(cwd=str(REPO))})
+    result = dg.materialize(
+        [tiny_sentiment_model], instance=instance, resources={"pipes": dg.PipesSubprocessClient(cwd=str(REPO))}
+    )
     assert result.success
 
     [materialization] = result.asset_materializations_for_node("tiny_sentiment_model")

@@ -27,8 +27,12 @@ def bucket(s3_endpoint, monkeypatch, tmp_path):
     as in production."""
     import boto3
 
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": s3_endpoint}.items():
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": s3_endpoint,
+    }.items():
         monkeypatch.setenv(name, value)
     client = boto3.client("s3")
     client.create_bucket(Bucket=BUCKET)
@@ -38,9 +42,7 @@ def bucket(s3_endpoint, monkeypatch, tmp_path):
     client.delete_bucket(Bucket=BUCKET)
 
 
-def test_the_entry_point_reads_parquet_from_s3_and_uploads_its_output_directory_there(
-    bucket, tmp_path, monkeypatch
-):
+def test_the_entry_point_reads_parquet_from_s3_and_uploads_its_output_directory_there(bucket, tmp_path, monkeypatch):
     model_dir = make_tiny_bert(tmp_path / "tiny-bert")
     toy_reviews(per_class=16).to_parquet(tmp_path / "train.parquet")
     toy_reviews(per_class=4, seed=1).to_parquet(tmp_path / "valid.parquet")
@@ -50,11 +52,27 @@ def test_the_entry_point_reads_parquet_from_s3_and_uploads_its_output_directory_
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
 
-    assert main(["--train", f"s3://{BUCKET}/run-1/input/train.parquet",
-                 "--valid", f"s3://{BUCKET}/run-1/input/valid.parquet",
-                 "--set", f"model_name_or_path={model_dir}", "--set", "epochs=1",
-                 "--set", "max_seq_length=24", "--set", "batch_size=8",
-                 "--output-dir", f"s3://{BUCKET}/run-1/output/"]) == 0
+    assert (
+        main(
+            [
+                "--train",
+                f"s3://{BUCKET}/run-1/input/train.parquet",
+                "--valid",
+                f"s3://{BUCKET}/run-1/input/valid.parquet",
+                "--set",
+                f"model_name_or_path={model_dir}",
+                "--set",
+                "epochs=1",
+                "--set",
+                "max_seq_length=24",
+                "--set",
+                "batch_size=8",
+                "--output-dir",
+                f"s3://{BUCKET}/run-1/output/",
+            ]
+        )
+        == 0
+    )
 
     keys = {item["Key"] for item in bucket.list_objects_v2(Bucket=BUCKET, Prefix="run-1/output/")["Contents"]}
     expected = {f"run-1/output/{name}" for name in (*OUTPUT_FILES, CONFIG_FILE, "config.json", "model.safetensors")}

@@ -10,8 +10,13 @@ from sentiment_assets.training_population import population_settings
 
 def reviews() -> pd.DataFrame:
     sentiments = [1] * 12 + [0] * 3 + [-1] * 5
-    return pd.DataFrame({"review_id": [f"r{i:02d}" for i in range(len(sentiments))], "sentiment": sentiments,
-                         "label_source": ["human" if i == 0 else "source" for i in range(len(sentiments))]})
+    return pd.DataFrame(
+        {
+            "review_id": [f"r{i:02d}" for i in range(len(sentiments))],
+            "sentiment": sentiments,
+            "label_source": ["human" if i == 0 else "source" for i in range(len(sentiments))],
+        }
+    )
 
 
 def test_the_course_settings_apply_only_when_the_bundled_data_is_all_there_is_to_train_on():
@@ -40,5 +45,5 @@ def test_upsample_repeats_the_smaller_classes_with_unique_ids_and_a_copy_shares_
     assert up["review_id"].is_unique and set(reviews()["review_id"]) <= set(up["review_id"])
     copies = up[up["review_id"] != up["original_review_id"]]
     assert len(copies) == 16 and copies["review_id"].str.contains("#copy").all()
-    split_of = dict(zip(up["review_id"], assign_splits(up.assign(review_id=up["original_review_id"]))))
-    assert all(split_of[c] == split_of[o] for c, o in zip(copies["review_id"], copies["original_review_id"]))
+    split_of = dict(zip(up["review_id"], assign_splits(up.assign(review_id=up["original_review_id"])), strict=False))
+    assert all(split_of[c] == split_of[o] for c, o in zip(copies["review_id"], copies["original_review_id"], strict=False))

@@ -23,9 +23,17 @@ from sentiment_assets.models.tuning.registry import fitted_params
 def test_the_transformer_suggest_function_yields_configs_inside_the_configured_space():
     from sentiment_assets.models.finetune import FineTuneConfig
 
-    space = SearchSpace(transformer=TransformerSpace(
-        learning_rate=(5e-5, 4e-4), batch_sizes=(16, 32), epochs=(1, 3), warmup_ratio=(0.0, 0.2),
-        weight_decay=(0.0, 0.1), max_seq_lengths=(64, 128), freeze_encoder=(False, True)))
+    space = SearchSpace(
+        transformer=TransformerSpace(
+            learning_rate=(5e-5, 4e-4),
+            batch_sizes=(16, 32),
+            epochs=(1, 3),
+            warmup_ratio=(0.0, 0.2),
+            weight_decay=(0.0, 0.1),
+            max_seq_lengths=(64, 128),
+            freeze_encoder=(False, True),
+        )
+    )
     base = FineTuneConfig(learning_rate=1e-4, batch_size=16, epochs=1, max_seq_length=64)
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0))
     configs = []
@@ -52,8 +60,14 @@ def test_the_space_widens_to_cover_the_untuned_config_which_becomes_the_baseline
     assert distributions["batch_size"].choices == (8, 16, 32)
     assert distributions["max_seq_length"].choices == (48, 64, 128)
     assert baseline_params("minilm_finetuned", SearchSpace(), base) == {
-        "learning_rate": 2e-5, "batch_size": 8, "epochs": 1, "warmup_ratio": 0.1, "weight_decay": 0.01,
-        "max_seq_length": 48, "freeze_encoder": base.freeze_encoder}
+        "learning_rate": 2e-5,
+        "batch_size": 8,
+        "epochs": 1,
+        "warmup_ratio": 0.1,
+        "weight_decay": 0.01,
+        "max_seq_length": 48,
+        "freeze_encoder": base.freeze_encoder,
+    }
 
 
 def test_every_registered_space_names_fields_of_its_familys_config():

@@ -28,11 +28,13 @@ N_TRIALS = 8
 def reviews() -> tuple[pd.DataFrame, pd.DataFrame]:
     """About 1,500 synthetic reviews: 1,000 to train on, the rest to validate with."""
     raw = generate_clothing_reviews(1600, seed=11).dropna(subset=["Review Text"]).reset_index(drop=True)
-    frame = pd.DataFrame({
-        "review_id": [f"r{i}" for i in range(len(raw))],
-        "review_body": raw["Review Text"],
-        "label_id": label_id_from_sentiment(sentiment_from_stars(raw["Rating"])),
-    })
+    frame = pd.DataFrame(
+        {
+            "review_id": [f"r{i}" for i in range(len(raw))],
+            "review_body": raw["Review Text"],
+            "label_id": label_id_from_sentiment(sentiment_from_stars(raw["Rating"])),
+        }
+    )
     return frame.iloc[:1000], frame.iloc[1000:]
 
 
@@ -57,9 +59,17 @@ def tuned(home, reviews):
     """An 8-trial study with the median pruner, run inside a parent MLflow run."""
     train, valid = reviews
     with mlflow.start_run(run_name="parent") as parent:
-        result = tune("tfidf_logreg", train, valid, study_name="first", storage_url=storage_url(home),
-                      models_dir=home / "first", space=SPACE, base_config=BASE,
-                      config=TuningConfig(n_trials=N_TRIALS, pruner="median", pruner_startup_trials=2))
+        result = tune(
+            "tfidf_logreg",
+            train,
+            valid,
+            study_name="first",
+            storage_url=storage_url(home),
+            models_dir=home / "first",
+            space=SPACE,
+            base_config=BASE,
+            config=TuningConfig(n_trials=N_TRIALS, pruner="median", pruner_startup_trials=2),
+        )
     return result, parent.info.run_id
 
 
@@ -109,12 +119,21 @@ def test_the_baseline_runs_first_and_only_the_best_trials_model_is_kept(tuned, h
 def test_a_warm_started_study_first_retries_the_previous_studys_best_params(tuned, home, reviews):
     first, _ = tuned
     train, valid = reviews
-    previous_best = sorted((t for t in first.study.trials if t.state == TrialState.COMPLETE),
-                           key=lambda t: t.value, reverse=True)[:2]
+    previous_best = sorted(
+        (t for t in first.study.trials if t.state == TrialState.COMPLETE), key=lambda t: t.value, reverse=True
+    )[:2]
     with mlflow.start_run(run_name="second data version"):
-        second = tune("tfidf_logreg", train, valid, study_name="second", storage_url=storage_url(home),
-                      models_dir=home / "second", space=SPACE, base_config=BASE,
-                      config=TuningConfig(n_trials=3, pruner="none", warm_start_from="first", warm_start_top_k=2))
+        second = tune(
+            "tfidf_logreg",
+            train,
+            valid,
+            study_name="second",
+            storage_url=storage_url(home),
+            models_dir=home / "second",
+            space=SPACE,
+            base_config=BASE,
+            config=TuningConfig(n_trials=3, pruner="none", warm_start_from="first", warm_start_top_k=2),
+        )
     trials = second.study.trials
     assert [t.params for t in trials[:2]] == [t.params for t in previous_best]
     assert [t.user_attrs["warm_start_trial"] for t in trials[:2]] == [t.number for t in previous_best]
@@ -125,16 +144,32 @@ def test_a_warm_started_study_first_retries_the_previous_studys_best_params(tune
 def test_warm_starting_from_a_study_that_does_not_exist_is_an_error(home, reviews):
     train, valid = reviews
     with mlflow.start_run(), pytest.raises(ValueError, match="'missing'"):
-        tune("tfidf_logreg", train, valid, study_name="orphan", storage_url=storage_url(home),
-             models_dir=home / "orphan", space=SPACE, config=TuningConfig(n_trials=1, warm_start_from="missing"))
+        tune(
+            "tfidf_logreg",
+            train,
+            valid,
+            study_name="orphan",
+            storage_url=storage_url(home),
+            models_dir=home / "orphan",
+            space=SPACE,
+            config=TuningConfig(n_trials=1, warm_start_from="missing"),
+        )
 
 
 def test_two_worker_processes_on_one_sqlite_storage_complete_every_trial(home, reviews):
     train, valid = reviews
     with mlflow.start_run(run_name="parallel") as parent:
-        result = tune("tfidf_logreg", train, valid, study_name="parallel", storage_url=storage_url(home),
-                      models_dir=home / "parallel", space=SPACE, base_config=BASE,
-                      config=TuningConfig(n_trials=4, pruner="none", n_workers=2))
+        result = tune(
+            "tfidf_logreg",
+            train,
+            valid,
+            study_name="parallel",
+            storage_url=storage_url(home),
+            models_dir=home / "parallel",
+            space=SPACE,
+            base_config=BASE,
+            config=TuningConfig(n_trials=4, pruner="none", n_workers=2),
+        )
     study = optuna.load_study(study_name="parallel", storage=storage_url(home))
     assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 4
     # The enqueued untuned candidate runs in this process first (on SQLite two workers could both
@@ -151,29 +186,45 @@ def test_two_worker_processes_on_one_sqlite_storage_complete_every_trial(home, r
 def test_tuning_outside_an_mlflow_run_is_refused(home, reviews):
     train, valid = reviews
     with pytest.raises(RuntimeError, match="active MLflow run"):
-        tune("tfidf_logreg", train, valid, study_name="no-run", storage_url=storage_url(home),
-             models_dir=home / "no-run", config=TuningConfig(n_trials=1))
+        tune(
+            "tfidf_logreg",
+            train,
+            valid,
+            study_name="no-run",
+            storage_url=storage_url(home),
+            models_dir=home / "no-run",
+            config=TuningConfig(n_trials=1),
+        )
 
 
 def test_on_small_data_trials_are_judged_by_cross_validation_over_train_and_validation(home, reviews):
     train, valid = reviews[0].iloc[:300], reviews[1].iloc[:60]
     pool = pd.concat([train, valid], ignore_index=True)
     with mlflow.start_run(run_name="small"):
-        result = tune("tfidf_logreg", train, valid, study_name="small-cv", storage_url=storage_url(home),
-                      models_dir=home / "small-cv", space=SPACE, base_config=BASE,
-                      config=TuningConfig(n_trials=3, pruner="none", cv_folds=4))
+        result = tune(
+            "tfidf_logreg",
+            train,
+            valid,
+            study_name="small-cv",
+            storage_url=storage_url(home),
+            models_dir=home / "small-cv",
+            space=SPACE,
+            base_config=BASE,
+            config=TuningConfig(n_trials=3, pruner="none", cv_folds=4),
+        )
     assert result.evaluation == "4-fold cross-validation over 360 reviews"
     # The untuned candidate (trial 0) scored again by hand: out-of-fold over all 360 reviews.
     from sentiment_assets.models.cross_validation import out_of_fold_label_ids
 
     first = result.study.trials[0]
     expected = classification_scores(
-        pool["label_id"].to_numpy(),
-        out_of_fold_label_ids(lambda: TfidfLogisticRegression(BASE), pool, 4, seed=42))["macro_f1"]
+        pool["label_id"].to_numpy(), out_of_fold_label_ids(lambda: TfidfLogisticRegression(BASE), pool, 4, seed=42)
+    )["macro_f1"]
     assert first.value == pytest.approx(expected)
     # ... and not the validation-split score of a model fitted on train alone.
-    split_score = classification_scores(valid["label_id"].to_numpy(),
-                                        TfidfLogisticRegression(BASE).fit(train).predict(valid))["macro_f1"]
+    split_score = classification_scores(
+        valid["label_id"].to_numpy(), TfidfLogisticRegression(BASE).fit(train).predict(valid)
+    )["macro_f1"]
     assert first.value != pytest.approx(split_score)
     # The model handed on was fitted on train only (calibration is fitted on validation next).
     assert result.best_model.predict(valid).shape == (60,)

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-
 from dagster_ui import CHROMIUM_INSTALL, REPO_ROOT, Webserver, chromium_binary
+
 from resources.environment import Profile
 from resources.profiles import resources_for
-from sentiment_assets.defs.ingest_analyze.partitions import BUNDLED_PARTITION, register_partitions
 from sentiment_assets.definitions import ALL_ASSETS, defs
+from sentiment_assets.defs.ingest_analyze.partitions import BUNDLED_PARTITION, register_partitions
 
 try:
     from playwright.sync_api import expect, sync_playwright
@@ -27,9 +27,11 @@ LOCATION = "sentiment_assets"
 # Only what review_profile needs: raw_reviews, the dbt models under cleaned_reviews, review_profile.
 REVIEW_PROFILE_SLICE = dg.AssetSelection.assets("review_profile").upstream()
 RUN_CONFIG = {"ops": {"raw_reviews": {"config": {"synthetic_rows": 1500}}}}
-PLOTS = {"plot_words_per_review": "Words per review",
-         "plot_sentiment_by_category": "Reviews per category and sentiment",
-         "plot_star_ratings": "Star ratings"}
+PLOTS = {
+    "plot_words_per_review": "Words per review",
+    "plot_sentiment_by_category": "Reviews per category and sentiment",
+    "plot_star_ratings": "Star ratings",
+}
 # The UI's first-visit "Join the Dagster community" dialog, marked as already seen.
 SKIP_COMMUNITY_DIALOG = "window.localStorage.setItem('communityNux', JSON.stringify('1'))"
 WINDOW, TALL_WINDOW = {"width": 1440, "height": 900}, {"width": 1440, "height": 1600}
@@ -56,7 +58,9 @@ def ui(tmp_path_factory):
     """A browser page on a dagster-webserver whose instance holds one review_profile run."""
     chromium = chromium_binary()
     if chromium is None:
-        pytest.skip(f"no Chromium binary on PATH (chromium, chromium-browser) or at CHROMIUM_PATH; install it with `{CHROMIUM_INSTALL}`")
+        pytest.skip(
+            f"no Chromium binary on PATH (chromium, chromium-browser) or at CHROMIUM_PATH; install it with `{CHROMIUM_INSTALL}`"
+        )
     if sync_playwright is None:
         pytest.fail("Playwright for Python is missing: `pip install -c constraints.txt -e '.[dev]'`", pytrace=False)
     root = tmp_path_factory.mktemp("ui")
@@ -65,17 +69,26 @@ def ui(tmp_path_factory):
     shutil.copy(REPO_ROOT / "deploy" / "dagster.yaml", dagster_home / "dagster.yaml")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     # The webserver loads the code location while the slice materializes into the same instance.
-    server = Webserver({**os.environ, "SENTIMENT_HOME": str(home), "DAGSTER_HOME": str(dagster_home)},
-                       ARTIFACTS / "webserver.log")
+    server = Webserver(
+        {**os.environ, "SENTIMENT_HOME": str(home), "DAGSTER_HOME": str(dagster_home)}, ARTIFACTS / "webserver.log"
+    )
     try:
         with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
             register_partitions(instance, [BUNDLED_PARTITION])
-            result = dg.materialize(ALL_ASSETS, selection=REVIEW_PROFILE_SLICE, resources=resources_for(Profile.LOCAL, home=home),
-                                    run_config=RUN_CONFIG, instance=instance, partition_key=BUNDLED_PARTITION)
+            result = dg.materialize(
+                ALL_ASSETS,
+                selection=REVIEW_PROFILE_SLICE,
+                resources=resources_for(Profile.LOCAL, home=home),
+                run_config=RUN_CONFIG,
+                instance=instance,
+                partition_key=BUNDLED_PARTITION,
+            )
         assert result.success
         server.wait_until_serving()
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=["--disable-dev-shm-usage"])
+            browser = playwright.chromium.launch(
+                executable_path=chromium, headless=True, args=["--disable-dev-shm-usage"]
+            )
             context = browser.new_context(base_url=server.url, viewport=WINDOW)
             context.add_init_script(SKIP_COMMUNITY_DIALOG)
             context.set_default_timeout(LOAD_TIMEOUT_MS)
@@ -107,7 +120,10 @@ def test_each_group_in_the_catalog_lists_exactly_the_assets_of_the_definitions(u
             ui.goto(f"/locations/{LOCATION}/asset-groups/{group}/list")
             links = ui.locator("a[href^='/assets/']")
             expect(links).to_have_count(len(assets), timeout=LOAD_TIMEOUT_MS)
-            shown = {href.removeprefix("/assets/") for href in links.evaluate_all("links => links.map(a => a.getAttribute('href'))")}
+            shown = {
+                href.removeprefix("/assets/")
+                for href in links.evaluate_all("links => links.map(a => a.getAttribute('href'))")
+            }
             assert shown == assets, group
     finally:
         ui.set_viewport_size(WINDOW)

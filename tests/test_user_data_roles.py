@@ -11,18 +11,22 @@ import pytest
 
 from resources.environment import Profile
 from resources.profiles import resources_for
-from sentiment_assets.defs.ingest_analyze.partitions import register_partitions
 from sentiment_assets.definitions import ALL_ASSETS
+from sentiment_assets.defs.ingest_analyze.partitions import register_partitions
 from sentiment_assets.synthetic.generator import generate_clothing_reviews
 
 TRAIN, HOLDOUT, SCORE = "train/shop.csv", "holdout/kept.csv", "score/new.csv"
 TRAIN_ROWS = 600
 # Cheap families: this file is about which rows go where, not about model quality.
-RUN_CONFIG = {"ops": {
-    "candidate_models": {"config": {"families": ["tfidf_logreg", "tfidf_linear_svm"], "include_finetuned_minilm": False}},
-    "tuned_model": {"config": {"n_trials": 2}},
-    "bias_report": {"config": {"bootstrap_resamples": 20}},
-}}
+RUN_CONFIG = {
+    "ops": {
+        "candidate_models": {
+            "config": {"families": ["tfidf_logreg", "tfidf_linear_svm"], "include_finetuned_minilm": False}
+        },
+        "tuned_model": {"config": {"n_trials": 2}},
+        "bias_report": {"config": {"bootstrap_resamples": 20}},
+    }
+}
 TRAINING_TABLES = ["cleaned_reviews", "training_reviews", "balanced_reviews", "review_features", "fg_reviews_v2"]
 
 
@@ -43,7 +47,8 @@ def user_files(tmp_path_factory):
     # What a shop exports for scoring: an id and the text, no stars, no category.
     unlabelled = kaggle_layout(250, seed=9, first_id=300_000)
     pd.DataFrame({"comment_id": [f"c{i}" for i in unlabelled.index], "comment": unlabelled["Review Text"]}).to_csv(
-        landing / "new.csv", index=False)
+        landing / "new.csv", index=False
+    )
     return landing
 
 
@@ -56,16 +61,31 @@ def pipeline(tmp_path_factory, user_files):
     ingest = {
         TRAIN: {"location": str(user_files / "shop.csv"), "role": "train"},
         HOLDOUT: {"location": str(user_files / "kept.csv"), "role": "holdout"},
-        SCORE: {"location": str(user_files / "new.csv"), "role": "score", "preset": "generic",
-                "mapping": {"review_id": "comment_id", "review_body": "comment"}},
+        SCORE: {
+            "location": str(user_files / "new.csv"),
+            "role": "score",
+            "preset": "generic",
+            "mapping": {"review_id": "comment_id", "review_body": "comment"},
+        },
     }
     raw = [a for a in ALL_ASSETS if dg.AssetKey("raw_reviews") in a.keys]
     for key, config in ingest.items():
-        assert dg.materialize(raw, resources=resources, instance=instance, partition_key=key,
-                              run_config={"ops": {"raw_reviews": {"config": config}}}).success
+        assert dg.materialize(
+            raw,
+            resources=resources,
+            instance=instance,
+            partition_key=key,
+            run_config={"ops": {"raw_reviews": {"config": config}}},
+        ).success
     # Everything downstream, for the score file's partition (the unpartitioned assets train once).
-    result = dg.materialize(ALL_ASSETS, selection=dg.AssetSelection.all() - dg.AssetSelection.assets("raw_reviews", "finetuned_minilm"), resources=resources,
-                            instance=instance, partition_key=SCORE, run_config=RUN_CONFIG)
+    result = dg.materialize(
+        ALL_ASSETS,
+        selection=dg.AssetSelection.all() - dg.AssetSelection.assets("raw_reviews", "finetuned_minilm"),
+        resources=resources,
+        instance=instance,
+        partition_key=SCORE,
+        run_config=RUN_CONFIG,
+    )
     assert result.success
     return home, resources, instance, result
 
@@ -76,14 +96,20 @@ def query(home, sql: str) -> list[tuple]:
 
 
 def metadata_of(result, asset: str) -> dict:
-    return next(e.materialization.metadata for e in result.get_asset_materialization_events()
-                if e.asset_key == dg.AssetKey(asset))
+    return next(
+        e.materialization.metadata
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey(asset)
+    )
 
 
 def test_the_unlabelled_file_without_a_category_is_accepted_whole_with_its_role(pipeline):
     home, *_ = pipeline
-    rows = query(home, f"SELECT count(*), count(sentiment), min(product_category), max(product_category), "
-                       f"min(source_role) FROM raw_reviews WHERE source_partition = '{SCORE}'")
+    rows = query(
+        home,
+        f"SELECT count(*), count(sentiment), min(product_category), max(product_category), "
+        f"min(source_role) FROM raw_reviews WHERE source_partition = '{SCORE}'",
+    )
     [(rejected,)] = query(home, f"SELECT count(*) FROM rejected_reviews WHERE source_partition = '{SCORE}'")
     accepted, labelled, lowest, highest, role = rows[0]
     # Blank reviews of the synthetic text are the only rejections; everything else is accepted.
@@ -94,21 +120,29 @@ def test_the_unlabelled_file_without_a_category_is_accepted_whole_with_its_role(
 def test_every_accepted_review_of_the_score_file_has_exactly_one_prediction_from_the_champion(pipeline):
     home, _, _, result = pipeline
     version = metadata_of(result, "batch_predictions")["model_version"].value
-    [(accepted, predicted, distinct, other_versions)] = query(home, f"""
+    [(accepted, predicted, distinct, other_versions)] = query(
+        home,
+        f"""
         SELECT (SELECT count(*) FROM raw_reviews WHERE source_partition = '{SCORE}'),
                count(*), count(DISTINCT p.review_id), count(*) FILTER (p.model_version <> {version})
-        FROM batch_predictions p JOIN raw_reviews r ON r.review_id = p.review_id AND r.source_partition = '{SCORE}'""")
+        FROM batch_predictions p JOIN raw_reviews r ON r.review_id = p.review_id AND r.source_partition = '{SCORE}'""",
+    )
     assert predicted == distinct == accepted and other_versions == 0
-    coverage = next(c for c in result.get_asset_check_evaluations() if c.check_name == "every_accepted_review_scored_once")
+    coverage = next(
+        c for c in result.get_asset_check_evaluations() if c.check_name == "every_accepted_review_scored_once"
+    )
     assert coverage.passed and coverage.metadata["reviews"].value == accepted
 
 
 def test_no_review_of_the_score_or_holdout_file_reaches_any_training_table(pipeline):
     home, *_ = pipeline
     for table in TRAINING_TABLES:
-        [(leaked, total)] = query(home, f"""
+        [(leaked, total)] = query(
+            home,
+            f"""
             SELECT count(*) FILTER (r.source_role <> 'train'), count(*)
-            FROM {table} t JOIN raw_reviews r ON r.review_id = t.review_id""")
+            FROM {table} t JOIN raw_reviews r ON r.review_id = t.review_id""",
+        )
         assert total > 0 and leaked == 0, table
     # The tuning study and the candidates read the feature store's splits: only train reviews there.
     [(splits,)] = query(home, "SELECT count(DISTINCT split_type) FROM fg_reviews_v2")
@@ -126,7 +160,9 @@ def test_the_holdout_file_is_evaluated_on_its_own_with_its_size(pipeline):
 
 def test_the_600_review_file_gets_a_leaderboard_with_intervals_and_a_champion_without_config(pipeline):
     home, _, _, result = pipeline
-    board = query(home, "SELECT val_macro_f1_low, val_macro_f1, val_macro_f1_high, validation_reviews FROM model_leaderboard")
+    board = query(
+        home, "SELECT val_macro_f1_low, val_macro_f1, val_macro_f1_high, validation_reviews FROM model_leaderboard"
+    )
     assert board and all(low < score < high and n > 0 for low, score, high, n in board)
     registered = metadata_of(result, "registered_model")
     assert registered["promoted"].value, registered["promotion_reason"].value
@@ -134,9 +170,12 @@ def test_the_600_review_file_gets_a_leaderboard_with_intervals_and_a_champion_wi
 
 def test_the_long_tail_training_file_keeps_every_review_and_the_run_says_why(pipeline):
     home, _, instance, result = pipeline
-    [(accepted, excluded, balanced)] = query(home, f"""
+    [(accepted, excluded, balanced)] = query(
+        home,
+        f"""
         SELECT (SELECT count(*) FROM raw_reviews WHERE source_partition = '{TRAIN}'),
-               (SELECT count(*) FROM excluded_reviews), (SELECT count(*) FROM balanced_reviews)""")
+               (SELECT count(*) FROM excluded_reviews), (SELECT count(*) FROM balanced_reviews)""",
+    )
     small = query(home, "SELECT product_category FROM cleaned_reviews GROUP BY 1 HAVING count(*) <= 10")
     assert small, "the synthetic long tail has categories of <= 10 reviews: the course would drop them"
     assert excluded == 0 and balanced == accepted
@@ -149,8 +188,12 @@ def test_the_long_tail_training_file_keeps_every_review_and_the_run_says_why(pip
 
 def test_unlabelled_predictions_below_the_threshold_reach_the_review_queue(pipeline):
     home, *_ = pipeline
-    [(queued, with_text)] = query(home, f"SELECT count(*), count(review_body) FROM review_queue WHERE source_partition = '{SCORE}'")
-    [(unsure,)] = query(home, f"SELECT count(*) FILTER (probability < 0.9) FROM batch_predictions WHERE source_partition = '{SCORE}'")
+    [(queued, with_text)] = query(
+        home, f"SELECT count(*), count(review_body) FROM review_queue WHERE source_partition = '{SCORE}'"
+    )
+    [(unsure,)] = query(
+        home, f"SELECT count(*) FILTER (probability < 0.9) FROM batch_predictions WHERE source_partition = '{SCORE}'"
+    )
     assert queued == unsure > 0 and with_text == queued
 
 
@@ -158,8 +201,17 @@ def test_a_train_file_without_labels_is_refused_by_name(pipeline, user_files):
     _, resources, instance, _ = pipeline
     register_partitions(instance, ["train/new.csv"])
     raw = [a for a in ALL_ASSETS if dg.AssetKey("raw_reviews") in a.keys]
-    config = {"location": str(user_files / "new.csv"), "role": "train", "preset": "generic",
-              "mapping": {"review_id": "comment_id", "review_body": "comment"}}
+    config = {
+        "location": str(user_files / "new.csv"),
+        "role": "train",
+        "preset": "generic",
+        "mapping": {"review_id": "comment_id", "review_body": "comment"},
+    }
     with pytest.raises(dg.Failure, match=r"new\.csv: role 'train' needs labels"):
-        dg.materialize(raw, resources=resources, instance=instance, partition_key="train/new.csv",
-                       run_config={"ops": {"raw_reviews": {"config": config}}})
+        dg.materialize(
+            raw,
+            resources=resources,
+            instance=instance,
+            partition_key="train/new.csv",
+            run_config={"ops": {"raw_reviews": {"config": config}}},
+        )

@@ -7,9 +7,16 @@ from resources.warehouse import DuckDBWarehouse
 
 def test_token_id_lists_are_stored_as_integer_lists_not_strings(tmp_path):
     warehouse = DuckDBWarehouse(path=str(tmp_path / "w.duckdb"))
-    frame = pd.DataFrame({"review_id": ["a", "b"], "input_ids": [np.array([101, 7, 102], dtype=np.int32), np.array([101, 102], dtype=np.int32)]})
+    frame = pd.DataFrame(
+        {
+            "review_id": ["a", "b"],
+            "input_ids": [np.array([101, 7, 102], dtype=np.int32), np.array([101, 102], dtype=np.int32)],
+        }
+    )
     warehouse.write_table("features", frame)
-    column_type = warehouse.query("SELECT data_type FROM information_schema.columns WHERE table_name = 'features' AND column_name = 'input_ids'")
+    column_type = warehouse.query(
+        "SELECT data_type FROM information_schema.columns WHERE table_name = 'features' AND column_name = 'input_ids'"
+    )
     assert column_type["data_type"].iloc[0] == "INTEGER[]"
     assert list(warehouse.read_table("features")["input_ids"].iloc[0]) == [101, 7, 102]
 

@@ -11,8 +11,8 @@ import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Iterator  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -30,10 +30,19 @@ def make_tiny_bert(directory: Path, **config) -> Path:
     `config`: BertConfig fields to change (e.g. hidden_dropout_prob=0.0)."""
     tokenizer = AutoTokenizer.from_pretrained(resolve_model_path("bundled"))
     torch.manual_seed(0)
-    model = BertForSequenceClassification(BertConfig(**{
-        "vocab_size": tokenizer.vocab_size, "hidden_size": 32, "num_hidden_layers": 2,
-        "num_attention_heads": 2, "intermediate_size": 64, "num_labels": 3, **config,
-    }))
+    model = BertForSequenceClassification(
+        BertConfig(
+            **{
+                "vocab_size": tokenizer.vocab_size,
+                "hidden_size": 32,
+                "num_hidden_layers": 2,
+                "num_attention_heads": 2,
+                "intermediate_size": 64,
+                "num_labels": 3,
+                **config,
+            }
+        )
+    )
     model.save_pretrained(directory)
     tokenizer.save_pretrained(directory)
     return Path(directory)
@@ -60,15 +69,21 @@ def toy_reviews(per_class: int = 16, seed: int = 0) -> pd.DataFrame:
     for label_id, word in enumerate(["hate", "okay", "love"]):
         for _ in range(per_class):
             filler = ", ".join(rng.choice(FILLER, size=rng.integers(0, 5)))
-            rows.append({"review_body": f"I {word} this dress. {filler}".strip(),
-                         "label_id": label_id})
+            rows.append({"review_body": f"I {word} this dress. {filler}".strip(), "label_id": label_id})
     return pd.DataFrame(rows).sample(frac=1.0, random_state=seed).reset_index(drop=True)
 
 
 def tiny_config(model_dir: Path, **overrides) -> FineTuneConfig:
     """A fast config for the tiny BERT: short sequences, small batches, a high learning rate."""
-    fields = dict(model_name_or_path=str(model_dir), max_seq_length=24, batch_size=8,
-                  eval_batch_size=32, learning_rate=1e-3, epochs=2, log_every_steps=1000)
+    fields = dict(
+        model_name_or_path=str(model_dir),
+        max_seq_length=24,
+        batch_size=8,
+        eval_batch_size=32,
+        learning_rate=1e-3,
+        epochs=2,
+        log_every_steps=1000,
+    )
     return FineTuneConfig(**{**fields, **overrides})
 
 

@@ -48,7 +48,7 @@ def markdown_table(frame: pd.DataFrame, highlight: pd.DataFrame | None = None, d
     # One line per facet value (tens of rows), not per data row.
     for position, row in enumerate(frame.itertuples(index=False)):
         cells = []
-        for column, value in zip(frame.columns, row):
+        for column, value in zip(frame.columns, row, strict=False):
             text = _cell(value, digits)
             if marks is not None and bool(marks.iat[position, frame.columns.get_loc(column)]):
                 text = f"**{text}** ⚠"
@@ -69,18 +69,20 @@ def _breach_list(frames: Sequence[pd.DataFrame], thresholds: BiasThresholds) -> 
 
 def pretraining_section(title: str, report: PretrainingReport, thresholds: BiasThresholds) -> str:
     positives = ",".join(map(str, report.positive_label_values))
-    return "\n\n".join([
-        f"## {title}",
-        f"Facet `{report.facet}`, label `{report.label}`, positive = {{{positives}}}.",
-        "### Clarify pre-training metrics (binary labels)",
-        markdown_table(report.clarify, breach_mask(report.clarify, thresholds)),
-        f"### Beyond Clarify: all classes (KL and JS smoothed with alpha = {report.alpha})",
-        markdown_table(report.multiclass, breach_mask(report.multiclass, thresholds)),
-        f"### CI and DPL with {report.confidence:.0%} bootstrap intervals",
-        markdown_table(report.intervals),
-        "### Warnings",
-        _breach_list([report.clarify], thresholds),
-    ])
+    return "\n\n".join(
+        [
+            f"## {title}",
+            f"Facet `{report.facet}`, label `{report.label}`, positive = {{{positives}}}.",
+            "### Clarify pre-training metrics (binary labels)",
+            markdown_table(report.clarify, breach_mask(report.clarify, thresholds)),
+            f"### Beyond Clarify: all classes (KL and JS smoothed with alpha = {report.alpha})",
+            markdown_table(report.multiclass, breach_mask(report.multiclass, thresholds)),
+            f"### CI and DPL with {report.confidence:.0%} bootstrap intervals",
+            markdown_table(report.intervals),
+            "### Warnings",
+            _breach_list([report.clarify], thresholds),
+        ]
+    )
 
 
 def posttraining_section(title: str, report: PosttrainingReport, thresholds: BiasThresholds) -> str:

@@ -43,19 +43,25 @@ class BiasPopulation:
         if self.measurable:
             return f"Facet `{self.facet}` has {self.facet_values} values: each is compared with the rest."
         if self.facet_values >= MIN_FACET_VALUES:
-            return (f"Not enough facet groups: every row with a `{self.facet}` value and a label falls on the same "
-                    f"side of the {self.split}. Clarify compares the group d with the rest a; with one of them "
-                    "empty there is nothing to compare, so bias is not measurable (every metric is undefined).")
+            return (
+                f"Not enough facet groups: every row with a `{self.facet}` value and a label falls on the same "
+                f"side of the {self.split}. Clarify compares the group d with the rest a; with one of them "
+                "empty there is nothing to compare, so bias is not measurable (every metric is undefined)."
+            )
         found = "no value" if self.facet_values == 0 else f"a single value ({', '.join(self.examples)})"
-        return (f"Not enough facet values: `{self.facet}` has {found} among the {len(self.frame)} rows with a "
-                "facet value and a label. Clarify compares a facet value d with the rest a; with fewer than "
-                "two values there is no a, so bias is not measurable (every metric is undefined).")
+        return (
+            f"Not enough facet values: `{self.facet}` has {found} among the {len(self.frame)} rows with a "
+            "facet value and a label. Clarify compares a facet value d with the rest a; with fewer than "
+            "two values there is no a, so bias is not measurable (every metric is undefined)."
+        )
 
     def left_out(self) -> str:
         """Which rows the metrics leave out, as a sentence."""
-        return (f"{len(self.frame)} of {self.rows_in} rows used: rows without a `{self.facet}` value "
-                f"({self.rows_without_facet}) and without a label ({self.rows_without_label}) are left out "
-                "of every metric.")
+        return (
+            f"{len(self.frame)} of {self.rows_in} rows used: rows without a `{self.facet}` value "
+            f"({self.rows_without_facet}) and without a label ({self.rows_without_label}) are left out "
+            "of every metric."
+        )
 
 
 def bias_population(
@@ -78,7 +84,11 @@ def bias_population(
     values = sorted(map(str, pd.unique(used[facet])))
     split, both_sides = None, True
     if threshold is not None or sensitive_values is not None:
-        split = f"threshold {threshold}" if threshold is not None else f"sensitive values {','.join(map(str, sensitive_values))}"
+        split = (
+            f"threshold {threshold}"
+            if threshold is not None
+            else f"sensitive values {','.join(map(str, sensitive_values))}"
+        )
         codes = facet_groups(used[facet], sensitive_values=sensitive_values, threshold=threshold).codes
         both_sides = len(set(codes.tolist())) == 2
     return BiasPopulation(

@@ -13,7 +13,9 @@ from sentiment_assets.project_config import load_project_config
 GROUPS: tuple[str, ...] = ("ingest_analyze", "prepare_transform", "train_tune", "deploy_manage")
 
 group_jobs = [
-    dg.define_asset_job(f"{group}_job", selection=dg.AssetSelection.groups(group), description=f"Materialize the {group} group.")
+    dg.define_asset_job(
+        f"{group}_job", selection=dg.AssetSelection.groups(group), description=f"Materialize the {group} group."
+    )
     for group in GROUPS
 ]
 
@@ -66,5 +68,5 @@ nightly_retraining_schedule = dg.ScheduleDefinition(
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.STOPPED,
     description="02:00 UTC: retrain on the feature store and move the champion if the new model wins. "
-                "Off by default: the automation sensor retrains at the same hour when the data changed.",
+    "Off by default: the automation sensor retrains at the same hour when the data changed.",
 )

@@ -42,7 +42,9 @@ def nightly_retraining() -> dg.AutomationCondition:
     first file of the day instead of at night."""
     inputs_changed = AC.any_deps_match(AC.newly_updated() | AC.will_be_requested()).since_last_handled()
     return (
-        (AC.cron_tick_passed(NIGHTLY_CRON, NIGHTLY_TIMEZONE) & inputs_changed.with_label("inputs_changed")).since_last_handled()
+        (
+            AC.cron_tick_passed(NIGHTLY_CRON, NIGHTLY_TIMEZONE) & inputs_changed.with_label("inputs_changed")
+        ).since_last_handled()
         & ~AC.any_deps_missing()
         & ~AC.any_deps_in_progress()
         & ~AC.in_progress()
@@ -89,7 +91,8 @@ def automation_condition_for(key: dg.AssetKey) -> dg.AutomationCondition | None:
 def with_automation_conditions(assets: Iterable[dg.AssetsDefinition]) -> list[dg.AssetsDefinition]:
     """The assets with the condition `automation_condition_for` gives each of their keys."""
     return dg.map_asset_specs(
-        lambda spec: spec.replace_attributes(automation_condition=automation_condition_for(spec.key)), list(assets))
+        lambda spec: spec.replace_attributes(automation_condition=automation_condition_for(spec.key)), list(assets)
+    )
 
 
 def automation_sensor(default_status: dg.DefaultSensorStatus) -> dg.AutomationConditionSensorDefinition:
@@ -99,6 +102,6 @@ def automation_sensor(default_status: dg.DefaultSensorStatus) -> dg.AutomationCo
         default_status=default_status,
         minimum_interval_seconds=30,
         description="Evaluates every asset's automation condition: landed files flow through dbt, "
-                    "features and scoring; training runs at 02:00 UTC when its inputs changed; a new "
-                    "champion re-scores every file (sentiment_assets/defs/automation_conditions.py).",
+        "features and scoring; training runs at 02:00 UTC when its inputs changed; a new "
+        "champion re-scores every file (sentiment_assets/defs/automation_conditions.py).",
     )

@@ -42,7 +42,6 @@ class BiasSettings(dg.Config):
                     metadata={role: name, "available_columns": dg.MetadataValue.json(columns)},
                 )
 
-
     def read_facets(self, warehouse: Warehouse, read: Callable[[], T], table: str = FACET_SOURCE) -> T:
         """`read()` (a read of the facet columns from `table`); when it fails, a clear dg.Failure
         if the facet or group is not a column there, else the original error. The columns are

@@ -1,6 +1,5 @@
 """Small helpers that turn frames, figures and MLflow runs into Dagster metadata."""
 
-
 import base64
 from pathlib import Path
 
@@ -15,7 +14,7 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "title": "The review's headline.",
     "review_body": "The review text (in raw_reviews exactly as read; from stg_reviews on, normalised).",
     "review_body_normalised": "The review text as models read it: HTML entities decoded, wrapping quotes, zero-width "
-                              "characters and extra whitespace removed, Unicode NFC.",
+    "characters and extra whitespace removed, Unicode NFC.",
     "review_body_raw": "The review text exactly as read from the file.",
     "star_rating": "The reviewer's rating, 1 to 5 (null when the source has a sentiment label instead).",
     "product_category": "The product's class: the bias facet ('unknown' when the source has none).",
@@ -51,10 +50,12 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
 
 
 def table_schema(frame: pd.DataFrame) -> dg.TableSchema:
-    return dg.TableSchema(columns=[
-        dg.TableColumn(name=str(c), type=str(t), description=COLUMN_DESCRIPTIONS.get(str(c)))
-        for c, t in frame.dtypes.items()
-    ])
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(name=str(c), type=str(t), description=COLUMN_DESCRIPTIONS.get(str(c)))
+            for c, t in frame.dtypes.items()
+        ]
+    )
 
 
 def table_metadata(frame: pd.DataFrame, table: str) -> dict[str, object]:

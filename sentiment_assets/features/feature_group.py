@@ -47,7 +47,7 @@ def records_to_append(features: pd.DataFrame, latest: pd.DataFrame, group: Featu
         if column == group.event_time:
             new, old = pd.to_datetime(new), pd.to_datetime(old)
         if new.map(_is_sequence).any():  # token-id lists: compare element-wise
-            differs = [not _same_sequence(a, b) for a, b in zip(new, old)]
+            differs = [not _same_sequence(a, b) for a, b in zip(new, old, strict=False)]
         else:
             differs = ~((new == old) | (new.isna() & old.isna()))
         changed |= pd.Series(differs, index=merged.index).astype(bool)
@@ -59,7 +59,7 @@ def _is_sequence(value) -> bool:
 
 
 def _same_sequence(a, b) -> bool:
-    return _is_sequence(a) and _is_sequence(b) and len(a) == len(b) and all(int(x) == int(y) for x, y in zip(a, b))
+    return _is_sequence(a) and _is_sequence(b) and len(a) == len(b) and all(int(x) == int(y) for x, y in zip(a, b, strict=False))
 
 
 def lookup_latency_ms(online, record_ids: list, lookups: int, seed: int) -> dict[str, float]:

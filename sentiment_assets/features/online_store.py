@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -29,7 +29,7 @@ class _Snapshot:
     loaded_at: datetime
 
     @classmethod
-    def from_arrow(cls, table: pa.Table, record_identifier: str) -> "_Snapshot":
+    def from_arrow(cls, table: pa.Table, record_identifier: str) -> _Snapshot:
         scalars, lists = {}, {}
         for name in table.column_names:
             column = table.column(name).combine_chunks()
@@ -37,17 +37,17 @@ class _Snapshot:
                 offsets = column.offsets.to_numpy()
                 values = column.values.to_numpy(zero_copy_only=False)
                 # Sliced arrays start at a non-zero offset; rebase so offsets index `values`.
-                lists[name] = (values[offsets[0]:offsets[-1]], offsets - offsets[0])
+                lists[name] = (values[offsets[0] : offsets[-1]], offsets - offsets[0])
             else:
                 scalars[name] = column.to_pylist()
         ids = scalars[record_identifier]
-        return cls(dict(zip(ids, range(len(ids)))), scalars, lists, datetime.now(timezone.utc))
+        return cls(dict(zip(ids, range(len(ids)), strict=False)), scalars, lists, datetime.now(UTC))
 
     def row(self, position: int) -> dict[str, Any]:
         record = {name: values[position] for name, values in self.scalars.items()}
         for name, (values, offsets) in self.lists.items():
             # A null list has equal offsets, so it reads as []; the offline column is never null in practice.
-            record[name] = values[offsets[position]:offsets[position + 1]].tolist()
+            record[name] = values[offsets[position] : offsets[position + 1]].tolist()
         return record
 
 
@@ -63,7 +63,7 @@ class OnlineFeatureStore:
         self._snapshot: _Snapshot | None = None
 
     @classmethod
-    def load(cls, offline: OfflineFeatureStore, group: FeatureGroup) -> "OnlineFeatureStore":
+    def load(cls, offline: OfflineFeatureStore, group: FeatureGroup) -> OnlineFeatureStore:
         store = cls(offline, group)
         store.refresh()
         return store
@@ -98,5 +98,7 @@ class OnlineFeatureStore:
 
     def _loaded(self) -> _Snapshot:
         if self._snapshot is None:
-            raise RuntimeError(f"online store for {self.group.name} v{self.group.version} is empty: call refresh() first")
+            raise RuntimeError(
+                f"online store for {self.group.name} v{self.group.version} is empty: call refresh() first"
+            )
         return self._snapshot

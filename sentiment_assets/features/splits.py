@@ -63,9 +63,13 @@ def check_fractions(fractions: tuple[float, float, float]) -> None:
         raise ValueError(f"split fractions must be three non-negative numbers summing to 1, got {fractions}")
 
 
-def assign_splits(reviews: pd.DataFrame, fractions: tuple[float, float, float] = COURSE_FRACTIONS, *,
-                  stratify_by: str = "sentiment",
-                  minimum_per_class: int = MIN_EVALUATION_REVIEWS_PER_CLASS) -> pd.Series:
+def assign_splits(
+    reviews: pd.DataFrame,
+    fractions: tuple[float, float, float] = COURSE_FRACTIONS,
+    *,
+    stratify_by: str = "sentiment",
+    minimum_per_class: int = MIN_EVALUATION_REVIEWS_PER_CLASS,
+) -> pd.Series:
     """split_type per row ('train' | 'validation' | 'test'), aligned with `reviews.index`.
     Stratified by `stratify_by` when the frame has that column (one stratum otherwise). Rows
     sharing a review_id (up-sampled copies) share a split: the cut is made over distinct ids."""
@@ -74,8 +78,11 @@ def assign_splits(reviews: pd.DataFrame, fractions: tuple[float, float, float] =
     distinct = reviews[columns].drop_duplicates("review_id").reset_index(drop=True)
     ids = distinct["review_id"].astype(str).to_numpy()
     position = np.array([review_unit_interval(i) for i in ids])
-    strata = (distinct[stratify_by].fillna("missing").astype(str).to_numpy() if len(columns) == 2
-              else np.zeros(len(distinct), dtype=int))
+    strata = (
+        distinct[stratify_by].fillna("missing").astype(str).to_numpy()
+        if len(columns) == 2
+        else np.zeros(len(distinct), dtype=int)
+    )
     labels = np.full(len(distinct), "train", dtype=object)
     for stratum in pd.unique(strata):
         rows = np.flatnonzero(strata == stratum)
@@ -86,20 +93,25 @@ def assign_splits(reviews: pd.DataFrame, fractions: tuple[float, float, float] =
         cut_test, cut_validation = len(rows) - n_test, len(rows) - n_test - n_validation
         labels[ordered[cut_test:]] = "test"
         labels[ordered[cut_validation:cut_test]] = "validation"
-    split_of = dict(zip(ids, labels))
+    split_of = dict(zip(ids, labels, strict=False))
     return pd.Series([split_of[i] for i in reviews["review_id"].astype(str)], index=reviews.index, dtype="object")
 
 
 def split_report(reviews: pd.DataFrame, split: pd.Series, stratify_by: str = "sentiment") -> pd.DataFrame:
     """Share of each split within each class: how close the split is to the target."""
-    return pd.crosstab(reviews[stratify_by], split, normalize="index").reindex(columns=list(SPLIT_NAMES), fill_value=0.0)
+    return pd.crosstab(reviews[stratify_by], split, normalize="index").reindex(
+        columns=list(SPLIT_NAMES), fill_value=0.0
+    )
 
 
-def split_sizes_too_small(reviews: pd.DataFrame, split: pd.Series,
-                          minimum: int = MIN_EVALUATION_REVIEWS_PER_CLASS) -> dict[str, dict[str, int]]:
+def split_sizes_too_small(
+    reviews: pd.DataFrame, split: pd.Series, minimum: int = MIN_EVALUATION_REVIEWS_PER_CLASS
+) -> dict[str, dict[str, int]]:
     """{split: {sentiment: reviews}} for each evaluation split holding fewer than `minimum`
     reviews of some sentiment (every sentiment listed, zeros included); empty when all are enough."""
     counts = pd.crosstab(split, reviews["sentiment"]).reindex(
-        index=list(EVALUATION_SPLITS), columns=list(SENTIMENTS), fill_value=0)
-    return {name: {str(s): int(n) for s, n in row.items()}
-            for name, row in counts.iterrows() if int(row.min()) < minimum}
+        index=list(EVALUATION_SPLITS), columns=list(SENTIMENTS), fill_value=0
+    )
+    return {
+        name: {str(s): int(n) for s, n in row.items()} for name, row in counts.iterrows() if int(row.min()) < minimum
+    }

@@ -83,7 +83,7 @@ class OfflineFeatureStore:
         self._connect = connect
 
     @classmethod
-    def at_path(cls, path: str | Path) -> "OfflineFeatureStore":
+    def at_path(cls, path: str | Path) -> OfflineFeatureStore:
         return cls(duckdb_file(path))
 
     # --- writes -----------------------------------------------------------------------------
@@ -107,25 +107,37 @@ class OfflineFeatureStore:
             target = ", ".join(quote(c) for c in [*group.columns, INGESTED_AT])
             connection.register("incoming_records", pa.Table.from_pandas(records, preserve_index=False))
             try:
-                connection.execute(f"INSERT INTO {quote(group.table_name)} ({target}) "
-                                   f"SELECT {selected}, ? FROM incoming_records", [stamp])
+                connection.execute(
+                    f"INSERT INTO {quote(group.table_name)} ({target}) SELECT {selected}, ? FROM incoming_records",
+                    [stamp],
+                )
             except duckdb.ConversionException as error:
-                raise FeatureStoreError(f"feature group {_label(group)}: a value does not fit its column: {error}") from error
+                raise FeatureStoreError(
+                    f"feature group {_label(group)}: a value does not fit its column: {error}"
+                ) from error
             finally:
                 connection.unregister("incoming_records")
         return len(records)
 
     # --- reads ------------------------------------------------------------------------------
 
-    def as_of(self, group: FeatureGroup, as_of: datetime, record_ids: Sequence | None = None,
-              by: ReadBy = "ingestion", columns: Sequence[str] | None = None) -> pd.DataFrame:
+    def as_of(
+        self,
+        group: FeatureGroup,
+        as_of: datetime,
+        record_ids: Sequence | None = None,
+        by: ReadBy = "ingestion",
+        columns: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
         """Per record, the row with the latest event time <= `as_of` (ties: latest ingestion).
 
         by="ingestion": only rows ingested at or before `as_of` count (reproducible: what was
         known at `as_of`). by="event_time": every row ingested so far counts. Records with no
         such row are absent."""
         if by not in ("ingestion", "event_time"):
-            raise FeatureStoreError(f"feature group {_label(group)}: by must be 'ingestion' or 'event_time', got {by!r}")
+            raise FeatureStoreError(
+                f"feature group {_label(group)}: by must be 'ingestion' or 'event_time', got {by!r}"
+            )
         moment = naive_utc(as_of).to_pydatetime()
         conditions, parameters = [f"{quote(group.event_time)} <= ?"], [moment]
         if by == "ingestion":
@@ -133,19 +145,27 @@ class OfflineFeatureStore:
             parameters.append(moment)
         return self._latest_rows(group, conditions, parameters, record_ids, columns)
 
-    def latest(self, group: FeatureGroup, record_ids: Sequence | None = None,
-               columns: Sequence[str] | None = None) -> pd.DataFrame:
+    def latest(
+        self, group: FeatureGroup, record_ids: Sequence | None = None, columns: Sequence[str] | None = None
+    ) -> pd.DataFrame:
         """Per record, the row with the latest event time; ties go to the latest ingestion."""
         return self._latest_rows(group, [], [], record_ids, columns)
 
-    def split(self, group: FeatureGroup, split_type: str, columns: Sequence[str] | None = None,
-              split_column: str = "split_type") -> pd.DataFrame:
+    def split(
+        self,
+        group: FeatureGroup,
+        split_type: str,
+        columns: Sequence[str] | None = None,
+        split_column: str = "split_type",
+    ) -> pd.DataFrame:
         """The latest rows whose split is `split_type` ('train' | 'validation' | 'test'), ordered by
         record id. The split is taken from each record's latest row, so a record is in one split."""
         _check_columns(group, [split_column])
         latest, parameters = self._latest_sql(group, [], [], None)
-        sql = (f"SELECT {_select_list(group, columns)} FROM ({latest}) WHERE {quote(split_column)} = ? "
-               f"ORDER BY {quote(group.record_identifier)}")
+        sql = (
+            f"SELECT {_select_list(group, columns)} FROM ({latest}) WHERE {quote(split_column)} = ? "
+            f"ORDER BY {quote(group.record_identifier)}"
+        )
         return self._read(group, sql, [*parameters, split_type])
 
     def row_count(self, group: FeatureGroup) -> int:
@@ -159,7 +179,9 @@ class OfflineFeatureStore:
             try:
                 return connection.sql(sql, params=parameters).to_arrow_table()
             except duckdb.CatalogException as error:
-                raise FeatureStoreError(f"feature group {_label(group)}: no offline table {group.table_name}") from error
+                raise FeatureStoreError(
+                    f"feature group {_label(group)}: no offline table {group.table_name}"
+                ) from error
 
     def _latest_rows(self, group, conditions, parameters, record_ids, columns) -> pd.DataFrame:
         inner, inner_parameters = self._latest_sql(group, conditions, parameters, record_ids)
@@ -167,16 +189,19 @@ class OfflineFeatureStore:
         return self._read(group, sql, inner_parameters)
 
     @staticmethod
-    def _latest_sql(group: FeatureGroup, conditions: list[str], parameters: list,
-                    record_ids: Sequence | None) -> tuple[str, list]:
+    def _latest_sql(
+        group: FeatureGroup, conditions: list[str], parameters: list, record_ids: Sequence | None
+    ) -> tuple[str, list]:
         conditions, parameters = list(conditions), list(parameters)
         if record_ids is not None:
             conditions.append(f"{quote(group.record_identifier)} IN (SELECT unnest(?))")
             parameters.append([_plain(r) for r in record_ids])
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-        sql = (f"SELECT * FROM {quote(group.table_name)} {where} "
-               f"QUALIFY row_number() OVER (PARTITION BY {quote(group.record_identifier)} "
-               f"ORDER BY {quote(group.event_time)} DESC, {quote(INGESTED_AT)} DESC) = 1")
+        sql = (
+            f"SELECT * FROM {quote(group.table_name)} {where} "
+            f"QUALIFY row_number() OVER (PARTITION BY {quote(group.record_identifier)} "
+            f"ORDER BY {quote(group.event_time)} DESC, {quote(INGESTED_AT)} DESC) = 1"
+        )
         return sql, parameters
 
     def _read(self, group: FeatureGroup, sql: str, parameters: list) -> pd.DataFrame:
@@ -184,8 +209,10 @@ class OfflineFeatureStore:
             try:
                 return connection.execute(sql, parameters).df()
             except duckdb.CatalogException as error:
-                raise FeatureStoreError(f"feature group {_label(group)}: no offline table {group.table_name}; "
-                                        f"ingest into it first ({error})") from error
+                raise FeatureStoreError(
+                    f"feature group {_label(group)}: no offline table {group.table_name}; "
+                    f"ingest into it first ({error})"
+                ) from error
 
 
 def _label(group: FeatureGroup) -> str:
@@ -197,42 +224,55 @@ def _plain(value):
     return value.item() if hasattr(value, "item") else value
 
 
-def _ensure_table(connection: duckdb.DuckDBPyConnection, group: FeatureGroup,
-                  column_types: Mapping[str, str] | None) -> dict[str, str]:
+def _ensure_table(
+    connection: duckdb.DuckDBPyConnection, group: FeatureGroup, column_types: Mapping[str, str] | None
+) -> dict[str, str]:
     """Create the group's table if missing, check its columns; returns column -> SQL type."""
     existing = _column_types(connection, group.table_name)
     if not existing:
         types = {**FEATURE_COLUMN_TYPES, **(column_types or {}), group.event_time: "TIMESTAMP"}
         untyped = [c for c in group.columns if c not in types]
         if untyped:
-            raise FeatureStoreError(f"feature group {_label(group)}: no SQL type for columns {untyped}; "
-                                    "pass column_types to create_group")
+            raise FeatureStoreError(
+                f"feature group {_label(group)}: no SQL type for columns {untyped}; pass column_types to create_group"
+            )
         columns = ", ".join(f"{quote(c)} {types[c]}" for c in group.columns)
-        connection.execute(f"CREATE TABLE IF NOT EXISTS {quote(group.table_name)} "
-                           f"({columns}, {quote(INGESTED_AT)} TIMESTAMP NOT NULL)")
+        connection.execute(
+            f"CREATE TABLE IF NOT EXISTS {quote(group.table_name)} ({columns}, {quote(INGESTED_AT)} TIMESTAMP NOT NULL)"
+        )
         existing = _column_types(connection, group.table_name)
     expected = [*group.columns, INGESTED_AT]
     if list(existing) != expected:
-        raise FeatureStoreError(f"feature group {_label(group)}: table {group.table_name} has columns {list(existing)}, "
-                                f"expected {expected}; a schema change needs a new group version")
+        raise FeatureStoreError(
+            f"feature group {_label(group)}: table {group.table_name} has columns {list(existing)}, "
+            f"expected {expected}; a schema change needs a new group version"
+        )
     untimed = [c for c in (group.event_time, INGESTED_AT) if existing[c] != "TIMESTAMP"]
     if untimed:
         # e.g. a table written wholesale with event time as ISO strings before the store existed.
-        raise FeatureStoreError(f"feature group {_label(group)}: table {group.table_name} has {untimed} as "
-                                f"{[existing[c] for c in untimed]}, not TIMESTAMP; it was not written by the store")
+        raise FeatureStoreError(
+            f"feature group {_label(group)}: table {group.table_name} has {untimed} as "
+            f"{[existing[c] for c in untimed]}, not TIMESTAMP; it was not written by the store"
+        )
     return existing
 
 
 def _column_types(connection: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
-    return dict(connection.execute(
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
-        "AND table_schema = current_schema() ORDER BY ordinal_position", [table]).fetchall())
+    return dict(
+        connection.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
+            "AND table_schema = current_schema() ORDER BY ordinal_position",
+            [table],
+        ).fetchall()
+    )
 
 
 def _check_columns(group: FeatureGroup, columns: Sequence[str]) -> None:
     unknown = [c for c in columns if c not in (*group.columns, INGESTED_AT)]
     if unknown:
-        raise FeatureStoreError(f"feature group {_label(group)}: unknown columns {unknown}; it has {list(group.columns)}")
+        raise FeatureStoreError(
+            f"feature group {_label(group)}: unknown columns {unknown}; it has {list(group.columns)}"
+        )
 
 
 def _select_list(group: FeatureGroup, columns: Sequence[str] | None) -> str:
@@ -253,17 +293,23 @@ def _validated_records(group: FeatureGroup, frame: pd.DataFrame) -> pd.DataFrame
     for column in (group.record_identifier, group.event_time):
         nulls = records[column].isna()
         if nulls.any():
-            raise FeatureStoreError(f"feature group {_label(group)}: {int(nulls.sum())} rows have a null "
-                                    f"{column} (first at row {int(nulls.idxmax())})")
+            raise FeatureStoreError(
+                f"feature group {_label(group)}: {int(nulls.sum())} rows have a null "
+                f"{column} (first at row {int(nulls.idxmax())})"
+            )
     try:
         event_time = pd.to_datetime(records[group.event_time], utc=True, format="ISO8601")
     except (ValueError, TypeError) as error:
-        raise FeatureStoreError(f"feature group {_label(group)}: event time {group.event_time} is not a timestamp: {error}") from error
+        raise FeatureStoreError(
+            f"feature group {_label(group)}: event time {group.event_time} is not a timestamp: {error}"
+        ) from error
     records[group.event_time] = event_time.dt.tz_localize(None).astype("datetime64[us]")
     duplicated = records.duplicated([group.record_identifier, group.event_time])
     if duplicated.any():
         first = records.loc[duplicated.idxmax(), group.record_identifier]
-        raise FeatureStoreError(f"feature group {_label(group)}: {int(duplicated.sum())} rows repeat a "
-                                f"({group.record_identifier}, {group.event_time}) pair in one write, e.g. {first!r}; "
-                                "which one is latest would be ambiguous")
+        raise FeatureStoreError(
+            f"feature group {_label(group)}: {int(duplicated.sum())} rows repeat a "
+            f"({group.record_identifier}, {group.event_time}) pair in one write, e.g. {first!r}; "
+            "which one is latest would be ambiguous"
+        )
     return records

@@ -87,8 +87,12 @@ def encode_to_arrow(texts: list[str], tokenizer, max_seq_length: int) -> tuple[p
             "(drop or fill blank reviews first)"
         )
     encoded = tokenizer(
-        texts, truncation=True, max_length=max_seq_length, padding=False,
-        return_attention_mask=False, return_token_type_ids=False,
+        texts,
+        truncation=True,
+        max_length=max_seq_length,
+        padding=False,
+        return_attention_mask=False,
+        return_token_type_ids=False,
     )["input_ids"]
     offsets = np.zeros(len(encoded) + 1, dtype=np.int32)
     np.cumsum(np.fromiter(map(len, encoded), dtype=np.int32, count=len(encoded)), out=offsets[1:])
@@ -142,8 +146,11 @@ def tokenize_stream(
             yield texts
 
     encoded = ordered_pool_map(
-        _encode_in_worker, texts_only(), workers,
-        initializer=_init_worker, initargs=(tokenizer_name_or_path, max_seq_length),
+        _encode_in_worker,
+        texts_only(),
+        workers,
+        initializer=_init_worker,
+        initargs=(tokenizer_name_or_path, max_seq_length),
         max_in_flight=max_in_flight,
     )
     for input_ids, attention_mask in encoded:

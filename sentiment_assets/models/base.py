@@ -4,9 +4,10 @@ logging and batch scoring never need to know which family they hold."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, ClassVar
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -40,7 +41,7 @@ class SentimentClassifier(ABC):
         train: pd.DataFrame,
         valid: pd.DataFrame | None = None,
         on_epoch_end: EpochCallback | None = None,
-    ) -> "SentimentClassifier": ...
+    ) -> SentimentClassifier: ...
 
     @abstractmethod
     def predict_proba(self, reviews: pd.DataFrame) -> np.ndarray: ...
@@ -58,4 +59,4 @@ class SentimentClassifier(ABC):
 
     @classmethod
     @abstractmethod
-    def load(cls, directory: Path) -> "SentimentClassifier": ...
+    def load(cls, directory: Path) -> SentimentClassifier: ...

@@ -24,8 +24,10 @@ BASELINE_NAMES = {MAJORITY: "majority-class baseline", TFIDF_BASELINE: "TF-IDF +
 
 def ten_line_baseline():
     """The user's ten lines, unfitted (the configuration benchmarks/baseline_tfidf_logreg.py uses)."""
-    return make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
-                         LogisticRegression(C=4, class_weight="balanced", max_iter=2000))
+    return make_pipeline(
+        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
+        LogisticRegression(C=4, class_weight="balanced", max_iter=2000),
+    )
 
 
 def baseline_predictions(train: pd.DataFrame, test: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -41,11 +43,19 @@ def baseline_predictions(train: pd.DataFrame, test: pd.DataFrame) -> dict[str, n
 def baseline_scores(train: pd.DataFrame, test: pd.DataFrame) -> dict[str, dict[str, float]]:
     """{baseline: {accuracy, macro_f1, balanced_accuracy}} on `test`."""
     truth = test["label_id"].to_numpy()
-    return {name: classification_scores(truth, predicted) for name, predicted in baseline_predictions(train, test).items()}
+    return {
+        name: classification_scores(truth, predicted) for name, predicted in baseline_predictions(train, test).items()
+    }
 
 
-def paired_difference(truth: np.ndarray, candidate: np.ndarray, baseline: np.ndarray,
-                      n_resamples: int = 1000, seed: int = 0, level: float = 0.90) -> dict[str, float]:
+def paired_difference(
+    truth: np.ndarray,
+    candidate: np.ndarray,
+    baseline: np.ndarray,
+    n_resamples: int = 1000,
+    seed: int = 0,
+    level: float = 0.90,
+) -> dict[str, float]:
     """Candidate minus baseline test macro-F1, with a paired bootstrap interval (the same
     resampled reviews for both): on 30 test reviews a 2-point gap is noise, on 3,000 it is not."""
     from sklearn.metrics import f1_score
@@ -63,13 +73,23 @@ def paired_difference(truth: np.ndarray, candidate: np.ndarray, baseline: np.nda
     draws = rng.integers(0, len(truth), size=(n_resamples, len(truth)))
     differences = np.array([macro_f1(truth[d], candidate[d]) - macro_f1(truth[d], baseline[d]) for d in draws])
     tail = (1 - level) / 2
-    return {"difference": float(observed), "low": float(np.quantile(differences, tail)),
-            "high": float(np.quantile(differences, 1 - tail)), "n": int(len(truth))}
+    return {
+        "difference": float(observed),
+        "low": float(np.quantile(differences, tail)),
+        "high": float(np.quantile(differences, 1 - tail)),
+        "n": int(len(truth)),
+    }
 
 
-def compare_with_baselines(train: pd.DataFrame, test: pd.DataFrame, candidate: np.ndarray) -> dict[str, dict[str, float]]:
+def compare_with_baselines(
+    train: pd.DataFrame, test: pd.DataFrame, candidate: np.ndarray
+) -> dict[str, dict[str, float]]:
     """Per baseline: its test scores, and the candidate's macro-F1 difference with an interval."""
     truth = test["label_id"].to_numpy()
-    return {name: {**classification_scores(truth, predicted), **{
-                f"candidate_{k}": v for k, v in paired_difference(truth, candidate, predicted).items()}}
-            for name, predicted in baseline_predictions(train, test).items()}
+    return {
+        name: {
+            **classification_scores(truth, predicted),
+            **{f"candidate_{k}": v for k, v in paired_difference(truth, candidate, predicted).items()},
+        }
+        for name, predicted in baseline_predictions(train, test).items()
+    }

@@ -6,7 +6,7 @@ together, because on a CPU the cost of a step grows with the padded length, not 
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -42,9 +42,7 @@ def pad_batch(seqs: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor,
     return input_ids, attention_mask
 
 
-def length_bucketed_batches(
-    lengths: np.ndarray, batch_size: int, generator: torch.Generator
-) -> list[np.ndarray]:
+def length_bucketed_batches(lengths: np.ndarray, batch_size: int, generator: torch.Generator) -> list[np.ndarray]:
     """One epoch of batches (arrays of example indices) of similar length, in random order.
 
     Shuffle, sort by length within windows of BUCKET_BATCHES batches, cut into batches, shuffle
@@ -66,9 +64,7 @@ def epoch_batches(lengths: np.ndarray, batch_size: int, seed: int, epoch: int) -
     return length_bucketed_batches(lengths, batch_size, generator)
 
 
-def to_device(
-    seqs: Sequence[Sequence[int]], pad_id: int, device: torch.device
-) -> tuple[torch.Tensor, torch.Tensor]:
+def to_device(seqs: Sequence[Sequence[int]], pad_id: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     """A padded batch (input_ids, attention_mask) on `device`: the data side of a step."""
     input_ids, attention_mask = pad_batch(seqs, pad_id)
     return input_ids.to(device), attention_mask.to(device)
@@ -84,9 +80,7 @@ def forward(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, bf16: 
 
 
 @torch.inference_mode()
-def batched_logits(
-    model, seqs: Sequence[Sequence[int]], pad_id: int, batch_size: int, bf16: bool = True
-) -> np.ndarray:
+def batched_logits(model, seqs: Sequence[Sequence[int]], pad_id: int, batch_size: int, bf16: bool = True) -> np.ndarray:
     """Logits (n, num_labels) as float32, in the order of `seqs`, computed longest-first in
     length-sorted batches so that each batch pads little (and memory runs out early, if at all)."""
     model.eval()
@@ -101,7 +95,11 @@ def batched_logits(
 
 
 def evaluate(
-    model, seqs: Sequence[Sequence[int]], labels: np.ndarray, pad_id: int, batch_size: int,
+    model,
+    seqs: Sequence[Sequence[int]],
+    labels: np.ndarray,
+    pad_id: int,
+    batch_size: int,
     bf16: bool = True,
 ) -> dict[str, float]:
     """Validation loss (mean cross-entropy) and the project's classification scores (accuracy,

@@ -40,8 +40,11 @@ def fit_temperature(probabilities: np.ndarray, label_ids: np.ndarray) -> float:
     there is nothing to fit on."""
     if len(label_ids) == 0:
         return 1.0
-    found = minimize_scalar(lambda log_t: negative_log_likelihood(apply_temperature(probabilities, np.exp(log_t)), label_ids),
-                            bounds=(np.log(0.05), np.log(20.0)), method="bounded")
+    found = minimize_scalar(
+        lambda log_t: negative_log_likelihood(apply_temperature(probabilities, np.exp(log_t)), label_ids),
+        bounds=(np.log(0.05), np.log(20.0)),
+        method="bounded",
+    )
     return float(np.exp(found.x))
 
 
@@ -53,8 +56,11 @@ def reliability_table(probabilities: np.ndarray, label_ids: np.ndarray, bins: in
     edges = np.linspace(0.0, 1.0, bins + 1)
     which = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
     frame = pd.DataFrame({"bin": which, "confidence": confidence, "correct": correct})
-    table = frame.groupby("bin").agg(reviews=("correct", "size"), confidence=("confidence", "mean"),
-                                     accuracy=("correct", "mean")).reset_index()
+    table = (
+        frame.groupby("bin")
+        .agg(reviews=("correct", "size"), confidence=("confidence", "mean"), accuracy=("correct", "mean"))
+        .reset_index()
+    )
     table.insert(1, "lower", edges[table["bin"]])
     table.insert(2, "upper", edges[table["bin"] + 1])
     return table
@@ -68,7 +74,9 @@ def expected_calibration_error(probabilities: np.ndarray, label_ids: np.ndarray,
     return float((table["reviews"] * (table["accuracy"] - table["confidence"]).abs()).sum() / table["reviews"].sum())
 
 
-def ece_if_calibrated(probabilities: np.ndarray, bins: int = 15, draws: int = 200, seed: int = 0) -> tuple[float, float]:
+def ece_if_calibrated(
+    probabilities: np.ndarray, bins: int = 15, draws: int = 200, seed: int = 0
+) -> tuple[float, float]:
     """The ECE a perfectly calibrated model with these probabilities would still show on this many
     reviews -- labels drawn from the probabilities themselves -- as (mean, 95th percentile). The
     ECE estimator is biased upwards on small samples (150 reviews in 15 bins: ~0.1 for a perfect
@@ -102,13 +110,16 @@ class TemperatureScaled(SentimentClassifier):
         self.family = base.family
 
     @classmethod
-    def fitted_on(cls, base: SentimentClassifier, valid: pd.DataFrame) -> "TemperatureScaled":
+    def fitted_on(cls, base: SentimentClassifier, valid: pd.DataFrame) -> TemperatureScaled:
         """`base` with the temperature that calibrates it on `valid` (which needs label_id)."""
         return cls(base, fit_temperature(base.predict_proba(valid), valid["label_id"].to_numpy()))
 
-    def fit(self, train: pd.DataFrame, valid: pd.DataFrame | None = None,
-            on_epoch_end: EpochCallback | None = None) -> "TemperatureScaled":
-        raise TypeError("a TemperatureScaled model wraps a fitted model: fit the base, then TemperatureScaled.fitted_on")
+    def fit(
+        self, train: pd.DataFrame, valid: pd.DataFrame | None = None, on_epoch_end: EpochCallback | None = None
+    ) -> TemperatureScaled:
+        raise TypeError(
+            "a TemperatureScaled model wraps a fitted model: fit the base, then TemperatureScaled.fitted_on"
+        )
 
     def predict_proba(self, reviews: pd.DataFrame) -> np.ndarray:
         return apply_temperature(self.base.predict_proba(reviews), self.temperature)
@@ -118,7 +129,9 @@ class TemperatureScaled(SentimentClassifier):
 
     def save(self, directory: Path) -> None:
         self.base.save(directory)
-        (Path(directory) / CALIBRATION_FILE).write_text(json.dumps({"method": "temperature", "temperature": self.temperature}))
+        (Path(directory) / CALIBRATION_FILE).write_text(
+            json.dumps({"method": "temperature", "temperature": self.temperature})
+        )
 
     @classmethod
     def load(cls, directory: Path) -> SentimentClassifier:

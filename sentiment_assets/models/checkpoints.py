@@ -112,7 +112,7 @@ class S3CheckpointStore(CheckpointStore):
         paginator = self.client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=self._key_prefix()):
             for item in page.get("Contents", []):
-                match = _CHECKPOINT_PATTERN.match(item["Key"][len(self._key_prefix()):])
+                match = _CHECKPOINT_PATTERN.match(item["Key"][len(self._key_prefix()) :])
                 if match:
                     found.append(int(match.group(1)))
         return sorted(found)
@@ -133,7 +133,7 @@ def checkpoint_store_from_uri(uri: str, s3_client=None, keep_last: int = 2) -> C
     Without `s3_client`, an S3 store gets a boto3 client configured by the environment
     (AWS_ENDPOINT_URL, AWS_DEFAULT_REGION, credentials), as every AWS tool is."""
     if uri.startswith("s3://"):
-        bucket, _, prefix = uri[len("s3://"):].partition("/")
+        bucket, _, prefix = uri[len("s3://") :].partition("/")
         if not bucket:
             raise ValueError(f"an S3 checkpoint URI needs a bucket: s3://bucket/prefix, got {uri!r}")
         if s3_client is None:

@@ -18,8 +18,13 @@ def usable_folds(labels: pd.Series, folds: int) -> int:
     return min(folds, smallest) if smallest >= 2 else 0
 
 
-def out_of_fold_label_ids(build: Callable[[], SentimentClassifier], reviews: pd.DataFrame, folds: int,
-                          seed: int = 42, train_fraction: float = 1.0) -> np.ndarray:
+def out_of_fold_label_ids(
+    build: Callable[[], SentimentClassifier],
+    reviews: pd.DataFrame,
+    folds: int,
+    seed: int = 42,
+    train_fraction: float = 1.0,
+) -> np.ndarray:
     """A predicted label id for every review, each made by a fresh model (`build()`) fitted on the
     other folds -- on the first `train_fraction` of them in one seeded order (the fidelity steps
     of tuning: a nested sample, as `fit_by_train_fraction` takes)."""

@@ -55,7 +55,7 @@ def group_grad_norms(groups: dict[str, list[torch.nn.Parameter]]) -> dict[str, f
         else:
             norms.append(torch.zeros((), device=params[0].device))
     # One transfer for all groups: on CUDA each .item() would wait for the GPU separately.
-    return dict(zip(groups, torch.stack([n.float().cpu() for n in norms]).tolist()))
+    return dict(zip(groups, torch.stack([n.float().cpu() for n in norms]).tolist(), strict=False))
 
 
 def memory_mb(device: torch.device) -> dict[str, float]:
@@ -88,18 +88,35 @@ class TrainingRecorder:
         self._samples = 0
 
     def record_step(
-        self, *, step: int, epoch: int, loss: float, learning_rate: float, grad_norm: float,
-        group_grad_norms: dict[str, float], step_seconds: float, data_seconds: float,
-        samples: int, memory: dict[str, float],
+        self,
+        *,
+        step: int,
+        epoch: int,
+        loss: float,
+        learning_rate: float,
+        grad_norm: float,
+        group_grad_norms: dict[str, float],
+        step_seconds: float,
+        data_seconds: float,
+        samples: int,
+        memory: dict[str, float],
     ) -> None:
         """One optimizer step; `grad_norm` is the global norm before clipping."""
-        self.steps.append({
-            "step": step, "epoch": epoch, "loss": loss, "learning_rate": learning_rate,
-            "grad_norm": grad_norm, "group_grad_norms": group_grad_norms,
-            "step_seconds": step_seconds, "data_seconds": data_seconds, "samples": samples,
-            "samples_per_second": samples / step_seconds if step_seconds > 0 else 0.0,
-            **memory,
-        })
+        self.steps.append(
+            {
+                "step": step,
+                "epoch": epoch,
+                "loss": loss,
+                "learning_rate": learning_rate,
+                "grad_norm": grad_norm,
+                "group_grad_norms": group_grad_norms,
+                "step_seconds": step_seconds,
+                "data_seconds": data_seconds,
+                "samples": samples,
+                "samples_per_second": samples / step_seconds if step_seconds > 0 else 0.0,
+                **memory,
+            }
+        )
         self._loss_sum += loss * samples
         self._samples += samples
 
@@ -121,7 +138,7 @@ class TrainingRecorder:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "TrainingRecorder":
+    def from_dict(cls, data: dict) -> TrainingRecorder:
         recorder = cls(data.get("trainable_groups", []))
         recorder.steps = list(data.get("steps", []))
         recorder.evaluations = list(data.get("evaluations", []))
@@ -142,9 +159,17 @@ def profiler_summary(record: TrainingRecorder | dict) -> dict[str, float]:
     throughput, step-time percentiles and peak memory."""
     steps = as_record(record)["steps"]
     if not steps:
-        return {"steps": 0, "total_seconds": 0.0, "data_seconds": 0.0, "compute_seconds": 0.0,
-                "data_share": 0.0, "samples_per_second": 0.0, "p50_step_seconds": 0.0,
-                "p95_step_seconds": 0.0, "peak_rss_mb": 0.0}
+        return {
+            "steps": 0,
+            "total_seconds": 0.0,
+            "data_seconds": 0.0,
+            "compute_seconds": 0.0,
+            "data_share": 0.0,
+            "samples_per_second": 0.0,
+            "p50_step_seconds": 0.0,
+            "p95_step_seconds": 0.0,
+            "peak_rss_mb": 0.0,
+        }
     step_seconds = np.array([s["step_seconds"] for s in steps])
     total = float(step_seconds.sum())
     data = float(sum(s["data_seconds"] for s in steps))

@@ -65,37 +65,46 @@ def loss_not_decreasing(record, thresholds: RuleThresholds = RuleThresholds()) -
     passed = drop >= thresholds.min_relative_drop
     verdict = "fell" if passed else "did not fall enough"
     return RuleResult(
-        LOSS_NOT_DECREASING, passed,
+        LOSS_NOT_DECREASING,
+        passed,
         f"training loss {verdict}: {first:.4g} over the first {window} steps, {last:.4g} over the "
         f"last {window} (a {drop:.1%} drop; at least {thresholds.min_relative_drop:.0%} expected)",
-        {"first_window_loss": first, "last_window_loss": last, "relative_drop": drop,
-         "window_steps": window},
+        {"first_window_loss": first, "last_window_loss": last, "relative_drop": drop, "window_steps": window},
     )
 
 
 def overfitting(record, thresholds: RuleThresholds = RuleThresholds()) -> RuleResult:
     """Fails when validation loss rose `patience` evaluations in a row while the training loss
     fell over the same evaluations."""
-    evaluations = [e for e in as_record(record)["evaluations"]
-                   if math.isfinite(e.get("val_loss", math.nan)) and math.isfinite(e["train_loss"])]
+    evaluations = [
+        e
+        for e in as_record(record)["evaluations"]
+        if math.isfinite(e.get("val_loss", math.nan)) and math.isfinite(e["train_loss"])
+    ]
     span = thresholds.patience + 1
     if len(evaluations) < span:
         return _too_little(OVERFITTING, f"{len(evaluations)} evaluations", f"{span} evaluations")
     for start in range(len(evaluations) - span + 1):
         window = evaluations[start : start + span]
         val = [e["val_loss"] for e in window]
-        rising = all(later > earlier for earlier, later in zip(val, val[1:]))
+        rising = all(later > earlier for earlier, later in zip(val, val[1:], strict=False))
         if rising and window[-1]["train_loss"] < window[0]["train_loss"]:
             return RuleResult(
-                OVERFITTING, False,
+                OVERFITTING,
+                False,
                 f"validation loss rose {thresholds.patience} evaluations in a row (steps "
                 f"{window[0]['step']}..{window[-1]['step']}: {val[0]:.4g} -> {val[-1]:.4g}) while "
                 f"training loss fell ({window[0]['train_loss']:.4g} -> {window[-1]['train_loss']:.4g})",
-                {"from_step": window[0]["step"], "to_step": window[-1]["step"],
-                 "val_loss_from": val[0], "val_loss_to": val[-1]},
+                {
+                    "from_step": window[0]["step"],
+                    "to_step": window[-1]["step"],
+                    "val_loss_from": val[0],
+                    "val_loss_to": val[-1],
+                },
             )
     return RuleResult(
-        OVERFITTING, True,
+        OVERFITTING,
+        True,
         f"validation loss never rose {thresholds.patience} evaluations in a row while training "
         f"loss fell ({len(evaluations)} evaluations)",
         {"evaluations": len(evaluations), "best_val_loss": min(e["val_loss"] for e in evaluations)},
@@ -109,27 +118,42 @@ def vanishing_gradients(record, thresholds: RuleThresholds = RuleThresholds()) -
     data = as_record(record)
     steps = data["steps"][thresholds.warmup_steps :]
     if not steps:
-        return _too_little(VANISHING_GRADIENTS, f"{len(data['steps'])} steps",
-                           f"more than {thresholds.warmup_steps} steps")
+        return _too_little(
+            VANISHING_GRADIENTS, f"{len(data['steps'])} steps", f"more than {thresholds.warmup_steps} steps"
+        )
     norms = np.array([s["grad_norm"] for s in steps])
     share = float(np.mean(norms < thresholds.vanishing_grad_norm))
     # "Throughout": every recorded step counts, warm-up included.
-    dead = [group for group in data.get("trainable_groups", [])
-            if all(s["group_grad_norms"].get(group, 0.0) <= thresholds.dead_group_norm
-                   for s in data["steps"])]
-    metadata = {"vanished_share": share, "median_grad_norm": float(np.median(norms)),
-                "dead_groups": ", ".join(dead) or "none"}
+    dead = [
+        group
+        for group in data.get("trainable_groups", [])
+        if all(s["group_grad_norms"].get(group, 0.0) <= thresholds.dead_group_norm for s in data["steps"])
+    ]
+    metadata = {
+        "vanished_share": share,
+        "median_grad_norm": float(np.median(norms)),
+        "dead_groups": ", ".join(dead) or "none",
+    }
     if share > thresholds.vanishing_share:
-        return RuleResult(VANISHING_GRADIENTS, False,
-                          f"global gradient norm below {thresholds.vanishing_grad_norm:g} on "
-                          f"{share:.0%} of the steps after warm-up", metadata)
+        return RuleResult(
+            VANISHING_GRADIENTS,
+            False,
+            f"global gradient norm below {thresholds.vanishing_grad_norm:g} on {share:.0%} of the steps after warm-up",
+            metadata,
+        )
     if dead:
-        return RuleResult(VANISHING_GRADIENTS, False,
-                          f"no gradient ever reached these trainable layer groups: "
-                          f"{', '.join(dead)}", metadata)
-    return RuleResult(VANISHING_GRADIENTS, True,
-                      f"gradients flowed: median global norm {metadata['median_grad_norm']:.3g}, "
-                      f"every trainable layer group got one", metadata)
+        return RuleResult(
+            VANISHING_GRADIENTS,
+            False,
+            f"no gradient ever reached these trainable layer groups: {', '.join(dead)}",
+            metadata,
+        )
+    return RuleResult(
+        VANISHING_GRADIENTS,
+        True,
+        f"gradients flowed: median global norm {metadata['median_grad_norm']:.3g}, every trainable layer group got one",
+        metadata,
+    )
 
 
 def exploding_gradients(record, thresholds: RuleThresholds = RuleThresholds()) -> RuleResult:
@@ -138,35 +162,43 @@ def exploding_gradients(record, thresholds: RuleThresholds = RuleThresholds()) -
     steps = as_record(record)["steps"]
     if not steps:
         return _too_little(EXPLODING_GRADIENTS, "0 steps", "1 step")
-    non_finite = [s["step"] for s in steps
-                  if not (math.isfinite(s["loss"]) and math.isfinite(s["grad_norm"]))]
-    too_large = [s["step"] for s in steps
-                 if math.isfinite(s["grad_norm"]) and s["grad_norm"] > thresholds.exploding_grad_norm]
+    non_finite = [s["step"] for s in steps if not (math.isfinite(s["loss"]) and math.isfinite(s["grad_norm"]))]
+    too_large = [
+        s["step"] for s in steps if math.isfinite(s["grad_norm"]) and s["grad_norm"] > thresholds.exploding_grad_norm
+    ]
     finite = [s["grad_norm"] for s in steps if math.isfinite(s["grad_norm"])]
-    metadata = {"max_grad_norm": max(finite) if finite else 0.0,
-                "non_finite_steps": len(non_finite), "steps_above_threshold": len(too_large)}
+    metadata = {
+        "max_grad_norm": max(finite) if finite else 0.0,
+        "non_finite_steps": len(non_finite),
+        "steps_above_threshold": len(too_large),
+    }
     if non_finite:
-        return RuleResult(EXPLODING_GRADIENTS, False,
-                          f"loss or gradient norm not finite on {len(non_finite)} steps, first at "
-                          f"step {non_finite[0]}", metadata | {"first_bad_step": non_finite[0]})
+        return RuleResult(
+            EXPLODING_GRADIENTS,
+            False,
+            f"loss or gradient norm not finite on {len(non_finite)} steps, first at step {non_finite[0]}",
+            metadata | {"first_bad_step": non_finite[0]},
+        )
     if too_large:
-        return RuleResult(EXPLODING_GRADIENTS, False,
-                          f"global gradient norm above {thresholds.exploding_grad_norm:g} on "
-                          f"{len(too_large)} steps, first at step {too_large[0]}",
-                          metadata | {"first_bad_step": too_large[0]})
-    return RuleResult(EXPLODING_GRADIENTS, True,
-                      f"gradient norms stayed finite and at most {metadata['max_grad_norm']:.3g}",
-                      metadata)
+        return RuleResult(
+            EXPLODING_GRADIENTS,
+            False,
+            f"global gradient norm above {thresholds.exploding_grad_norm:g} on "
+            f"{len(too_large)} steps, first at step {too_large[0]}",
+            metadata | {"first_bad_step": too_large[0]},
+        )
+    return RuleResult(
+        EXPLODING_GRADIENTS, True, f"gradient norms stayed finite and at most {metadata['max_grad_norm']:.3g}", metadata
+    )
 
 
-def evaluate_rules(
-    record: TrainingRecorder | dict, thresholds: RuleThresholds = RuleThresholds()
-) -> list[RuleResult]:
+def evaluate_rules(record: TrainingRecorder | dict, thresholds: RuleThresholds = RuleThresholds()) -> list[RuleResult]:
     """Every rule's verdict, in the order of RULE_NAMES."""
-    return [rule(record, thresholds) for rule in
-            (loss_not_decreasing, overfitting, vanishing_gradients, exploding_gradients)]
+    return [
+        rule(record, thresholds)
+        for rule in (loss_not_decreasing, overfitting, vanishing_gradients, exploding_gradients)
+    ]
 
 
 def _too_little(name: str, have: str, need: str) -> RuleResult:
-    return RuleResult(name, True, f"too little to judge: {have}, at least {need} needed",
-                      {"judged": False})
+    return RuleResult(name, True, f"too little to judge: {have}, at least {need} needed", {"judged": False})

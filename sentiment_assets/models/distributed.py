@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -83,8 +84,9 @@ class World:
         on_gpu = next(model.parameters()).device.type == "cuda"
         # No buffer sync before every forward: a BERT's buffers (position and token-type ids)
         # never change, and they are synced once when DDP starts.
-        return DistributedDataParallel(model, device_ids=[self.local_rank] if on_gpu else None,
-                                       forward_sync_buffers=False)
+        return DistributedDataParallel(
+            model, device_ids=[self.local_rank] if on_gpu else None, forward_sync_buffers=False
+        )
 
     def shard(self, batch: np.ndarray, batch_weight: float | None = None) -> Shard:
         """This process's rows of a global batch, rank::size (every row in a world of one), and
@@ -102,8 +104,9 @@ class World:
             return Shard(batch[:1], 0.0)
         return Shard(rows, self.size / total)
 
-    def loss(self, logits: torch.Tensor, targets: torch.Tensor, weight: float,
-             class_weights: torch.Tensor | None = None) -> torch.Tensor:
+    def loss(
+        self, logits: torch.Tensor, targets: torch.Tensor, weight: float, class_weights: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """The loss to call backward on: the batch's mean cross-entropy in a world of one (as it
         always was), this shard's summed loss times `weight` otherwise (see `shard`). With
         `class_weights`, each example's loss weighs its class's weight and the mean is
@@ -138,14 +141,12 @@ class World:
         dist.all_gather_object(values, value)
         return values
 
-    def logits(self, model, seqs: Sequence[Sequence[int]], pad_id: int, batch_size: int,
-               bf16: bool) -> np.ndarray:
+    def logits(self, model, seqs: Sequence[Sequence[int]], pad_id: int, batch_size: int, bf16: bool) -> np.ndarray:
         """`batched_logits` of all `seqs`, each process computing rows rank::size of them."""
         if not self.distributed:
             return batched_logits(model, seqs, pad_id, batch_size, bf16)
         mine = range(self.rank, len(seqs), self.size)
-        parts = self.gather(batched_logits(model, [seqs[i] for i in mine], pad_id, batch_size,
-                                           bf16))
+        parts = self.gather(batched_logits(model, [seqs[i] for i in mine], pad_id, batch_size, bf16))
         out = np.empty((len(seqs), parts[0].shape[1]), dtype=np.float32)
         for rank, part in enumerate(parts):
             out[rank :: self.size] = part
@@ -166,8 +167,7 @@ def current_world() -> World:
     it joined none."""
     if not (dist.is_available() and dist.is_initialized()):
         return World()
-    return World(rank=dist.get_rank(), local_rank=int(os.environ.get("LOCAL_RANK", "0")),
-                 size=dist.get_world_size())
+    return World(rank=dist.get_rank(), local_rank=int(os.environ.get("LOCAL_RANK", "0")), size=dist.get_world_size())
 
 
 @contextlib.contextmanager
@@ -182,8 +182,7 @@ def process_group(device: torch.device) -> Iterator[World]:
     world = World(rank=int(os.environ["RANK"]), local_rank=int(os.environ["LOCAL_RANK"]), size=size)
     if device.type == "cuda":
         torch.cuda.set_device(world.local_rank)  # NCCL's object collectives use the current GPU
-    dist.init_process_group("nccl" if device.type == "cuda" else "gloo",
-                            rank=world.rank, world_size=world.size)
+    dist.init_process_group("nccl" if device.type == "cuda" else "gloo", rank=world.rank, world_size=world.size)
     try:
         yield world
     finally:

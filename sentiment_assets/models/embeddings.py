@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -74,8 +74,9 @@ def _mean_pooled(encoder, input_ids: torch.Tensor, attention_mask: torch.Tensor)
 
 
 @torch.inference_mode()
-def embed(encoder, seqs: Sequence[Sequence[int]], batches: Sequence[np.ndarray], pad_id: int,
-          deadline: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+def embed(
+    encoder, seqs: Sequence[Sequence[int]], batches: Sequence[np.ndarray], pad_id: int, deadline: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Embeddings of `seqs`, batch by batch in the given order, until the batches run out or the
     clock passes `deadline` (a time.perf_counter() value). Returns (embedded row indices into
     `seqs`, their embeddings)."""
@@ -111,8 +112,9 @@ class EmbeddingLogisticRegression(SentimentClassifier):
         self.train_reviews_embedded: int = 0
         self.stopped_by_budget: bool = False
 
-    def fit(self, train: pd.DataFrame, valid: pd.DataFrame | None = None,
-            on_epoch_end: EpochCallback | None = None) -> "EmbeddingLogisticRegression":
+    def fit(
+        self, train: pd.DataFrame, valid: pd.DataFrame | None = None, on_epoch_end: EpochCallback | None = None
+    ) -> EmbeddingLogisticRegression:
         """Embed a stratified sample of `train` (as much of it as the budget allows) and fit the
         head on it. `valid` is not embedded here: scoring it would cost as much as predicting it,
         and whoever passed it will score the model anyway."""
@@ -123,22 +125,29 @@ class EmbeddingLogisticRegression(SentimentClassifier):
         seqs = self._token_ids(sample)
         # Length-sorted within windows, then shuffled: batches pad little, and any prefix of
         # them (all a budget may allow) is a random draw of the sample, not its shortest reviews.
-        batches = length_bucketed_batches(np.array([len(s) for s in seqs]), c.batch_size,
-                                          torch.Generator().manual_seed(c.seed))
+        batches = length_bucketed_batches(
+            np.array([len(s) for s in seqs]), c.batch_size, torch.Generator().manual_seed(c.seed)
+        )
         deadline = None if c.time_budget_s is None else started + c.embed_budget_share * c.time_budget_s
         rows, vectors = embed(self.encoder, seqs, batches, self.tokenizer.pad_token_id, deadline)
         labels = sample["label_id"].to_numpy()[rows]
-        self.head = LogisticRegression(C=c.C, max_iter=2000, class_weight=c.class_weight,
-                                       random_state=c.seed).fit(vectors, labels)
+        self.head = LogisticRegression(C=c.C, max_iter=2000, class_weight=c.class_weight, random_state=c.seed).fit(
+            vectors, labels
+        )
         self.train_reviews_embedded = len(rows)
         self.stopped_by_budget = len(rows) < len(sample)
         self.train_seconds = time.perf_counter() - started
         if on_epoch_end is not None:
-            on_epoch_end(EpochReport(epoch=1, metrics={
-                "train_seconds": self.train_seconds,
-                "train_reviews_embedded": float(self.train_reviews_embedded),
-                "train_accuracy": float(self.head.score(vectors, labels)),
-            }))
+            on_epoch_end(
+                EpochReport(
+                    epoch=1,
+                    metrics={
+                        "train_seconds": self.train_seconds,
+                        "train_reviews_embedded": float(self.train_reviews_embedded),
+                        "train_accuracy": float(self.head.score(vectors, labels)),
+                    },
+                )
+            )
         return self
 
     def embeddings(self, reviews: pd.DataFrame) -> np.ndarray:
@@ -179,7 +188,7 @@ class EmbeddingLogisticRegression(SentimentClassifier):
             self.tokenizer.save_pretrained(directory / ENCODER_DIR)
 
     @classmethod
-    def load(cls, directory: Path, device: str | None = None) -> "EmbeddingLogisticRegression":
+    def load(cls, directory: Path, device: str | None = None) -> EmbeddingLogisticRegression:
         """A classifier ready to predict, loaded without the network. `device` overrides the
         saved one (e.g. "cpu" for a model trained on a GPU)."""
         directory = Path(directory)
@@ -190,8 +199,9 @@ class EmbeddingLogisticRegression(SentimentClassifier):
         model = cls(EmbeddingConfig(**settings))
         encoder_dir = directory / ENCODER_DIR
         # Saved encoders are safetensors (as save_pretrained writes them): never a pickled .bin.
-        model._load_encoder(str(encoder_dir) if encoder_dir.is_dir() else resolve_model_path(BUNDLED),
-                            use_safetensors=True)
+        model._load_encoder(
+            str(encoder_dir) if encoder_dir.is_dir() else resolve_model_path(BUNDLED), use_safetensors=True
+        )
         model.head = load_estimator(directory / HEAD_FILE)
         return model
 

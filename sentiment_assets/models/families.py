@@ -17,8 +17,11 @@ _FAMILIES: dict[str, tuple[str, str, str]] = {
     "tfidf_logreg": ("sentiment_assets.models.tfidf", "TfidfLogisticRegression", "TfidfConfig"),
     "tfidf_linear_svm": ("sentiment_assets.models.tfidf_svm", "TfidfLinearSvm", "TfidfSvmConfig"),
     "tfidf_gbm": ("sentiment_assets.models.tfidf_gbm", "TfidfGradientBoosting", "TfidfGbmConfig"),
-    "minilm_embeddings_linear": ("sentiment_assets.models.embeddings", "EmbeddingLogisticRegression",
-                                 "EmbeddingConfig"),
+    "minilm_embeddings_linear": (
+        "sentiment_assets.models.embeddings",
+        "EmbeddingLogisticRegression",
+        "EmbeddingConfig",
+    ),
     "minilm_finetuned": ("sentiment_assets.models.transformer", "TransformerClassifier", "FineTuneConfig"),
 }
 FAMILY_NAMES: tuple[str, ...] = tuple(_FAMILIES)

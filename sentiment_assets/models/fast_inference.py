@@ -66,8 +66,9 @@ def review_token_ids(tokenizer, reviews: pd.DataFrame, max_seq_length: int) -> l
         lists = (json.loads(ids) if isinstance(ids, str) else ids for ids in reviews["input_ids"])
         return [fit_to_length(ids, max_seq_length, sep_id, pad_id) for ids in lists]
     texts = reviews["review_body"].fillna("").astype(str).tolist()
-    return tokenizer(texts, truncation=True, max_length=max_seq_length,
-                     return_attention_mask=False, return_token_type_ids=False)["input_ids"]
+    return tokenizer(
+        texts, truncation=True, max_length=max_seq_length, return_attention_mask=False, return_token_type_ids=False
+    )["input_ids"]
 
 
 def quantize_linear_layers(model: torch.nn.Module) -> torch.nn.Module:
@@ -85,8 +86,9 @@ def quantize_linear_layers(model: torch.nn.Module) -> torch.nn.Module:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=DeprecationWarning)
         warnings.filterwarnings("ignore", message=".*quantize_per_(tensor|channel).*")
-        return quantize_dynamic(copy.deepcopy(model).eval(), {torch.nn.Linear: per_channel_dynamic_qconfig},
-                                dtype=torch.qint8)
+        return quantize_dynamic(
+            copy.deepcopy(model).eval(), {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8
+        )
 
 
 @contextlib.contextmanager
@@ -157,8 +159,9 @@ class FastScorer:
 ENGINES = ("torch", "torch_int8", "onnxruntime_int8")
 
 
-def fast_predict_proba(model: SentimentClassifier, *, engine: str = "torch_int8",
-                       onnx_path: Path | None = None) -> Callable[[pd.DataFrame], np.ndarray]:
+def fast_predict_proba(
+    model: SentimentClassifier, *, engine: str = "torch_int8", onnx_path: Path | None = None
+) -> Callable[[pd.DataFrame], np.ndarray]:
     """`model.predict_proba`, through the chosen engine when the model is a transformer on the
     CPU (other families, e.g. TF-IDF, are already fast and are returned as they are).
     `onnx_path` is where the ONNX export is cached for "onnxruntime_int8"."""

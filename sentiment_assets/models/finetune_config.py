@@ -49,15 +49,13 @@ class FineTuneConfig:
             (0 <= self.warmup_ratio < 1, "warmup_ratio", "in [0, 1)"),
             (self.max_grad_norm > 0, "max_grad_norm", "> 0"),
             (self.device in DEVICES, "device", f"one of {DEVICES}"),
-            (self.max_train_samples is None or self.max_train_samples >= 1,
-             "max_train_samples", "None or >= 1"),
+            (self.max_train_samples is None or self.max_train_samples >= 1, "max_train_samples", "None or >= 1"),
             (self.eval_batch_size >= 1, "eval_batch_size", ">= 1"),
             (self.log_every_steps >= 1, "log_every_steps", ">= 1"),
             (self.checkpoint_every_steps >= 0, "checkpoint_every_steps", ">= 0"),
             (self.max_seconds is None or self.max_seconds > 0, "max_seconds", "None or > 0"),
             (self.eval_every_steps >= 0, "eval_every_steps", ">= 0"),
-            (self.class_weighting in CLASS_WEIGHTINGS, "class_weighting",
-             f"one of {CLASS_WEIGHTINGS}"),
+            (self.class_weighting in CLASS_WEIGHTINGS, "class_weighting", f"one of {CLASS_WEIGHTINGS}"),
         ]
         for ok, name, rule in rules:
             if not ok:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass
 
-import numpy as np
 import pandas as pd
 
 from sentiment_assets.models.base import EpochCallback, SentimentClassifier
@@ -57,8 +56,13 @@ def time_budget_of(model: SentimentClassifier) -> float | None:
     return None
 
 
-def run_candidate(model: SentimentClassifier, train: pd.DataFrame, valid: pd.DataFrame,
-                  on_epoch_end: EpochCallback | None = None, cv_folds: int = 0) -> CandidateResult:
+def run_candidate(
+    model: SentimentClassifier,
+    train: pd.DataFrame,
+    valid: pd.DataFrame,
+    on_epoch_end: EpochCallback | None = None,
+    cv_folds: int = 0,
+) -> CandidateResult:
     """Fit `model` on `train` and judge it on `valid` (which needs `label_id`). With `cv_folds`
     (small data, where a validation split of a few dozen reviews says little), the val_* figures
     come from stratified k-fold cross-validation over train + validation instead; the model
@@ -108,8 +112,7 @@ def _check_objective(name: str, role: str) -> None:
         raise ValueError(f"unknown {role} {name!r}; known: {', '.join(OBJECTIVES)}")
 
 
-def rank_candidates(rows: list[dict] | pd.DataFrame, objective: str,
-                    tie_breaker: str = "val_macro_f1") -> pd.DataFrame:
+def rank_candidates(rows: list[dict] | pd.DataFrame, objective: str, tie_breaker: str = "val_macro_f1") -> pd.DataFrame:
     """The rows best first by `objective` (in its direction), ties broken by `tie_breaker`, with
     a `rank` column (1 = best) first. Rows missing a figure rank last."""
     _check_objective(objective, "objective")

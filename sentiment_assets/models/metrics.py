@@ -17,8 +17,9 @@ def classification_scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, f
     }
 
 
-def macro_f1_interval(y_true: np.ndarray, y_pred: np.ndarray, n_resamples: int = 1000, seed: int = 0,
-                      level: float = 0.90) -> tuple[float, float]:
+def macro_f1_interval(
+    y_true: np.ndarray, y_pred: np.ndarray, n_resamples: int = 1000, seed: int = 0, level: float = 0.90
+) -> tuple[float, float]:
     """A bootstrap interval (resampling reviews) for macro-F1: how much the figure would move on
     another sample of the same size. (nan, nan) without reviews."""
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

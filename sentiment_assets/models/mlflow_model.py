@@ -29,10 +29,12 @@ _REQUIREMENTS = ("pandas", "numpy", "scikit-learn", "skops", "torch", "transform
 def predictions_frame(probabilities: np.ndarray) -> pd.DataFrame:
     """The output shape shared by batch scoring, the pyfunc model and (later) the endpoint."""
     label_ids = probabilities.argmax(axis=1)
-    frame = pd.DataFrame({
-        "predicted_label": sentiment_from_label_id(label_ids),
-        "probability": probabilities[np.arange(len(label_ids)), label_ids],
-    })
+    frame = pd.DataFrame(
+        {
+            "predicted_label": sentiment_from_label_id(label_ids),
+            "probability": probabilities[np.arange(len(label_ids)), label_ids],
+        }
+    )
     for label_id, sentiment in enumerate(SENTIMENT_NAMES):
         frame[f"probability_{SENTIMENT_NAMES[sentiment]}"] = probabilities[:, label_id]
     return frame
@@ -42,7 +44,9 @@ def predict_reviews(model: SentimentClassifier, model_input) -> pd.DataFrame:
     """predictions_frame for a DataFrame with `review_body` (else its first column is the text)
     or a list of strings, the text normalised as training saw it."""
     if isinstance(model_input, pd.DataFrame):
-        reviews = model_input if "review_body" in model_input else model_input.iloc[:, [0]].set_axis(["review_body"], axis=1)
+        reviews = (
+            model_input if "review_body" in model_input else model_input.iloc[:, [0]].set_axis(["review_body"], axis=1)
+        )
     else:
         reviews = pd.DataFrame({"review_body": list(model_input)})
     # The text as training saw it (batch scoring reads it normalised at ingest): a served
@@ -88,7 +92,9 @@ def log_sentiment_model(model: SentimentClassifier, name: str = "model") -> mlfl
     """Log `model` into the active MLflow run as a pyfunc model; returns its ModelInfo (model_uri)."""
     with tempfile.TemporaryDirectory() as scratch:
         model_dir = save_model(model, Path(scratch) / "model")
-        example = pd.DataFrame({"review_body": ["Love the fit, the fabric is soft.", "Runs small and the zipper broke."]})
+        example = pd.DataFrame(
+            {"review_body": ["Love the fit, the fabric is soft.", "Runs small and the zipper broke."]}
+        )
         return mlflow.pyfunc.log_model(
             name=name,
             python_model=str(PYFUNC_CODE),  # models from code: no cloudpickle of the model object

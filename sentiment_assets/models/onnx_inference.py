@@ -74,8 +74,7 @@ def export_onnx(classifier: TransformerClassifier, path: Path, *, quantize: bool
             self.inner = inner
 
         def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.inner(input_ids=input_ids, attention_mask=attention_mask,
-                              token_type_ids=token_type_ids).logits
+            return self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).logits
 
     example = torch.ones(2, 8, dtype=torch.long)
     axes = {name: {0: "batch", 1: "tokens"} for name in INPUT_NAMES} | {"logits": {0: "batch"}}
@@ -85,12 +84,23 @@ def export_onnx(classifier: TransformerClassifier, path: Path, *, quantize: bool
             warnings.simplefilter("ignore")  # tracer warnings about Python control flow on shapes
             # The TorchScript exporter (dynamo=False): its graph is the one the BERT optimizer
             # knows how to fuse; the dynamo exporter's decomposition is not matched (yet).
-            torch.onnx.export(Logits(model), (example, example, torch.zeros_like(example)), str(traced),
-                              dynamo=False, input_names=list(INPUT_NAMES), output_names=["logits"],
-                              dynamic_axes=axes, opset_version=17)
-        optimized = optimize_model(str(traced), model_type="bert", opt_level=1,
-                                   num_heads=model.config.num_attention_heads,
-                                   hidden_size=model.config.hidden_size)
+            torch.onnx.export(
+                Logits(model),
+                (example, example, torch.zeros_like(example)),
+                str(traced),
+                dynamo=False,
+                input_names=list(INPUT_NAMES),
+                output_names=["logits"],
+                dynamic_axes=axes,
+                opset_version=17,
+            )
+        optimized = optimize_model(
+            str(traced),
+            model_type="bert",
+            opt_level=1,
+            num_heads=model.config.num_attention_heads,
+            hidden_size=model.config.hidden_size,
+        )
         if not quantize:
             optimized.save_model_to_file(str(path))
             return path
@@ -100,10 +110,22 @@ def export_onnx(classifier: TransformerClassifier, path: Path, *, quantize: bool
         # their outputs are float32.
         untyped = {"DefaultTensorType": onnx.TensorProto.FLOAT}
         matmuls = Path(scratch, "matmuls_int8.onnx")
-        quantize_dynamic(str(fused), str(matmuls), per_channel=True, weight_type=QuantType.QInt8,
-                         op_types_to_quantize=["MatMul"], extra_options=untyped)
-        quantize_dynamic(str(matmuls), str(path), per_channel=False, weight_type=QuantType.QInt8,
-                         op_types_to_quantize=["Attention"], extra_options=untyped)
+        quantize_dynamic(
+            str(fused),
+            str(matmuls),
+            per_channel=True,
+            weight_type=QuantType.QInt8,
+            op_types_to_quantize=["MatMul"],
+            extra_options=untyped,
+        )
+        quantize_dynamic(
+            str(matmuls),
+            str(path),
+            per_channel=False,
+            weight_type=QuantType.QInt8,
+            op_types_to_quantize=["Attention"],
+            extra_options=untyped,
+        )
     return path
 
 
@@ -115,8 +137,15 @@ class OnnxScorer:
     threads (default: the physical cores this process may use).
     """
 
-    def __init__(self, onnx_path: Path, tokenizer, max_seq_length: int, *,
-                 batch_size: int = DEFAULT_BATCH_SIZE, num_threads: int | None = None) -> None:
+    def __init__(
+        self,
+        onnx_path: Path,
+        tokenizer,
+        max_seq_length: int,
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        num_threads: int | None = None,
+    ) -> None:
         import onnxruntime as ort
 
         if batch_size < 1:
@@ -135,8 +164,9 @@ class OnnxScorer:
         self.num_threads = options.intra_op_num_threads
 
     @classmethod
-    def from_classifier(cls, classifier: TransformerClassifier, onnx_path: Path, *, quantize: bool = True,
-                        **options) -> "OnnxScorer":
+    def from_classifier(
+        cls, classifier: TransformerClassifier, onnx_path: Path, *, quantize: bool = True, **options
+    ) -> OnnxScorer:
         """Export `classifier` to `onnx_path` unless a file is already there, then load it.
         The path is the cache key: give each model version its own (e.g. `.../v7/model.onnx`)."""
         onnx_path = Path(onnx_path)
@@ -155,15 +185,16 @@ class OnnxScorer:
         logits = np.zeros((len(ids), NUM_LABELS), dtype=np.float32)
         order = np.argsort([-len(seq) for seq in ids], kind="stable")
         for start in range(0, len(order), self.batch_size):
-            rows = order[start:start + self.batch_size]
+            rows = order[start : start + self.batch_size]
             width = max(len(ids[i]) for i in rows)
             input_ids = np.full((len(rows), width), self.tokenizer.pad_token_id, dtype=np.int64)
             mask = np.zeros((len(rows), width), dtype=np.int64)
             for row, i in enumerate(rows):
-                input_ids[row, :len(ids[i])] = ids[i]
-                mask[row, :len(ids[i])] = 1
-            logits[rows] = self.session.run(["logits"], {"input_ids": input_ids, "attention_mask": mask,
-                                                         "token_type_ids": np.zeros_like(input_ids)})[0]
+                input_ids[row, : len(ids[i])] = ids[i]
+                mask[row, : len(ids[i])] = 1
+            logits[rows] = self.session.run(
+                ["logits"], {"input_ids": input_ids, "attention_mask": mask, "token_type_ids": np.zeros_like(input_ids)}
+            )[0]
         shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
         return shifted / shifted.sum(axis=1, keepdims=True)
 

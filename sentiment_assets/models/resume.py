@@ -10,8 +10,8 @@ import hashlib
 import io
 import pickle
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -25,8 +25,9 @@ from sentiment_assets.models.safe_loading import RefusedUnsafeFile
 FORMAT_VERSION = 2
 # Config fields that change how a run is carried out or reported, never the weights it ends
 # with: a run may be resumed with other values (e.g. on a GPU, or with a larger time budget).
-NOT_FINGERPRINTED = frozenset({"device", "eval_batch_size", "log_every_steps",
-                               "checkpoint_every_steps", "max_seconds", "eval_every_steps"})
+NOT_FINGERPRINTED = frozenset(
+    {"device", "eval_batch_size", "log_every_steps", "checkpoint_every_steps", "max_seconds", "eval_every_steps"}
+)
 
 
 @dataclass
@@ -60,18 +61,28 @@ def data_fingerprint(ids: Sequence[Sequence[int]], labels: np.ndarray) -> str:
 
 
 def checkpoint_payload(
-    model, optimizer, scheduler, progress: TrainingProgress, recorder: TrainingRecorder,
-    config_print: dict, data_print: str,
+    model,
+    optimizer,
+    scheduler,
+    progress: TrainingProgress,
+    recorder: TrainingRecorder,
+    config_print: dict,
+    data_print: str,
 ) -> bytes:
     """Everything needed to carry on after the step just done, as bytes for a CheckpointStore."""
     rng = {"python": random.getstate(), "numpy": _numpy_rng_state(), "torch": torch.get_rng_state()}
     if torch.cuda.is_available():
         rng["cuda"] = torch.cuda.get_rng_state_all()
     state = {
-        "format": FORMAT_VERSION, "config": plain(config_print), "data": data_print,
-        "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-        "scheduler": scheduler.state_dict(), "rng": rng,
-        "progress": plain(dataclasses.asdict(progress)), "record": plain(recorder.to_dict()),
+        "format": FORMAT_VERSION,
+        "config": plain(config_print),
+        "data": data_print,
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "rng": rng,
+        "progress": plain(dataclasses.asdict(progress)),
+        "record": plain(recorder.to_dict()),
     }
     buffer = io.BytesIO()
     torch.save(state, buffer)
@@ -79,7 +90,13 @@ def checkpoint_payload(
 
 
 def restore_checkpoint(
-    payload: bytes, model, optimizer, scheduler, config_print: dict, data_print: str, where: str,
+    payload: bytes,
+    model,
+    optimizer,
+    scheduler,
+    config_print: dict,
+    data_print: str,
+    where: str,
 ) -> tuple[TrainingProgress, TrainingRecorder]:
     """Load a checkpoint into model, optimizer, scheduler (already on the run's device) and the
     global RNGs; return the progress and record it holds. Refuses (ValueError) a checkpoint of a
@@ -114,7 +131,8 @@ def load_checkpoint_state(payload: bytes, where: str) -> dict:
         raise RefusedUnsafeFile(
             f"refused the checkpoint in {where}: it holds objects other than tensors and plain values "
             f"(written by an older version of this code, format 1, or not by this code at all), and "
-            f"unpickling them could run code. Use a new checkpoint location. ({refused})") from refused
+            f"unpickling them could run code. Use a new checkpoint location. ({refused})"
+        ) from refused
 
 
 def plain(value):
@@ -142,17 +160,24 @@ def _set_numpy_rng_state(state: dict) -> None:
 
 def _check_same_run(state: dict, config_print: dict, data_print: str, where: str) -> None:
     if state.get("format") != FORMAT_VERSION:
-        raise ValueError(f"the checkpoint in {where} has format {state.get('format')!r}; "
-                         f"this code reads format {FORMAT_VERSION}")
+        raise ValueError(
+            f"the checkpoint in {where} has format {state.get('format')!r}; this code reads format {FORMAT_VERSION}"
+        )
     saved = state["config"]
-    changed = [f"{name} {saved.get(name)!r} -> {config_print.get(name)!r}"
-               for name in sorted(saved.keys() | config_print.keys())
-               if saved.get(name) != config_print.get(name)]
+    changed = [
+        f"{name} {saved.get(name)!r} -> {config_print.get(name)!r}"
+        for name in sorted(saved.keys() | config_print.keys())
+        if saved.get(name) != config_print.get(name)
+    ]
     if changed:
-        raise ValueError(f"cannot resume from the checkpoint in {where}: it was written with a "
-                         f"different config ({'; '.join(changed)}). Use a new checkpoint "
-                         f"location, or the original config.")
+        raise ValueError(
+            f"cannot resume from the checkpoint in {where}: it was written with a "
+            f"different config ({'; '.join(changed)}). Use a new checkpoint "
+            f"location, or the original config."
+        )
     if state["data"] != data_print:
-        raise ValueError(f"cannot resume from the checkpoint in {where}: it was written for "
-                         f"different training data (fingerprint {state['data'][:12]}, now "
-                         f"{data_print[:12]}). Use a new checkpoint location, or the same data.")
+        raise ValueError(
+            f"cannot resume from the checkpoint in {where}: it was written for "
+            f"different training data (fingerprint {state['data'][:12]}, now "
+            f"{data_print[:12]}). Use a new checkpoint location, or the same data."
+        )

@@ -11,8 +11,8 @@ from __future__ import annotations
 import contextlib
 import io
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pandas as pd
 
@@ -25,7 +25,7 @@ def is_s3(location: str | Path) -> bool:
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
     """(bucket, key) of `s3://bucket/key`; the key may be empty (the bucket's top)."""
-    bucket, _, key = uri[len(S3_SCHEME):].partition("/")
+    bucket, _, key = uri[len(S3_SCHEME) :].partition("/")
     if not (is_s3(uri) and bucket):
         raise ValueError(f"an S3 location is s3://bucket/key, got {uri!r}")
     return bucket, key.strip("/")
@@ -52,8 +52,7 @@ def upload_directory(directory: Path, uri: str, client=None) -> list[str]:
     Returns the keys written."""
     bucket, prefix = split_s3_uri(uri)
     client = client or s3_client()
-    files = sorted((p for p in directory.rglob("*") if p.is_file()),
-                   key=lambda p: (p.stat().st_mtime_ns, p.as_posix()))
+    files = sorted((p for p in directory.rglob("*") if p.is_file()), key=lambda p: (p.stat().st_mtime_ns, p.as_posix()))
     keys = []
     for path in files:
         key = "/".join(part for part in (prefix, path.relative_to(directory).as_posix()) if part)
@@ -71,7 +70,7 @@ def download_directory(uri: str, directory: Path, client=None) -> list[Path]:
     written = []
     for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=key_prefix):
         for item in page.get("Contents", []):
-            target = Path(directory, item["Key"][len(key_prefix):])
+            target = Path(directory, item["Key"][len(key_prefix) :])
             target.parent.mkdir(parents=True, exist_ok=True)
             client.download_file(bucket, item["Key"], str(target))
             written.append(target)
@@ -84,8 +83,7 @@ def delete_prefix(uri: str, client=None) -> int:
     bucket, prefix = split_s3_uri(uri)
     client = client or s3_client()
     deleted = 0
-    for page in client.get_paginator("list_objects_v2").paginate(
-            Bucket=bucket, Prefix=f"{prefix}/" if prefix else ""):
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{prefix}/" if prefix else ""):
         keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
         if keys:  # a page holds at most 1000 keys, as many as one delete_objects takes
             client.delete_objects(Bucket=bucket, Delete={"Objects": keys})

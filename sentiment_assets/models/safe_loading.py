@@ -57,4 +57,5 @@ def refuse_pickle(directory: Path, pickle_name: str, expected_name: str) -> None
         raise RefusedUnsafeFile(
             f"refused {directory / pickle_name}: a pickle (written by an older version of this code), "
             f"and loading a pickle can run code. Retrain the model, or re-save it with this version "
-            f"from a copy you trust (it then writes {expected_name}).")
+            f"from a copy you trust (it then writes {expected_name})."
+        )

@@ -29,8 +29,13 @@ def tfidf_vectorizer(config) -> TfidfVectorizer:
     """The word n-gram TF-IDF every TF-IDF family starts with, read from any config that has
     `max_ngram`, `min_df` and `max_features`."""
     # Sublinear tf: a word said five times is not five times the evidence of one said once.
-    return TfidfVectorizer(ngram_range=(1, config.max_ngram), min_df=config.min_df,
-                           max_features=config.max_features, sublinear_tf=True, strip_accents="unicode")
+    return TfidfVectorizer(
+        ngram_range=(1, config.max_ngram),
+        min_df=config.min_df,
+        max_features=config.max_features,
+        sublinear_tf=True,
+        strip_accents="unicode",
+    )
 
 
 def check_tfidf_fields(config) -> None:
@@ -99,13 +104,15 @@ class TfidfPipelineClassifier(SentimentClassifier):
         """Family-specific facts about the finished fit, reported with the epoch metrics."""
         return {}
 
-    def fit(self, train: pd.DataFrame, valid: pd.DataFrame | None = None,
-            on_epoch_end: EpochCallback | None = None) -> "TfidfPipelineClassifier":
+    def fit(
+        self, train: pd.DataFrame, valid: pd.DataFrame | None = None, on_epoch_end: EpochCallback | None = None
+    ) -> TfidfPipelineClassifier:
         started = time.perf_counter()
         budget = self.config.time_budget_s
         self.stopped_by_budget = False
         self.pipeline = self._fit_pipeline(
-            review_texts(train), train["label_id"].to_numpy(), None if budget is None else started + budget)
+            review_texts(train), train["label_id"].to_numpy(), None if budget is None else started + budget
+        )
         self.train_seconds = time.perf_counter() - started
         if on_epoch_end is not None:
             metrics = {"train_seconds": self.train_seconds, **self._fit_metrics()}
@@ -133,13 +140,20 @@ class TfidfPipelineClassifier(SentimentClassifier):
     def save(self, directory: Path) -> None:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        (directory / f"{self.family}.json").write_text(json.dumps(
-            {"config": asdict(self.config), "train_seconds": self.train_seconds,
-             "stopped_by_budget": self.stopped_by_budget}, indent=2))
+        (directory / f"{self.family}.json").write_text(
+            json.dumps(
+                {
+                    "config": asdict(self.config),
+                    "train_seconds": self.train_seconds,
+                    "stopped_by_budget": self.stopped_by_budget,
+                },
+                indent=2,
+            )
+        )
         save_estimator(self.pipeline, directory / f"{self.family}.skops")
 
     @classmethod
-    def load(cls, directory: Path) -> "TfidfPipelineClassifier":
+    def load(cls, directory: Path) -> TfidfPipelineClassifier:
         directory = Path(directory)
         # Models saved before skops were one joblib pickle: refused, never unpickled.
         refuse_pickle(directory, f"{cls.family}.joblib", f"{cls.family}.skops")
@@ -161,7 +175,9 @@ class TfidfLogisticRegression(TfidfPipelineClassifier):
 
     def _fit_pipeline(self, texts: list[str], labels: np.ndarray, deadline: float | None) -> Pipeline:
         c = self.config
-        return Pipeline([
-            ("tfidf", tfidf_vectorizer(c)),
-            ("logreg", LogisticRegression(C=c.C, max_iter=2000, class_weight=c.class_weight, random_state=c.seed)),
-        ]).fit(texts, labels)
+        return Pipeline(
+            [
+                ("tfidf", tfidf_vectorizer(c)),
+                ("logreg", LogisticRegression(C=c.C, max_iter=2000, class_weight=c.class_weight, random_state=c.seed)),
+            ]
+        ).fit(texts, labels)

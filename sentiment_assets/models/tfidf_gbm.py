@@ -92,13 +92,22 @@ class TfidfGradientBoosting(TfidfPipelineClassifier):
         # with class weights scikit-learn 1.9 bins by weighted percentiles, on every warm-started
         # chunk: 30+ s a chunk on 1,500 reviews instead of < 1 s (measured). Features with at
         # most 255 distinct values are taken as they are.
-        bins = KBinsDiscretizer(n_bins=MAX_BINS, encode="ordinal", strategy="quantile",
-                                quantile_method="averaged_inverted_cdf", random_state=c.seed)
+        bins = KBinsDiscretizer(
+            n_bins=MAX_BINS,
+            encode="ordinal",
+            strategy="quantile",
+            quantile_method="averaged_inverted_cdf",
+            random_state=c.seed,
+        )
         binned = bins.fit_transform(svd.fit_transform(weights))
         gbm = HistGradientBoostingClassifier(
-            learning_rate=c.learning_rate, max_leaf_nodes=c.max_leaf_nodes, early_stopping=True,
-            validation_fraction=c.validation_fraction, n_iter_no_change=c.n_iter_no_change,
-            class_weight=c.class_weight, warm_start=True,
+            learning_rate=c.learning_rate,
+            max_leaf_nodes=c.max_leaf_nodes,
+            early_stopping=True,
+            validation_fraction=c.validation_fraction,
+            n_iter_no_change=c.n_iter_no_change,
+            class_weight=c.class_weight,
+            warm_start=True,
             # An int seed keeps the early-stopping hold-out the same on every warm-started chunk.
             random_state=c.seed,
         )

@@ -40,10 +40,12 @@ class TfidfLinearSvm(TfidfPipelineClassifier):
 
     def _fit_pipeline(self, texts: list[str], labels: np.ndarray, deadline: float | None) -> Pipeline:
         c = self.config
-        pipeline = Pipeline([
-            ("tfidf", tfidf_vectorizer(c)),
-            ("svm", CalibratedClassifierCV(LinearSVC(C=c.C, random_state=c.seed), method="sigmoid", cv=3)),
-        ])
+        pipeline = Pipeline(
+            [
+                ("tfidf", tfidf_vectorizer(c)),
+                ("svm", CalibratedClassifierCV(LinearSVC(C=c.C, random_state=c.seed), method="sigmoid", cv=3)),
+            ]
+        )
         # Class weights go in as sample weights, which reach the calibration too: weighting only
         # the SVM would be undone by calibrating on the real class shares, and the rare negative
         # and neutral reviews would lose every argmax again (measured: macro-F1 0.53 vs 0.64).

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import random
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import torch
 
 
 def resolve_device(name: str) -> torch.device:
-    """"auto" -> cuda when available; asking for cuda without one is an error, not a fallback."""
+    """ "auto" -> cuda when available; asking for cuda without one is an error, not a fallback."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():

@@ -40,9 +40,7 @@ class TransformerClassifier(SentimentClassifier):
 
     family = "minilm_finetuned"
 
-    def __init__(
-        self, config: FineTuneConfig | None = None, checkpoints: CheckpointStore | None = None
-    ) -> None:
+    def __init__(self, config: FineTuneConfig | None = None, checkpoints: CheckpointStore | None = None) -> None:
         # scikit-learn style: only store the parameters; nothing is loaded until fit.
         self.config = config if config is not None else FineTuneConfig()
         self.checkpoints = checkpoints
@@ -64,7 +62,7 @@ class TransformerClassifier(SentimentClassifier):
         valid: pd.DataFrame | None = None,
         on_epoch_end: EpochCallback | None = None,
         on_evaluate: EvaluateCallback | None = None,
-    ) -> "TransformerClassifier":
+    ) -> TransformerClassifier:
         config = self.config
         train = self._limit(train)
         labels = _labels(train)  # checked before the (slow) model load
@@ -124,7 +122,7 @@ class TransformerClassifier(SentimentClassifier):
         (directory / CONFIG_FILE).write_text(json.dumps(self.params(), indent=2))
 
     @classmethod
-    def load(cls, directory: Path, device: str | None = None) -> "TransformerClassifier":
+    def load(cls, directory: Path, device: str | None = None) -> TransformerClassifier:
         """A classifier ready to predict. `device` overrides the saved one (e.g. "cpu" for a
         model trained on a GPU)."""
         directory = Path(directory)

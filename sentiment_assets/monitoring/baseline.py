@@ -74,8 +74,16 @@ class DriftBaseline:
     _vocabulary_set: set[str] | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
-    def from_training(cls, reviews: pd.DataFrame, *, bins: int = 10, min_count: int = 2,
-                      max_vocabulary: int = 50_000, sample_size: int = 5_000, seed: int = 0) -> "DriftBaseline":
+    def from_training(
+        cls,
+        reviews: pd.DataFrame,
+        *,
+        bins: int = 10,
+        min_count: int = 2,
+        max_vocabulary: int = 50_000,
+        sample_size: int = 5_000,
+        seed: int = 0,
+    ) -> DriftBaseline:
         """The baseline of `reviews` (review_body, product_category, sentiment or label_id)."""
         missing = {"review_body", "product_category"} - set(reviews.columns)
         if missing:
@@ -96,8 +104,12 @@ class DriftBaseline:
         # without its own review would lack it. Measured in-sample the rate would be ~0 by
         # construction and every fresh batch would look drifted; this is what new reviews
         # from the same distribution should show.
-        oov = sum(k for counts in per_review for word, k in counts.items()
-                  if word not in known or totals[word] - k < min_count)
+        oov = sum(
+            k
+            for counts in per_review
+            for word, k in counts.items()
+            if word not in known or totals[word] - k < min_count
+        )
 
         lengths = np.array([sum(counts.values()) for counts in per_review])
         # Word counts are integers, so neighbouring quantiles can coincide: keep distinct edges.
@@ -130,7 +142,7 @@ class DriftBaseline:
         return json.dumps({"format": FORMAT, **content})
 
     @classmethod
-    def from_json(cls, text: str) -> "DriftBaseline":
+    def from_json(cls, text: str) -> DriftBaseline:
         content = json.loads(text)
         if content.pop("format", None) != FORMAT:
             raise ValueError(f"not a drift baseline of format {FORMAT}")

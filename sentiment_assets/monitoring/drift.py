@@ -56,8 +56,9 @@ def _result(name: str, statistic: float, threshold: float, details: dict) -> Dri
     return DriftResult(name, float(statistic), float(threshold), bool(statistic >= threshold), details)
 
 
-def data_drift(baseline: DriftBaseline, reviews: pd.DataFrame,
-               thresholds: DriftThresholds = DriftThresholds()) -> list[DriftResult]:
+def data_drift(
+    baseline: DriftBaseline, reviews: pd.DataFrame, thresholds: DriftThresholds = DriftThresholds()
+) -> list[DriftResult]:
     """Length PSI, length KS, category-mix PSI and OOV-rate increase of `reviews`
     (review_body, product_category) against the baseline."""
     missing = {"review_body", "product_category"} - set(reviews.columns)
@@ -71,32 +72,61 @@ def data_drift(baseline: DriftBaseline, reviews: pd.DataFrame,
 
     length_psi, length_bins = numeric_psi(baseline.length_shares, baseline.length_edges, lengths)
     ks_statistic, p_value = ks(baseline.length_sample, lengths)
-    category_psi, categories = categorical_psi(baseline.category_shares,
-                                               category_shares(reviews["product_category"].tolist()))
+    category_psi, categories = categorical_psi(
+        baseline.category_shares, category_shares(reviews["product_category"].tolist())
+    )
     tokens, unseen = out_of_vocabulary(token_lists, baseline.vocabulary_set)
     if tokens == 0:
         raise ValueError("the reviews contain no words to compare with the training vocabulary")
     oov_rate = sum(unseen.values()) / tokens
 
     return [
-        _result(REVIEW_LENGTH_PSI, length_psi, thresholds.psi,
-                {**counts, "watch": bool(length_psi >= thresholds.psi_watch), "shares": length_bins}),
-        _result(REVIEW_LENGTH_KS, ks_statistic, thresholds.ks_statistic,
-                {**counts, "p_value": p_value, "baseline_sample_size": len(baseline.length_sample),
-                 "baseline_median_words": float(np.median(baseline.length_sample)),
-                 "median_words": float(np.median(lengths))}),
-        _result(CATEGORY_MIX_PSI, category_psi, thresholds.psi,
-                {**counts, "watch": bool(category_psi >= thresholds.psi_watch), "shares": categories}),
-        _result(OOV_RATE, oov_rate - baseline.oov_rate, thresholds.oov_rate_increase,
-                {**counts, "baseline_rate": baseline.oov_rate, "rate": oov_rate, "tokens": tokens,
-                 "oov_tokens": sum(unseen.values()),
-                 # The words behind a rise are what a reader wants to see first.
-                 "top_unseen_words": [[word, n] for word, n in unseen.most_common(10)]}),
+        _result(
+            REVIEW_LENGTH_PSI,
+            length_psi,
+            thresholds.psi,
+            {**counts, "watch": bool(length_psi >= thresholds.psi_watch), "shares": length_bins},
+        ),
+        _result(
+            REVIEW_LENGTH_KS,
+            ks_statistic,
+            thresholds.ks_statistic,
+            {
+                **counts,
+                "p_value": p_value,
+                "baseline_sample_size": len(baseline.length_sample),
+                "baseline_median_words": float(np.median(baseline.length_sample)),
+                "median_words": float(np.median(lengths)),
+            },
+        ),
+        _result(
+            CATEGORY_MIX_PSI,
+            category_psi,
+            thresholds.psi,
+            {**counts, "watch": bool(category_psi >= thresholds.psi_watch), "shares": categories},
+        ),
+        _result(
+            OOV_RATE,
+            oov_rate - baseline.oov_rate,
+            thresholds.oov_rate_increase,
+            {
+                **counts,
+                "baseline_rate": baseline.oov_rate,
+                "rate": oov_rate,
+                "tokens": tokens,
+                "oov_tokens": sum(unseen.values()),
+                # The words behind a rise are what a reader wants to see first.
+                "top_unseen_words": [[word, n] for word, n in unseen.most_common(10)],
+            },
+        ),
     ]
 
 
-def prediction_drift(baseline: DriftBaseline, predicted_labels: Sequence[int] | np.ndarray | pd.Series,
-                     thresholds: DriftThresholds = DriftThresholds()) -> DriftResult:
+def prediction_drift(
+    baseline: DriftBaseline,
+    predicted_labels: Sequence[int] | np.ndarray | pd.Series,
+    thresholds: DriftThresholds = DriftThresholds(),
+) -> DriftResult:
     """PSI of the predicted sentiment shares (-1/0/1) against the training sentiment shares: a
     model that suddenly calls far more reviews negative is either right about a real change or
     wrong, and both deserve a look."""
@@ -109,7 +139,10 @@ def prediction_drift(baseline: DriftBaseline, predicted_labels: Sequence[int] | 
     expected = [baseline.class_shares.get(s, 0.0) for s in SENTIMENTS]
     actual = [float(np.mean(labels == s)) for s in SENTIMENTS]
     statistic = psi(expected, actual)
-    shares = {SENTIMENT_NAMES[s]: {"expected": e, "actual": a} for s, e, a in zip(SENTIMENTS, expected, actual)}
-    return _result(PREDICTION_CLASS_PSI, statistic, thresholds.prediction_psi,
-                   {"predictions": int(labels.size), "watch": bool(statistic >= thresholds.psi_watch),
-                    "shares": shares})
+    shares = {SENTIMENT_NAMES[s]: {"expected": e, "actual": a} for s, e, a in zip(SENTIMENTS, expected, actual, strict=False)}
+    return _result(
+        PREDICTION_CLASS_PSI,
+        statistic,
+        thresholds.prediction_psi,
+        {"predictions": int(labels.size), "watch": bool(statistic >= thresholds.psi_watch), "shares": shares},
+    )

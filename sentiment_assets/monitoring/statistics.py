@@ -49,16 +49,19 @@ def bin_labels(edges: Sequence[float]) -> list[str]:
     if len(edges) == 0:
         return ["all"]
     labels = [f"< {edges[0]:g}"]
-    labels += [f"[{low:g}, {high:g})" for low, high in zip(edges[:-1], edges[1:])]
+    labels += [f"[{low:g}, {high:g})" for low, high in zip(edges[:-1], edges[1:], strict=False)]
     return labels + [f">= {edges[-1]:g}"]
 
 
-def numeric_psi(expected_shares: Sequence[float], edges: Sequence[float], values: Sequence[float],
-                epsilon: float = DEFAULT_EPSILON) -> tuple[float, dict[str, dict[str, float]]]:
+def numeric_psi(
+    expected_shares: Sequence[float], edges: Sequence[float], values: Sequence[float], epsilon: float = DEFAULT_EPSILON
+) -> tuple[float, dict[str, dict[str, float]]]:
     """PSI of `values` over the baseline's bins; also the shares per bin, for the report."""
     actual = bin_shares(values, edges)
-    shares = {label: {"expected": float(e), "actual": float(a)}
-              for label, e, a in zip(bin_labels(edges), expected_shares, actual)}
+    shares = {
+        label: {"expected": float(e), "actual": float(a)}
+        for label, e, a in zip(bin_labels(edges), expected_shares, actual, strict=False)
+    }
     return psi(expected_shares, actual, epsilon), shares
 
 
@@ -68,18 +71,20 @@ def category_shares(values: Sequence[object]) -> dict[str, float]:
     if not names:
         raise ValueError("no categories to count")
     unique, counts = np.unique(np.asarray(names, dtype=object), return_counts=True)
-    return {str(name): float(count) / len(names) for name, count in zip(unique, counts)}
+    return {str(name): float(count) / len(names) for name, count in zip(unique, counts, strict=False)}
 
 
-def categorical_psi(expected: Mapping[str, float], actual: Mapping[str, float],
-                    epsilon: float = DEFAULT_EPSILON) -> tuple[float, dict[str, dict[str, float]]]:
+def categorical_psi(
+    expected: Mapping[str, float], actual: Mapping[str, float], epsilon: float = DEFAULT_EPSILON
+) -> tuple[float, dict[str, dict[str, float]]]:
     """PSI over the baseline's categories plus one bucket holding every category it never saw."""
     buckets = list(expected) + [UNSEEN_CATEGORY]
     unseen = sum(share for name, share in actual.items() if name not in expected)
     expected_shares = [expected[name] for name in expected] + [0.0]
     actual_shares = [actual.get(name, 0.0) for name in expected] + [unseen]
-    shares = {name: {"expected": float(e), "actual": float(a)}
-              for name, e, a in zip(buckets, expected_shares, actual_shares)}
+    shares = {
+        name: {"expected": float(e), "actual": float(a)} for name, e, a in zip(buckets, expected_shares, actual_shares, strict=False)
+    }
     return psi(expected_shares, actual_shares, epsilon), shares
 
 

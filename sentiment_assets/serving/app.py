@@ -24,7 +24,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sentiment_assets.serving.jsonlines import (
-    MAX_JSON_DEPTH, REQUEST_TIMEOUT, RESPONSE_TYPE, RequestError, check_content_type, format_predictions, parse_invocation,
+    MAX_JSON_DEPTH,
+    REQUEST_TIMEOUT,
+    RESPONSE_TYPE,
+    RequestError,
+    check_content_type,
+    format_predictions,
+    parse_invocation,
 )
 from sentiment_assets.serving.request_body import read_body
 from sentiment_assets.serving.routing import RoutingFile
@@ -38,8 +44,14 @@ VARIANT_HEADER, VERSION_HEADER = "X-Model-Variant", "X-Model-Version"
 logger = logging.getLogger(__name__)
 
 
-def create_app(variants: Mapping[str, Variant], routing: RoutingFile, traffic: TrafficLog, limits: ServingLimits,
-               model_name: str, rng: random.Random | None = None) -> Starlette:
+def create_app(
+    variants: Mapping[str, Variant],
+    routing: RoutingFile,
+    traffic: TrafficLog,
+    limits: ServingLimits,
+    model_name: str,
+    rng: random.Random | None = None,
+) -> Starlette:
     """The endpoint over already-loaded `variants`.
 
     `rng` draws each request's route and whether it is shadowed; a seeded one makes both reproducible.
@@ -58,24 +70,35 @@ def create_app(variants: Mapping[str, Variant], routing: RoutingFile, traffic: T
         others = [v for name, v in variants.items() if name != variant.name]
         shadow = others[0] if others and rng.random() < limits.shadow_fraction else None
         record = BackgroundTask(_record, traffic, arrived, variant, texts, labels, latency_ms, shadow)
-        return Response(format_predictions(labels, probabilities), media_type=RESPONSE_TYPE, background=record,
-                        headers={VARIANT_HEADER: variant.name, VERSION_HEADER: variant.version})
+        return Response(
+            format_predictions(labels, probabilities),
+            media_type=RESPONSE_TYPE,
+            background=record,
+            headers={VARIANT_HEADER: variant.name, VERSION_HEADER: variant.version},
+        )
 
     async def ping(request: Request) -> Response:
         # SageMaker's contract: 200 once the container can serve, anything else while it cannot.
         return Response(status_code=200 if variants else 503)
 
     async def health(request: Request) -> Response:
-        return JSONResponse({
-            "status": "ok" if variants else "no models loaded",
-            "model_name": model_name,
-            "variants": {name: {"version": v.version, "model_uri": v.model_uri} for name, v in variants.items()},
-            "routing": {"weights": routing.current().shares(), "path": str(routing.path), "error": routing.error},
-            "shadow_fraction": limits.shadow_fraction,
-            "limits": {"max_body_bytes": limits.max_body_bytes, "max_texts": limits.max_texts, "max_json_depth": MAX_JSON_DEPTH,
-                       "header_timeout_s": limits.header_timeout_s, "body_timeout_s": limits.body_timeout_s},
-            "uptime_s": round(time.monotonic() - started, 3),
-        })
+        return JSONResponse(
+            {
+                "status": "ok" if variants else "no models loaded",
+                "model_name": model_name,
+                "variants": {name: {"version": v.version, "model_uri": v.model_uri} for name, v in variants.items()},
+                "routing": {"weights": routing.current().shares(), "path": str(routing.path), "error": routing.error},
+                "shadow_fraction": limits.shadow_fraction,
+                "limits": {
+                    "max_body_bytes": limits.max_body_bytes,
+                    "max_texts": limits.max_texts,
+                    "max_json_depth": MAX_JSON_DEPTH,
+                    "header_timeout_s": limits.header_timeout_s,
+                    "body_timeout_s": limits.body_timeout_s,
+                },
+                "uptime_s": round(time.monotonic() - started, 3),
+            }
+        )
 
     async def stats(request: Request) -> Response:
         weights = routing.current().shares()
@@ -96,19 +119,35 @@ def create_app(variants: Mapping[str, Variant], routing: RoutingFile, traffic: T
     )
 
 
-def _record(traffic: TrafficLog, arrived: float, variant: Variant, texts: list[str], labels: list[int],
-            latency_ms: float, shadow: Variant | None) -> None:
+def _record(
+    traffic: TrafficLog,
+    arrived: float,
+    variant: Variant,
+    texts: list[str],
+    labels: list[int],
+    latency_ms: float,
+    shadow: Variant | None,
+) -> None:
     agreed = None
     if shadow is not None:
         try:
             shadow_labels, _ = shadow.predict(texts)
-            agreed = sum(a == b for a, b in zip(labels, shadow_labels))
+            agreed = sum(a == b for a, b in zip(labels, shadow_labels, strict=False))
         except Exception:
             # The client already has its answer; a failing shadow must not lose the request's record.
             logger.exception("shadow scoring by %s v%s failed", shadow.name, shadow.version)
             shadow = None
-    traffic.append(TrafficRecord(arrived, variant.name, variant.version, len(texts), round(latency_ms, 3),
-                                 shadow.name if shadow else None, agreed))
+    traffic.append(
+        TrafficRecord(
+            arrived,
+            variant.name,
+            variant.version,
+            len(texts),
+            round(latency_ms, 3),
+            shadow.name if shadow else None,
+            agreed,
+        )
+    )
 
 
 async def _request_error(request: Request, error: RequestError) -> Response:
@@ -119,4 +158,3 @@ async def _request_error(request: Request, error: RequestError) -> Response:
 
 async def _http_error(request: Request, error: HTTPException) -> Response:
     return JSONResponse({"error": error.detail}, status_code=error.status_code, headers=error.headers)
-

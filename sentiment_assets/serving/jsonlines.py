@@ -22,7 +22,9 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 
-JSONLINES_TYPES = frozenset({"application/jsonlines", "application/x-jsonlines", "application/jsonl", "application/x-ndjson"})
+JSONLINES_TYPES = frozenset(
+    {"application/jsonlines", "application/x-jsonlines", "application/jsonl", "application/x-ndjson"}
+)
 JSON_TYPE = "application/json"
 RESPONSE_TYPE = "application/jsonlines"
 EXAMPLE_LINE = '{"features": ["review text", ...]}'
@@ -57,8 +59,11 @@ def check_content_type(content_type: str | None) -> str:
     if kind in JSONLINES_TYPES or kind == JSON_TYPE:
         return kind
     shown = repr(content_type) if content_type else "no Content-Type"
-    raise RequestError(UNSUPPORTED_MEDIA_TYPE, f"unsupported content type {shown}; send {RESPONSE_TYPE} "
-                                               f"(one {EXAMPLE_LINE} per line) or {JSON_TYPE} (one such object)")
+    raise RequestError(
+        UNSUPPORTED_MEDIA_TYPE,
+        f"unsupported content type {shown}; send {RESPONSE_TYPE} "
+        f"(one {EXAMPLE_LINE} per line) or {JSON_TYPE} (one such object)",
+    )
 
 
 def parse_invocation(body: bytes, content_type: str | None, max_texts: int) -> list[str]:
@@ -76,8 +81,11 @@ def parse_invocation(body: bytes, content_type: str | None, max_texts: int) -> l
         texts.extend(_features(item, line_number, first_index=len(texts)))
         # Checked as we go, so a huge request is refused before all of it is validated.
         if len(texts) > max_texts:
-            raise RequestError(PAYLOAD_TOO_LARGE, f"too many texts: line {line_number} brings the request to "
-                                                  f"{len(texts)}; the limit is {max_texts} per request")
+            raise RequestError(
+                PAYLOAD_TOO_LARGE,
+                f"too many texts: line {line_number} brings the request to "
+                f"{len(texts)}; the limit is {max_texts} per request",
+            )
     if not texts:
         raise RequestError(BAD_REQUEST, "no texts to score: every 'features' list is empty")
     return texts
@@ -92,7 +100,9 @@ def _objects_per_line(text: str) -> Iterator[tuple[int, object]]:
         try:
             yield line_number, json.loads(line)
         except json.JSONDecodeError as error:
-            raise RequestError(BAD_REQUEST, f"line {line_number}: invalid JSON ({error.msg} at column {error.colno})") from None
+            raise RequestError(
+                BAD_REQUEST, f"line {line_number}: invalid JSON ({error.msg} at column {error.colno})"
+            ) from None
 
 
 def _single_object(text: str) -> Iterator[tuple[int, object]]:
@@ -100,7 +110,9 @@ def _single_object(text: str) -> Iterator[tuple[int, object]]:
     try:
         yield 1, json.loads(text)
     except json.JSONDecodeError as error:
-        raise RequestError(BAD_REQUEST, f"line {error.lineno}: invalid JSON ({error.msg} at column {error.colno})") from None
+        raise RequestError(
+            BAD_REQUEST, f"line {error.lineno}: invalid JSON ({error.msg} at column {error.colno})"
+        ) from None
 
 
 def check_nesting(text: str, where: str, limit: int = MAX_JSON_DEPTH) -> None:
@@ -116,8 +128,10 @@ def check_nesting(text: str, where: str, limit: int = MAX_JSON_DEPTH) -> None:
     for bracket in brackets:
         depth += 1 if bracket in "[{" else -1
         if depth > limit:
-            raise RequestError(BAD_REQUEST, f"{where}: JSON nested deeper than {limit} levels; "
-                                            f"a request is one {EXAMPLE_LINE} per line")
+            raise RequestError(
+                BAD_REQUEST,
+                f"{where}: JSON nested deeper than {limit} levels; a request is one {EXAMPLE_LINE} per line",
+            )
 
 
 def is_blank(text: str) -> bool:
@@ -141,9 +155,14 @@ def _features(item: object, line_number: int, first_index: int = 0) -> list[str]
         if not isinstance(value, str):
             raise RequestError(UNPROCESSABLE, f"{where}: features[{index}] must be a string, got {json_type(value)}")
         if is_blank(value):
-            raise RequestError(UNPROCESSABLE, f"{where}: features[{index}] (text {first_index + index} of the request) is blank: "
-                                              "empty or only whitespace/zero-width characters; send review text",
-                               line=line_number, feature=index, text_index=first_index + index)
+            raise RequestError(
+                UNPROCESSABLE,
+                f"{where}: features[{index}] (text {first_index + index} of the request) is blank: "
+                "empty or only whitespace/zero-width characters; send review text",
+                line=line_number,
+                feature=index,
+                text_index=first_index + index,
+            )
     return features
 
 
@@ -160,5 +179,8 @@ def json_type(value: object) -> str:
 
 def format_predictions(labels: Iterable[int], probabilities: Iterable[float]) -> bytes:
     """The JSON Lines response body: one `{"predicted_label", "probability"}` line per text."""
-    lines = (json.dumps({"predicted_label": int(label), "probability": float(p)}) for label, p in zip(labels, probabilities, strict=True))
+    lines = (
+        json.dumps({"predicted_label": int(label), "probability": float(p)})
+        for label, p in zip(labels, probabilities, strict=True)
+    )
     return ("\n".join(lines) + "\n").encode("utf-8")

@@ -34,8 +34,10 @@ async def read_body(request: Request, limit: int, timeout_s: float) -> bytes:
                     raise RequestError(PAYLOAD_TOO_LARGE, f"body exceeds the limit of {limit} bytes")
                 chunks.append(chunk)
     except TimeoutError:
-        raise RequestError(REQUEST_TIMEOUT, f"the body did not arrive within {timeout_s:g} s "
-                                            f"({size} bytes received{_of_declared(declared)})") from None
+        raise RequestError(
+            REQUEST_TIMEOUT,
+            f"the body did not arrive within {timeout_s:g} s ({size} bytes received{_of_declared(declared)})",
+        ) from None
     return b"".join(chunks)
 
 

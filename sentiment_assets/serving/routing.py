@@ -33,7 +33,12 @@ class RoutingTable:
         if unknown:
             raise ValueError(f"unknown variant(s) {unknown}; a routing table names only {list(VARIANTS)}")
         for variant, weight in self.weights.items():
-            if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not math.isfinite(weight) or weight < 0:
+            if (
+                isinstance(weight, bool)
+                or not isinstance(weight, (int, float))
+                or not math.isfinite(weight)
+                or weight < 0
+            ):
                 raise ValueError(f"weight of {variant} must be a finite number >= 0, got {weight!r}")
         if sum(self.weights.values()) <= 0:
             raise ValueError("at least one variant needs a weight > 0")
@@ -65,7 +70,9 @@ class RoutingTable:
         return RoutingTable(kept) if sum(kept.values()) > 0 else RoutingTable({CHAMPION: 1.0})
 
     def to_json(self) -> str:
-        return json.dumps({"weights": self.shares(), "updated_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}, indent=2) + "\n"
+        return (
+            json.dumps({"weights": self.shares(), "updated_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}, indent=2) + "\n"
+        )
 
     @classmethod
     def from_json(cls, text: str) -> RoutingTable:

@@ -46,7 +46,15 @@ class InternalErrorsAnswered:
             if response_started:
                 return  # e.g. recording the traffic after the answer: the client has what it asked for
             body = json.dumps({"error": "internal error", "request_id": request_id}).encode()
-            await send({"type": "http.response.start", "status": 500, "headers": [
-                (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                (REQUEST_ID_HEADER.lower().encode(), request_id.encode())]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                        (REQUEST_ID_HEADER.lower().encode(), request_id.encode()),
+                    ],
+                }
+            )
             await send({"type": "http.response.body", "body": body})

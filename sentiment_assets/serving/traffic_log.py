@@ -29,14 +29,20 @@ from typing import IO
 
 from sentiment_assets.serving.settings import DEFAULT_TRAFFIC_LOG_BACKUPS, DEFAULT_TRAFFIC_LOG_MAX_BYTES
 from sentiment_assets.serving.traffic_stats import (  # noqa: F401  (re-exported: the log's readers use them)
-    TrafficRecord, TrafficTotals, format_stats, percentile, summarize,
+    TrafficRecord,
+    TrafficTotals,
+    format_stats,
+    percentile,
+    summarize,
 )
 
 
 class TrafficLog:
     """The JSON Lines files of TrafficRecords, and the totals over all of them."""
 
-    def __init__(self, path: Path, max_bytes: int = DEFAULT_TRAFFIC_LOG_MAX_BYTES, backups: int = DEFAULT_TRAFFIC_LOG_BACKUPS):
+    def __init__(
+        self, path: Path, max_bytes: int = DEFAULT_TRAFFIC_LOG_MAX_BYTES, backups: int = DEFAULT_TRAFFIC_LOG_BACKUPS
+    ):
         if max_bytes < 1 or backups < 0:
             raise ValueError(f"need max_bytes >= 1 and backups >= 0, got {max_bytes} and {backups}")
         self.path = Path(path)
@@ -88,7 +94,9 @@ class TrafficLog:
                 os.replace(older, self.rotated_path(generation))
         self.path.unlink(missing_ok=True)  # only still there when no rotated file is kept
         self.path.touch()
-        _write_atomically(self.checkpoint_path, json.dumps({"file_inode": self.path.stat().st_ino, "totals": totals.to_dict()}))
+        _write_atomically(
+            self.checkpoint_path, json.dumps({"file_inode": self.path.stat().st_ino, "totals": totals.to_dict()})
+        )
 
     def _loaded_totals(self) -> TrafficTotals:
         if self._totals is None:
@@ -113,7 +121,13 @@ class TrafficLog:
                 totals, first = TrafficTotals(), 0  # never rotated, or the checkpoint was lost: all there is
             else:
                 totals, inode = checkpoint
-                first = inodes.index(inode) if inode in inodes else paths.index(self.path) if self.path in paths else len(paths)
+                first = (
+                    inodes.index(inode)
+                    if inode in inodes
+                    else paths.index(self.path)
+                    if self.path in paths
+                    else len(paths)
+                )
             for _, handle in opened[first:]:
                 totals.add_all(_records(handle))  # line by line: memory does not grow with the file
             return totals
@@ -148,6 +162,8 @@ def _identity(path: Path) -> tuple[int, int] | None:
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{path.name}.", delete=False, encoding="utf-8") as scratch:
+    with tempfile.NamedTemporaryFile(
+        "w", dir=path.parent, prefix=f".{path.name}.", delete=False, encoding="utf-8"
+    ) as scratch:
         scratch.write(text)
     os.replace(scratch.name, path)

@@ -56,14 +56,24 @@ class VariantTotals:
             self.agreed_texts += record.shadow_agreed
 
     def to_dict(self) -> dict:
-        return {"requests": self.requests, "texts": self.texts, "shadowed_texts": self.shadowed_texts,
-                "agreed_texts": self.agreed_texts, "model_versions": sorted(self.model_versions),
-                "recent_latencies_ms": list(self.recent_latencies_ms)}
+        return {
+            "requests": self.requests,
+            "texts": self.texts,
+            "shadowed_texts": self.shadowed_texts,
+            "agreed_texts": self.agreed_texts,
+            "model_versions": sorted(self.model_versions),
+            "recent_latencies_ms": list(self.recent_latencies_ms),
+        }
 
     @classmethod
     def from_dict(cls, saved: Mapping) -> VariantTotals:
-        totals = cls(int(saved["requests"]), int(saved["texts"]), int(saved["shadowed_texts"]), int(saved["agreed_texts"]),
-                     set(map(str, saved["model_versions"])))
+        totals = cls(
+            int(saved["requests"]),
+            int(saved["texts"]),
+            int(saved["shadowed_texts"]),
+            int(saved["agreed_texts"]),
+            set(map(str, saved["model_versions"])),
+        )
         totals.recent_latencies_ms.extend(float(ms) for ms in saved["recent_latencies_ms"])
         return totals
 
@@ -132,12 +142,19 @@ def percentile(values: list[float], q: float) -> float | None:
 
 def format_stats(stats: dict) -> str:
     """The summary as a fixed-width table for the terminal."""
+
     def cell(value, width: int, spec: str) -> str:
         return f"{'-' if value is None else format(value, spec):>{width}}"
 
-    rows = [f"{'variant':<11} {'weight':>6} {'requests':>8} {'texts':>7} {'p50_ms':>8} {'p95_ms':>8} {'agreement':>9}  versions"]
+    rows = [
+        f"{'variant':<11} {'weight':>6} {'requests':>8} {'texts':>7} {'p50_ms':>8} {'p95_ms':>8} {'agreement':>9}  versions"
+    ]
     for variant, s in stats["variants"].items():
-        rows.append(f"{variant:<11} {s['weight']:>6.2f} {s['requests']:>8} {s['texts']:>7} {cell(s['latency_p50_ms'], 8, '.1f')} "
-                    f"{cell(s['latency_p95_ms'], 8, '.1f')} {cell(s['agreement_rate'], 9, '.3f')}  {','.join(s['model_versions']) or '-'}")
-    rows.append(f"{'all':<11} {'':>6} {stats['requests']:>8} {stats['texts']:>7} {'':>8} {'':>8} {cell(stats['agreement_rate'], 9, '.3f')}")
+        rows.append(
+            f"{variant:<11} {s['weight']:>6.2f} {s['requests']:>8} {s['texts']:>7} {cell(s['latency_p50_ms'], 8, '.1f')} "
+            f"{cell(s['latency_p95_ms'], 8, '.1f')} {cell(s['agreement_rate'], 9, '.3f')}  {','.join(s['model_versions']) or '-'}"
+        )
+    rows.append(
+        f"{'all':<11} {'':>6} {stats['requests']:>8} {stats['texts']:>7} {'':>8} {'':>8} {cell(stats['agreement_rate'], 9, '.3f')}"
+    )
     return "\n".join(rows)

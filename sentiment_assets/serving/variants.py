@@ -51,8 +51,10 @@ def load_variants(tracking_uri: str, model_name: str) -> dict[str, Variant]:
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
     client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
-    no_champion = NoChampionError(f"{model_name} has no '{CHAMPION_ALIAS}' alias in {redact_url(tracking_uri)}; register and approve "
-                                  "a model first (the registered_model asset, or python -m sentiment_assets.approve)")
+    no_champion = NoChampionError(
+        f"{model_name} has no '{CHAMPION_ALIAS}' alias in {redact_url(tracking_uri)}; register and approve "
+        "a model first (the registered_model asset, or python -m sentiment_assets.approve)"
+    )
     try:
         # One read gives every alias: no error code has to mean "absent". (MLflow 3 reports a
         # missing alias as INVALID_PARAMETER_VALUE, MLflow 2 as RESOURCE_DOES_NOT_EXIST.)

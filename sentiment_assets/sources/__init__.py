@@ -14,6 +14,17 @@ from .spec import ColumnMapping, SourceSpec
 from .validate import IngestedIds
 
 __all__ = [
-    "ColumnMapping", "FileBatch", "FileResult", "FileSummary", "IngestedIds", "NORMALISED_COLUMNS", "REJECTED_COLUMNS",
-    "SourceError", "SourceFile", "SourceSpec", "expand_location", "gather", "read_reviews",
+    "ColumnMapping",
+    "FileBatch",
+    "FileResult",
+    "FileSummary",
+    "IngestedIds",
+    "NORMALISED_COLUMNS",
+    "REJECTED_COLUMNS",
+    "SourceError",
+    "SourceFile",
+    "SourceSpec",
+    "expand_location",
+    "gather",
+    "read_reviews",
 ]

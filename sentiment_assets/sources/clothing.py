@@ -21,8 +21,15 @@ from .spec import SourceSpec
 REQUIRED_COLUMNS: tuple[str, ...] = WOMENS_CLOTHING.required
 SourceSchemaError = SourceError  # the name this module used before the general reader existed
 
-__all__ = ["CLOTHING_RENAMES", "IngestResult", "NORMALISED_COLUMNS", "REJECTED_COLUMNS", "REQUIRED_COLUMNS",
-           "SourceSchemaError", "read_clothing_reviews"]
+__all__ = [
+    "CLOTHING_RENAMES",
+    "IngestResult",
+    "NORMALISED_COLUMNS",
+    "REJECTED_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "SourceSchemaError",
+    "read_clothing_reviews",
+]
 
 
 @dataclass(frozen=True)

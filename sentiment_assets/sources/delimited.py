@@ -29,8 +29,9 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -83,8 +84,11 @@ def read_header(lines: PhysicalLines, delimiter: str, quoted: bool) -> Header:
     try:
         [names] = list(csv.reader([line], **_dialect(delimiter, quoted)))
     except csv.Error as error:
-        raise SourceError(lines.source, f"the header (line {lines.number}) is not valid delimited text ({error})."
-                                        f"{_hint(quoted)}", row=lines.number) from error
+        raise SourceError(
+            lines.source,
+            f"the header (line {lines.number}) is not valid delimited text ({error}).{_hint(quoted)}",
+            row=lines.number,
+        ) from error
     return Header([name or f"Unnamed: {i}" for i, name in enumerate(names)], lines.number)
 
 
@@ -109,10 +113,15 @@ class _Record:
             self.line_count += 1
             self.chars += len(line)
             if self.chars > max_chars:
-                raise SourceError(lines.source, (
-                    f"line {self.first_line}: the record starting on this line is longer than {max_chars:,} "
-                    f"characters by line {lines.number} (max_record_chars in the source spec): a quoted value that "
-                    "is never closed? The file was not ingested."), row=self.first_line)
+                raise SourceError(
+                    lines.source,
+                    (
+                        f"line {self.first_line}: the record starting on this line is longer than {max_chars:,} "
+                        f"characters by line {lines.number} (max_record_chars in the source spec): a quoted value that "
+                        "is never closed? The file was not ingested."
+                    ),
+                    row=self.first_line,
+                )
             self.last_line = line
             yield line
         self.ended = True
@@ -122,9 +131,14 @@ class _Record:
 
 
 def _refuse_spanning(record: _Record, problem: str, quoted: bool) -> None:
-    raise SourceError(record.lines.source, (
-        f"line {record.first_line}: {problem} in the record starting on this line: an unterminated quote "
-        f"that swallowed the line(s) after it? The file was not ingested.{_hint(quoted)}"), row=record.first_line)
+    raise SourceError(
+        record.lines.source,
+        (
+            f"line {record.first_line}: {problem} in the record starting on this line: an unterminated quote "
+            f"that swallowed the line(s) after it? The file was not ingested.{_hint(quoted)}"
+        ),
+        row=record.first_line,
+    )
 
 
 def _spare_names(columns: list[str], count: int) -> list[str]:
@@ -151,7 +165,7 @@ class _Rows:
     def add(self, fields: list[str]) -> None:
         if len(fields) > self.width:
             names = self.columns + _spare_names(self.columns, len(fields) - self.width)
-            self._quarantine(SURPLUS_FIELDS, dict(zip(names, fields)))
+            self._quarantine(SURPLUS_FIELDS, dict(zip(names, fields, strict=False)))
             fields = fields[: self.width]
         elif len(fields) < self.width:
             fields = fields + [""] * (self.width - len(fields))
@@ -176,8 +190,9 @@ class _Rows:
         return RawChunk(frame, first_row, row_problems=masks, raw_records=self.raw, longest_value=self.longest)
 
 
-def read_chunks(lines: PhysicalLines, delimiter: str, quoted: bool, header: Header,
-                chunk_rows: int) -> Iterator[RawChunk]:
+def read_chunks(
+    lines: PhysicalLines, delimiter: str, quoted: bool, header: Header, chunk_rows: int
+) -> Iterator[RawChunk]:
     """Data rows in chunks (`lines` positioned after the header); see the module docstring for
     which rows are quarantined and which files refused."""
     _allow_fields_up_to(lines.max_chars)
@@ -191,17 +206,23 @@ def read_chunks(lines: PhysicalLines, delimiter: str, quoted: bool, header: Head
             break
         except csv.Error as error:
             if record.ended:
-                _refuse_spanning(record, f"a quoted value is still open at the end of the file (line {lines.number})",
-                                 quoted)
+                _refuse_spanning(
+                    record, f"a quoted value is still open at the end of the file (line {lines.number})", quoted
+                )
             if record.line_count > 1:
-                _refuse_spanning(record, f"a quoted value is not closed properly at line {lines.number} ({error})",
-                                 quoted)
+                _refuse_spanning(
+                    record, f"a quoted value is not closed properly at line {lines.number} ({error})", quoted
+                )
             rows.add_unparsed(record.last_line)
         else:
             rows.longest = max(rows.longest, record.chars)
             if record.line_count > 1 and len(fields) != rows.width:
-                _refuse_spanning(record, f"a quoted value spans lines {record.first_line}-{lines.number} and "
-                                         f"leaves {len(fields)} fields, not the header's {rows.width},", quoted)
+                _refuse_spanning(
+                    record,
+                    f"a quoted value spans lines {record.first_line}-{lines.number} and "
+                    f"leaves {len(fields)} fields, not the header's {rows.width},",
+                    quoted,
+                )
             rows.add(fields)
         record.done()
         if len(rows.rows) == chunk_rows:

@@ -33,11 +33,11 @@ def undecodable_byte(path: Path, encoding: str, compressed: bool) -> tuple[int, 
             except UnicodeDecodeError as error:
                 if error.reason == "unexpected end of data" and error.end == len(data):
                     # A multi-byte character cut by the block boundary: decode it with the next block.
-                    carry = data[error.start:]
-                    data = data[:error.start]
+                    carry = data[error.start :]
+                    data = data[: error.start]
                 else:
                     bad = offset + error.start
-                    before = data[:error.start]
+                    before = data[: error.start]
                     newlines = before.count(b"\n")
                     if newlines:
                         line_start = offset + before.rfind(b"\n") + 1
@@ -56,10 +56,16 @@ def encoding_message(path: Path, encoding: str, compressed: bool, fallback: str)
     """The message for a file that is not valid `encoding` text, with the place and a way out."""
     where = undecodable_byte(path, encoding, compressed)
     name = encoding.upper() if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
-    place = (f"byte 0x{where[3]:02x} at byte offset {where[0]} (line {where[1]}, column {where[2]}"
-             f"{' of the decompressed text' if compressed else ''})" if where else fallback)
-    return (f"not {name} text: {place}. If the file is in another encoding, read it deliberately "
-            f"with the source's encoding option (e.g. encoding='latin-1' or 'cp1252')")
+    place = (
+        f"byte 0x{where[3]:02x} at byte offset {where[0]} (line {where[1]}, column {where[2]}"
+        f"{' of the decompressed text' if compressed else ''})"
+        if where
+        else fallback
+    )
+    return (
+        f"not {name} text: {place}. If the file is in another encoding, read it deliberately "
+        f"with the source's encoding option (e.g. encoding='latin-1' or 'cp1252')"
+    )
 
 
 def other_delimiter(header_cell: str, used: str) -> str | None:
@@ -70,5 +76,7 @@ def other_delimiter(header_cell: str, used: str) -> str | None:
 
 
 def delimiter_message(header_cell: str, used: str, really: str) -> str:
-    return (f"the header is one column {header_cell[:120]!r} containing {_names(really)}: the file looks "
-            f"{_names(really)}-separated, not {_names(used)}-separated; set delimiter={really!r} in the source spec")
+    return (
+        f"the header is one column {header_cell[:120]!r} containing {_names(really)}: the file looks "
+        f"{_names(really)}-separated, not {_names(used)}-separated; set delimiter={really!r} in the source spec"
+    )

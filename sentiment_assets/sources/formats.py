@@ -10,9 +10,10 @@ import contextlib
 import gzip
 import zlib
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, TextIO
+from typing import TextIO
 
 from . import delimited, structured
 from .delimited import Header
@@ -68,9 +69,12 @@ class PhysicalLines:
         while line := readline(limit):
             self.number += 1
             if len(line) == limit:
-                raise SourceError(self.source, f"line {self.number} is longer than {self.max_chars:,} characters "
-                                               "(max_record_chars in the source spec); the file was not ingested",
-                                  row=self.number)
+                raise SourceError(
+                    self.source,
+                    f"line {self.number} is longer than {self.max_chars:,} characters "
+                    "(max_record_chars in the source spec); the file was not ingested",
+                    row=self.number,
+                )
             yield line
 
     def __iter__(self) -> Iterator[str]:
@@ -101,8 +105,11 @@ def _refuse_duplicate_columns(columns: list[str], source: str) -> None:
     if repeated:
         places = {name: [i + 1 for i, c in enumerate(columns) if c == name] for name in repeated}
         listed = "; ".join(f"{name!r} (columns {', '.join(map(str, at))})" for name, at in places.items())
-        raise SourceError(source, f"duplicate column name(s) in the header: {listed}; rename them so "
-                                  "that each column has its own name", column=repeated[0])
+        raise SourceError(
+            source,
+            f"duplicate column name(s) in the header: {listed}; rename them so that each column has its own name",
+            column=repeated[0],
+        )
 
 
 def is_review_file(name: str) -> bool:
@@ -136,8 +143,9 @@ def read_header(path: Path, fmt: Format, options: ReadOptions, source: str) -> H
     return header
 
 
-def iter_chunks(path: Path, fmt: Format, options: ReadOptions, header: Header, chunk_rows: int,
-                source: str) -> Iterator[RawChunk]:
+def iter_chunks(
+    path: Path, fmt: Format, options: ReadOptions, header: Header, chunk_rows: int, source: str
+) -> Iterator[RawChunk]:
     """The file's data rows in chunks of at most `chunk_rows`. A problem part-way is a SourceError
     that says how many rows came before it (a truncated gzip, a bad byte) or names the line (a
     line or record over max_record_chars, a quote left open: see delimited)."""
@@ -151,8 +159,9 @@ def iter_chunks(path: Path, fmt: Format, options: ReadOptions, header: Header, c
             chunks = structured.jsonl_chunks(lines, chunk_rows)
         else:
             lines.skip(header.lines)
-            chunks = delimited.read_chunks(lines, options.delimiter or fmt.delimiter, options.quoted_fields,
-                                           header, chunk_rows)
+            chunks = delimited.read_chunks(
+                lines, options.delimiter or fmt.delimiter, options.quoted_fields, header, chunk_rows
+            )
         for chunk in chunks:
             rows_read += len(chunk.frame)
             yield chunk
@@ -175,8 +184,9 @@ class _translated:
         if isinstance(error, UnicodeDecodeError):
             message = encoding_message(self.path, self.options.encoding, self.fmt.compressed, str(error))
         elif isinstance(error, (EOFError, zlib.error, gzip.BadGzipFile)):
-            message = (f"the gzip stream is truncated or corrupt ({error}){after}; the file was not "
-                       "ingested: upload it again")
+            message = (
+                f"the gzip stream is truncated or corrupt ({error}){after}; the file was not ingested: upload it again"
+            )
         else:
             return False
         raise SourceError(self.source, message) from error

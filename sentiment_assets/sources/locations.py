@@ -9,9 +9,10 @@ import fnmatch
 import glob
 import hashlib
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterator
+from typing import Any
 
 from .formats import SUFFIX_FORMATS, is_review_file
 from .schema import SourceError
@@ -81,7 +82,7 @@ def _s3_objects(location: str, client: Any) -> list[tuple[str, int]]:
     prefix taken as a folder, or the keys matching a glob pattern (fnmatch: '*' also crosses '/')."""
     bucket, key = _split_s3(location)
     if any(c in key for c in GLOB_CHARACTERS):
-        literal = key[:min(key.find(c) for c in GLOB_CHARACTERS if c in key)]
+        literal = key[: min(key.find(c) for c in GLOB_CHARACTERS if c in key)]
         listed = _list_s3(client, bucket, literal)
         return sorted((k, s) for k, s in listed if fnmatch.fnmatchcase(k, key) and _wanted(PurePosixPath(k).name))
     listed = list(_list_s3(client, bucket, key))
@@ -89,8 +90,9 @@ def _s3_objects(location: str, client: Any) -> list[tuple[str, int]]:
     if exact:
         return exact
     folder = key if not key or key.endswith("/") else key + "/"
-    return sorted((k, s) for k, s in listed
-                  if k.startswith(folder) and "/" not in k[len(folder):] and _wanted(k[len(folder):]))
+    return sorted(
+        (k, s) for k, s in listed if k.startswith(folder) and "/" not in k[len(folder) :] and _wanted(k[len(folder) :])
+    )
 
 
 def expand_location(location: str, s3_client: Any = None) -> list[SourceFile]:

@@ -23,17 +23,36 @@ _MAX_EXACT_INTEGER = 2**53  # beyond this a float no longer holds the integer th
 
 #: What typed exports write where a value was missing (a NaN float id becomes "nan") or infinite:
 #: never a review's id.
-MISSING_ID_MARKERS = frozenset({"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity",
-                                "none", "null", "nat", "<na>", "na", "n/a"})
+MISSING_ID_MARKERS = frozenset(
+    {
+        "nan",
+        "+nan",
+        "-nan",
+        "inf",
+        "+inf",
+        "-inf",
+        "infinity",
+        "+infinity",
+        "-infinity",
+        "none",
+        "null",
+        "nat",
+        "<na>",
+        "na",
+        "n/a",
+    }
+)
 MISSING_ID_MARKER = "review_id is a missing-value or infinity marker (nan, inf, None, null, NA), not an id"
 BLANK_TEXT = "blank review text"
-DATE_OUT_OF_RANGE = ("date outside the range the warehouse stores (1677-09-21 to 2262-04-11: "
-                     "nanosecond timestamps)")
+DATE_OUT_OF_RANGE = "date outside the range the warehouse stores (1677-09-21 to 2262-04-11: nanosecond timestamps)"
 #: Characters that show nothing though Unicode does not file them as spaces, format or control
 #: characters (those categories are below): Hangul fillers, the braille blank, Khmer inherent
 #: vowels, Mongolian selectors, the combining grapheme joiner and the variation selectors.
-_INVISIBLE = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180e\u180f\u2800\u3164\uffa0"
-                       + "".join(map(chr, range(0xFE00, 0xFE10))) + "".join(map(chr, range(0xE0100, 0xE01F0))))
+_INVISIBLE = frozenset(
+    "\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180e\u180f\u2800\u3164\uffa0"
+    + "".join(map(chr, range(0xFE00, 0xFE10)))
+    + "".join(map(chr, range(0xE0100, 0xE01F0)))
+)
 _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
 
 
@@ -69,8 +88,11 @@ def blank_texts(normalised: pd.Series) -> np.ndarray:
     removes the common zero-width ones; bidi marks, fillers and variation selectors remain)."""
     values = normalised.to_numpy(dtype=object, na_value=None)
     # Most reviews start with a visible letter: only the rest are looked at character by character.
-    return np.fromiter((v is None or ((v[0] in _INVISIBLE or not v[0].isalnum()) and _shows_nothing(v))
-                        for v in values), bool, len(values))
+    return np.fromiter(
+        (v is None or ((v[0] in _INVISIBLE or not v[0].isalnum()) and _shows_nothing(v)) for v in values),
+        bool,
+        len(values),
+    )
 
 
 def categories(values: pd.Series | None, index: pd.Index) -> pd.Series:
@@ -192,8 +214,9 @@ def normalise(raw: pd.DataFrame, mapping: ColumnMapping, ingested_at: pd.Timesta
     # In the order reasons are listed when several apply.
     problems = {"missing review_id": out["review_id"].isna().to_numpy()}
     if mapping.review_id:
-        problems[MISSING_ID_MARKER] = out["review_id"].str.lower().isin(MISSING_ID_MARKERS).to_numpy(
-            dtype=bool, na_value=False)
+        problems[MISSING_ID_MARKER] = (
+            out["review_id"].str.lower().isin(MISSING_ID_MARKERS).to_numpy(dtype=bool, na_value=False)
+        )
     if rating_problem is not None:
         problems[rating_problem[0]] = rating_problem[1]
     problems[BLANK_TEXT] = blank_texts(out["review_body_normalised"])

@@ -3,8 +3,8 @@ and how a file's header picks one."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Sequence
 
 from .schema import SourceError
 from .spec import ColumnMapping, SourceSpec
@@ -27,16 +27,30 @@ INDEX_COLUMN_NAMES: tuple[str, ...] = ("", "Unnamed: 0", "__index_level_0__")
 
 #: The 15 columns of the Amazon Customer Reviews TSVs, in file order.
 AMAZON_COLUMNS: tuple[str, ...] = (
-    "marketplace", "customer_id", "review_id", "product_id", "product_parent", "product_title",
-    "product_category", "star_rating", "helpful_votes", "total_votes", "vine", "verified_purchase",
-    "review_headline", "review_body", "review_date",
+    "marketplace",
+    "customer_id",
+    "review_id",
+    "product_id",
+    "product_parent",
+    "product_title",
+    "product_category",
+    "star_rating",
+    "helpful_votes",
+    "total_votes",
+    "vine",
+    "verified_purchase",
+    "review_headline",
+    "review_body",
+    "review_date",
 )
 
 
 #: Said with every header that fits no preset: users bring unlabelled files to score.
-UNLABELLED_HINT = ("a file without labels (to score) needs only its text column, mapped as review_body "
-                   "(preset 'generic' with a mapping such as {'review_body': '<text column>'}); "
-                   "star_rating/label and product_category are optional")
+UNLABELLED_HINT = (
+    "a file without labels (to score) needs only its text column, mapped as review_body "
+    "(preset 'generic' with a mapping such as {'review_body': '<text column>'}); "
+    "star_rating/label and product_category are optional"
+)
 
 
 @dataclass(frozen=True)
@@ -70,8 +84,13 @@ class Preset:
         if self.index_as_id:
             review_id = next((c for c in columns if c in INDEX_COLUMN_NAMES), None)
         return replace(
-            m, review_id=review_id, title=kept(m.title), date=kept(m.date),
-            star_rating=kept(m.star_rating), label=kept(m.label), product_category=kept(m.product_category),
+            m,
+            review_id=review_id,
+            title=kept(m.title),
+            date=kept(m.date),
+            star_rating=kept(m.star_rating),
+            label=kept(m.label),
+            product_category=kept(m.product_category),
             extra=tuple(c for c in m.extra if c in present),
             more_columns={k: v for k, v in m.more_columns.items() if v in present},
         )
@@ -80,9 +99,15 @@ class Preset:
 WOMENS_CLOTHING = Preset(
     name="womens_clothing",
     mapping=ColumnMapping(
-        review_body="Review Text", product_category="Class Name", star_rating="Rating", title="Title",
-        more_columns={target: source for source, target in CLOTHING_RENAMES.items()
-                      if target not in ("title", "review_body", "star_rating", "product_category")},
+        review_body="Review Text",
+        product_category="Class Name",
+        star_rating="Rating",
+        title="Title",
+        more_columns={
+            target: source
+            for source, target in CLOTHING_RENAMES.items()
+            if target not in ("title", "review_body", "star_rating", "product_category")
+        },
     ),
     # "Clothing ID" next to "Review Text" identifies the Kaggle file and an export of it without
     # ratings (to score); "Rating" and "Class Name" are optional.
@@ -94,10 +119,18 @@ WOMENS_CLOTHING = Preset(
 AMAZON_CUSTOMER_REVIEWS = Preset(
     name="amazon_customer_reviews",
     mapping=ColumnMapping(
-        review_id="review_id", review_body="review_body", title="review_headline",
-        star_rating="star_rating", product_category="product_category", date="review_date",
-        extra=tuple(c for c in AMAZON_COLUMNS if c not in (
-            "review_id", "review_body", "review_headline", "star_rating", "product_category", "review_date")),
+        review_id="review_id",
+        review_body="review_body",
+        title="review_headline",
+        star_rating="star_rating",
+        product_category="product_category",
+        date="review_date",
+        extra=tuple(
+            c
+            for c in AMAZON_COLUMNS
+            if c
+            not in ("review_id", "review_body", "review_headline", "star_rating", "product_category", "review_date")
+        ),
     ),
     # Columns only this layout has together, so that a generic file with just review_id and
     # review_body is not taken for it (and read unquoted); star_rating and product_category are optional.
@@ -119,8 +152,12 @@ def generic_preset(mapping: ColumnMapping) -> Preset:
     columns = mapping.source_columns()
     optional = {mapping.star_rating, mapping.label, mapping.product_category} - {None}
     others = set(mapping.fields().values()) - optional
-    return Preset(name="generic", mapping=mapping, required=tuple(c for c in columns if c in others or c not in optional),
-                  layout=columns)
+    return Preset(
+        name="generic",
+        mapping=mapping,
+        required=tuple(c for c in columns if c in others or c not in optional),
+        layout=columns,
+    )
 
 
 def choose_preset(spec: SourceSpec, columns: Sequence[str], source: str) -> Preset:
@@ -131,8 +168,11 @@ def choose_preset(spec: SourceSpec, columns: Sequence[str], source: str) -> Pres
         preset = generic_preset(spec.mapping) if spec.preset == "generic" else NAMED_PRESETS[spec.preset]
         missing = preset.missing(found)
         if missing:
-            raise SourceError(source, f"missing required column(s) {missing} for preset {preset.name!r}; "
-                                      f"expected {list(preset.layout)}; found {found}. Note: {UNLABELLED_HINT}")
+            raise SourceError(
+                source,
+                f"missing required column(s) {missing} for preset {preset.name!r}; "
+                f"expected {list(preset.layout)}; found {found}. Note: {UNLABELLED_HINT}",
+            )
         return preset
     candidates = [*NAMED_PRESETS.values(), *([generic_preset(spec.mapping)] if spec.mapping else [])]
     for preset in candidates:
@@ -140,5 +180,6 @@ def choose_preset(spec: SourceSpec, columns: Sequence[str], source: str) -> Pres
             return preset
     expected = "; ".join(f"{p.name} needs {list(p.required)} (missing {p.missing(found)})" for p in candidates)
     hint = "" if spec.mapping else "; for another layout use preset 'generic' with a column mapping"
-    raise SourceError(source, f"the header matches no preset. Expected: {expected}. Found {found}{hint}. "
-                              f"Note: {UNLABELLED_HINT}")
+    raise SourceError(
+        source, f"the header matches no preset. Expected: {expected}. Found {found}{hint}. Note: {UNLABELLED_HINT}"
+    )

@@ -12,9 +12,10 @@ and the caller must discard the batches it already received for that file.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any, Iterable, Iterator, Literal, Mapping
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -75,8 +76,9 @@ class FileBatch:
 
 def _options(spec: SourceSpec, preset: Preset | None) -> ReadOptions:
     quoted = {"minimal": True, "none": False}.get(spec.quoting, preset.quoted_fields if preset else True)
-    return ReadOptions(encoding=spec.encoding, delimiter=spec.delimiter, quoted_fields=quoted,
-                       max_record_chars=spec.max_record_chars)
+    return ReadOptions(
+        encoding=spec.encoding, delimiter=spec.delimiter, quoted_fields=quoted, max_record_chars=spec.max_record_chars
+    )
 
 
 def _notes(summary: dict, mapping: ColumnMapping) -> tuple[str, ...]:
@@ -84,19 +86,28 @@ def _notes(summary: dict, mapping: ColumnMapping) -> tuple[str, ...]:
     if summary["rows_read"] == 0:
         notes.append("header only: the file has no data rows")
     if not mapping.labelled:
-        notes.append("unlabelled: the file has no star_rating or label column, sentiment is null (to score, not to train on)")
+        notes.append(
+            "unlabelled: the file has no star_rating or label column, sentiment is null (to score, not to train on)"
+        )
     if mapping.product_category is None:
         notes.append(f"no category column: product_category is {UNKNOWN_CATEGORY!r}")
     if summary["date_defaulted_rows"]:
         notes.append(
             f"{summary['date_defaulted_rows']} rows have no date "
             f"({'blank date' if mapping.date is not None else 'the source has no date column'}): "
-            "`date` is the ingestion time (UTC)")
+            "`date` is the ingestion time (UTC)"
+        )
     return tuple(notes)
 
 
-def _read_one(source: SourceFile, spec: SourceSpec, ingested_at: pd.Timestamp, chunk_rows: int,
-              s3_client: Any, ingested: IngestedIds) -> Iterator[FileBatch]:
+def _read_one(
+    source: SourceFile,
+    spec: SourceSpec,
+    ingested_at: pd.Timestamp,
+    chunk_rows: int,
+    s3_client: Any,
+    ingested: IngestedIds,
+) -> Iterator[FileBatch]:
     """Batches of one file; raises SourceError when the file cannot be read."""
     fmt = format_for(source.uri)
     if source.size == 0:
@@ -121,8 +132,16 @@ def _read_one(source: SourceFile, spec: SourceSpec, ingested_at: pd.Timestamp, c
     # The invariant the ingest rests on, per file: nothing read is lost.
     assert totals["accepted"] + totals["rejected"] == totals["rows_read"]
     ingested.add(seen.ids, source.uri)
-    summary = FileSummary(source.uri, source.sha256, source.size, preset.name, **totals,
-                          rejection_reasons=dict(reasons), notes=_notes(totals, mapping), labelled=mapping.labelled)
+    summary = FileSummary(
+        source.uri,
+        source.sha256,
+        source.size,
+        preset.name,
+        **totals,
+        rejection_reasons=dict(reasons),
+        notes=_notes(totals, mapping),
+        labelled=mapping.labelled,
+    )
     yield FileBatch(source.uri, preset.name, empty_accepted(), empty_rejected(), totals["rows_read"], summary)
 
 

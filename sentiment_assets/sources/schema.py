@@ -8,8 +8,8 @@ still say "string", or the first chunk streamed into DuckDB would fix the column
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 import numpy as np
 import pandas as pd

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import codecs
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Mapping
+from typing import Literal
 
 PRESET_NAMES: tuple[str, ...] = ("auto", "womens_clothing", "amazon_customer_reviews", "generic")
 
@@ -15,7 +16,12 @@ MAX_RECORD_CHARS = 4 << 20  # 4 Mi characters per physical line and per record (
 
 #: Normalised columns a mapping may fill from a source column besides the core ones.
 OPTIONAL_TARGETS: tuple[str, ...] = (
-    "division_name", "department_name", "clothing_id", "age", "recommended", "positive_feedback_count",
+    "division_name",
+    "department_name",
+    "clothing_id",
+    "age",
+    "recommended",
+    "positive_feedback_count",
 )
 
 
@@ -49,9 +55,11 @@ class ColumnMapping:
         object.__setattr__(self, "extra", tuple(self.extra))
         object.__setattr__(self, "more_columns", dict(self.more_columns))
         if self.star_rating is not None and self.label is not None:
-            raise ValueError("a column mapping takes at most one of `star_rating` (stars 1..5) or `label` "
-                             f"(negative/neutral/positive or -1/0/1), not both: got star_rating={self.star_rating!r} "
-                             f"and label={self.label!r}; leave both out for a file without labels")
+            raise ValueError(
+                "a column mapping takes at most one of `star_rating` (stars 1..5) or `label` "
+                f"(negative/neutral/positive or -1/0/1), not both: got star_rating={self.star_rating!r} "
+                f"and label={self.label!r}; leave both out for a file without labels"
+            )
         unknown = sorted(set(self.more_columns) - set(OPTIONAL_TARGETS))
         if unknown:
             raise ValueError(f"more_columns may only fill {list(OPTIONAL_TARGETS)}; got {unknown}")
@@ -64,9 +72,13 @@ class ColumnMapping:
     def fields(self) -> dict[str, str]:
         """Normalised name -> source column, for every column this mapping reads (extras as extra:<name>)."""
         core = {
-            "review_id": self.review_id, "title": self.title, "review_body": self.review_body,
-            "star_rating": self.star_rating, "label": self.label,
-            "product_category": self.product_category, "date": self.date,
+            "review_id": self.review_id,
+            "title": self.title,
+            "review_body": self.review_body,
+            "star_rating": self.star_rating,
+            "label": self.label,
+            "product_category": self.product_category,
+            "date": self.date,
         }
         named = {k: v for k, v in core.items() if v is not None}
         return {**named, **self.more_columns, **{f"extra:{c}": c for c in self.extra}}
@@ -105,8 +117,10 @@ class SourceSpec:
         if self.delimiter is not None and len(self.delimiter) != 1:
             raise ValueError(f"delimiter must be one character, got {self.delimiter!r}")
         if min(self.max_field_chars, self.max_record_chars) < 1:
-            raise ValueError(f"max_field_chars and max_record_chars must be >= 1, got {self.max_field_chars} "
-                             f"and {self.max_record_chars}")
+            raise ValueError(
+                f"max_field_chars and max_record_chars must be >= 1, got {self.max_field_chars} "
+                f"and {self.max_record_chars}"
+            )
         try:  # an unknown encoding fails here, not half-way through a file
             codecs.lookup(self.encoding)
         except LookupError as error:

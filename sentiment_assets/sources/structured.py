@@ -4,8 +4,9 @@ so that one validation step judges every source alike."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -32,8 +33,13 @@ def parquet_columns(path: Path, source: str) -> list[str]:
 
 _BINARY_TYPES = (pa.types.is_binary, pa.types.is_large_binary, pa.types.is_fixed_size_binary, pa.types.is_binary_view)
 _OBJECT_TYPES = (pa.types.is_struct, pa.types.is_map)
-_ARRAY_TYPES = (pa.types.is_list, pa.types.is_large_list, pa.types.is_fixed_size_list, pa.types.is_list_view,
-                pa.types.is_large_list_view)
+_ARRAY_TYPES = (
+    pa.types.is_list,
+    pa.types.is_large_list,
+    pa.types.is_fixed_size_list,
+    pa.types.is_list_view,
+    pa.types.is_large_list_view,
+)
 
 
 def _nested_kinds(column: pa.ChunkedArray | pa.Array) -> np.ndarray | None:
@@ -95,7 +101,7 @@ def parquet_chunks(path: Path, chunk_rows: int, source: str):
     try:
         for batch in _parquet_file(path, source).iter_batches(batch_size=chunk_rows):
             texts, nested, undecodable, longest = {}, {}, {}, [0]
-            for name, column in zip(batch.schema.names, batch.columns):
+            for name, column in zip(batch.schema.names, batch.columns, strict=False):
                 longest.append(_longest_text(column))
                 texts[name], bad = _as_strings(column)
                 if bad is not None and bad.any():
@@ -136,16 +142,27 @@ def _records(lines: PhysicalLines) -> Iterator[tuple[str, dict]]:
         try:
             record = json.loads(text, strict=False)
         except json.JSONDecodeError as error:
-            hint = " (the file is a JSON array; JSON Lines holds one object per line)" if text == "[" or (
-                line_number == 1 and text.startswith("[")) else ""
-            raise SourceError(lines.source, f"line {line_number} is not valid JSON: {error.msg} at column "
-                                            f"{error.colno}{hint}", row=line_number) from error
+            hint = (
+                " (the file is a JSON array; JSON Lines holds one object per line)"
+                if text == "[" or (line_number == 1 and text.startswith("["))
+                else ""
+            )
+            raise SourceError(
+                lines.source,
+                f"line {line_number} is not valid JSON: {error.msg} at column {error.colno}{hint}",
+                row=line_number,
+            ) from error
         except (ValueError, RecursionError) as error:  # an integer of over 4300 digits, nesting too deep
-            raise SourceError(lines.source, f"line {line_number} cannot be read as JSON: {error}",
-                              row=line_number) from error
+            raise SourceError(
+                lines.source, f"line {line_number} cannot be read as JSON: {error}", row=line_number
+            ) from error
         if not isinstance(record, dict):
-            raise SourceError(lines.source, f"line {line_number} is a JSON {type(record).__name__}, not an object; "
-                                            "JSON Lines holds one object per line", row=line_number)
+            raise SourceError(
+                lines.source,
+                f"line {line_number} is a JSON {type(record).__name__}, not an object; "
+                "JSON Lines holds one object per line",
+                row=line_number,
+            )
         yield text, record
 
 

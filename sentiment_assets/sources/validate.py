@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -14,9 +14,14 @@ from .spec import ColumnMapping
 DUPLICATE_IN_FILE = "duplicate review_id"
 _UNKNOWN_FILE = object()
 #: How a reason names a normalised text column whose source value is a JSON object or array.
-_TEXT_TARGETS = {"review_id": "review_id", "review_body": "review text", "title": "title",
-                 "product_category": "product_category", "division_name": "division_name",
-                 "department_name": "department_name"}
+_TEXT_TARGETS = {
+    "review_id": "review_id",
+    "review_body": "review text",
+    "title": "title",
+    "product_category": "product_category",
+    "division_name": "division_name",
+    "department_name": "department_name",
+}
 
 
 class IngestedIds:
@@ -37,8 +42,10 @@ class IngestedIds:
             self._files = dict.fromkeys(values, _UNKNOWN_FILE)
 
     @classmethod
-    def from_frame(cls, frame: pd.DataFrame, id_column: str = "review_id", file_column: str = "source_file") -> IngestedIds:
-        return cls(dict(zip(frame[id_column], frame[file_column])))
+    def from_frame(
+        cls, frame: pd.DataFrame, id_column: str = "review_id", file_column: str = "source_file"
+    ) -> IngestedIds:
+        return cls(dict(zip(frame[id_column], frame[file_column], strict=False)))
 
     def copy(self) -> IngestedIds:
         twin = IngestedIds()
@@ -99,7 +106,7 @@ def _raw_records(chunk: RawChunk, rows: np.ndarray) -> list[str]:
     if chunk.records is not None:
         return [chunk.records[i] for i in rows]
     rebuilt = json_lines(chunk.frame.iloc[rows])
-    return [chunk.raw_records.get(row, text) for row, text in zip(rows.tolist(), rebuilt)]
+    return [chunk.raw_records.get(row, text) for row, text in zip(rows.tolist(), rebuilt, strict=False)]
 
 
 def value_problems(chunk: RawChunk, mapping: ColumnMapping, max_field_chars: int) -> dict[str, np.ndarray]:
@@ -118,17 +125,24 @@ def value_problems(chunk: RawChunk, mapping: ColumnMapping, max_field_chars: int
             add(f"column {column!r} is not valid UTF-8 text", chunk.undecodable[column])
         if target in _TEXT_TARGETS and column in chunk.nested:
             for kind in ("object", "array"):
-                add(f"{_TEXT_TARGETS[target]} is a JSON {kind}, not a string (column {column!r})",
-                    chunk.nested[column] == kind)
+                add(
+                    f"{_TEXT_TARGETS[target]} is a JSON {kind}, not a string (column {column!r})",
+                    chunk.nested[column] == kind,
+                )
         if column in chunk.frame and (chunk.longest_value is None or chunk.longest_value > max_field_chars):
             too_long = chunk.frame[column].str.len().to_numpy(dtype="float64", na_value=0) > max_field_chars
             add(f"column {column!r} holds more than {max_field_chars:,} characters (max_field_chars)", too_long)
     return problems
 
 
-def validate(chunk: RawChunk, normalised: Normalised, source_file: str, seen: SeenIds,
-             ingested: IngestedIds, read_problems: Mapping[str, np.ndarray] | None = None,
-             ) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+def validate(
+    chunk: RawChunk,
+    normalised: Normalised,
+    source_file: str,
+    seen: SeenIds,
+    ingested: IngestedIds,
+    read_problems: Mapping[str, np.ndarray] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
     """(accepted, rejected, accepted mask) for one chunk; every row lands in exactly one of them.
     `read_problems` are value_problems of the chunk."""
     frame = normalised.frame
@@ -154,11 +168,13 @@ def validate(chunk: RawChunk, normalised: Normalised, source_file: str, seen: Se
     accepted = frame.loc[ok].assign(source_file=source_file, source_row=source_row[ok])
     accepted = accepted[list(NORMALISED_COLUMNS)].astype(ACCEPTED_DTYPES).reset_index(drop=True)
     bad = np.flatnonzero(~ok)
-    rejected = pd.DataFrame({
-        "source_file": source_file,
-        "source_row": source_row[bad],
-        "reason": reasons[bad],
-        "raw_record": _raw_records(chunk, bad),
-    }).astype(REJECTED_DTYPES)
+    rejected = pd.DataFrame(
+        {
+            "source_file": source_file,
+            "source_row": source_row[bad],
+            "reason": reasons[bad],
+            "raw_record": _raw_records(chunk, bad),
+        }
+    ).astype(REJECTED_DTYPES)
     assert len(accepted) + len(rejected) == n, "every row read is accepted or rejected"
     return accepted, rejected, ok

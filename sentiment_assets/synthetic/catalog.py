@@ -153,7 +153,7 @@ def clothing_id_pools() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     ids = np.random.default_rng(_CATALOG_SEED).permutation(N_CLOTHING_IDS)
     pools: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     start = 0
-    for name, size in zip(names, sizes):
+    for name, size in zip(names, sizes, strict=False):
         pool = ids[start : start + size]
         start += size
         popularity = 1.0 / np.arange(1, size + 1) ** ITEM_POPULARITY_EXPONENT

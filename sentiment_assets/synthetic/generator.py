@@ -19,8 +19,16 @@ from .framing import BLANK_TITLE_SHARE
 from .text import ReviewWriter
 
 CLOTHING_COLUMNS: list[str] = [
-    "Clothing ID", "Age", "Title", "Review Text", "Rating", "Recommended IND",
-    "Positive Feedback Count", "Division Name", "Department Name", "Class Name",
+    "Clothing ID",
+    "Age",
+    "Title",
+    "Review Text",
+    "Rating",
+    "Recommended IND",
+    "Positive Feedback Count",
+    "Division Name",
+    "Department Name",
+    "Class Name",
 ]
 
 #: Share of reviews whose text is written in another sentiment than their rating's
@@ -42,9 +50,7 @@ _GOOD = list(catalog.GOOD_CLASS_COUNTS)
 _RARE = list(catalog.RARE_CLASS_COUNTS)
 
 
-def generate_clothing_reviews(
-    n_rows: int = catalog.DEFAULT_N_ROWS, seed: int = 42
-) -> pd.DataFrame:
+def generate_clothing_reviews(n_rows: int = catalog.DEFAULT_N_ROWS, seed: int = 42) -> pd.DataFrame:
     """A seeded synthetic "Women's E-Commerce Clothing Reviews" table with CLOTHING_COLUMNS.
 
     The index is a RangeIndex 0..n_rows-1. Same (n_rows, seed) -> identical frame.
@@ -91,9 +97,7 @@ def generate_clothing_reviews(
     return pd.DataFrame(columns, columns=CLOTHING_COLUMNS)
 
 
-def write_clothing_csv(
-    path: str | Path, n_rows: int = catalog.DEFAULT_N_ROWS, seed: int = 42
-) -> Path:
+def write_clothing_csv(path: str | Path, n_rows: int = catalog.DEFAULT_N_ROWS, seed: int = 42) -> Path:
     """Write the synthetic table like the real file (unnamed index column first); return path."""
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -104,19 +108,19 @@ def write_clothing_csv(
 
 def _row_plan(n_rows: int) -> tuple[np.ndarray, int, int, np.ndarray]:
     """Rows per block: good counts by category, blank text, blank category, rare counts."""
-    reference = (list(catalog.GOOD_CLASS_COUNTS.values())
-                 + [catalog.BLANK_TEXT_ROWS, catalog.BLANK_CATEGORY_ROWS]
-                 + list(catalog.RARE_CLASS_COUNTS.values()))
+    reference = (
+        list(catalog.GOOD_CLASS_COUNTS.values())
+        + [catalog.BLANK_TEXT_ROWS, catalog.BLANK_CATEGORY_ROWS]
+        + list(catalog.RARE_CLASS_COUNTS.values())
+    )
     counts = largest_remainder(reference, n_rows)
     n_good = len(_GOOD)
     if n_rows >= catalog.MIN_ROWS_FOR_EVERY_CATEGORY:
         counts = ensure_minimum_one(counts, range(n_good))
-    return counts[:n_good], int(counts[n_good]), int(counts[n_good + 1]), counts[n_good + 2:]
+    return counts[:n_good], int(counts[n_good]), int(counts[n_good + 1]), counts[n_good + 2 :]
 
 
-def _categories_and_sentiments(
-    n_rows: int, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _categories_and_sentiments(n_rows: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per row, shuffled: Class Name (None = blank), sentiment -1/0/1, and whether it has text.
 
     Good rows get the exact sentiment totals with the planted category bias; the unusable
@@ -125,9 +129,7 @@ def _categories_and_sentiments(
     good, blank_text, blank_category, rare = _row_plan(n_rows)
     good_classes = np.repeat(np.array(_GOOD, dtype=object), good)
     totals = list(catalog.SENTIMENT_COUNTS.values())
-    good_sentiment = _planted_sentiments(
-        good_classes, largest_remainder(totals, len(good_classes)), rng
-    )
+    good_sentiment = _planted_sentiments(good_classes, largest_remainder(totals, len(good_classes)), rng)
     class_weights = np.array(list(catalog.GOOD_CLASS_COUNTS.values()), dtype="float64")
     blank_text_classes = rng.choice(
         np.array(_GOOD, dtype=object), size=blank_text, p=class_weights / class_weights.sum()
@@ -146,9 +148,7 @@ def _categories_and_sentiments(
     return classes[order], sentiment[order], has_text[order]
 
 
-def _planted_sentiments(
-    classes: np.ndarray, counts: np.ndarray, rng: np.random.Generator
-) -> np.ndarray:
+def _planted_sentiments(classes: np.ndarray, counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Hand out exactly `counts` of -1/0/1 so that some categories get more negatives.
 
     Each row's key is its category offset plus standard-normal noise; rows sorted by key get
@@ -202,7 +202,7 @@ def _divisions(classes: np.ndarray, petite: np.ndarray) -> tuple[list[object], l
     """Division and Department Name per row (NaN where the category is blank)."""
     division: list[object] = []
     department: list[object] = []
-    for name, is_petite in zip(classes, petite):
+    for name, is_petite in zip(classes, petite, strict=False):
         if name is None:
             division.append(np.nan)
             department.append(np.nan)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import random
 from bisect import bisect
+from collections.abc import Sequence
 from itertools import accumulate
-from typing import Sequence, TypeVar
+from typing import TypeVar
 
 from . import framing, phrases
 from .vocabulary import ItemVocabulary, vocabulary_for
@@ -46,8 +47,11 @@ LONG_REVIEW_SHARE = 0.3
 _VOCAB_SLOTS = {"part": "parts", "fabric": "fabrics", "occasion": "occasions"}
 #: Slots filled from shared word lists.
 _SHARED_SLOTS: dict[str, Sequence[str]] = {
-    "color": phrases.COLORS, "pairing": phrases.PAIRINGS, "height": framing.HEIGHTS,
-    "bust": framing.BUSTS, "build": framing.BUILDS,
+    "color": phrases.COLORS,
+    "pairing": phrases.PAIRINGS,
+    "height": framing.HEIGHTS,
+    "bust": framing.BUSTS,
+    "build": framing.BUILDS,
 }
 
 #: Words that follow the review's sizing direction: (if it runs small, if it runs large).
@@ -84,7 +88,7 @@ class ReviewWriter:
         # writer makes ~20 draws per review, so everything goes through random().
         self._random = self._rng.random
         self._mix = {k: list(accumulate(v)) for k, v in SENTENCE_MIX.items()}
-        words, weights = zip(*phrases.ASPECT_WEIGHTS.items())
+        words, weights = zip(*phrases.ASPECT_WEIGHTS.items(), strict=False)
         self._aspects: tuple[str, ...] = words
         self._aspect_cum = list(accumulate(weights))
         self._rung_cum = list(accumulate(framing.SIZE_RUNG_WEIGHTS))
@@ -189,7 +193,7 @@ class ReviewWriter:
         if key in _VOCAB_SLOTS:
             return self._pick(getattr(slots.vocab, _VOCAB_SLOTS[key]))
         if key == "height" and slots.petite:  # petite shoppers are 5'4" and under
-            return self._pick(framing.HEIGHTS[:framing.HEIGHTS.index("5'4\"") + 1])
+            return self._pick(framing.HEIGHTS[: framing.HEIGHTS.index("5'4\"") + 1])
         if key in _SHARED_SLOTS:
             return self._pick(_SHARED_SLOTS[key])
         if key == "noun":

@@ -64,7 +64,12 @@ def make_inputs(seed: int = SEED, n: int = N_ROWS) -> pd.DataFrame:
 # then treats the facet as continuous (integers with >= 5% distinct values) and d = (40, max].
 CASES = [
     {"name": "category one-vs-rest", "facet": "category", "sensitive_values": None, "threshold": None},
-    {"name": "category sensitive list", "facet": "category", "sensitive_values": ["Trend", "Blouses"], "threshold": None},
+    {
+        "name": "category sensitive list",
+        "facet": "category",
+        "sensitive_values": ["Trend", "Blouses"],
+        "threshold": None,
+    },
     {"name": "age threshold 40", "facet": "age", "sensitive_values": None, "threshold": 40},
     {"name": "category absent value", "facet": "category", "sensitive_values": ["Swim"], "threshold": None},
 ]
@@ -79,7 +84,9 @@ def run_case(frame: pd.DataFrame, case: dict, stage: report.StageType) -> list[d
     )
     return report.bias_report(
         frame[columns].copy(),
-        report.FacetColumn(case["facet"], [case["threshold"]] if case["threshold"] is not None else case["sensitive_values"]),
+        report.FacetColumn(
+            case["facet"], [case["threshold"]] if case["threshold"] is not None else case["sensitive_values"]
+        ),
         report.LabelColumn("star_rating", frame["star_rating"], POSITIVE_LABEL_VALUES),
         stage,
         predicted_label_column=predicted,

@@ -13,10 +13,13 @@ class ApprovalConfig(dg.Config):
 
 
 @dg.op
-def record_model_approval(context: dg.OpExecutionContext, config: ApprovalConfig, mlflow_tracking: MlflowResource) -> None:
+def record_model_approval(
+    context: dg.OpExecutionContext, config: ApprovalConfig, mlflow_tracking: MlflowResource
+) -> None:
     """Set the version's approval status; approving moves the `champion` alias to it."""
-    outcome = record_decision(mlflow_tracking.client(), mlflow_tracking.registered_model_name,
-                              config.version, config.approve, config.reason)
+    outcome = record_decision(
+        mlflow_tracking.client(), mlflow_tracking.registered_model_name, config.version, config.approve, config.reason
+    )
     context.log.info(outcome.message)
 
 

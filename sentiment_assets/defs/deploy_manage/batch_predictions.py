@@ -38,7 +38,9 @@ def progress_line(key: str, version: int, done: int, total: int, scored_this_run
     left = (total - done) / rate if rate else None
     eta = "unknown" if left is None else f"{int(left // 60)}m {int(left % 60):02d}s"
     share = done / total if total else 1.0
-    return f"{key}: {done} / {total} reviews scored by version {version} ({share:.0%}) | {rate:.0f} reviews/s | ETA {eta}"
+    return (
+        f"{key}: {done} / {total} reviews scored by version {version} ({share:.0%}) | {rate:.0f} reviews/s | ETA {eta}"
+    )
 
 
 def reviews_fingerprint(reviews: pd.DataFrame) -> str:
@@ -64,10 +66,14 @@ class BatchPredictionsConfig(dg.Config):
     deps=["registered_model", "raw_reviews", "drift_baseline"],
     partitions_def=review_files,
     check_specs=[
-        dg.AssetCheckSpec(COVERAGE_CHECK, asset=ASSET, blocking=True,
-                          description="One prediction per accepted review of the partition (raw_reviews) for the champion "
-                                      "version, made from the review's current text; no prediction of the partition (any "
-                                      "version) for a text its review no longer has, or for a review it no longer holds."),
+        dg.AssetCheckSpec(
+            COVERAGE_CHECK,
+            asset=ASSET,
+            blocking=True,
+            description="One prediction per accepted review of the partition (raw_reviews) for the champion "
+            "version, made from the review's current text; no prediction of the partition (any "
+            "version) for a text its review no longer has, or for a review it no longer holds.",
+        ),
         *[dg.AssetCheckSpec(name, asset=ASSET, description=description) for name, description in DRIFT_CHECKS.items()],
     ],
 )
@@ -88,8 +94,10 @@ def batch_predictions(
     try:
         champion = client.get_model_version_by_alias(name, CHAMPION_ALIAS)
     except mlflow.exceptions.MlflowException as error:
-        raise dg.Failure(f"no '{CHAMPION_ALIAS}' version of {name} to score with: materialize registered_model "
-                         f"with a model that passes the accuracy gate first ({error})") from error
+        raise dg.Failure(
+            f"no '{CHAMPION_ALIAS}' version of {name} to score with: materialize registered_model "
+            f"with a model that passes the accuracy gate first ({error})"
+        ) from error
     baseline = load_baseline(artifacts)
     if baseline is None:
         raise dg.Failure("no drift baseline to check predictions against: materialize drift_baseline first")
@@ -98,8 +106,13 @@ def batch_predictions(
     onnx_path = artifacts.path("onnx", name, f"v{version}", "model.onnx")
     predict_proba = fast_predict_proba(model, engine=config.engine, onnx_path=onnx_path)
 
-    if warehouse.table_exists(ASSET) and warehouse.query(
-            "SELECT 1 FROM information_schema.columns WHERE table_name = ? AND column_name = 'source_partition'", [ASSET]).empty:
+    if (
+        warehouse.table_exists(ASSET)
+        and warehouse.query(
+            "SELECT 1 FROM information_schema.columns WHERE table_name = ? AND column_name = 'source_partition'",
+            [ASSET],
+        ).empty
+    ):
         # Predictions are derived data: a table in the layout before partitioning is rebuilt.
         context.log.warning("dropping %s: written before it was partitioned by source file", ASSET)
         with warehouse.connect() as connection:
@@ -113,25 +126,51 @@ def batch_predictions(
             resumed_from = max(done - config.chunk_size, 0)
         context.log.info(progress_line(key, version, done, total, done - resumed_from, time.perf_counter() - started))
 
-    summary = score_partition(warehouse.connect, partition_key=key, predict_proba=predict_proba,
-                              model_name=name, model_version=version, chunk_size=config.chunk_size,
-                              on_chunk=progress)
-    reviews = warehouse.query(f"SELECT {SCORING_TEXT_SQL} AS review_body, product_category FROM {SCORING_SOURCE_TABLE} "
-                              "WHERE source_partition = ?", [key])
+    summary = score_partition(
+        warehouse.connect,
+        partition_key=key,
+        predict_proba=predict_proba,
+        model_name=name,
+        model_version=version,
+        chunk_size=config.chunk_size,
+        on_chunk=progress,
+    )
+    reviews = warehouse.query(
+        f"SELECT {SCORING_TEXT_SQL} AS review_body, product_category FROM {SCORING_SOURCE_TABLE} "
+        "WHERE source_partition = ?",
+        [key],
+    )
     predicted = warehouse.query(
         "SELECT predicted_label, count(*) AS n, avg(probability) AS mean_probability FROM batch_predictions "
-        "WHERE source_partition = ? AND model_version = ? GROUP BY 1 ORDER BY 1", [key, version])
+        "WHERE source_partition = ? AND model_version = ? GROUP BY 1 ORDER BY 1",
+        [key, version],
+    )
     coverage = summary.coverage  # counted on the scoring connection, after its last chunk
 
-    drift = [*data_drift(baseline, reviews),
-             prediction_drift(baseline, predicted["predicted_label"].repeat(predicted["n"]).to_numpy())] if len(reviews) else []
-    drift_checks = [dg.AssetCheckResult(check_name=result.name, passed=not result.drifted,
-                                        severity=dg.AssetCheckSeverity.WARN,
-                                        metadata={"statistic": result.statistic, "threshold": result.threshold,
-                                                  "details": dg.MetadataValue.json(result.details)})
-                    for result in drift] or [
+    drift = (
+        [
+            *data_drift(baseline, reviews),
+            prediction_drift(baseline, predicted["predicted_label"].repeat(predicted["n"]).to_numpy()),
+        ]
+        if len(reviews)
+        else []
+    )
+    drift_checks = [
+        dg.AssetCheckResult(
+            check_name=result.name,
+            passed=not result.drifted,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "statistic": result.statistic,
+                "threshold": result.threshold,
+                "details": dg.MetadataValue.json(result.details),
+            },
+        )
+        for result in drift
+    ] or [
         dg.AssetCheckResult(check_name=name, passed=True, metadata={"note": "the partition has no reviews"})
-        for name in DRIFT_CHECKS]
+        for name in DRIFT_CHECKS
+    ]
     drifted = [result.name for result in drift if result.drifted]
     return dg.MaterializeResult(
         metadata={
@@ -142,7 +181,9 @@ def batch_predictions(
             "removed_outdated": summary.removed_outdated,
             "already_scored": summary.already_scored,
             "reviews_per_s": summary.reviews_per_second,
-            "predicted_label_counts": dg.MetadataValue.json(dict(zip(predicted["predicted_label"].astype(str), predicted["n"].astype(int)))),
+            "predicted_label_counts": dg.MetadataValue.json(
+                dict(zip(predicted["predicted_label"].astype(str), predicted["n"].astype(int), strict=False))
+            ),
             "drift_detected": bool(drifted),
             "reviews_fingerprint": reviews_fingerprint(reviews),
             "drifted": dg.MetadataValue.json(drifted),

@@ -1,6 +1,5 @@
 """drift_baseline: what the model was trained on, summarised, for the drift checks to compare with."""
 
-
 import dagster as dg
 
 from resources import ArtifactStore, Warehouse
@@ -22,14 +21,16 @@ def drift_baseline(warehouse: Warehouse, artifacts: ArtifactStore) -> dg.Materia
     baseline = DriftBaseline.from_training(reviews)
     path = artifacts.path(BASELINE_FILE)
     path.write_text(baseline.to_json())
-    return dg.MaterializeResult(metadata={
-        "reviews": baseline.reviews,
-        "vocabulary_size": len(baseline.vocabulary),
-        "oov_rate": baseline.oov_rate,
-        "class_shares": dg.MetadataValue.json({str(k): v for k, v in baseline.class_shares.items()}),
-        "category_shares": dg.MetadataValue.json(baseline.category_shares),
-        "path": dg.MetadataValue.path(str(path)),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "reviews": baseline.reviews,
+            "vocabulary_size": len(baseline.vocabulary),
+            "oov_rate": baseline.oov_rate,
+            "class_shares": dg.MetadataValue.json({str(k): v for k, v in baseline.class_shares.items()}),
+            "category_shares": dg.MetadataValue.json(baseline.category_shares),
+            "path": dg.MetadataValue.path(str(path)),
+        }
+    )
 
 
 def load_baseline(artifacts: ArtifactStore) -> DriftBaseline | None:

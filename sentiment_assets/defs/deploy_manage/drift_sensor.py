@@ -12,7 +12,7 @@ from sentiment_assets.defs.automation import retraining_job
     name="drift_retraining_sensor",
     default_status=dg.DefaultSensorStatus.STOPPED,
     description="Retrain when a batch_predictions partition reports drift_detected (review length, "
-                "category mix, vocabulary or predicted classes past their thresholds).",
+    "category mix, vocabulary or predicted classes past their thresholds).",
 )
 def drift_retraining_sensor(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry):
     materialization = asset_event.asset_materialization

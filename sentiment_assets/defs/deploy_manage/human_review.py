@@ -9,7 +9,12 @@ from resources import Warehouse
 from sentiment_assets.defs.ingest_analyze.partitions import review_files
 from sentiment_assets.defs.metadata import frame_markdown
 from sentiment_assets.review_queue import (
-    enqueue_low_confidence, list_items, record_label, refresh_human_labels, skip_item, threshold_for_share,
+    enqueue_low_confidence,
+    list_items,
+    record_label,
+    refresh_human_labels,
+    skip_item,
+    threshold_for_share,
 )
 
 GROUP = "deploy_manage"
@@ -23,29 +28,44 @@ class ReviewQueueConfig(dg.Config):
 
 
 @dg.asset(group_name=GROUP, kinds={"python", "duckdb"}, deps=["batch_predictions"], partitions_def=review_files)
-def review_queue(context: dg.AssetExecutionContext, config: ReviewQueueConfig, warehouse: Warehouse) -> dg.MaterializeResult:
+def review_queue(
+    context: dg.AssetExecutionContext, config: ReviewQueueConfig, warehouse: Warehouse
+) -> dg.MaterializeResult:
     """Predictions of this partition the model was unsure of (probability below the threshold),
     queued for a person to label with `python -m sentiment_assets.review` or human_review_job.
     Re-running adds only what is new; decided items keep their label."""
     key = context.partition_key
     with warehouse.connect() as connection:
-        probabilities = [p for (p,) in connection.execute(
-            "SELECT probability FROM batch_predictions WHERE source_partition = ?", [key]).fetchall()]
-        threshold = threshold_for_share(probabilities, config.target_share) if config.target_share is not None else config.threshold
+        probabilities = [
+            p
+            for (p,) in connection.execute(
+                "SELECT probability FROM batch_predictions WHERE source_partition = ?", [key]
+            ).fetchall()
+        ]
+        threshold = (
+            threshold_for_share(probabilities, config.target_share)
+            if config.target_share is not None
+            else config.threshold
+        )
         added = enqueue_low_confidence(connection, threshold=threshold, partition=key)
         pending = list_items(connection, status="pending", limit=10)
         counts = connection.sql("SELECT status, count(*) FROM review_queue GROUP BY 1 ORDER BY 1").fetchall()
     below = sum(p < threshold for p in probabilities)
-    return dg.MaterializeResult(metadata={
-        "added": added,
-        "threshold": threshold,
-        "predictions_in_file": len(probabilities),
-        # With calibrated probabilities this is the share of the file a person has to read.
-        "queued_share": round(below / len(probabilities), 4) if probabilities else 0.0,
-        "items_by_status": dg.MetadataValue.json({status: int(n) for status, n in counts}),
-        "least_sure_pending": frame_markdown(pending[["review_id", "predicted_label", "probability", "review_body"]]
-                                             .assign(review_body=pending["review_body"].str.slice(0, 80))),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "added": added,
+            "threshold": threshold,
+            "predictions_in_file": len(probabilities),
+            # With calibrated probabilities this is the share of the file a person has to read.
+            "queued_share": round(below / len(probabilities), 4) if probabilities else 0.0,
+            "items_by_status": dg.MetadataValue.json({status: int(n) for status, n in counts}),
+            "least_sure_pending": frame_markdown(
+                pending[["review_id", "predicted_label", "probability", "review_body"]].assign(
+                    review_body=pending["review_body"].str.slice(0, 80)
+                )
+            ),
+        }
+    )
 
 
 @dg.asset(group_name=GROUP, kinds={"python", "duckdb"})
@@ -76,15 +96,27 @@ def review_queue_decision(context: dg.OpExecutionContext, config: HumanReviewCon
     with warehouse.connect() as connection:
         if config.action == "list":
             items = list_items(connection, status="pending", limit=config.limit)
-            context.log.info("%d pending item(s), least sure first:\n%s", len(items),
-                             items[["review_id", "model_version", "predicted_label", "probability", "review_body"]].to_string(index=False))
+            context.log.info(
+                "%d pending item(s), least sure first:\n%s",
+                len(items),
+                items[["review_id", "model_version", "predicted_label", "probability", "review_body"]].to_string(
+                    index=False
+                ),
+            )
             return
         if config.action == "label":
-            outcome = record_label(connection, config.review_id, config.label, config.reviewer,
-                                   note=config.note, model_version=config.model_version)
+            outcome = record_label(
+                connection,
+                config.review_id,
+                config.label,
+                config.reviewer,
+                note=config.note,
+                model_version=config.model_version,
+            )
         else:
-            outcome = skip_item(connection, config.review_id, config.reviewer,
-                                note=config.note, model_version=config.model_version)
+            outcome = skip_item(
+                connection, config.review_id, config.reviewer, note=config.note, model_version=config.model_version
+            )
         context.log.info("recorded: %s", outcome)
 
 

@@ -1,6 +1,5 @@
 """model_evaluation: the tuned model, as logged to MLflow, scored on the held-out test split."""
 
-
 import json
 
 import dagster as dg
@@ -15,8 +14,8 @@ from sentiment_assets.evaluation import evaluate_predictions
 from sentiment_assets.holdout import holdout_scores, pooled
 from sentiment_assets.labels import label_id_from_sentiment
 from sentiment_assets.models.baselines import compare_with_baselines
-from sentiment_assets.models.mlflow_model import load_logged_model, pyfunc_label_ids
 from sentiment_assets.models.calibration import ece_if_calibrated, expected_calibration_error, reliability_table
+from sentiment_assets.models.mlflow_model import load_logged_model, pyfunc_label_ids
 from sentiment_assets.plots import confusion_matrix_heatmap, reliability_diagram
 from sentiment_assets.scoring import PROBABILITY_COLUMNS
 
@@ -55,19 +54,27 @@ def model_evaluation(
     holdout = holdout_scores(pyfunc_label_ids(model), holdout_reviews)
     probabilities = predictions[PROBABILITY_COLUMNS].to_numpy()
     reliability = reliability_table(probabilities, test["label_id"].to_numpy())
-    evaluation |= {"model_uri": card["model_uri"], "run_id": card["run_id"], "family": card["family"],
-                   "holdout": holdout.to_dict(orient="records"),
-                   "ece": expected_calibration_error(probabilities, test["label_id"].to_numpy()),
-                   "ece_if_calibrated": ece_if_calibrated(probabilities)[0],
-                   "holdout_ece": holdout_calibration_error(model, holdout_reviews),
-                   "calibration": card.get("calibration"),
-                   "baselines": compare_with_baselines(read_split(warehouse, "train"), test, y_pred)}
+    evaluation |= {
+        "model_uri": card["model_uri"],
+        "run_id": card["run_id"],
+        "family": card["family"],
+        "holdout": holdout.to_dict(orient="records"),
+        "ece": expected_calibration_error(probabilities, test["label_id"].to_numpy()),
+        "ece_if_calibrated": ece_if_calibrated(probabilities)[0],
+        "holdout_ece": holdout_calibration_error(model, holdout_reviews),
+        "calibration": card.get("calibration"),
+        "baselines": compare_with_baselines(read_split(warehouse, "train"), test, y_pred),
+    }
     heatmap = confusion_matrix_heatmap(evaluation["confusion_matrix"], evaluation["class_names"])
     diagram = reliability_diagram(reliability, evaluation["ece"])
 
     # Kept per review so post-training bias can slice the same predictions by any facet.
-    warehouse.write_table(TEST_PREDICTIONS_TABLE, predictions.assign(
-        review_id=test["review_id"].to_numpy(), sentiment=test["sentiment"].to_numpy(), model_uri=card["model_uri"]))
+    warehouse.write_table(
+        TEST_PREDICTIONS_TABLE,
+        predictions.assign(
+            review_id=test["review_id"].to_numpy(), sentiment=test["sentiment"].to_numpy(), model_uri=card["model_uri"]
+        ),
+    )
     evaluation_path = artifacts.write_json(EVALUATION_FILE, evaluation)
     heatmap_path = artifacts.write_bytes("evaluation/confusion_matrix.png", heatmap)
     diagram_path = artifacts.write_bytes("evaluation/reliability_diagram.png", diagram)
@@ -75,28 +82,38 @@ def model_evaluation(
         mlflow.log_metrics({f"test_{k}": evaluation[k] for k in ("accuracy", "macro_f1", "balanced_accuracy", "ece")})
         if evaluation["holdout_ece"] is not None:
             mlflow.log_metric("holdout_ece", evaluation["holdout_ece"])
-        mlflow.log_metrics({f"test_{name}_{k}": v for name, scores in evaluation["baselines"].items() for k, v in scores.items()
-                            if k in ("accuracy", "macro_f1")})
+        mlflow.log_metrics(
+            {
+                f"test_{name}_{k}": v
+                for name, scores in evaluation["baselines"].items()
+                for k, v in scores.items()
+                if k in ("accuracy", "macro_f1")
+            }
+        )
         overall = pooled(holdout)
         if overall:
             mlflow.log_metrics({f"holdout_{k}": float(v) for k, v in overall.items()})
         mlflow.log_artifact(str(evaluation_path), artifact_path="evaluation")
         mlflow.log_artifact(str(heatmap_path), artifact_path="evaluation")
         mlflow.log_artifact(str(diagram_path), artifact_path="evaluation")
-    return dg.MaterializeResult(metadata={
-        "test_accuracy": evaluation["accuracy"],
-        "test_macro_f1": evaluation["macro_f1"],
-        "test_balanced_accuracy": evaluation["balanced_accuracy"],
-        "test_reviews": evaluation["n_reviews"],
-        "per_class": dg.MetadataValue.json(evaluation["per_class"]),
-        "holdout": frame_markdown(holdout, floatfmt=".3f") if len(holdout) else "no holdout file landed",
-        "test_ece": evaluation["ece"],
-        "test_ece_if_perfectly_calibrated": evaluation["ece_if_calibrated"],
-        **({"holdout_ece": evaluation["holdout_ece"]} if evaluation["holdout_ece"] is not None else {}),
-        "reliability_diagram": png_markdown(diagram, "Reliability: accuracy against confidence (test split)"),
-        "baselines": frame_markdown(pd.DataFrame(evaluation["baselines"]).T.rename_axis("baseline").reset_index(), floatfmt=".3f"),
-        "confusion_matrix": png_markdown(heatmap, "Confusion matrix (rows: true, columns: predicted)"),
-        "evaluation_json": dg.MetadataValue.path(str(evaluation_path)),
-        "family": card["family"],
-        "test_predictions_table": TEST_PREDICTIONS_TABLE,
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "test_accuracy": evaluation["accuracy"],
+            "test_macro_f1": evaluation["macro_f1"],
+            "test_balanced_accuracy": evaluation["balanced_accuracy"],
+            "test_reviews": evaluation["n_reviews"],
+            "per_class": dg.MetadataValue.json(evaluation["per_class"]),
+            "holdout": frame_markdown(holdout, floatfmt=".3f") if len(holdout) else "no holdout file landed",
+            "test_ece": evaluation["ece"],
+            "test_ece_if_perfectly_calibrated": evaluation["ece_if_calibrated"],
+            **({"holdout_ece": evaluation["holdout_ece"]} if evaluation["holdout_ece"] is not None else {}),
+            "reliability_diagram": png_markdown(diagram, "Reliability: accuracy against confidence (test split)"),
+            "baselines": frame_markdown(
+                pd.DataFrame(evaluation["baselines"]).T.rename_axis("baseline").reset_index(), floatfmt=".3f"
+            ),
+            "confusion_matrix": png_markdown(heatmap, "Confusion matrix (rows: true, columns: predicted)"),
+            "evaluation_json": dg.MetadataValue.path(str(evaluation_path)),
+            "family": card["family"],
+            "test_predictions_table": TEST_PREDICTIONS_TABLE,
+        }
+    )

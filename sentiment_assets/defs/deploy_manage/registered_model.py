@@ -1,14 +1,13 @@
 """registered_model: the pipeline's condition step and the MLflow Model Registry."""
 
-
 import json
 
 import dagster as dg
 from mlflow.exceptions import MlflowException
 
 from resources import ArtifactStore, MlflowResource
-from sentiment_assets.defs.deploy_manage.model_evaluation import EVALUATION_FILE
 from sentiment_assets.approval import APPROVAL_TAG, APPROVED, CHAMPION_ALIAS, initial_status
+from sentiment_assets.defs.deploy_manage.model_evaluation import EVALUATION_FILE
 from sentiment_assets.promotion import decide_promotion
 
 GROUP = "deploy_manage"
@@ -26,8 +25,13 @@ class RegisteredModelConfig(dg.Config):
     group_name=GROUP,
     kinds={"mlflow"},
     deps=["model_evaluation"],
-    check_specs=[dg.AssetCheckSpec(CHAMPION_CHECK, asset="registered_model",
-                                   description="A champion exists, is Approved, and its test accuracy is at or above min_accuracy.")],
+    check_specs=[
+        dg.AssetCheckSpec(
+            CHAMPION_CHECK,
+            asset="registered_model",
+            description="A champion exists, is Approved, and its test accuracy is at or above min_accuracy.",
+        )
+    ],
 )
 def registered_model(
     context: dg.AssetExecutionContext,
@@ -51,24 +55,36 @@ def registered_model(
     except MlflowException:
         champion, champion_accuracy = None, None
     per_class = {name: int(figures["support"]) for name, figures in evaluation["per_class"].items()}
-    decision = decide_promotion(accuracy, config.min_accuracy, champion_accuracy, per_class,
-                                macro_f1=float(evaluation["macro_f1"]), baselines=evaluation.get("baselines"))
+    decision = decide_promotion(
+        accuracy,
+        config.min_accuracy,
+        champion_accuracy,
+        per_class,
+        macro_f1=float(evaluation["macro_f1"]),
+        baselines=evaluation.get("baselines"),
+    )
     status = initial_status(decision, config.auto_approve)
 
     import mlflow
 
-    version = mlflow.register_model(evaluation["model_uri"], name, tags={
-        "test_accuracy": repr(accuracy),  # full precision: the next gate compares with it
-        "test_macro_f1": f"{evaluation['macro_f1']:.6f}",
-        "family": evaluation["family"],
-        "promoted": str(decision.promote).lower(),
-        "promotion_reason": decision.reason,
-        APPROVAL_TAG: status,
-        "dagster.run_id": context.run.run_id,
-    })
+    version = mlflow.register_model(
+        evaluation["model_uri"],
+        name,
+        tags={
+            "test_accuracy": repr(accuracy),  # full precision: the next gate compares with it
+            "test_macro_f1": f"{evaluation['macro_f1']:.6f}",
+            "family": evaluation["family"],
+            "promoted": str(decision.promote).lower(),
+            "promotion_reason": decision.reason,
+            APPROVAL_TAG: status,
+            "dagster.run_id": context.run.run_id,
+        },
+    )
     if status == APPROVED:
         client.set_registered_model_alias(name, CHAMPION_ALIAS, version.version)
-    context.log.info("registered %s version %s; promoted=%s (%s)", name, version.version, decision.promote, decision.reason)
+    context.log.info(
+        "registered %s version %s; promoted=%s (%s)", name, version.version, decision.promote, decision.reason
+    )
 
     current = client.get_model_version_by_alias(name, CHAMPION_ALIAS) if status == APPROVED or champion else None
     current_accuracy = float(current.tags["test_accuracy"]) if current else None
@@ -84,10 +100,16 @@ def registered_model(
             "champion_version": int(current.version) if current else -1,
             "model_link": dg.MetadataValue.url(mlflow_tracking.model_link(version.version)),
         },
-        check_results=[dg.AssetCheckResult(
-            check_name=CHAMPION_CHECK,
-            passed=current is not None and current_accuracy >= config.min_accuracy and current.tags.get(APPROVAL_TAG) == APPROVED,
-            metadata={"champion_version": int(current.version) if current else -1,
-                      "champion_test_accuracy": current_accuracy if current else -1.0},
-        )],
+        check_results=[
+            dg.AssetCheckResult(
+                check_name=CHAMPION_CHECK,
+                passed=current is not None
+                and current_accuracy >= config.min_accuracy
+                and current.tags.get(APPROVAL_TAG) == APPROVED,
+                metadata={
+                    "champion_version": int(current.version) if current else -1,
+                    "champion_test_accuracy": current_accuracy if current else -1.0,
+                },
+            )
+        ],
     )

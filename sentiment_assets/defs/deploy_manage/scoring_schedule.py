@@ -12,14 +12,20 @@ import dagster as dg
 from sentiment_assets.defs.automation import scoring_job
 from sentiment_assets.defs.ingest_analyze.partitions import review_files
 
-ACTIVE = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
-          dg.DagsterRunStatus.STARTED]
+ACTIVE = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
 
 
 def _latest(instance: dg.DagsterInstance, asset: str, partition: str | None = None) -> int | None:
     """Storage id of the asset's (partition's) latest materialization: ids grow with time."""
     records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[partition] if partition else None), limit=1).records
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[partition] if partition else None),
+        limit=1,
+    ).records
     return records[0].storage_id if records else None
 
 
@@ -42,8 +48,11 @@ def stale_partitions(instance: dg.DagsterInstance) -> tuple[list[str], str]:
         scored = _latest(instance, "batch_predictions", key)
         if (scored is None or scored < max(raw, model)) and not _run_under_way(instance, key):
             stale.append(key)
-    note = (f"{len(not_ingested)} registered files are not ingested yet ({', '.join(not_ingested)})"
-            if not_ingested else "every other file is scored")
+    note = (
+        f"{len(not_ingested)} registered files are not ingested yet ({', '.join(not_ingested)})"
+        if not_ingested
+        else "every other file is scored"
+    )
     return stale, note
 
 
@@ -53,12 +62,14 @@ def stale_partitions(instance: dg.DagsterInstance) -> tuple[list[str], str]:
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.STOPPED,
     description="Hourly: score each landed file whose predictions are missing or older than its "
-                "data or the latest registered model (a catch-up for the automation sensor).",
+    "data or the latest registered model (a catch-up for the automation sensor).",
 )
 def hourly_scoring(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest] | dg.SkipReason:
     stale, note = stale_partitions(context.instance)
     if not stale:
         return dg.SkipReason(f"nothing to score: {note}")
     # Dagster needs a run_key per request when a tick asks for several runs.
-    return [dg.RunRequest(run_key=f"hourly_scoring:{key}", partition_key=key, tags={"sentiment/trigger": "hourly_scoring"})
-            for key in stale]
+    return [
+        dg.RunRequest(run_key=f"hourly_scoring:{key}", partition_key=key, tags={"sentiment/trigger": "hourly_scoring"})
+        for key in stale
+    ]

@@ -38,7 +38,9 @@ def _facet_groups_for_balancing(reviews: pd.DataFrame, settings: BiasSettings) -
     column = settings.facet
     if settings.threshold is not None:
         column = "facet_group"
-        reviews = reviews.assign(facet_group=np.where(reviews[settings.facet].astype(float) > settings.threshold, "d", "a"))
+        reviews = reviews.assign(
+            facet_group=np.where(reviews[settings.facet].astype(float) > settings.threshold, "d", "a")
+        )
     incomplete = values_missing_a_label(reviews, column, "sentiment")
     return reviews[~reviews[column].astype(str).isin(incomplete)], column, incomplete
 
@@ -53,18 +55,24 @@ def _balancing_check(population: BiasPopulation, after: pd.DataFrame, left_out: 
     """Passed when balancing by facet x sentiment leaves DPL 0 and CI equal; with fewer than two
     facet values there is nothing to balance, which passes with a note saying so."""
     if not population.measurable:
-        return dg.AssetCheckResult(check_name=BALANCING_CHECK, passed=True,
-                                   metadata={"note": f"Nothing to balance. {population.note()}"})
+        return dg.AssetCheckResult(
+            check_name=BALANCING_CHECK, passed=True, metadata={"note": f"Nothing to balance. {population.note()}"}
+        )
     largest_after = max_abs(after["DPL"])
     distinct_ci = int(after["CI"].round(12).nunique())
     if largest_after is None:
-        return dg.AssetCheckResult(check_name=BALANCING_CHECK, passed=True, metadata={
-            "note": "Nothing to balance: fewer than two facet values have every sentiment "
-                    f"(left out of balancing: {', '.join(left_out) or 'none'}).",
-            "distinct_ci_after": distinct_ci,
-        })
+        return dg.AssetCheckResult(
+            check_name=BALANCING_CHECK,
+            passed=True,
+            metadata={
+                "note": "Nothing to balance: fewer than two facet values have every sentiment "
+                f"(left out of balancing: {', '.join(left_out) or 'none'}).",
+                "distinct_ci_after": distinct_ci,
+            },
+        )
     return dg.AssetCheckResult(
-        check_name=BALANCING_CHECK, passed=bool(largest_after < 1e-9 and distinct_ci <= 1),
+        check_name=BALANCING_CHECK,
+        passed=bool(largest_after < 1e-9 and distinct_ci <= 1),
         metadata={"max_abs_dpl_after": largest_after, "distinct_ci_after": distinct_ci},
     )
 
@@ -74,10 +82,17 @@ def _balancing_check(population: BiasPopulation, after: pd.DataFrame, left_out: 
     kinds={"python", "duckdb"},
     deps=["cleaned_reviews", "balanced_reviews"],
     check_specs=[
-        dg.AssetCheckSpec(WITHIN_LIMITS_CHECK, asset="bias_report",
-                          description="No pre-training metric of the cleaned reviews crosses its warning limit."),
-        dg.AssetCheckSpec(BALANCING_CHECK, asset="bias_report", blocking=True,
-                          description="After balancing by facet x sentiment, DPL is 0 and CI equal for every facet value."),
+        dg.AssetCheckSpec(
+            WITHIN_LIMITS_CHECK,
+            asset="bias_report",
+            description="No pre-training metric of the cleaned reviews crosses its warning limit.",
+        ),
+        dg.AssetCheckSpec(
+            BALANCING_CHECK,
+            asset="bias_report",
+            blocking=True,
+            description="After balancing by facet x sentiment, DPL is 0 and CI equal for every facet value.",
+        ),
     ],
 )
 def bias_report(config: BiasReportConfig, warehouse: Warehouse, artifacts: ArtifactStore) -> dg.MaterializeResult:
@@ -94,13 +109,25 @@ def bias_report(config: BiasReportConfig, warehouse: Warehouse, artifacts: Artif
     balanceable, balance_column, left_out = _facet_groups_for_balancing(reviews, config)
     populations = {
         "before_balancing": reviews,
-        "balanced_by_facet_and_sentiment": balance(balanceable, by=[balance_column, "sentiment"], seed=config.seed)[columns],
+        "balanced_by_facet_and_sentiment": balance(balanceable, by=[balance_column, "sentiment"], seed=config.seed)[
+            columns
+        ],
         # The training data's facet values come from cleaned_reviews (training keeps fewer columns).
-        "balanced_by_sentiment": reviews[reviews["review_id"].isin(warehouse.read_table("balanced_reviews", ["review_id"])["review_id"])],
+        "balanced_by_sentiment": reviews[
+            reviews["review_id"].isin(warehouse.read_table("balanced_reviews", ["review_id"])["review_id"])
+        ],
     }
     reports: dict[str, PretrainingReport] = {
-        stage: pretraining_report(frame, config.facet, "sentiment", config.positive_label_values, group=config.group,
-                                  n_resamples=config.bootstrap_resamples, seed=config.seed, **config.split())
+        stage: pretraining_report(
+            frame,
+            config.facet,
+            "sentiment",
+            config.positive_label_values,
+            group=config.group,
+            n_resamples=config.bootstrap_resamples,
+            seed=config.seed,
+            **config.split(),
+        )
         for stage, frame in populations.items()
     }
     limits = config.bias_thresholds()
@@ -110,7 +137,9 @@ def bias_report(config: BiasReportConfig, warehouse: Warehouse, artifacts: Artif
     for stage, report in reports.items():
         artifacts.write_json(f"bias/analysis_{stage}.json", analysis_json(pre=[report]))
     notes = [population.left_out()] if population.measurable else [f"**{population.note()}**", population.left_out()]
-    markdown = markdown_report(f"Pre-training bias: {config.facet}", [(STAGES[s], r) for s, r in reports.items()], limits, notes)
+    markdown = markdown_report(
+        f"Pre-training bias: {config.facet}", [(STAGES[s], r) for s, r in reports.items()], limits, notes
+    )
     markdown_path = artifacts.path("bias", "bias_report.md")
     markdown_path.write_text(markdown)
     plot = bias_bars({STAGES[s].split(" (")[0]: r.clarify for s, r in reports.items() if s != "balanced_by_sentiment"})
@@ -118,8 +147,10 @@ def bias_report(config: BiasReportConfig, warehouse: Warehouse, artifacts: Artif
 
     before = reports["before_balancing"].clarify
     found = breaches(before.drop(columns=["n_d", "n_a"], errors="ignore"), limits)
-    within_limits_metadata = {"breaches": dg.MetadataValue.json(json.loads(found.to_json(orient="records"))),
-                              "limits": dg.MetadataValue.json(limits.limits())}
+    within_limits_metadata = {
+        "breaches": dg.MetadataValue.json(json.loads(found.to_json(orient="records"))),
+        "limits": dg.MetadataValue.json(limits.limits()),
+    }
     if not population.measurable:
         within_limits_metadata["note"] = population.note()
     return dg.MaterializeResult(
@@ -143,8 +174,12 @@ def bias_report(config: BiasReportConfig, warehouse: Warehouse, artifacts: Artif
             "report_markdown": dg.MetadataValue.path(str(markdown_path)),
         },
         check_results=[
-            dg.AssetCheckResult(check_name=WITHIN_LIMITS_CHECK, passed=found.empty, severity=dg.AssetCheckSeverity.WARN,
-                                metadata=within_limits_metadata),
+            dg.AssetCheckResult(
+                check_name=WITHIN_LIMITS_CHECK,
+                passed=found.empty,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata=within_limits_metadata,
+            ),
             _balancing_check(population, reports["balanced_by_facet_and_sentiment"].clarify, left_out),
         ],
     )

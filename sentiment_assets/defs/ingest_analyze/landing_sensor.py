@@ -39,8 +39,9 @@ def landing_zone_sensor(context: dg.SensorEvaluationContext, s3: S3Resource) -> 
     if not scan.needs_ingest:
         ignored = f"; {len(scan.duplicate_content)} copies of ingested files ignored" if scan.duplicate_content else ""
         context.update_cursor(json.dumps(scan.state))
-        return dg.SkipReason(f"no new or changed files in {project.landing_directory}{ignored}"
-                             + (f"; {refused}" if refused else ""))
+        return dg.SkipReason(
+            f"no new or changed files in {project.landing_directory}{ignored}" + (f"; {refused}" if refused else "")
+        )
     files = {uri: landed_file(landing, uri, project.default_role) for uri in [*scan.new_files, *scan.changed_files]}
     new_keys = [files[uri].partition_key for uri in scan.new_files]
     requests = [
@@ -50,8 +51,11 @@ def landing_zone_sensor(context: dg.SensorEvaluationContext, s3: S3Resource) -> 
             partition_key=file.partition_key,
             # Escaped: the reader would take a '[' or '*' in the landing path for a glob.
             run_config=project.raw_reviews_run_config(file.read_location, file.role),
-            tags={"landing/file": uri, "landing/change": "new" if uri in scan.new_files else "changed",
-                  "sentiment/source_role": file.role},
+            tags={
+                "landing/file": uri,
+                "landing/change": "new" if uri in scan.new_files else "changed",
+                "sentiment/source_role": file.role,
+            },
         )
         for uri, file in files.items()
     ]

@@ -3,7 +3,7 @@
 import re
 from collections import Counter
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Literal
 
 import dagster as dg
@@ -30,8 +30,10 @@ _HELD_ELSEWHERE = re.compile(r"already ingested from partition (['\"])(.*?)\1")
 
 def _tagged(frame: pd.DataFrame, key: str, role: str) -> pd.DataFrame:
     # Typed columns, so that an empty frame still says "string" (not Arrow's null type).
-    return frame.assign(source_partition=pd.Series(key, index=frame.index, dtype="string"),
-                        source_role=pd.Series(role, index=frame.index, dtype="string"))
+    return frame.assign(
+        source_partition=pd.Series(key, index=frame.index, dtype="string"),
+        source_role=pd.Series(role, index=frame.index, dtype="string"),
+    )
 
 
 def _refused_for_role(summary: FileSummary, role: str) -> FileSummary:
@@ -41,8 +43,9 @@ def _refused_for_role(summary: FileSummary, role: str) -> FileSummary:
 
 
 def _has_partition_column(warehouse: Warehouse) -> bool:
-    return not warehouse.query("SELECT 1 FROM information_schema.columns WHERE table_name = 'raw_reviews' "
-                               "AND column_name = 'source_partition'").empty
+    return not warehouse.query(
+        "SELECT 1 FROM information_schema.columns WHERE table_name = 'raw_reviews' AND column_name = 'source_partition'"
+    ).empty
 
 
 def _ids_in_other_partitions(warehouse: Warehouse, key: str) -> IngestedIds:
@@ -50,11 +53,15 @@ def _ids_in_other_partitions(warehouse: Warehouse, key: str) -> IngestedIds:
     (/landing/a.csv)"): a repeat in this partition is quarantined as a duplicate naming them.
     Named by partition, not by file, because IngestedIds lets an id through when its origin is the
     file being read -- and the same file ingested under two partitions would then count twice."""
-    held = warehouse.query("SELECT review_id, source_partition, source_file FROM raw_reviews "
-                           "WHERE source_partition IS DISTINCT FROM ?", [key])
-    origins = (f"partition {partition!r} ({source_file})" for partition, source_file in
-               zip(held["source_partition"], held["source_file"]))
-    return IngestedIds(dict(zip(held["review_id"], origins)))
+    held = warehouse.query(
+        "SELECT review_id, source_partition, source_file FROM raw_reviews WHERE source_partition IS DISTINCT FROM ?",
+        [key],
+    )
+    origins = (
+        f"partition {partition!r} ({source_file})"
+        for partition, source_file in zip(held["source_partition"], held["source_file"], strict=False)
+    )
+    return IngestedIds(dict(zip(held["review_id"], origins, strict=False)))
 
 
 def _held_by_other_partitions(summaries: list[FileSummary]) -> dict[str, int]:
@@ -107,16 +114,19 @@ class RawReviewsConfig(dg.Config):
             raise dg.Failure(f"raw_reviews config role {self.role!r} is not one of {list(ROLES)}")
         folder = key.rpartition("/")[0] if key.rpartition("/")[0] in ROLES else ""  # score/june.csv -> score
         if folder and self.role not in (None, folder):
-            raise dg.Failure(f"partition {key!r} is in the {folder!r} landing folder but its run config says "
-                             f"role {self.role!r}; land the file in the {self.role!r} folder instead")
+            raise dg.Failure(
+                f"partition {key!r} is in the {folder!r} landing folder but its run config says "
+                f"role {self.role!r}; land the file in the {self.role!r} folder instead"
+            )
         if self.location is not None or key == BUNDLED_PARTITION:
             return self.model_copy(update={"role": self.role or folder or DEFAULT_ROLE})
         project = load_project_config()
         landed = landed_file_for_key(str(project.landing_directory), key, project.default_role)
         # The landed file: the project's ingest settings fill what this run's config left unset.
         unset = {k: v for k, v in project.ingest.items() if k not in self.model_fields_set}
-        return RawReviewsConfig(**{**self.model_dump(), **unset, "location": landed.read_location,
-                                   "role": self.role or landed.role})
+        return RawReviewsConfig(
+            **{**self.model_dump(), **unset, "location": landed.read_location, "role": self.role or landed.role}
+        )
 
     def source_spec(self) -> SourceSpec:
         mapping = ColumnMapping(**self.mapping.model_dump()) if self.mapping else None
@@ -128,12 +138,23 @@ class RawReviewsConfig(dg.Config):
     kinds={"python", "duckdb"},
     partitions_def=review_files,
     check_specs=[
-        dg.AssetCheckSpec(ROWS_RECONCILE_CHECK, asset="raw_reviews", blocking=True,
-                          description="Per file: accepted + rejected rows equal the rows read."),
-        dg.AssetCheckSpec(FILES_READABLE_CHECK, asset="raw_reviews",
-                          description="Every file at the location could be read (failed files are named)."),
-        *[dg.AssetCheckSpec(e.check_name, asset="raw_reviews", blocking=True, description=f"Great Expectations: {e.description}")
-          for e in RAW_REVIEWS_EXPECTATIONS],
+        dg.AssetCheckSpec(
+            ROWS_RECONCILE_CHECK,
+            asset="raw_reviews",
+            blocking=True,
+            description="Per file: accepted + rejected rows equal the rows read.",
+        ),
+        dg.AssetCheckSpec(
+            FILES_READABLE_CHECK,
+            asset="raw_reviews",
+            description="Every file at the location could be read (failed files are named).",
+        ),
+        *[
+            dg.AssetCheckSpec(
+                e.check_name, asset="raw_reviews", blocking=True, description=f"Great Expectations: {e.description}"
+            )
+            for e in RAW_REVIEWS_EXPECTATIONS
+        ],
     ],
 )
 def raw_reviews(
@@ -150,10 +171,15 @@ def raw_reviews(
     try:
         config = config.for_partition(key)
     except (ValueError, FileNotFoundError) as error:
-        raise dg.Failure(f"partition {key!r} has no `location` in its run config and names no landed file: {error}") from error
+        raise dg.Failure(
+            f"partition {key!r} has no `location` in its run config and names no landed file: {error}"
+        ) from error
     synthetic = config.location is None
-    location = str(bundled_reviews_path(artifacts.path("landing", "bundled"), config.synthetic_rows, config.synthetic_seed)) \
-        if synthetic else config.location
+    location = (
+        str(bundled_reviews_path(artifacts.path("landing", "bundled"), config.synthetic_rows, config.synthetic_seed))
+        if synthetic
+        else config.location
+    )
     ingested = _ids_in_other_partitions(warehouse, key) if _has_partition_column(warehouse) else None
     summaries: list[FileSummary] = []
     with warehouse.staged_tables() as stage:
@@ -163,8 +189,14 @@ def raw_reviews(
         carried = stage.keep_existing_rows("raw_reviews", "source_partition", unless=key)
         stage.keep_existing_rows("rejected_reviews", "source_partition", unless=key)
         s3_client = s3.get_client() if location.startswith("s3://") else None
-        batches = read_reviews(location, config.source_spec(), ingested_at=datetime.now(timezone.utc),
-                               chunk_rows=config.chunk_rows, s3_client=s3_client, ingested_ids=ingested)
+        batches = read_reviews(
+            location,
+            config.source_spec(),
+            ingested_at=datetime.now(UTC),
+            chunk_rows=config.chunk_rows,
+            s3_client=s3_client,
+            ingested_ids=ingested,
+        )
         for batch in batches:
             stage.append("raw_reviews", _tagged(batch.accepted, key, config.role))
             stage.append("rejected_reviews", _tagged(batch.rejected, key, config.role))
@@ -177,21 +209,33 @@ def raw_reviews(
                 stage.delete("rejected_reviews", "source_file", batch.source_file)
                 context.log.error(summary.error)
             else:
-                context.log.info("%s: %d rows read, %d accepted, %d rejected (%s, role %s)", batch.source_file,
-                                 summary.rows_read, summary.accepted, summary.rejected, summary.preset, config.role)
+                context.log.info(
+                    "%s: %d rows read, %d accepted, %d rejected (%s, role %s)",
+                    batch.source_file,
+                    summary.rows_read,
+                    summary.accepted,
+                    summary.rejected,
+                    summary.preset,
+                    config.role,
+                )
         if not any(s.ok for s in summaries):
             raise dg.Failure("no file at the location could be read: " + " | ".join(s.error or "" for s in summaries))
         accepted = sum(s.accepted for s in summaries if s.ok)
         rejected = sum(s.rejected for s in summaries if s.ok)
         held_elsewhere = _held_by_other_partitions([s for s in summaries if s.ok])
         if held_elsewhere:
-            context.log.warning("partition %r: %d rows quarantined, their review ids already held by partition(s) %s "
-                                "(the same reviews ingested under two partitions?)", key, sum(held_elsewhere.values()),
-                                ", ".join(map(repr, held_elsewhere)))
+            context.log.warning(
+                "partition %r: %d rows quarantined, their review ids already held by partition(s) %s "
+                "(the same reviews ingested under two partitions?)",
+                key,
+                sum(held_elsewhere.values()),
+                ", ".join(map(repr, held_elsewhere)),
+            )
 
     rows_read = sum(s.rows_read for s in summaries if s.ok)
-    outcomes = validate_reviews(warehouse.query(
-        f"SELECT {', '.join(VALIDATED_COLUMNS)} FROM raw_reviews WHERE source_partition = ?", [key]))
+    outcomes = validate_reviews(
+        warehouse.query(f"SELECT {', '.join(VALIDATED_COLUMNS)} FROM raw_reviews WHERE source_partition = ?", [key])
+    )
     failed_files = [s.source_file for s in summaries if not s.ok]
     return dg.MaterializeResult(
         metadata={
@@ -210,13 +254,24 @@ def raw_reviews(
         check_results=[
             dg.AssetCheckResult(
                 check_name=ROWS_RECONCILE_CHECK,
-                passed=all(s.accepted + s.rejected == s.rows_read for s in summaries) and accepted + rejected == rows_read,
+                passed=all(s.accepted + s.rejected == s.rows_read for s in summaries)
+                and accepted + rejected == rows_read,
                 metadata={"accepted": accepted, "rejected": rejected, "rows_read": rows_read},
             ),
-            dg.AssetCheckResult(check_name=FILES_READABLE_CHECK, passed=not failed_files,
-                                metadata={"failed_files": dg.MetadataValue.json({s.source_file: s.error for s in summaries if not s.ok})}),
-            *[dg.AssetCheckResult(check_name=o.check_name, passed=o.success,
-                                  metadata={"unexpected_count": o.unexpected_count, "observed": str(o.observed)[:500]})
-              for o in outcomes],
+            dg.AssetCheckResult(
+                check_name=FILES_READABLE_CHECK,
+                passed=not failed_files,
+                metadata={
+                    "failed_files": dg.MetadataValue.json({s.source_file: s.error for s in summaries if not s.ok})
+                },
+            ),
+            *[
+                dg.AssetCheckResult(
+                    check_name=o.check_name,
+                    passed=o.success,
+                    metadata={"unexpected_count": o.unexpected_count, "observed": str(o.observed)[:500]},
+                )
+                for o in outcomes
+            ],
         ],
     )

@@ -27,35 +27,53 @@ def review_profile(warehouse: Warehouse, artifacts: ArtifactStore) -> dg.Materia
     its column has data (no star ratings in a labelled-only source, no category in a source
     without one), and the synthetic-data notice appears only when the bundled data is included."""
     reviews = warehouse.read_table(
-        "cleaned_reviews", ["review_id", "review_body", "product_category", "sentiment", "star_rating", "source_partition"])
+        "cleaned_reviews",
+        ["review_id", "review_body", "product_category", "sentiment", "star_rating", "source_partition"],
+    )
     lengths = length_profile(reviews["review_body"])
     counts = sentiment_by_category(reviews)
     histogram = words_histogram(words_per_review(reviews["review_body"]), reviews["sentiment"], lengths.max_seq_length)
     plots = {"words": ("plot_words_per_review", "words_per_review.png", histogram, "Words per review")}
     skipped = {}
     if has_category(reviews["product_category"]):
-        plots["categories"] = ("plot_sentiment_by_category", "sentiment_by_category.png",
-                               sentiment_by_category_bars(counts), "Reviews per category and sentiment")
+        plots["categories"] = (
+            "plot_sentiment_by_category",
+            "sentiment_by_category.png",
+            sentiment_by_category_bars(counts),
+            "Reviews per category and sentiment",
+        )
     else:
         skipped["categories"] = NO_CATEGORY
     if has_star_ratings(reviews["star_rating"]):
-        plots["ratings"] = ("plot_star_ratings", "star_ratings.png", rating_bars(reviews["star_rating"]), "Star ratings")
+        plots["ratings"] = (
+            "plot_star_ratings",
+            "star_ratings.png",
+            rating_bars(reviews["star_rating"]),
+            "Star ratings",
+        )
     else:
         skipped["ratings"] = NO_STAR_RATINGS
-    return dg.MaterializeResult(metadata={
-        "reviews": len(reviews),
-        "categories": len(counts),
-        "sentiment_counts": dg.MetadataValue.json({str(k): int(v) for k, v in reviews["sentiment"].value_counts().sort_index().items()}),
-        "counts_by_category": frame_markdown(counts.reset_index(), floatfmt=".0f"),
-        "words_mean": round(lengths.mean_words, 2),
-        "words_max": lengths.max_words,
-        "words_quantiles": dg.MetadataValue.json(lengths.quantiles),
-        "max_seq_length": lengths.max_seq_length,
-        "max_seq_length_reason": lengths.reason,
-        **{key: png_markdown(png, title) for key, _, png, title in plots.values()},
-        "plot_files": dg.MetadataValue.json({
-            name: str(saved_png(artifacts.path("profile", file), png).value) for name, (_, file, png, _) in plots.items()
-        }),
-        **({"plots_skipped": dg.MetadataValue.json(skipped)} if skipped else {}),
-        "data_notice": data_notice(reviews["source_partition"], BUNDLED_PARTITION),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "reviews": len(reviews),
+            "categories": len(counts),
+            "sentiment_counts": dg.MetadataValue.json(
+                {str(k): int(v) for k, v in reviews["sentiment"].value_counts().sort_index().items()}
+            ),
+            "counts_by_category": frame_markdown(counts.reset_index(), floatfmt=".0f"),
+            "words_mean": round(lengths.mean_words, 2),
+            "words_max": lengths.max_words,
+            "words_quantiles": dg.MetadataValue.json(lengths.quantiles),
+            "max_seq_length": lengths.max_seq_length,
+            "max_seq_length_reason": lengths.reason,
+            **{key: png_markdown(png, title) for key, _, png, title in plots.values()},
+            "plot_files": dg.MetadataValue.json(
+                {
+                    name: str(saved_png(artifacts.path("profile", file), png).value)
+                    for name, (_, file, png, _) in plots.items()
+                }
+            ),
+            **({"plots_skipped": dg.MetadataValue.json(skipped)} if skipped else {}),
+            "data_notice": data_notice(reviews["source_partition"], BUNDLED_PARTITION),
+        }
+    )

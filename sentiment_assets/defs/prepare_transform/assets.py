@@ -1,6 +1,5 @@
 """prepare_transform: the training set, its features, and the feature store that training reads."""
 
-
 from typing import Literal
 
 import dagster as dg
@@ -9,16 +8,23 @@ import pyarrow as pa
 from resources import Warehouse
 from sentiment_assets.balancing import training_population
 from sentiment_assets.defs.metadata import frame_markdown, table_metadata
+from sentiment_assets.defs.prepare_transform.population import train_partitions
 from sentiment_assets.features.feature_group import REVIEWS_FEATURE_GROUP, lookup_latency_ms, records_to_append
 from sentiment_assets.features.online_store import OnlineFeatureStore
-from sentiment_assets.features.store import OfflineFeatureStore
-from sentiment_assets.defs.prepare_transform.population import train_partitions
 from sentiment_assets.features.splits import (
-    MIN_EVALUATION_REVIEWS_PER_CLASS, SPLIT_NAMES, assign_splits, default_fractions, split_report,
+    MIN_EVALUATION_REVIEWS_PER_CLASS,
+    SPLIT_NAMES,
+    assign_splits,
+    default_fractions,
+    split_report,
     split_sizes_too_small,
 )
+from sentiment_assets.features.store import OfflineFeatureStore
 from sentiment_assets.features.tokenization import (
-    as_record_batch_reader, load_tokenizer, max_seq_length_from_tokens, tokenize_stream,
+    as_record_batch_reader,
+    load_tokenizer,
+    max_seq_length_from_tokens,
+    tokenize_stream,
 )
 from sentiment_assets.training_population import is_course_data, population_settings
 
@@ -43,21 +49,30 @@ def balanced_reviews(config: BalancedReviewsConfig, warehouse: Warehouse) -> dg.
     population = training_population(reviews, settings.balancing, seed=config.seed)
     warehouse.write_table("balanced_reviews", population)
     per_class = population["sentiment"].value_counts().sort_index()
-    excluded = warehouse.query("SELECT exclusion_reason, count(*) AS n FROM excluded_reviews GROUP BY 1 ORDER BY 2 DESC")
-    return dg.MaterializeResult(metadata={
-        **table_metadata(population, "balanced_reviews"),
-        "balancing": settings.balancing,
-        "population_settings": settings.balancing_reason,
-        "reviews_per_sentiment": dg.MetadataValue.json({str(k): int(v) for k, v in per_class.items()}),
-        "human_labelled_reviews": int((population["label_source"] == "human").sum()),
-        "rows_dropped": max(len(reviews) - len(population), 0),
-        "rows_added_as_copies": int((population["review_id"] != population["original_review_id"]).sum()),
-        "rows_dropped_by_reason": dg.MetadataValue.json({
-            **{f"cleaning: {r}": int(n) for r, n in zip(excluded["exclusion_reason"], excluded["n"])},
-            **({f"balancing: {settings.balancing} to the smallest class": len(reviews) - len(population)}
-               if len(population) < len(reviews) else {}),
-        }),
-    })
+    excluded = warehouse.query(
+        "SELECT exclusion_reason, count(*) AS n FROM excluded_reviews GROUP BY 1 ORDER BY 2 DESC"
+    )
+    return dg.MaterializeResult(
+        metadata={
+            **table_metadata(population, "balanced_reviews"),
+            "balancing": settings.balancing,
+            "population_settings": settings.balancing_reason,
+            "reviews_per_sentiment": dg.MetadataValue.json({str(k): int(v) for k, v in per_class.items()}),
+            "human_labelled_reviews": int((population["label_source"] == "human").sum()),
+            "rows_dropped": max(len(reviews) - len(population), 0),
+            "rows_added_as_copies": int((population["review_id"] != population["original_review_id"]).sum()),
+            "rows_dropped_by_reason": dg.MetadataValue.json(
+                {
+                    **{f"cleaning: {r}": int(n) for r, n in zip(excluded["exclusion_reason"], excluded["n"], strict=False)},
+                    **(
+                        {f"balancing: {settings.balancing} to the smallest class": len(reviews) - len(population)}
+                        if len(population) < len(reviews)
+                        else {}
+                    ),
+                }
+            ),
+        }
+    )
 
 
 class ReviewFeaturesConfig(dg.Config):
@@ -78,8 +93,10 @@ class ReviewFeaturesConfig(dg.Config):
             whose = "the course's bundled data" if course_data else "user data"
             return default_fractions(course_data), f"auto for {whose}"
         if any(f is None for f in given):
-            raise ValueError("review_features: set train_fraction, validation_fraction and test_fraction together "
-                             f"(got {given}), or none of them for the automatic split")
+            raise ValueError(
+                "review_features: set train_fraction, validation_fraction and test_fraction together "
+                f"(got {given}), or none of them for the automatic split"
+            )
         return (float(given[0]), float(given[1]), float(given[2])), "set in run config"
 
 
@@ -87,10 +104,21 @@ SPLIT_SIZE_CHECK = "evaluation_splits_have_enough_reviews_per_class"
 FEATURE_SOURCE_SQL = "SELECT review_id, date, review_body, sentiment, label_id FROM balanced_reviews ORDER BY review_id"
 
 
-@dg.asset(group_name=GROUP, kinds={"python", "pytorch", "duckdb"}, deps=[balanced_reviews],
-          check_specs=[dg.AssetCheckSpec(SPLIT_SIZE_CHECK, asset="review_features", description=(
-              f"Validation and test splits hold at least {MIN_EVALUATION_REVIEWS_PER_CLASS} reviews of every "
-              "sentiment (fewer make accuracy a coin toss)."))])
+@dg.asset(
+    group_name=GROUP,
+    kinds={"python", "pytorch", "duckdb"},
+    deps=[balanced_reviews],
+    check_specs=[
+        dg.AssetCheckSpec(
+            SPLIT_SIZE_CHECK,
+            asset="review_features",
+            description=(
+                f"Validation and test splits hold at least {MIN_EVALUATION_REVIEWS_PER_CLASS} reviews of every "
+                "sentiment (fewer make accuracy a coin toss)."
+            ),
+        )
+    ],
+)
 def review_features(config: ReviewFeaturesConfig, warehouse: Warehouse) -> dg.MaterializeResult:
     """Model-ready reviews: token ids from the MiniLM tokenizer (streamed in chunks through
     parallel workers, SageMaker Processing's sharding), label_id, and a train/validation/
@@ -104,42 +132,61 @@ def review_features(config: ReviewFeaturesConfig, warehouse: Warehouse) -> dg.Ma
     workers = config.workers or (1 if len(ids) < 50_000 else 2)
     with warehouse.connect() as connection:
         if config.max_seq_length is None:
-            texts = connection.cursor().sql("SELECT review_body FROM balanced_reviews").to_arrow_reader(config.chunk_rows)
-            max_seq_length, reason = max_seq_length_from_tokens((t for batch in texts for t in batch.column(0).to_pylist()), tokenizer)
+            texts = (
+                connection.cursor().sql("SELECT review_body FROM balanced_reviews").to_arrow_reader(config.chunk_rows)
+            )
+            max_seq_length, reason = max_seq_length_from_tokens(
+                (t for batch in texts for t in batch.column(0).to_pylist()), tokenizer
+            )
         else:
             max_seq_length, reason = config.max_seq_length, "set in run config"
         source = connection.cursor().sql(FEATURE_SOURCE_SQL).to_arrow_reader(config.chunk_rows)
-        tokens = as_record_batch_reader(tokenize_stream(
-            source, config.tokenizer, max_seq_length, chunk_rows=config.chunk_rows, workers=workers))
+        tokens = as_record_batch_reader(
+            tokenize_stream(source, config.tokenizer, max_seq_length, chunk_rows=config.chunk_rows, workers=workers)
+        )
         connection.register("token_stream", tokens)
         connection.register("splits", splits)
         # Written straight from the stream: no step holds every tokenized review in memory.
         # The stream passes every column through except the text, which is joined back here.
-        connection.execute("CREATE OR REPLACE TABLE review_features AS "
-                           "SELECT t.*, b.review_body, s.split_type FROM token_stream t "
-                           "JOIN splits s USING (review_id) JOIN balanced_reviews b USING (review_id)").fetchall()
+        connection.execute(
+            "CREATE OR REPLACE TABLE review_features AS "
+            "SELECT t.*, b.review_body, s.split_type FROM token_stream t "
+            "JOIN splits s USING (review_id) JOIN balanced_reviews b USING (review_id)"
+        ).fetchall()
         connection.unregister("token_stream")
         connection.unregister("splits")
     too_small = split_sizes_too_small(ids, split, MIN_EVALUATION_REVIEWS_PER_CLASS)
     summary = warehouse.query(
         "SELECT count(*) AS n, count(*) FILTER (len(input_ids) >= ?) AS truncated, max(len(input_ids)) AS longest "
-        "FROM review_features", [max_seq_length]).iloc[0]
-    return dg.MaterializeResult(check_results=[dg.AssetCheckResult(
-        check_name=SPLIT_SIZE_CHECK, passed=not too_small, severity=dg.AssetCheckSeverity.WARN,
-        metadata={"minimum_per_class": MIN_EVALUATION_REVIEWS_PER_CLASS, "too_small": dg.MetadataValue.json(too_small)},
-    )], metadata={
-        **table_metadata(warehouse.query("SELECT * FROM review_features LIMIT 0"), "review_features"),
-        "dagster/row_count": int(summary["n"]),
-        "max_seq_length": max_seq_length,
-        "max_seq_length_reason": reason,
-        "longest_tokens": int(summary["longest"]),
-        "reviews_truncated": int(summary["truncated"]),
-        "tokenization_workers": workers,
-        "split_counts": dg.MetadataValue.json(split.value_counts().to_dict()),
-        "split_fractions": dg.MetadataValue.json(dict(zip(SPLIT_NAMES, fractions))),
-        "split_fractions_reason": fractions_reason,
-        "split_share_by_sentiment": frame_markdown(split_report(ids, split).reset_index(), floatfmt=".3f"),
-    })
+        "FROM review_features",
+        [max_seq_length],
+    ).iloc[0]
+    return dg.MaterializeResult(
+        check_results=[
+            dg.AssetCheckResult(
+                check_name=SPLIT_SIZE_CHECK,
+                passed=not too_small,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={
+                    "minimum_per_class": MIN_EVALUATION_REVIEWS_PER_CLASS,
+                    "too_small": dg.MetadataValue.json(too_small),
+                },
+            )
+        ],
+        metadata={
+            **table_metadata(warehouse.query("SELECT * FROM review_features LIMIT 0"), "review_features"),
+            "dagster/row_count": int(summary["n"]),
+            "max_seq_length": max_seq_length,
+            "max_seq_length_reason": reason,
+            "longest_tokens": int(summary["longest"]),
+            "reviews_truncated": int(summary["truncated"]),
+            "tokenization_workers": workers,
+            "split_counts": dg.MetadataValue.json(split.value_counts().to_dict()),
+            "split_fractions": dg.MetadataValue.json(dict(zip(SPLIT_NAMES, fractions, strict=False))),
+            "split_fractions_reason": fractions_reason,
+            "split_share_by_sentiment": frame_markdown(split_report(ids, split).reset_index(), floatfmt=".3f"),
+        },
+    )
 
 
 @dg.asset(group_name=GROUP, kinds={"python", "duckdb"}, deps=[review_features])
@@ -155,14 +202,16 @@ def feature_store(warehouse: Warehouse) -> dg.MaterializeResult:
     appended = offline.ingest(group, changed) if len(changed) else 0
     online = OnlineFeatureStore.load(offline, group)
     latency = lookup_latency_ms(online, features[group.record_identifier].tolist(), lookups=2000, seed=0)
-    return dg.MaterializeResult(metadata={
-        **table_metadata(features, group.table_name),
-        "dagster/row_count": offline.row_count(group),
-        "feature_group": f"{group.name} v{group.version}",
-        "record_identifier": group.record_identifier,
-        "event_time": group.event_time,
-        "records_appended": appended,
-        "records_unchanged": len(features) - len(changed),
-        "online_records": len(online),
-        "online_lookup_ms": dg.MetadataValue.json(latency),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            **table_metadata(features, group.table_name),
+            "dagster/row_count": offline.row_count(group),
+            "feature_group": f"{group.name} v{group.version}",
+            "record_identifier": group.record_identifier,
+            "event_time": group.event_time,
+            "records_appended": appended,
+            "records_unchanged": len(features) - len(changed),
+            "online_records": len(online),
+            "online_lookup_ms": dg.MetadataValue.json(latency),
+        }
+    )

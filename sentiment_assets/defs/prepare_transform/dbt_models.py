@@ -32,9 +32,13 @@ def dbt_build_args(settings: PopulationSettings) -> list[str]:
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse, config: DbtModelsConfig):
     """Runs `dbt build`: models and their tests, in dependency order, against the profile's target.
     Each model reports its row count, column schema and column lineage back to Dagster."""
-    settings = population_settings(train_partitions(warehouse), min_reviews_per_category=config.min_reviews_per_category)
+    settings = population_settings(
+        train_partitions(warehouse), min_reviews_per_category=config.min_reviews_per_category
+    )
     context.log.info("cleaned_reviews: %s", settings.category_reason)
     try:
-        yield from dbt.cli(dbt_build_args(settings), context=context).stream().fetch_row_counts().fetch_column_metadata()
+        yield from (
+            dbt.cli(dbt_build_args(settings), context=context).stream().fetch_row_counts().fetch_column_metadata()
+        )
     finally:
         release_duckdb_adapter()

@@ -12,27 +12,45 @@ from sentiment_assets.defs.feature_reads import read_holdout, read_split
 from sentiment_assets.defs.metadata import frame_markdown, table_metadata
 from sentiment_assets.defs.train_tune.candidates import CandidateModelsConfig, build_candidate
 from sentiment_assets.defs.train_tune.finetuned_minilm import read_model_card
-from sentiment_assets.models.base import EpochReport
 from sentiment_assets.holdout import holdout_scores, pooled
-from sentiment_assets.models.metrics import macro_f1_interval
+from sentiment_assets.models.base import EpochReport
 from sentiment_assets.models.leaderboard import leaderboard_row, rank_candidates, run_candidate
+from sentiment_assets.models.metrics import macro_f1_interval
 from sentiment_assets.models.mlflow_model import load_logged_model, log_sentiment_model, pyfunc_label_ids
 from sentiment_assets.redaction import redact
 
 GROUP = "train_tune"
-SHOWN_COLUMNS = ["rank", "family", "val_accuracy", "val_macro_f1", "val_macro_f1_low", "val_macro_f1_high",
-                 "validation_reviews", "evaluation", "val_balanced_accuracy",
-                 "train_seconds", "inference_reviews_per_s", "time_budget_s", "stopped_by_budget", "over_budget"]
+SHOWN_COLUMNS = [
+    "rank",
+    "family",
+    "val_accuracy",
+    "val_macro_f1",
+    "val_macro_f1_low",
+    "val_macro_f1_high",
+    "validation_reviews",
+    "evaluation",
+    "val_balanced_accuracy",
+    "train_seconds",
+    "inference_reviews_per_s",
+    "time_budget_s",
+    "stopped_by_budget",
+    "over_budget",
+]
 LEADERBOARD_HOLDOUT_COLUMNS = ["holdout_reviews", "holdout_accuracy", "holdout_macro_f1"]
 
 
 def holdout_row(predict_label_ids, holdout: pd.DataFrame) -> dict:
     """The leaderboard's holdout columns for one candidate (pooled over every holdout file)."""
     scores = pooled(holdout_scores(predict_label_ids, holdout))
-    return {"holdout_reviews": scores["reviews"], "holdout_accuracy": scores["accuracy"],
-            "holdout_macro_f1": scores["macro_f1"]} if scores else {}
-
-
+    return (
+        {
+            "holdout_reviews": scores["reviews"],
+            "holdout_accuracy": scores["accuracy"],
+            "holdout_macro_f1": scores["macro_f1"],
+        }
+        if scores
+        else {}
+    )
 
 
 def _log_epoch(report: EpochReport) -> None:
@@ -59,7 +77,11 @@ def finetuned_row(card: dict) -> dict:
     }
 
 
-@dg.asset(group_name=GROUP, kinds={"python", "scikitlearn", "pytorch", "mlflow"}, deps=["feature_store", "finetuned_minilm", "holdout_reviews"])
+@dg.asset(
+    group_name=GROUP,
+    kinds={"python", "scikitlearn", "pytorch", "mlflow"},
+    deps=["feature_store", "finetuned_minilm", "holdout_reviews"],
+)
 def candidate_models(
     context: dg.AssetExecutionContext,
     config: CandidateModelsConfig,
@@ -81,38 +103,61 @@ def candidate_models(
     with mlflow.start_run(run_name="candidate_models", tags={"dagster.run_id": context.run.run_id}) as parent:
         for family in config.families:
             model = build_candidate(family, config, compute.resolve_device())
-            context.log.info("candidate %s: training on %d reviews (budget %s s)", family, len(train),
-                             config.time_budget_s.get(family, "none"))
+            context.log.info(
+                "candidate %s: training on %d reviews (budget %s s)",
+                family,
+                len(train),
+                config.time_budget_s.get(family, "none"),
+            )
             with mlflow.start_run(run_name=f"candidate-{family}", nested=True) as run:
                 mlflow.log_params(redact({"family": family, **model.params()}))
                 result = run_candidate(model, train, valid, on_epoch_end=_log_epoch, cv_folds=cv_folds)
                 figures = {k: v for k, v in asdict(result).items() if isinstance(v, (int, float)) and v is not None}
                 mlflow.log_metrics({k: float(v) for k, v in figures.items()})
                 model_info = log_sentiment_model(model)
-            context.log.info("candidate %s: val macro-F1 %.3f in %.1f s", family, result.val_macro_f1, result.train_seconds)
-            rows.append({**leaderboard_row(family, result), "run_id": run.info.run_id,
-                         "model_uri": model_info.model_uri, "config_json": json.dumps(asdict(model.config)),
-                         **holdout_row(lambda reviews: model.predict_proba(reviews).argmax(axis=1), holdout)})
+            context.log.info(
+                "candidate %s: val macro-F1 %.3f in %.1f s", family, result.val_macro_f1, result.train_seconds
+            )
+            rows.append(
+                {
+                    **leaderboard_row(family, result),
+                    "run_id": run.info.run_id,
+                    "model_uri": model_info.model_uri,
+                    "config_json": json.dumps(asdict(model.config)),
+                    **holdout_row(lambda reviews: model.predict_proba(reviews).argmax(axis=1), holdout),
+                }
+            )
     card = read_model_card(artifacts) if config.include_finetuned_minilm else None
     if card is not None:
         predict = pyfunc_label_ids(load_logged_model(card["model_uri"]))
         low, high = macro_f1_interval(valid["label_id"].to_numpy(), predict(valid[["review_body"]]))
-        rows.append({**finetuned_row(card), "val_macro_f1_low": low, "val_macro_f1_high": high,
-                     "evaluation": "validation split",
-                     **holdout_row(predict, holdout)})
+        rows.append(
+            {
+                **finetuned_row(card),
+                "val_macro_f1_low": low,
+                "val_macro_f1_high": high,
+                "evaluation": "validation split",
+                **holdout_row(predict, holdout),
+            }
+        )
     if not rows:
         raise dg.Failure("candidate_models has no candidate: set families or include_finetuned_minilm")
     leaderboard = rank_candidates(pd.DataFrame(rows), config.objective, config.tie_breaker)
     warehouse.write_table("model_leaderboard", leaderboard)
-    return dg.MaterializeResult(metadata={
-        **table_metadata(leaderboard, "model_leaderboard"),
-        "leaderboard": frame_markdown(leaderboard[SHOWN_COLUMNS + (LEADERBOARD_HOLDOUT_COLUMNS if len(holdout) else [])], floatfmt=".3f"),
-        "winner": leaderboard.loc[0, "family"],
-        "objective": config.objective,
-        "train_reviews": len(train),
-        "validation_reviews": len(valid),
-        "evaluation": f"{cv_folds}-fold cross-validation over {len(train) + len(valid)} reviews (in-process families)"
-                      if cv_folds else "validation split",
-        "holdout_reviews": len(holdout),
-        "mlflow_run": dg.MetadataValue.url(mlflow_tracking.run_link(experiment_id, parent.info.run_id)),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            **table_metadata(leaderboard, "model_leaderboard"),
+            "leaderboard": frame_markdown(
+                leaderboard[SHOWN_COLUMNS + (LEADERBOARD_HOLDOUT_COLUMNS if len(holdout) else [])], floatfmt=".3f"
+            ),
+            "winner": leaderboard.loc[0, "family"],
+            "objective": config.objective,
+            "train_reviews": len(train),
+            "validation_reviews": len(valid),
+            "evaluation": f"{cv_folds}-fold cross-validation over {len(train) + len(valid)} reviews (in-process families)"
+            if cv_folds
+            else "validation split",
+            "holdout_reviews": len(holdout),
+            "mlflow_run": dg.MetadataValue.url(mlflow_tracking.run_link(experiment_id, parent.info.run_id)),
+        }
+    )

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import dagster as dg
 import mlflow
-import pandas as pd
 from dagster_k8s import PipesK8sClient
 
 from resources import ArtifactStore, ComputeResource, MlflowResource, Warehouse
@@ -69,8 +68,9 @@ class FinetunedMinilmConfig(dg.Config):
     group_name=GROUP,
     kinds={"python", "pytorch", "mlflow"},
     deps=["feature_store"],
-    check_specs=[dg.AssetCheckSpec(name, asset=ASSET, description=description)
-                 for name, description in RULE_DESCRIPTIONS.items()],
+    check_specs=[
+        dg.AssetCheckSpec(name, asset=ASSET, description=description) for name, description in RULE_DESCRIPTIONS.items()
+    ],
 )
 def finetuned_minilm(
     context: dg.AssetExecutionContext,
@@ -91,10 +91,18 @@ def finetuned_minilm(
     # Same config and data -> same checkpoint location, so a retried run resumes where the last died.
     run_key = run_fingerprint(finetune, train)
     with tempfile.TemporaryDirectory(prefix="finetune-") as scratch:
-        run = run_training(context, finetune, train, valid, scratch=Path(scratch), run_key=run_key,
-                           local_checkpoints=artifacts.path("checkpoints", ASSET, run_key, "x").parent,
-                           pipes_subprocess_client=pipes_subprocess_client, pipes_k8s_client=pipes_k8s_client,
-                           remote_training=remote_training)
+        run = run_training(
+            context,
+            finetune,
+            train,
+            valid,
+            scratch=Path(scratch),
+            run_key=run_key,
+            local_checkpoints=artifacts.path("checkpoints", ASSET, run_key, "x").parent,
+            pipes_subprocess_client=pipes_subprocess_client,
+            pipes_k8s_client=pipes_k8s_client,
+            remote_training=remote_training,
+        )
         reported, output = run.reported, run.output
         materialization = next(r for r in reported if isinstance(r, dg.MaterializeResult))
         check_results = [r for r in reported if isinstance(r, dg.AssetCheckResult)]
@@ -131,8 +139,14 @@ def _log_to_mlflow(context, mlflow_tracking, model, finetune, metrics, record, i
     with mlflow.start_run(run_name=ASSET, tags={"dagster.run_id": context.run.run_id}) as run:
         mlflow.log_params(redact({"family": model.family, **model.params()}))
         for step in record.get("steps", []):
-            mlflow.log_metrics({k: step[k] for k in ("loss", "grad_norm", "samples_per_second", "learning_rate")
-                                if isinstance(step.get(k), (int, float))}, step=int(step["step"]))
+            mlflow.log_metrics(
+                {
+                    k: step[k]
+                    for k in ("loss", "grad_norm", "samples_per_second", "learning_rate")
+                    if isinstance(step.get(k), (int, float))
+                },
+                step=int(step["step"]),
+            )
         scores = {k: v for k, v in metrics.items() if isinstance(v, (int, float))}
         mlflow.log_metrics({**scores, "inference_reviews_per_s": inference_rate})
         model_info = log_sentiment_model(model)
@@ -151,4 +165,3 @@ def read_model_card(artifacts: ArtifactStore) -> dict | None:
     """The last finetuned_minilm result, or None when it has not run."""
     path = artifacts.path(MODEL_CARD)  # on S3: downloaded when it exists there
     return json.loads(path.read_text()) if path.exists() else None
-

@@ -37,19 +37,32 @@ class TrainingRun:
             shutil.rmtree(self.checkpoints, ignore_errors=True)
 
 
-def run_training(context: dg.AssetExecutionContext, finetune: FineTuneConfig, train: pd.DataFrame,
-                 valid: pd.DataFrame, *, scratch: Path, run_key: str, local_checkpoints: Path,
-                 pipes_subprocess_client: dg.PipesSubprocessClient, pipes_k8s_client: PipesK8sClient,
-                 remote_training: RemoteTrainingResource) -> TrainingRun:
+def run_training(
+    context: dg.AssetExecutionContext,
+    finetune: FineTuneConfig,
+    train: pd.DataFrame,
+    valid: pd.DataFrame,
+    *,
+    scratch: Path,
+    run_key: str,
+    local_checkpoints: Path,
+    pipes_subprocess_client: dg.PipesSubprocessClient,
+    pipes_k8s_client: PipesK8sClient,
+    remote_training: RemoteTrainingResource,
+) -> TrainingRun:
     """Train with the entry point where the profile says, and bring the model back to `scratch`.
     `run_key` names the run's checkpoint location, so a retried run resumes from it."""
     output = scratch / "model"
     if not remote_training.enabled:
         train.to_parquet(scratch / "train.parquet")
         valid.to_parquet(scratch / "valid.parquet")
-        args = training_arguments(asdict(finetune), train=str(scratch / "train.parquet"),
-                                  valid=str(scratch / "valid.parquet"), output_dir=str(output),
-                                  checkpoints=str(local_checkpoints))
+        args = training_arguments(
+            asdict(finetune),
+            train=str(scratch / "train.parquet"),
+            valid=str(scratch / "valid.parquet"),
+            output_dir=str(output),
+            checkpoints=str(local_checkpoints),
+        )
         command = training_command(1, args)
         context.log.info("fine-tuning in a subprocess: %s", redact_text(" ".join(command)))
         reported = pipes_subprocess_client.run(command=command, context=context).get_results()
@@ -61,10 +74,19 @@ def run_training(context: dg.AssetExecutionContext, finetune: FineTuneConfig, tr
         frame.to_parquet(scratch / "upload.parquet")
         client.upload_file(str(scratch / "upload.parquet"), *split_s3_uri(uri))
     # The pod has the GPU, not this step: train on the pod's device whatever this machine has.
-    args = training_arguments(asdict(replace(finetune, device=remote_training.device)), train=where.train, valid=where.valid,
-                              output_dir=where.output_dir, checkpoints=where.checkpoints)
-    context.log.info("fine-tuning in a %d-GPU pod (image %s), outputs to %s",
-                     remote_training.gpus, remote_training.image, where.output_dir)
+    args = training_arguments(
+        asdict(replace(finetune, device=remote_training.device)),
+        train=where.train,
+        valid=where.valid,
+        output_dir=where.output_dir,
+        checkpoints=where.checkpoints,
+    )
+    context.log.info(
+        "fine-tuning in a %d-GPU pod (image %s), outputs to %s",
+        remote_training.gpus,
+        remote_training.image,
+        where.output_dir,
+    )
     reported = pipes_k8s_client.run(context=context, **remote_training.run_kwargs(args)).get_results()
     download_directory(where.output_dir, output)
     return TrainingRun(list(reported), output, where.checkpoints)

@@ -53,15 +53,17 @@ class TunedModelConfig(dg.Config):
     freeze_encoder: list[bool] = [False, True]
 
     def search_space(self) -> SearchSpace:
-        return SearchSpace(transformer=TransformerSpace(
-            learning_rate=(self.learning_rate_min, self.learning_rate_max),
-            batch_sizes=tuple(self.batch_sizes),
-            epochs=(self.epochs_min, self.epochs_max),
-            warmup_ratio=(self.warmup_ratio_min, self.warmup_ratio_max),
-            weight_decay=(self.weight_decay_min, self.weight_decay_max),
-            max_seq_lengths=tuple(self.max_seq_lengths),
-            freeze_encoder=tuple(self.freeze_encoder),
-        ))
+        return SearchSpace(
+            transformer=TransformerSpace(
+                learning_rate=(self.learning_rate_min, self.learning_rate_max),
+                batch_sizes=tuple(self.batch_sizes),
+                epochs=(self.epochs_min, self.epochs_max),
+                warmup_ratio=(self.warmup_ratio_min, self.warmup_ratio_max),
+                weight_decay=(self.weight_decay_min, self.weight_decay_max),
+                max_seq_lengths=tuple(self.max_seq_lengths),
+                freeze_encoder=tuple(self.freeze_encoder),
+            )
+        )
 
 
 def calibration_summary(model, calibrated: TemperatureScaled, valid) -> dict[str, float]:
@@ -70,16 +72,23 @@ def calibration_summary(model, calibrated: TemperatureScaled, valid) -> dict[str
     labels = valid["label_id"].to_numpy()
     probabilities = calibrated.predict_proba(valid)
     if_calibrated, if_calibrated_p95 = ece_if_calibrated(probabilities)
-    return {"temperature": calibrated.temperature, "validation_reviews": len(valid),
-            "val_ece_before": expected_calibration_error(model.predict_proba(valid), labels),
-            "val_ece": expected_calibration_error(probabilities, labels),
-            "val_ece_if_calibrated": if_calibrated, "val_ece_if_calibrated_p95": if_calibrated_p95}
+    return {
+        "temperature": calibrated.temperature,
+        "validation_reviews": len(valid),
+        "val_ece_before": expected_calibration_error(model.predict_proba(valid), labels),
+        "val_ece": expected_calibration_error(probabilities, labels),
+        "val_ece_if_calibrated": if_calibrated,
+        "val_ece_if_calibrated_p95": if_calibrated_p95,
+    }
 
 
 def previous_study(storage_url: str, family: str) -> str | None:
     """The most recently started study of `family` in the storage, if any."""
-    summaries = [s for s in optuna.get_all_study_summaries(storage_url, include_best_trial=False)
-                 if s.study_name.startswith(f"tuned_model-{family}-") and s.datetime_start is not None]
+    summaries = [
+        s
+        for s in optuna.get_all_study_summaries(storage_url, include_best_trial=False)
+        if s.study_name.startswith(f"tuned_model-{family}-") and s.datetime_start is not None
+    ]
     return max(summaries, key=lambda s: s.datetime_start).study_name if summaries else None
 
 
@@ -105,26 +114,45 @@ def tuned_model(
     n_trials = config.transformer_n_trials if family == "minilm_finetuned" else config.n_trials
     if config.optuna_storage and redact_url(config.optuna_storage) != config.optuna_storage:
         # Not echoed: the message goes to the run's log.
-        raise dg.Failure("the optuna_storage run config holds a password or token, and run config is kept with the run "
-                         "and shown in the UI: set it in SENTIMENT_OPTUNA_STORAGE (the optuna_storage resource) instead, "
-                         "and change the password that this run's config now shows")
+        raise dg.Failure(
+            "the optuna_storage run config holds a password or token, and run config is kept with the run "
+            "and shown in the UI: set it in SENTIMENT_OPTUNA_STORAGE (the optuna_storage resource) instead, "
+            "and change the password that this run's config now shows"
+        )
     storage_url = config.optuna_storage or optuna_storage.storage_url(str(artifacts.path("optuna", "optuna.db")))
     warm_start_from = previous_study(storage_url, family) if config.warm_start else None
     study_name = f"tuned_model-{family}-{context.run.run_id[:8]}"
     train, valid = read_split(warehouse, "train"), read_split(warehouse, "validation")
-    tuning = TuningConfig(n_trials=n_trials, seed=config.seed, pruner=config.pruner,
-                          n_workers=min(config.n_workers, n_trials), warm_start_from=warm_start_from,
-                          warm_start_top_k=config.warm_start_top_k,
-                          cv_folds=config.cv_folds if len(train) + len(valid) < config.cross_validate_below else 0)
+    tuning = TuningConfig(
+        n_trials=n_trials,
+        seed=config.seed,
+        pruner=config.pruner,
+        n_workers=min(config.n_workers, n_trials),
+        warm_start_from=warm_start_from,
+        warm_start_top_k=config.warm_start_top_k,
+        cv_folds=config.cv_folds if len(train) + len(valid) < config.cross_validate_below else 0,
+    )
     context.log.info("study %s: %d trials of %s (warm start from %s)", study_name, n_trials, family, warm_start_from)
 
     with mlflow.start_run(run_name=f"tuned_model-{family}", tags={"dagster.run_id": context.run.run_id}) as run:
-        result = tune(family, train, valid, study_name=study_name, storage_url=storage_url,
-                      models_dir=artifacts.path("optuna", study_name, "x").parent, config=tuning,
-                      space=config.search_space(), base_config=base)
-        mlflow.log_params(redact({"family": family, "n_trials": n_trials, "study": study_name, **result.best_model.params()}))
-        mlflow.log_metrics({f"val_{k}": v for k, v in result.best_scores.items()}
-                           | {"trials_pruned": result.n_pruned, "trials_complete": result.n_complete})
+        result = tune(
+            family,
+            train,
+            valid,
+            study_name=study_name,
+            storage_url=storage_url,
+            models_dir=artifacts.path("optuna", study_name, "x").parent,
+            config=tuning,
+            space=config.search_space(),
+            base_config=base,
+        )
+        mlflow.log_params(
+            redact({"family": family, "n_trials": n_trials, "study": study_name, **result.best_model.params()})
+        )
+        mlflow.log_metrics(
+            {f"val_{k}": v for k, v in result.best_scores.items()}
+            | {"trials_pruned": result.n_pruned, "trials_complete": result.n_complete}
+        )
         for path in result.plots.paths.values():
             mlflow.log_artifact(str(path), artifact_path="optuna")
         # Probabilities people can act on: one temperature, fitted on validation (winners unchanged).
@@ -142,34 +170,42 @@ def tuned_model(
         "evaluation": result.evaluation,
         "calibration": calibration,
         "params": result.best_model.params(),
-        "study": {"name": study_name, "storage": redact_url(storage_url), "trials": len(result.study.trials),
-                  "warm_start_from": warm_start_from},
+        "study": {
+            "name": study_name,
+            "storage": redact_url(storage_url),
+            "trials": len(result.study.trials),
+            "warm_start_from": warm_start_from,
+        },
     }
     card_path = artifacts.write_json(MODEL_CARD, redact(card))
-    plots = {f"plot_{name}": png_markdown(path.read_bytes(), name.replace("_", " ").capitalize())
-             for name, path in result.plots.paths.items()}
-    return dg.MaterializeResult(metadata={
-        "family": family,
-        "val_macro_f1": result.best_scores["macro_f1"],
-        "val_accuracy": result.best_scores["accuracy"],
-        "evaluation": result.evaluation,
-        "candidate_val_macro_f1": float(winner["val_macro_f1"]),
-        "calibration_temperature": calibration["temperature"],
-        "val_ece_before_calibration": calibration["val_ece_before"],
-        "val_ece": calibration["val_ece"],
-        "val_ece_if_perfectly_calibrated": calibration["val_ece_if_calibrated"],
-        "calibration_validation_reviews": calibration["validation_reviews"],
-        "best_trial": result.best_trial_number,
-        "best_params": dg.MetadataValue.json(result.best_params),
-        "trials_this_run": n_trials,
-        "trials_complete": result.n_complete,
-        "trials_pruned": result.n_pruned,
-        "trials_failed": result.n_failed,
-        "warm_start_from": warm_start_from or "none (first study of this family)",
-        "optuna_storage": redact_url(storage_url),  # the password stays in the resource
-        "plots_not_drawn": dg.MetadataValue.json(result.plots.skipped),
-        **plots,
-        "model_uri": model_info.model_uri,
-        "model_card": dg.MetadataValue.path(str(card_path)),
-        "mlflow_run": dg.MetadataValue.url(mlflow_tracking.run_link(experiment_id, run.info.run_id)),
-    })
+    plots = {
+        f"plot_{name}": png_markdown(path.read_bytes(), name.replace("_", " ").capitalize())
+        for name, path in result.plots.paths.items()
+    }
+    return dg.MaterializeResult(
+        metadata={
+            "family": family,
+            "val_macro_f1": result.best_scores["macro_f1"],
+            "val_accuracy": result.best_scores["accuracy"],
+            "evaluation": result.evaluation,
+            "candidate_val_macro_f1": float(winner["val_macro_f1"]),
+            "calibration_temperature": calibration["temperature"],
+            "val_ece_before_calibration": calibration["val_ece_before"],
+            "val_ece": calibration["val_ece"],
+            "val_ece_if_perfectly_calibrated": calibration["val_ece_if_calibrated"],
+            "calibration_validation_reviews": calibration["validation_reviews"],
+            "best_trial": result.best_trial_number,
+            "best_params": dg.MetadataValue.json(result.best_params),
+            "trials_this_run": n_trials,
+            "trials_complete": result.n_complete,
+            "trials_pruned": result.n_pruned,
+            "trials_failed": result.n_failed,
+            "warm_start_from": warm_start_from or "none (first study of this family)",
+            "optuna_storage": redact_url(storage_url),  # the password stays in the resource
+            "plots_not_drawn": dg.MetadataValue.json(result.plots.skipped),
+            **plots,
+            "model_uri": model_info.model_uri,
+            "model_card": dg.MetadataValue.path(str(card_path)),
+            "mlflow_run": dg.MetadataValue.url(mlflow_tracking.run_link(experiment_id, run.info.run_id)),
+        }
+    )

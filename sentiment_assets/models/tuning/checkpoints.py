@@ -8,8 +8,8 @@ One `models_dir` per study: trial numbers restart at 0 in every study.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState

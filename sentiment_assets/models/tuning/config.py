@@ -49,8 +49,14 @@ class TuningConfig:
             (self.pruner in PRUNERS, "pruner", f"one of {PRUNERS}"),
             (self.pruner_startup_trials >= 0, "pruner_startup_trials", ">= 0"),
             (self.pruner_warmup_steps >= 0, "pruner_warmup_steps", ">= 0"),
-            (bool(fractions) and fractions[-1] == 1.0 and all(0 < a < b for a, b in zip(fractions, fractions[1:]))
-             and fractions[0] > 0, "train_fractions", "increasing, in (0, 1], ending with 1.0"),
+            (
+                bool(fractions)
+                and fractions[-1] == 1.0
+                and all(0 < a < b for a, b in zip(fractions, fractions[1:], strict=False))
+                and fractions[0] > 0,
+                "train_fractions",
+                "increasing, in (0, 1], ending with 1.0",
+            ),
             (self.warm_start_top_k >= 1, "warm_start_top_k", ">= 1"),
             (1 <= self.n_workers <= self.n_trials, "n_workers", "in 1..n_trials"),
             (self.sqlite_timeout_seconds > 0, "sqlite_timeout_seconds", "> 0"),

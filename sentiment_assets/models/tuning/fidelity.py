@@ -7,7 +7,7 @@ to stop the fit (the objective raises optuna.TrialPruned there).
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd

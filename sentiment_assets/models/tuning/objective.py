@@ -14,10 +14,10 @@ import optuna
 import pandas as pd
 
 from sentiment_assets.models.base import SentimentClassifier
+from sentiment_assets.models.cross_validation import usable_folds
 from sentiment_assets.models.families import save_model
 from sentiment_assets.models.tuning.checkpoints import keep_only_best_callback, trial_dir
 from sentiment_assets.models.tuning.config import TuningConfig
-from sentiment_assets.models.cross_validation import usable_folds
 from sentiment_assets.models.tuning.fidelity import fit_by_cross_validation, fit_by_epochs, fit_by_train_fraction
 from sentiment_assets.models.tuning.registry import build_model, distributions_for, family_search, suggest_params
 from sentiment_assets.models.tuning.search_space import SearchSpace
@@ -50,11 +50,16 @@ class Objective:
     def __call__(self, trial: optuna.Trial) -> float:
         params = suggest_params(trial, distributions_for(self.family, self.space, self.base_config))
         trial.set_user_attr("worker_pid", os.getpid())
-        tags = {"optuna.study_name": self.study_name, "optuna.trial_number": str(trial.number),
-                "worker_pid": str(os.getpid())}
+        tags = {
+            "optuna.study_name": self.study_name,
+            "optuna.trial_number": str(trial.number),
+            "worker_pid": str(os.getpid()),
+        }
         with trial_run(self.mlflow_parent, f"{self.study_name}-trial-{trial.number}", tags) as run:
             trial.set_user_attr("mlflow_run_id", run.info.run_id)
-            mlflow.log_params(redact({**self._build(params).params(), "family": self.family, "trial_number": trial.number}))
+            mlflow.log_params(
+                redact({**self._build(params).params(), "family": self.family, "trial_number": trial.number})
+            )
             reporter = _Reporter(trial)
             model, scores = self._fit(params, reporter)
             mlflow.log_metrics({f"val_{name}": value for name, value in scores.items()}, step=reporter.last_step)
@@ -79,15 +84,23 @@ class Objective:
     def _build(self, params: dict[str, object]) -> SentimentClassifier:
         return build_model(self.family, self.base_config, params)
 
-    def _fit(self, params: dict[str, object], report: "_Reporter") -> tuple[SentimentClassifier, dict[str, float]]:
+    def _fit(self, params: dict[str, object], report: _Reporter) -> tuple[SentimentClassifier, dict[str, float]]:
         if family_search(self.family).fidelity == "epochs":
             # Fine-tuning k times per trial is beyond a CPU budget: epoch families keep the split.
             return fit_by_epochs(self._build(params), self.train, self.valid, report)
         if self.folds:
-            return fit_by_cross_validation(lambda: self._build(params), self.train, self.valid, self.folds,
-                                           self.config.train_fractions, self.config.seed, report)
-        return fit_by_train_fraction(lambda: self._build(params), self.train, self.valid,
-                                     self.config.train_fractions, self.config.seed, report)
+            return fit_by_cross_validation(
+                lambda: self._build(params),
+                self.train,
+                self.valid,
+                self.folds,
+                self.config.train_fractions,
+                self.config.seed,
+                report,
+            )
+        return fit_by_train_fraction(
+            lambda: self._build(params), self.train, self.valid, self.config.train_fractions, self.config.seed, report
+        )
 
 
 class _Reporter:
@@ -110,5 +123,6 @@ class _Reporter:
 def run_trials(study: optuna.Study, objective: Objective, n_trials: int) -> None:
     """Optimise `n_trials` trials of `study` in this process, tidying the models directory after
     each one; a trial raising one of TRIAL_ERRORS is recorded as failed and the next one runs."""
-    study.optimize(objective, n_trials=n_trials, catch=TRIAL_ERRORS,
-                   callbacks=[keep_only_best_callback(objective.models_dir)])
+    study.optimize(
+        objective, n_trials=n_trials, catch=TRIAL_ERRORS, callbacks=[keep_only_best_callback(objective.models_dir)]
+    )

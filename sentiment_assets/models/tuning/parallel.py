@@ -24,18 +24,33 @@ def shares(n_trials: int, n_workers: int) -> list[int]:
 
 
 def run_worker(
-    objective: Objective, storage_url: str, study_name: str, config: TuningConfig, max_steps: int,
-    worker: int, n_trials: int,
+    objective: Objective,
+    storage_url: str,
+    study_name: str,
+    config: TuningConfig,
+    max_steps: int,
+    worker: int,
+    n_trials: int,
 ) -> None:
     """One worker process: load the shared study and optimise `n_trials` trials of it."""
     mlflow.set_tracking_uri(objective.mlflow_parent.tracking_uri)
-    study = optuna.load_study(study_name=study_name, storage=open_storage(storage_url, config),
-                              sampler=make_sampler(config, worker), pruner=make_pruner(config, max_steps))
+    study = optuna.load_study(
+        study_name=study_name,
+        storage=open_storage(storage_url, config),
+        sampler=make_sampler(config, worker),
+        pruner=make_pruner(config, max_steps),
+    )
     run_trials(study, objective, n_trials)
 
 
-def run_workers(objective: Objective, storage_url: str, study_name: str, config: TuningConfig, max_steps: int,
-                n_trials: int | None = None) -> None:
+def run_workers(
+    objective: Objective,
+    storage_url: str,
+    study_name: str,
+    config: TuningConfig,
+    max_steps: int,
+    n_trials: int | None = None,
+) -> None:
     """Run `n_trials` (default `config.n_trials`) trials in `config.n_workers` processes; returns
     when all are done and re-raises the first worker error. The study must already exist in the
     storage and hold no enqueued (WAITING) trial: on SQLite two workers can claim the same one
@@ -45,7 +60,8 @@ def run_workers(objective: Objective, storage_url: str, study_name: str, config:
     with ProcessPoolExecutor(max_workers=config.n_workers, mp_context=context) as pool:
         futures = [
             pool.submit(run_worker, objective, storage_url, study_name, config, max_steps, worker, share)
-            for worker, share in enumerate(shares(n_trials, config.n_workers)) if share
+            for worker, share in enumerate(shares(n_trials, config.n_workers))
+            if share
         ]
         for future in futures:
             future.result()

@@ -4,9 +4,9 @@ scores (where the pruner stopped trials), and which hyper-parameters mattered.""
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import matplotlib
 

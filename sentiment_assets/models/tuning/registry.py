@@ -3,8 +3,9 @@ sampled values become a model of that family."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable, Literal
+from typing import Literal
 
 import optuna
 from optuna.distributions import (

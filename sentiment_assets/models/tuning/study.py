@@ -85,12 +85,23 @@ def tune(
     models_dir = Path(models_dir)
     storage = open_storage(storage_url, config)
     max_steps = fidelity_steps(family, space, base_config, config)
-    study = optuna.create_study(study_name=study_name, storage=storage, direction="maximize",
-                                sampler=make_sampler(config), pruner=make_pruner(config, max_steps),
-                                load_if_exists=True)
+    study = optuna.create_study(
+        study_name=study_name,
+        storage=storage,
+        direction="maximize",
+        sampler=make_sampler(config),
+        pruner=make_pruner(config, max_steps),
+        load_if_exists=True,
+    )
     first_trial = len(study.trials)
-    enqueue_first_trials(study, storage, baseline_params(family, space, base_config),
-                         distributions_for(family, space, base_config), config.warm_start_from, config.warm_start_top_k)
+    enqueue_first_trials(
+        study,
+        storage,
+        baseline_params(family, space, base_config),
+        distributions_for(family, space, base_config),
+        config.warm_start_from,
+        config.warm_start_top_k,
+    )
 
     objective = Objective(family, train, valid, space, config, models_dir, parent, study_name, base_config)
     if config.n_workers == 1:
@@ -105,14 +116,23 @@ def tune(
 
     best_number = keep_only_best(study, models_dir, running_too=True)
     this_call = study.trials[first_trial:]
-    n_complete, n_pruned, n_failed = (sum(t.state == state for t in this_call)
-                                      for state in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL))
+    n_complete, n_pruned, n_failed = (
+        sum(t.state == state for t in this_call) for state in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+    )
     if best_number is None:
-        raise RuntimeError(f"no trial of study {study_name!r} completed with a saved model "
-                           f"({n_pruned} pruned, {n_failed} failed: see the log for their errors)")
+        raise RuntimeError(
+            f"no trial of study {study_name!r} completed with a saved model "
+            f"({n_pruned} pruned, {n_failed} failed: see the log for their errors)"
+        )
     best = study.trials[best_number]
-    log.info("study %s: best trial %d, val macro-F1 %.4f; %d complete, %d pruned",
-             study_name, best_number, best.value, n_complete, n_pruned)
+    log.info(
+        "study %s: best trial %d, val macro-F1 %.4f; %d complete, %d pruned",
+        study_name,
+        best_number,
+        best.value,
+        n_complete,
+        n_pruned,
+    )
     return TuningResult(
         study=study,
         best_model=load_model(trial_dir(models_dir, best_number)),

@@ -8,8 +8,8 @@ A worker process has no active run to nest under, so it gets the parent's coordi
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import mlflow
 import optuna
@@ -26,7 +26,7 @@ class MlflowParent:
     run_id: str
 
     @classmethod
-    def active(cls) -> "MlflowParent":
+    def active(cls) -> MlflowParent:
         run = mlflow.active_run()
         if run is None:
             raise RuntimeError("tune() must run inside an active MLflow run: each trial is logged as a child run of it")
@@ -38,8 +38,9 @@ def trial_run(parent: MlflowParent, run_name: str, tags: dict[str, str]) -> Iter
     """A child run of `parent` for one trial. It ends FINISHED when the trial completes, KILLED
     when the pruner stopped it (an early stop, not a crash) and FAILED on an error; the Optuna
     state (COMPLETE, PRUNED, FAIL) is its `optuna.trial_state` tag."""
-    run = mlflow.start_run(run_name=run_name, experiment_id=parent.experiment_id,
-                           parent_run_id=parent.run_id, nested=True, tags=tags)
+    run = mlflow.start_run(
+        run_name=run_name, experiment_id=parent.experiment_id, parent_run_id=parent.run_id, nested=True, tags=tags
+    )
     try:
         yield run
     except optuna.TrialPruned:

@@ -47,6 +47,7 @@ def enqueue_first_trials(
         if warm_start_from == study.study_name:
             raise ValueError("a study cannot warm-start from itself")
         for number, params in best_params_of(storage, warm_start_from, distributions, top_k):
-            study.enqueue_trial(params, user_attrs={"warm_start_from": warm_start_from, "warm_start_trial": number},
-                                skip_if_exists=True)
+            study.enqueue_trial(
+                params, user_attrs={"warm_start_from": warm_start_from, "warm_start_trial": number}, skip_if_exists=True
+            )
     study.enqueue_trial(baseline, user_attrs={"baseline": True}, skip_if_exists=True)
