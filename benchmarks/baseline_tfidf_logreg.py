@@ -13,18 +13,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import pandas as pd
+import real_corpora
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import train_test_split
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import real_corpora  # noqa: E402  (a sibling script, not a package)
-
-from sentiment_assets.models.baselines import ten_line_baseline  # noqa: E402
+from sentiment_assets.models.baselines import ten_line_baseline
 
 SEED = 42
 

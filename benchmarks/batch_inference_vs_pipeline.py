@@ -25,20 +25,20 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import torch  # noqa: E402
-from transformers import pipeline  # noqa: E402
-from transformers.utils import logging as hf_logging  # noqa: E402
+import numpy as np  # noqa: E402  (after the offline flags)
+import pandas as pd  # noqa: E402  (after the offline flags)
+import torch  # noqa: E402  (after the offline flags)
+from transformers import pipeline  # noqa: E402  (after the offline flags)
+from transformers.utils import logging as hf_logging  # noqa: E402  (after the offline flags)
 
-from sentiment_assets.labels import label_id_from_sentiment, sentiment_from_stars  # noqa: E402
-from sentiment_assets.models.families import load_model, save_model  # noqa: E402
-from sentiment_assets.models.fast_inference import FastScorer, physical_cores  # noqa: E402
-from sentiment_assets.models.finetune import FineTuneConfig  # noqa: E402
-from sentiment_assets.models.metrics import classification_scores  # noqa: E402
-from sentiment_assets.models.onnx_inference import OnnxScorer  # noqa: E402
-from sentiment_assets.models.transformer import TransformerClassifier  # noqa: E402
-from sentiment_assets.synthetic.generator import generate_clothing_reviews  # noqa: E402
+from sentiment_assets.labels import label_id_from_sentiment, sentiment_from_stars  # noqa: E402  (after the offline flags)
+from sentiment_assets.models.families import load_model, save_model  # noqa: E402  (after the offline flags)
+from sentiment_assets.models.fast_inference import FastScorer, physical_cores  # noqa: E402  (after the offline flags)
+from sentiment_assets.models.finetune import FineTuneConfig  # noqa: E402  (after the offline flags)
+from sentiment_assets.models.metrics import classification_scores  # noqa: E402  (after the offline flags)
+from sentiment_assets.models.onnx_inference import OnnxScorer  # noqa: E402  (after the offline flags)
+from sentiment_assets.models.transformer import TransformerClassifier  # noqa: E402  (after the offline flags)
+from sentiment_assets.synthetic.generator import generate_clothing_reviews  # noqa: E402  (after the offline flags)
 
 WARMUP_REVIEWS = 64
 # On 1,200 reviews in their natural mix (77% positive), 1 epoch at 2e-4 and 2 epochs at 5e-5 both

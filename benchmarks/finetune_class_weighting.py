@@ -19,15 +19,12 @@ import sys
 import time
 from pathlib import Path
 
+import baseline_tfidf_logreg
 import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score, recall_score
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import baseline_tfidf_logreg  # noqa: E402
-
-from sentiment_assets.models.finetune import FineTuneConfig  # noqa: E402
-from sentiment_assets.models.transformer import TransformerClassifier  # noqa: E402
+from sentiment_assets.models.finetune import FineTuneConfig
+from sentiment_assets.models.transformer import TransformerClassifier
 
 LABEL_IDS = {"negative": 0, "neutral": 1, "positive": 2}
 

@@ -23,7 +23,9 @@ from sentiment_assets.features.feature_group import REVIEWS_FEATURE_GROUP
 from sentiment_assets.features.online_store import OnlineFeatureStore
 from sentiment_assets.features.store import OfflineFeatureStore
 
-WORDS = np.array(["soft", "fabric", "runs", "small", "lovely", "color", "cheap", "seams", "returned", "perfect", "fit", "dress"])
+WORDS = np.array(
+    ["soft", "fabric", "runs", "small", "lovely", "color", "cheap", "seams", "returned", "perfect", "fit", "dress"]
+)
 
 
 def synthetic_features(records: int, seed: int) -> pd.DataFrame:
@@ -73,7 +75,8 @@ def main() -> None:
     p50, p95, p99 = np.percentile(timings, [50, 95, 99]) / 1e6
 
     print(
-        f"records: {args.records:,}  mean input_ids: {features['input_ids'].map(len).mean():.1f}  lookups: {args.lookups:,}"
+        f"records: {args.records:,}  mean input_ids: {features['input_ids'].map(len).mean():.1f}  "
+        f"lookups: {args.lookups:,}"
     )
     print(f"build: offline ingest {ingested - started:.2f} s, online load {loaded - ingested:.2f} s")
     print(f"single get(): p50 {p50:.4f} ms  p95 {p95:.4f} ms  p99 {p99:.4f} ms  max {timings.max() / 1e6:.3f} ms")

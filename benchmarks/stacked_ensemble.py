@@ -19,18 +19,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import real_corpora
+from real_data_user_path import holdout_split
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import real_corpora  # noqa: E402  (sibling scripts, not a package)
-from real_data_user_path import holdout_split  # noqa: E402
-
-from sentiment_assets.features.splits import USER_DATA_FRACTIONS, assign_splits  # noqa: E402
-from sentiment_assets.models.finetune_config import FineTuneConfig  # noqa: E402
-from sentiment_assets.models.tfidf import TfidfConfig, TfidfLogisticRegression  # noqa: E402
-from sentiment_assets.models.transformer import TransformerClassifier  # noqa: E402
+from sentiment_assets.features.splits import USER_DATA_FRACTIONS, assign_splits
+from sentiment_assets.models.finetune_config import FineTuneConfig
+from sentiment_assets.models.tfidf import TfidfConfig, TfidfLogisticRegression
+from sentiment_assets.models.transformer import TransformerClassifier
 
 LABEL_IDS = {"negative": 0, "neutral": 1, "positive": 2}
 

@@ -1,4 +1,5 @@
-"""Screenshots for the README from the state the demo left behind (run by hand, not by the tests).
+"""Screenshots for the docs (README.md, docs/pipeline.md) from the state the demo left behind (run
+by hand, not by the tests).
 
     make demo                                   # once: materializes everything into .sentiment/
     .venv/bin/python docs/take_screenshots.py
@@ -21,21 +22,19 @@ process groups and are stopped at the end; their logs go to a temporary folder, 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
 
 from PIL import Image
 from playwright.sync_api import expect, sync_playwright
+from screenshot_servers import Server, free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = REPO_ROOT / "docs" / "screenshots"
@@ -55,57 +54,6 @@ WINDOW, TALL_WINDOW = {"width": 1440, "height": 900}, {"width": 1440, "height": 
 SKIP_COMMUNITY_DIALOG = "window.localStorage.setItem('communityNux', JSON.stringify('1'))"
 LOAD_TIMEOUT_MS = 120_000  # the first Dagster page waits for the code location to load
 MAX_BYTES = 300_000
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Server:
-    """A command in its own process group, logging to a file, ready once `ready_path` answers 200."""
-
-    def __init__(
-        self, name: str, command: list[str], ready_path: str, port: int, env: dict[str, str], cwd: Path, log_dir: Path
-    ):
-        self.name, self.url, self.ready_path = name, f"http://127.0.0.1:{port}", ready_path
-        self.log_path = log_dir / f"{name}.log"
-        with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(
-                command,
-                cwd=cwd,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-
-    def wait_until_serving(self, timeout_s: float = 180.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.process.returncode}, see {self.log_path}")
-            try:
-                with urllib.request.urlopen(self.url + self.ready_path, timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.5)
-        raise TimeoutError(f"{self.name} did not answer within {timeout_s:.0f}s, see {self.log_path}")
-
-    def stop(self) -> None:
-        """SIGTERM to the whole group (the Dagster code server, MLflow's workers too), then SIGKILL."""
-        for sig, grace_s in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
-            try:
-                os.killpg(self.process.pid, sig)
-            except ProcessLookupError:
-                return
-            try:
-                self.process.wait(timeout=grace_s)
-            except subprocess.TimeoutExpired:
-                continue
 
 
 def save(page, name: str, idle: bool = True) -> None:
@@ -324,10 +272,8 @@ def main() -> int:
         for server in servers:
             server.stop()
         if not had_nux:
-            try:
+            with contextlib.suppress(OSError):  # absent, or no longer empty
                 nux.rmdir()
-            except OSError:  # absent, or no longer empty
-                pass
     shutil.rmtree(scratch, ignore_errors=True)
     return 0
 

@@ -18,6 +18,7 @@ _WHERE = {
     "sentiment_home": "resources.environment",
     "MlflowResource": "resources.mlflow_tracking",
     "RemoteTrainingResource": "resources.remote_training",
+    "TrainingLauncher": "resources.training_launcher",
     "DuckDBWarehouse": "resources.warehouse",
 }
 

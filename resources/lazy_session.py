@@ -154,7 +154,8 @@ class LazySession:
         # count + sum of 64-bit row hashes (as HUGEINT, so duplicates do not cancel as with xor):
         # equal before and after means unchanged, short of a hash collision.
         rows = connection.execute(
-            f"SELECT {key}, count(*), sum(hash(fingerprint_row__)::HUGEINT) FROM {q(table)} AS fingerprint_row__ GROUP BY 1"
+            f"SELECT {key}, count(*), sum(hash(fingerprint_row__)::HUGEINT) "
+            f"FROM {q(table)} AS fingerprint_row__ GROUP BY 1"
         ).fetchall()
         parts = {value: (int(n), int(total or 0)) for value, n, total in rows}
         if not partition and not parts:

@@ -1,53 +1,66 @@
-"""The one place that decides which resources a profile gets (hooli's `resource_def[env]`)."""
+"""Which resources a profile gets (hooli's `resource_def[env]`); the rest of a profile's decision
+(executor, sensor status, landing zone, links) is `sentiment_assets.defs.deployment`.
+
+Building resources has no side effects: it reads the environment at most (dg.EnvVar defers even
+that to run start) and writes nothing -- no environment variable, no file, no MLflow setting.
+"""
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_aws.s3 import S3Resource
-from dagster_dbt import DbtCliResource
-from dagster_k8s import PipesK8sClient
 
 from resources.artifacts import LocalArtifactStore
 from resources.compute import ComputeResource
-from resources.dbt import DBT_PROJECT_DIR, DUCKDB_PATH_ENV_VAR, put_interpreter_bin_on_path
+from resources.dbt import DBT_PROJECT_DIR
+from resources.dbt_cli import SentimentDbtCliResource, dbt_executable
 from resources.environment import Profile, sentiment_home
 from resources.mlflow_tracking import MlflowResource
 from resources.optuna_storage import OptunaStorage
 from resources.remote_training import RemoteTrainingResource
 from resources.s3_artifacts import S3ArtifactStore
 from resources.s3_warehouse import S3ParquetWarehouse
+from resources.training_launcher import K8sTrainingLauncher, SubprocessTrainingLauncher, TrainingLauncher
 from resources.warehouse import DuckDBWarehouse
+
+# `make mlflow-ui` serves the local store here.
+LOCAL_MLFLOW_UI = "http://127.0.0.1:5000"
+
+
+def warehouse_file(home: Path) -> Path:
+    """The local DuckDB file: the Python assets' warehouse and dbt-duckdb's database."""
+    return home / "warehouse.duckdb"
 
 
 def local_resources(home: Path) -> dict[str, Any]:
     """Everything on this machine under `home`: DuckDB, MLflow on SQLite, files, CPU or local GPU."""
-    warehouse_path = home / "warehouse.duckdb"
-    # dbt-duckdb reads the same file; its profiles.yml takes the path from this variable.
-    os.environ[DUCKDB_PATH_ENV_VAR] = str(warehouse_path)
-    put_interpreter_bin_on_path()
+    warehouse_path = str(warehouse_file(home))
     return {
-        "warehouse": DuckDBWarehouse(path=str(warehouse_path)),
+        "warehouse": DuckDBWarehouse(path=warehouse_path),
         "artifacts": LocalArtifactStore(root=str(home / "artifacts")),
         "mlflow_tracking": MlflowResource(
             tracking_uri=f"sqlite:///{home / 'mlflow' / 'mlflow.db'}",
             artifact_root=str(home / "mlflow" / "artifacts"),
+            ui_url=LOCAL_MLFLOW_UI,
         ),
         "compute": ComputeResource(device="auto"),
         # Unset: Optuna studies live in SQLite under the artifact store.
         "optuna_storage": OptunaStorage(),
-        "dbt": DbtCliResource(project_dir=str(DBT_PROJECT_DIR), target=Profile.LOCAL.value),
+        "dbt": SentimentDbtCliResource(
+            project_dir=str(DBT_PROJECT_DIR),
+            target=Profile.LOCAL.value,
+            dbt_executable=dbt_executable(),
+            duckdb_path=warehouse_path,  # dbt-duckdb opens the file the Python assets write
+        ),
         # Only used when a source location is an s3:// URI; credentials and region come from the
         # standard AWS environment, never from code.
         "s3": S3Resource(),
-        # Fine-tuning runs in its own process (python -m sentiment_assets.train_transformer); the
-        # aws profile runs the same entry point in a GPU pod instead.
-        "pipes_subprocess_client": dg.PipesSubprocessClient(),
-        "remote_training": RemoteTrainingResource(),  # no image, no bucket: off
-        "pipes_k8s_client": PipesK8sClient(),  # unused while remote_training is off; contacts nothing
+        # Fine-tuning runs in its own process (python -m sentiment_assets.train_transformer).
+        **training_resources(SubprocessTrainingLauncher()),
     }
 
 
@@ -60,7 +73,6 @@ def aws_resources() -> dict[str, Any]:
     never configured here: boto3, dbt-athena and the training pod take them from the standard
     chain (the pod's IAM role, an instance profile, an SSO session).
     """
-    put_interpreter_bin_on_path()
     bucket = dg.EnvVar("SENTIMENT_S3_BUCKET")
     return {
         "warehouse": S3ParquetWarehouse(
@@ -73,26 +85,48 @@ def aws_resources() -> dict[str, Any]:
             query_engine="duckdb",
         ),
         "artifacts": S3ArtifactStore(bucket=bucket, prefix="artifacts"),
+        # No ui_url: links go to the tracking server, which serves the UI.
         "mlflow_tracking": MlflowResource(tracking_uri=dg.EnvVar("MLFLOW_TRACKING_URI")),
         "compute": ComputeResource(device="auto"),
         "optuna_storage": OptunaStorage(url=dg.EnvVar("SENTIMENT_OPTUNA_STORAGE")),
-        "dbt": DbtCliResource(project_dir=str(DBT_PROJECT_DIR), target=Profile.AWS.value),
-        "s3": S3Resource(),
-        "pipes_subprocess_client": dg.PipesSubprocessClient(),
-        # Fine-tuning in a GPU pod of the training image, started through Dagster Pipes.
-        "remote_training": RemoteTrainingResource(
-            image=dg.EnvVar("SENTIMENT_TRAINING_IMAGE"),
-            bucket=bucket,
-            namespace="sentiment",
-            service_account="sentiment-pipeline",
-            gpus=1,
+        "dbt": SentimentDbtCliResource(
+            project_dir=str(DBT_PROJECT_DIR), target=Profile.AWS.value, dbt_executable=dbt_executable()
         ),
+        "s3": S3Resource(),
+        # Fine-tuning in a GPU pod of the training image, started through Dagster Pipes.
+        **training_resources(
+            K8sTrainingLauncher(
+                pod=RemoteTrainingResource(
+                    image=dg.EnvVar("SENTIMENT_TRAINING_IMAGE"),
+                    bucket=bucket,
+                    namespace="sentiment",
+                    service_account="sentiment-pipeline",
+                    gpus=1,
+                )
+            )
+        ),
+    }
+
+
+def training_resources(launcher: TrainingLauncher) -> dict[str, Any]:
+    """The profile's training launcher, and the three keys finetuned_minilm still asks for (see
+    sentiment_assets/defs/train_tune/training_launch.py), derived from it so they cannot
+    disagree: `remote_training` is the launcher's pod on AWS and disabled locally. The Pipes
+    clients contact nothing until a run trains."""
+    from dagster_k8s import PipesK8sClient
+
+    pod = launcher.pod if isinstance(launcher, K8sTrainingLauncher) else RemoteTrainingResource()
+    return {
+        "training_launcher": launcher,
+        "pipes_subprocess_client": dg.PipesSubprocessClient(),
+        "remote_training": pod,
         "pipes_k8s_client": PipesK8sClient(),
     }
 
 
-def resources_for(profile: Profile, home: Path | None = None) -> dict[str, Any]:
-    """The resource set of a profile. `home` overrides SENTIMENT_HOME (tests use a temp dir)."""
+def resources_for(profile: Profile, home: Path | None = None, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The resource set of a profile. `home` overrides SENTIMENT_HOME (tests use a temp dir);
+    `env` (default os.environ) is only read."""
     if profile is Profile.LOCAL:
-        return local_resources(home or sentiment_home())
+        return local_resources(home or sentiment_home(env))
     return aws_resources()

@@ -13,6 +13,7 @@ resource (resources/s3_warehouse.py) and the DuckDB session (resources/lazy_sess
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 from dataclasses import dataclass
@@ -201,12 +202,11 @@ class S3TableStore:
         try:
             self.glue.get_database(Name=self.database)
         except self.glue.exceptions.EntityNotFoundException:
-            try:
+            # AlreadyExists: another process got there first.
+            with contextlib.suppress(self.glue.exceptions.AlreadyExistsException):
                 self.glue.create_database(
                     DatabaseInput={"Name": self.database, "Description": "sentiment-assets warehouse (Parquet on S3)"}
                 )
-            except self.glue.exceptions.AlreadyExistsException:
-                pass  # another process got there first
         self._database_checked = True
 
     def _storage(self, location: str, schema: pa.Schema) -> dict:
@@ -286,10 +286,8 @@ class S3TableStore:
     def drop(self, table: str) -> None:
         """Delete the table's objects and its Glue entry."""
         self._delete_keys(self.object_keys(table))
-        try:
+        with contextlib.suppress(self.glue.exceptions.EntityNotFoundException):
             self.glue.delete_table(DatabaseName=self.database, Name=table)
-        except self.glue.exceptions.EntityNotFoundException:
-            pass
         logger.info("dropped table %s (%s)", table, self.location(table))
 
 

@@ -39,8 +39,8 @@ def record_decision(client, model_name: str, version: int, approve: bool, reason
     if approve:
         if tags.get("promoted") != "true":
             raise ValueError(
-                f"{model_name} v{version} did not pass the gate ({tags.get('promotion_reason', 'no reason recorded')}); "
-                "it cannot be approved"
+                f"{model_name} v{version} did not pass the gate "
+                f"({tags.get('promotion_reason', 'no reason recorded')}); it cannot be approved"
             )
         client.set_model_version_tag(model_name, str(version), APPROVAL_TAG, APPROVED)
         client.set_model_version_tag(model_name, str(version), "approval_reason", reason)

@@ -1,20 +1,20 @@
-"""The code location: every asset, check, job and schedule, with the profile's resources.
+"""The code location: every asset, check, job and schedule, with the profile's deployment.
 
-`SENTIMENT_PROFILE` (default `local`) picks the resources and the dbt target in
-resources/profiles.py; nothing else here knows which profile is active.
+`SENTIMENT_PROFILE` (default `local`) picks the deployment (sentiment_assets/defs/deployment.py):
+resources, executor, dbt target, the automation sensor's status, paths and links. Nothing here
+branches on the profile.
 """
 
 from __future__ import annotations
 
 import dagster as dg
 
-from resources.environment import Profile, disable_telemetry, get_profile
-from resources.profiles import resources_for
+from resources.environment import disable_telemetry
+from sentiment_assets.defs.deployment import deployment_for
 
 disable_telemetry()
-# Resolved before the assets are imported, so an unusable profile fails here with its own message.
-profile = get_profile()
-resources = resources_for(profile)
+# Decided before the assets are imported, so an unusable profile fails here with its own message.
+deployment = deployment_for()
 
 from sentiment_assets.defs.automation import (  # noqa: E402
     everything_job,
@@ -65,21 +65,6 @@ ALL_ASSETS = [
 ]
 
 
-def executor_for(profile: Profile) -> dg.ExecutorDefinition:
-    """Locally every step writes one DuckDB file, which takes one writer at a time: steps run in
-    one process. On AWS each step is a Kubernetes Job (tables are S3 objects, partitions are
-    separate objects), so a backfill's batch-prediction partitions fan out across pods."""
-    if profile is Profile.AWS:
-        from sentiment_assets.defs.executors import aws_executor  # dagster-k8s only where it is used
-
-        return aws_executor
-    return dg.in_process_executor
-
-
-# Locally `dagster dev` starts evaluating the automation conditions at once; elsewhere someone
-# turns the sensor on deliberately.
-AUTOMATION_SENSOR_STATUS = {Profile.LOCAL: dg.DefaultSensorStatus.RUNNING}
-
 defs = dg.Definitions(
     assets=with_automation_conditions(ALL_ASSETS),
     jobs=[*group_jobs, everything_job, ingest_job, retraining_job, scoring_job, model_approval_job, human_review_job],
@@ -87,8 +72,8 @@ defs = dg.Definitions(
     sensors=[
         landing_zone_sensor,
         drift_retraining_sensor,
-        automation_sensor(AUTOMATION_SENSOR_STATUS.get(profile, dg.DefaultSensorStatus.STOPPED)),
+        automation_sensor(deployment.automation_sensor_status),
     ],
-    resources=resources,
-    executor=executor_for(profile),
+    resources=dict(deployment.resources),
+    executor=deployment.executor,
 )

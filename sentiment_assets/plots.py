@@ -23,13 +23,13 @@ def _png(figure) -> bytes:
 SENTIMENT_COLORS = {-1: "#C44E52", 0: "#DD8452", 1: "#55A868"}
 
 
-def words_histogram(words: pd.Series, sentiment: pd.Series, max_seq_length: int) -> bytes:
-    """Review length per sentiment, overlaid, with the chosen max_seq_length marked."""
+def words_histogram(words: pd.Series, sentiment: pd.Series, words_limit: int) -> bytes:
+    """Review length in words per sentiment, overlaid, with the course's length limit (words) marked."""
     figure, axis = plt.subplots(figsize=(7, 3.5))
     bins = np.linspace(0, max(int(words.max()) if len(words) else 1, 1), 41)
     for value, color in SENTIMENT_COLORS.items():
         axis.hist(words[sentiment == value], bins=bins, alpha=0.55, color=color, label=f"sentiment {value}")
-    axis.axvline(max_seq_length, color="black", linestyle="--", label=f"max_seq_length = {max_seq_length}")
+    axis.axvline(words_limit, color="black", linestyle="--", label=f"words_limit = {words_limit}")
     axis.set(title="Words per review by sentiment", xlabel="words", ylabel="reviews")
     axis.legend()
     return _png(figure)

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from sentiment_assets.sql import quote_identifier
+
 #: The column holding the sha256 (hex) of the text a prediction was made from.
 FINGERPRINT_COLUMN = "text_sha256"
 
@@ -23,10 +25,6 @@ FINGERPRINT_COLUMN = "text_sha256"
 def text_fingerprint_sql(text_sql: str) -> str:
     """SQL for the sha256 of a review's text as the model reads it (`text_sql`, set by code)."""
     return f"sha256(coalesce({text_sql}, ''))"
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _current(src: str, text_sql: str) -> str:
@@ -45,7 +43,7 @@ def remove_outdated_predictions(
     partition: its own (texts changed, reviews gone) and another partition's for a review this one
     now holds (a review moved between files), which would block its new prediction. One
     transaction; returns the rows deleted."""
-    src, dst = _q(source_table), _q(table)
+    src, dst = quote_identifier(source_table), quote_identifier(table)
     connection.execute("BEGIN TRANSACTION").fetchall()
     try:
         [(removed,)] = connection.execute(
@@ -99,7 +97,7 @@ def prediction_coverage(
 ) -> PredictionCoverage:
     """Count, for the `every_accepted_review_scored_once` check, how far the stored predictions
     of `partition_key` are from one current prediction per accepted review."""
-    src, dst = _q(source_table), _q(table)
+    src, dst = quote_identifier(source_table), quote_identifier(table)
     fingerprint = text_fingerprint_sql(text_sql)
     # A table from before fingerprints: none of its predictions can be shown current.
     stored = (

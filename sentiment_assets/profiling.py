@@ -1,7 +1,11 @@
 """What the cleaned reviews look like: class balance per category and review length.
 
-The length profile decides max_seq_length, the one tokenization setting that drives both the
-cost of fine-tuning and how much of each review the model sees.
+Review length here is counted in WORDS, as the course did when it chose its sequence length: the
+length profile's `words_limit` is that choice (the next power of two above the longest review in
+words). What the model sees is counted in TOKENS, and two other settings decide it:
+`review_features`' max_seq_length (the token ids stored per review, chosen from the longest
+review in tokens, `features.tokenization.max_seq_length_from_tokens`) and the training config's
+max_seq_length (`FineTuneConfig`, default 64 tokens, which cuts the stored ids further).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import pandas as pd
 
 from sentiment_assets.sources.schema import UNKNOWN_CATEGORY
 
-MAX_SEQ_LENGTH_CAP = 512  # BERT-family position embeddings stop here
+MAX_SEQ_LENGTH_CAP = 512  # BERT-family position embeddings stop here (tokens; also caps words_limit)
 
 
 def words_per_review(texts: pd.Series) -> pd.Series:
@@ -27,15 +31,17 @@ def next_power_of_two(value: int) -> int:
 
 @dataclass(frozen=True)
 class LengthProfile:
+    """Review length in words; `words_limit` is the course's sequence length, counted in words."""
+
     quantiles: dict[str, float]
     mean_words: float
     max_words: int
-    max_seq_length: int
-    reason: str
+    words_limit: int  # next power of two >= max_words, capped at MAX_SEQ_LENGTH_CAP
+    reason: str  # how words_limit was chosen
 
 
 def length_profile(texts: pd.Series) -> LengthProfile:
-    """Words-per-review statistics and the max_seq_length the course would choose from them."""
+    """Words-per-review statistics and the length limit (in words) the course would choose from them."""
     words = words_per_review(texts)
     max_words = int(words.max()) if len(words) else 0
     # The course: next power of two above the longest review in words (122 -> 128).

@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from resources.environment import BUCKET_ENV_VAR, default_landing_zone, get_profile
 from sentiment_assets.roles import DEFAULT_ROLE, check_role
 
 CONFIG_ENV_VAR = "SENTIMENT_CONFIG"
@@ -35,15 +36,18 @@ class ProjectConfig:
 
 
 def load_project_config(path: str | Path | None = None) -> ProjectConfig:
-    """Read the YAML file (SENTIMENT_CONFIG, else config/sentiment.yaml); errors name the file."""
+    """Read the YAML file (SENTIMENT_CONFIG, else config/sentiment.yaml); errors name the file.
+
+    Without `landing_zone.directory` the profile's landing zone is used: SENTIMENT_HOME's
+    landing/incoming locally, s3://<SENTIMENT_S3_BUCKET>/landing/ on AWS."""
     path = Path(path or os.environ.get(CONFIG_ENV_VAR, DEFAULT_CONFIG))
     try:
         document = yaml.safe_load(path.read_text()) or {}
     except FileNotFoundError:
         raise FileNotFoundError(f"{path}: project config file not found (set {CONFIG_ENV_VAR})") from None
-    landing = (document.get("landing_zone") or {}).get("directory")
+    landing = (document.get("landing_zone") or {}).get("directory") or default_landing_zone(get_profile())
     if not landing:
-        raise ValueError(f"{path}: landing_zone.directory is required")
+        raise ValueError(f"{path}: set landing_zone.directory, or {BUCKET_ENV_VAR} for the aws profile's landing zone")
     ingest = dict(document.get("ingest") or {})
     if "location" in ingest:
         raise ValueError(f"{path}: ingest.location is decided by the landing zone; remove it")

@@ -42,7 +42,9 @@ _AWS_SECRET_KEY = re.compile(
 def is_secret_name(name: str) -> bool:
     """Whether a setting, key or parameter called `name` holds a secret."""
     words = re.split(r"[^a-z0-9]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower())
-    return any(w in _SECRET_WORDS for w in words) or any(pair in _SECRET_PAIRS for pair in zip(words, words[1:], strict=False))
+    return any(w in _SECRET_WORDS for w in words) or any(
+        pair in _SECRET_PAIRS for pair in zip(words, words[1:], strict=False)
+    )
 
 
 def redact_url(url: str) -> str:

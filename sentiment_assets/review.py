@@ -1,10 +1,10 @@
 """Label the reviews the model was unsure of, from the command line.
 
-    python -m sentiment_assets.review enqueue --threshold 0.9
-    python -m sentiment_assets.review list --limit 10
-    python -m sentiment_assets.review label R123 --label positive --reviewer alice --note "sarcasm"
-    python -m sentiment_assets.review skip R124 --reviewer alice --note "not English"
-    python -m sentiment_assets.review labels
+    sentiment-assets review enqueue --threshold 0.9
+    sentiment-assets review list --limit 10
+    sentiment-assets review label R123 --label positive --reviewer alice --note "sarcasm"
+    sentiment-assets review skip R124 --reviewer alice --note "not English"
+    sentiment-assets review labels
 
 Works on the local warehouse ($SENTIMENT_HOME/warehouse.duckdb, default .sentiment/) unless
 --db names another DuckDB file. Every label or skip refreshes the human_labels table.
@@ -37,8 +37,8 @@ WAREHOUSE_FILE = "warehouse.duckdb"
 BODY_WIDTH = 70
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m sentiment_assets.review", description=__doc__.splitlines()[0])
+def _parser(prog: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--db", help=f"DuckDB file (default: $SENTIMENT_HOME/{WAREHOUSE_FILE})")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -65,6 +65,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _left_aligned(width: int):
+    """A to_string formatter padding each value to `width` characters."""
+    return lambda value: str(value).ljust(width)
+
+
 def _table(frame: pd.DataFrame, columns: list[str]) -> str:
     shown = frame[columns].copy()
     for column in ("predicted_label", "human_label", "sentiment"):
@@ -82,7 +87,7 @@ def _table(frame: pd.DataFrame, columns: list[str]) -> str:
     # Text reads better left-aligned; pandas right-aligns unless every cell has the same width.
     text_columns = [c for c in shown if not pd.api.types.is_numeric_dtype(shown[c])]
     widths = {c: int(shown[c].astype(str).str.len().max()) for c in text_columns}
-    formatters = {c: (lambda w: lambda v: str(v).ljust(w))(w) for c, w in widths.items()}
+    formatters = {c: _left_aligned(w) for c, w in widths.items()}
     return shown.fillna("").to_string(index=False, formatters=formatters, justify="left")
 
 
@@ -128,8 +133,8 @@ def _run(args: argparse.Namespace, conn: duckdb.DuckDBPyConnection) -> str:
     return _table(labels, ["review_id", "sentiment", "reviewer", "labelled_at", "model_version", "model_probability"])
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = "sentiment-assets review") -> int:
+    args = _parser(prog).parse_args(argv)
     db = Path(args.db) if args.db else sentiment_home() / WAREHOUSE_FILE
     if not db.exists():
         print(f"error: no warehouse at {db}: pass --db or set SENTIMENT_HOME", file=sys.stderr)
@@ -141,7 +146,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

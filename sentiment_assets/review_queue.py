@@ -14,9 +14,9 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from resources.warehouse import quote_identifier
 from sentiment_assets.labels import SENTIMENT_NAMES
 from sentiment_assets.scoring import SCORING_SOURCE_TABLE, scoring_text_sql
+from sentiment_assets.sql import quote_identifier
 from sentiment_assets.timestamps import naive_utc
 
 QUEUE = "review_queue"

@@ -7,7 +7,7 @@ duplicates nothing: it picks up at the first review still missing. A prediction 
 while its review still has the text it was made from (prediction_freshness.py): a run first
 removes the predictions of reviews whose text changed or that are gone, then scores again.
 
-    python -m sentiment_assets.scoring --db PATH --model-dir DIR --partition KEY \
+    sentiment-assets score --db PATH --model-dir DIR --partition KEY \
         --model-name NAME --model-version 3 [--chunk-size 2048] [--engine onnxruntime_int8]
 """
 
@@ -35,6 +35,7 @@ from sentiment_assets.prediction_freshness import (
     remove_outdated_predictions,
     text_fingerprint_sql,
 )
+from sentiment_assets.sql import quote_identifier
 from sentiment_assets.timestamps import naive_utc
 
 Connect = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
@@ -91,10 +92,6 @@ def score_in_chunks(
         yield scored
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _rows(connection: duckdb.DuckDBPyConnection, sql: str, parameters: list | None = None) -> list[tuple]:
     # Fetch every result: DuckDB refuses the next statement while one is still pending.
     return connection.execute(sql, parameters or []).fetchall()
@@ -124,13 +121,13 @@ def ensure_predictions_table(connection, table: str, source_table: str) -> None:
                 f"whole-table scoring?); drop it to score by partition"
             )
         if _column_type(connection, table, FINGERPRINT_COLUMN) is None:
-            _rows(connection, f"ALTER TABLE {_q(table)} ADD COLUMN {FINGERPRINT_COLUMN} VARCHAR")
+            _rows(connection, f"ALTER TABLE {quote_identifier(table)} ADD COLUMN {FINGERPRINT_COLUMN} VARCHAR")
         return
     probabilities = ", ".join(f"{c} DOUBLE NOT NULL" for c in PROBABILITY_COLUMNS)
     _rows(
         connection,
         f"""
-        CREATE TABLE {_q(table)} (
+        CREATE TABLE {quote_identifier(table)} (
             review_id {id_type} NOT NULL,
             source_partition VARCHAR NOT NULL,
             predicted_label INTEGER NOT NULL,
@@ -170,7 +167,7 @@ def score_partition(
         raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
     started = time.perf_counter()
     scored_at = naive_utc()
-    src, dst = _q(source_table), _q(table)
+    src, dst = quote_identifier(source_table), quote_identifier(table)
     with connect() as connection:
         ensure_predictions_table(connection, table, source_table)
         removed = remove_outdated_predictions(
@@ -244,20 +241,24 @@ def _insert_chunk(connection, table_sql: str, scored: pd.DataFrame) -> int:
     return int(added)
 
 
-def main(argv: list[str] | None = None) -> ScoringSummary:
+def main(argv: list[str] | None = None, prog: str = "sentiment-assets score") -> int:
     """Score one partition from the command line, printing a progress line after each commit."""
-    parser = argparse.ArgumentParser(description="Score one partition's reviews into batch_predictions.")
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Score one partition's reviews into batch_predictions, committing chunk by chunk: "
+        "a run stopped part-way and started again scores only what is still missing.",
+    )
     parser.add_argument("--db", required=True, help="DuckDB file holding the source table")
     parser.add_argument("--model-dir", required=True, help="a directory written by families.save_model")
-    parser.add_argument("--partition", required=True)
-    parser.add_argument("--model-name", required=True)
-    parser.add_argument("--model-version", required=True, type=int)
-    parser.add_argument("--chunk-size", type=int, default=2048)
-    parser.add_argument("--source-table", default=SCORING_SOURCE_TABLE)
+    parser.add_argument("--partition", required=True, help="the source partition (file) whose reviews to score")
+    parser.add_argument("--model-name", required=True, help="the registered model, recorded with each prediction")
+    parser.add_argument("--model-version", required=True, type=int, help="its version, recorded likewise")
+    parser.add_argument("--chunk-size", type=int, default=2048, help="reviews scored and committed at a time")
+    parser.add_argument("--source-table", default=SCORING_SOURCE_TABLE, help="the table holding the reviews")
     parser.add_argument(
         "--text-column", default=None, help="the source table's text column (default: raw_reviews' normalised text)"
     )
-    parser.add_argument("--table", default="batch_predictions")
+    parser.add_argument("--table", default="batch_predictions", help="where the predictions go")
     parser.add_argument(
         "--engine",
         choices=["torch", "torch_int8", "onnxruntime_int8"],
@@ -290,12 +291,8 @@ def main(argv: list[str] | None = None) -> ScoringSummary:
         chunk_size=args.chunk_size,
         source_table=args.source_table,
         table=args.table,
-        text_sql=_q(args.text_column) if args.text_column else SCORING_TEXT_SQL,
+        text_sql=quote_identifier(args.text_column) if args.text_column else SCORING_TEXT_SQL,
         on_chunk=lambda done, total: print(f"scored {done}/{total}", flush=True),
     )
     print(f"done {summary}", flush=True)
-    return summary
-
-
-if __name__ == "__main__":
-    main()
+    return 0

@@ -1,8 +1,11 @@
 """Fine-tune the transformer classifier in a process of its own: on a GPU machine, in a
 container or on a laptop, launched by Dagster Pipes or by hand.
 
-    python -m sentiment_assets.train_transformer --train train.parquet --valid valid.parquet \\
+    sentiment-assets train --train train.parquet --valid valid.parquet \\
         --config finetune.json --set epochs=3 --output-dir out/ --checkpoints s3://bucket/run-1
+
+Pipes launches and training pods run the same `main` as `python -m sentiment_assets.train_transformer`
+(torchrun needs a module to start).
 
 Training data is Parquet with `label_id` and either `input_ids` (token-id lists) or
 `review_body`. The output directory receives the model (TransformerClassifier.save) and
@@ -46,10 +49,8 @@ logger = logging.getLogger("sentiment_assets.train_transformer")
 OUTPUT_FILES = ("debugger.json", "profile.json", "rules.json", "metrics.json")
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m sentiment_assets.train_transformer", description=__doc__.split("\n\n")[0]
-    )
+def parse_args(argv: list[str] | None = None, prog: str = "sentiment-assets train") -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog=prog, description=(__doc__ or "").partition("\n\n")[0])
     parser.add_argument("--train", required=True, help="training Parquet file, or an s3://bucket/key object")
     parser.add_argument("--valid", help="validation Parquet file or s3:// object (optional)")
     parser.add_argument("--config", type=Path, help="JSON object of FineTuneConfig fields")
@@ -162,8 +163,8 @@ class _ToPipesLog(logging.Handler):
         self.pipes_log.log(record.levelno, record.getMessage())
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = "sentiment-assets train") -> int:
+    args = parse_args(argv, prog)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     package_logger = logging.getLogger("sentiment_assets")
     package_logger.setLevel(logging.INFO)

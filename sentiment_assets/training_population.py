@@ -62,9 +62,10 @@ def population_settings(
         else (COURSE_MIN_REVIEWS_PER_CATEGORY if course else USER_DATA_MIN_REVIEWS_PER_CATEGORY)
     )
     chosen: Balancing = balancing if balancing != "auto" else (COURSE_BALANCING if course else USER_DATA_BALANCING)
+    minimum_reason = "set in run config" if min_reviews_per_category is not None else "auto for " + whose
     return PopulationSettings(
         minimum,
         chosen,
-        f"min_reviews_per_category={minimum} ({'set in run config' if min_reviews_per_category is not None else 'auto for ' + whose})",
+        f"min_reviews_per_category={minimum} ({minimum_reason})",
         f"balancing={chosen} ({'set in run config' if balancing != 'auto' else 'auto for ' + whose})",
     )

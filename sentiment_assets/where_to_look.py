@@ -1,10 +1,14 @@
-"""Printed after `make demo`: where the results are and how to look at them."""
+"""`sentiment-assets where-to-look`, printed after `make demo`: where the results are and how to
+look at them (the row count of each table in the warehouse, the leaderboard, the scoring version)."""
 
 from __future__ import annotations
+
+import argparse
 
 import duckdb
 
 from resources.environment import sentiment_home
+from sentiment_assets.sql import quote_identifier
 
 TABLES = (
     "raw_reviews",
@@ -21,7 +25,13 @@ TABLES = (
 )
 
 
-def main() -> None:
+def main(argv: list[str] | None = None, prog: str = "sentiment-assets where-to-look") -> int:
+    argparse.ArgumentParser(
+        prog=prog,
+        description="Where the demo's results are: the UIs, the warehouse's tables and row counts, "
+        "the model leaderboard and the version that scored batch_predictions.",
+        epilog="Reads $SENTIMENT_HOME (default .sentiment/); changes nothing.",
+    ).parse_args(argv)
     home = sentiment_home()
     warehouse = home / "warehouse.duckdb"
     print("\n== sentiment-assets: where to look ==")
@@ -30,12 +40,12 @@ def main() -> None:
     print(f"Warehouse  : {warehouse}")
     if not warehouse.exists():
         print("  (no warehouse yet: run `make demo`)")
-        return
+        return 0
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         present = {row[0] for row in connection.execute("SELECT table_name FROM information_schema.tables").fetchall()}
         for table in TABLES:
             if table in present:
-                count = connection.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+                [(count,)] = connection.execute(f"SELECT count(*) FROM {quote_identifier(table)}").fetchall()
                 print(f"  {table:<22} {count:>8,} rows")
         if "model_leaderboard" in present:
             print("\nLeaderboard (validation):")
@@ -48,14 +58,11 @@ def main() -> None:
                 .to_string(index=False)
             )
         if "batch_predictions" in present:
-            version = connection.execute("SELECT max(model_version) FROM batch_predictions").fetchone()[0]
+            [(version,)] = connection.execute("SELECT max(model_version) FROM batch_predictions").fetchall()
             print(f"\nbatch_predictions scored by review-sentiment version {version} (alias 'champion')")
     evaluation = home / "artifacts" / "evaluation" / "evaluation.json"
     if evaluation.exists():
         print(f"Evaluation : {evaluation}")
     print(f"Try        : duckdb {warehouse} -c 'SELECT * FROM batch_predictions LIMIT 5'")
     print("Data note  : the bundled reviews are SYNTHETIC (Kaggle clothing-reviews layout), not real customers'.")
-
-
-if __name__ == "__main__":
-    main()
+    return 0

@@ -1,4 +1,4 @@
-"""Helpers for the tests that run the README's commands as subprocesses: the environment the
+"""Helpers for the tests that run the documented commands as subprocesses: the environment the
 Makefile exports, a command runner, and reads of the instance and the warehouse."""
 
 import os

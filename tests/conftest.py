@@ -1,4 +1,13 @@
-"""Test-wide setup: no telemetry, no hub access, and every run's state in a temp directory."""
+"""Test-wide setup: no telemetry, no hub access, and every run's state in a temp directory; and
+the fixtures several test modules share. A test asks for one by naming it as an argument; the
+one-thread fixtures are for whole modules: `pytestmark = pytest.mark.usefixtures("...")`.
+
+Helpers that are plain functions live in modules of their own beside this file (loopback_aws.py,
+aws_tables.py, labelled_reviews.py, mlflow_store.py, tiny_bert.py, word_reviews.py,
+source_files.py, landed_reviews.py, cli_helpers.py), imported by name: conftest.py itself is not
+imported."""
+
+import uuid
 
 import pytest
 
@@ -7,9 +16,13 @@ from resources.environment import disable_telemetry
 disable_telemetry()
 
 
+# --- AWS: moto's server on loopback (tests/loopback_aws.py) ---
+
+
 @pytest.fixture(scope="module")
 def s3_endpoint():
-    """An S3-compatible server (moto) on loopback, for the real boto3 client code."""
+    """An S3-compatible server (moto, with Glue and Athena) on loopback, for the real boto3 client
+    code; one per test module."""
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
@@ -17,3 +30,87 @@ def s3_endpoint():
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
     server.stop()
+
+
+@pytest.fixture()
+def aws(s3_endpoint, monkeypatch) -> str:
+    """The test credentials in the environment (loopback_aws.KEY_ID and SECRET, which must never
+    be logged); returns the server's URL, for clients given an explicit endpoint_url."""
+    from loopback_aws import credentials
+
+    for name, value in credentials().items():
+        monkeypatch.setenv(name, value)
+    return s3_endpoint
+
+
+@pytest.fixture()
+def aws_endpoint_env(aws, monkeypatch) -> str:
+    """`aws`, and AWS_ENDPOINT_URL pointing at the server: a plain boto3.client("s3") finds it."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", aws)
+    return aws
+
+
+@pytest.fixture()
+def aws_warehouse(aws):
+    """The aws profile's warehouse (Parquet on S3, the Glue catalog) in a bucket and Glue
+    database of its own: the module's server state never leaks between tests."""
+    import boto3
+    from loopback_aws import REGION
+
+    from resources.s3_warehouse import S3ParquetWarehouse
+
+    bucket = f"warehouse-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3", endpoint_url=aws, region_name=REGION).create_bucket(Bucket=bucket)
+    return S3ParquetWarehouse(
+        bucket=bucket,
+        glue_database=f"sentiment_{uuid.uuid4().hex[:8]}",
+        endpoint_url=aws,
+        region_name=REGION,
+        query_engine="duckdb",
+        athena_polling_seconds=0.01,
+    )
+
+
+# --- Threads: on two cores shared with other test runs, spin-waiting threads make small models
+# several times slower (measured). ---
+
+
+@pytest.fixture(scope="module")
+def torch_on_one_thread():
+    """torch on one thread for the module (tiny_bert.one_torch_thread)."""
+    from tiny_bert import one_torch_thread
+
+    with one_torch_thread():
+        yield
+
+
+@pytest.fixture(scope="module")
+def blas_on_one_thread():
+    """BLAS and OpenMP held to one thread for the module: threads spin-waiting for busy cores
+    made a 0.2 s logistic regression take 6 s."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        yield
+
+
+# --- Models and tracking ---
+
+
+@pytest.fixture()
+def temp_mlflow(tmp_path):
+    """MLflow tracking on a SQLite store in tmp_path, experiment "tests" (mlflow_store.py); yields
+    the store's folder: its artifacts are under artifacts/."""
+    from mlflow_store import temporary_mlflow
+
+    with temporary_mlflow(tmp_path):
+        yield tmp_path
+
+
+@pytest.fixture(scope="module")
+def tiny_bert_classifier(tmp_path_factory):
+    """A 2-layer, 32-wide BERT with random weights as a TransformerClassifier (tiny_bert.py), for
+    scoring tests, which need no training."""
+    from tiny_bert import tiny_classifier
+
+    return tiny_classifier(tmp_path_factory.mktemp("tiny_bert"))

@@ -1,4 +1,5 @@
-"""Small helpers the source tests share: write a file, read it through read_reviews."""
+"""Small helpers the source tests share: the two presets' headers, write a file, read it through
+read_reviews."""
 
 from datetime import UTC, datetime
 
@@ -9,7 +10,10 @@ from sentiment_assets.sources.presets import AMAZON_COLUMNS
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 NOW_NAIVE = pd.Timestamp("2026-11-27 12:00:00")
-CLOTHING_HEADER = ",Clothing ID,Age,Title,Review Text,Rating,Recommended IND,Positive Feedback Count,Division Name,Department Name,Class Name\n"
+CLOTHING_HEADER = (  # the Kaggle Women's E-Commerce Clothing Reviews layout
+    ",Clothing ID,Age,Title,Review Text,Rating,Recommended IND,Positive Feedback Count,Division Name,"
+    "Department Name,Class Name\n"
+)
 AMAZON_HEADER = "\t".join(AMAZON_COLUMNS) + "\n"
 SHOP_MAPPING = ColumnMapping(
     review_id="order_line",

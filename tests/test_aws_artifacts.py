@@ -8,25 +8,17 @@ from pathlib import Path
 import boto3
 import dagster as dg
 import pytest
+from loopback_aws import KEY_ID, SECRET
 
 from resources.artifacts import LocalArtifactStore
 from resources.s3_artifacts import S3ArtifactStore, process_cache_dir
 
-SECRET = "secret-that-must-never-be-logged-3b9d"
-KEY_ID = "AKIDNEVERLOGGED0932"
-
 
 @pytest.fixture()
-def bucket(s3_endpoint, monkeypatch) -> str:
-    # Test credentials for the loopback server only, from the environment as in production.
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": KEY_ID,
-        "AWS_SECRET_ACCESS_KEY": SECRET,
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
+def bucket(aws) -> str:
+    """A bucket of the test's own, with the test credentials in the environment."""
     name = f"artifacts-{uuid.uuid4().hex[:12]}"
-    boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1").create_bucket(Bucket=name)
+    boto3.client("s3", endpoint_url=aws, region_name="us-east-1").create_bucket(Bucket=name)
     return name
 
 

@@ -11,7 +11,7 @@ import boto3
 import numpy as np
 import pandas as pd
 import pytest
-from aws_warehouse_fixtures import KEY_ID, SECRET, aws, warehouse  # noqa: F401  (fixtures)
+from loopback_aws import KEY_ID, SECRET
 
 from resources.athena_query import AthenaQueryError, athena_literal, wait_for_query
 from resources.s3_warehouse import S3ParquetWarehouse
@@ -38,10 +38,10 @@ def seed_athena_results(endpoint: str, rows: list[list[str | None]], columns: li
         assert response.status == 201
 
 
-def test_an_athena_query_sends_sql_parameters_workgroup_and_database_and_returns_typed_rows(warehouse, aws, caplog):
+def test_an_athena_query_sends_sql_parameters_workgroup_and_database_and_returns_typed_rows(aws_warehouse, aws, caplog):
     athena = S3ParquetWarehouse(
-        bucket=warehouse.bucket,
-        glue_database=warehouse.glue_database,
+        bucket=aws_warehouse.bucket,
+        glue_database=aws_warehouse.glue_database,
         endpoint_url=aws,
         region_name="us-east-1",
         query_engine="athena",
@@ -74,8 +74,8 @@ def test_an_athena_query_sends_sql_parameters_workgroup_and_database_and_returns
     assert execution["Query"] == sql
     assert execution["ExecutionParameters"] == ["'o''hara.csv'", "3", "TIMESTAMP '2024-01-01 12:30:00.000'"]
     assert execution["WorkGroup"] == "primary"
-    assert execution["QueryExecutionContext"] == {"Database": warehouse.glue_database}
-    assert execution["ResultConfiguration"]["OutputLocation"].startswith(f"s3://{warehouse.bucket}/athena-results/")
+    assert execution["QueryExecutionContext"] == {"Database": aws_warehouse.glue_database}
+    assert execution["ResultConfiguration"]["OutputLocation"].startswith(f"s3://{aws_warehouse.bucket}/athena-results/")
     assert frame.columns.tolist() == [c for c, _ in columns]
     assert frame.dtypes.astype(str).tolist() == ["object", "int64", "float64", "datetime64[ns]", "bool", "object"]
     assert frame["review_id"].tolist() == ["r1", "r2"] and frame["n"].tolist() == [3, 4]

@@ -228,11 +228,10 @@ def aws_run(s3_endpoint, tmp_path_factory):
         # A champion to score with: a TF-IDF model trained on the feature store's train split,
         # registered in the MLflow registry the environment points at.
         tracking = MlflowResource(tracking_uri=os.environ["MLFLOW_TRACKING_URI"])
-        tracking.activate()
-        with mlflow.start_run():
+        with tracking.activated(), mlflow.start_run():
             info = log_sentiment_model(TfidfLogisticRegression().fit(read_split(warehouse, "train")))
+            version = mlflow.register_model(info.model_uri, tracking.registered_model_name).version
         client = tracking.client()
-        version = mlflow.register_model(info.model_uri, tracking.registered_model_name).version
         client.set_registered_model_alias(tracking.registered_model_name, "champion", version)
         results["predictions"] = dg.materialize(
             ALL_ASSETS, selection=["batch_predictions"], resources=resources, instance=instance, partition_key=PARTITION

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from aws_warehouse_fixtures import aws, warehouse  # noqa: F401  (fixtures)
+from aws_tables import glue, keys, record_calls, reviews, s3
 
 from resources.s3_tables import (
     PARQUET_INPUT_FORMAT,
@@ -19,54 +19,10 @@ from resources.s3_tables import (
 )
 from resources.s3_warehouse import S3ParquetWarehouse
 
-
-def s3(warehouse):
-    return warehouse.table_store().s3
-
-
-def glue(warehouse):
-    return warehouse.table_store().glue
-
-
-def keys(warehouse, table: str) -> list[str]:
-    return sorted(
-        item["Key"]
-        for item in s3(warehouse)
-        .list_objects_v2(Bucket=warehouse.bucket, Prefix=f"warehouse/{table}/")
-        .get("Contents", [])
-    )
-
-
-def record_calls(client, operation: str) -> list[str]:
-    """The keys of every `operation` call (PutObject, GetObject, DeleteObjects) from now on."""
-    seen = []
-
-    def record(params, **_):
-        seen.extend([params["Key"]] if "Key" in params else [o["Key"] for o in params["Delete"]["Objects"]])
-
-    client.meta.events.register(f"before-parameter-build.s3.{operation}", record)
-    return seen
-
-
-def reviews(partition: str, n: int, start: int = 0) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "review_id": [f"{partition}-{i}" for i in range(start, start + n)],
-            "review_body": [f"text {partition} {i}" for i in range(start, start + n)],
-            "source_partition": partition,
-        }
-    )
-
-
-def scorable(frame: pd.DataFrame) -> pd.DataFrame:
-    """Reviews as raw_reviews holds them for scoring: with the normalised text beside the text as read."""
-    return frame.assign(review_body_normalised=frame["review_body"])
-
-
 # --- tables on S3 and in Glue ---------------------------------------------------------------
 
 
-def test_a_written_table_reads_back_with_ints_floats_strings_timestamps_and_token_id_lists(warehouse):
+def test_a_written_table_reads_back_with_ints_floats_strings_timestamps_and_token_id_lists(aws_warehouse):
     frame = pd.DataFrame(
         {
             "review_id": ["a", "b"],
@@ -76,20 +32,20 @@ def test_a_written_table_reads_back_with_ints_floats_strings_timestamps_and_toke
             "input_ids": [np.array([101, 7, 102], dtype=np.int32), np.array([101, 102], dtype=np.int32)],
         }
     )
-    assert warehouse.write_table("review_features", frame) == 2
-    back = warehouse.read_table("review_features")
+    assert aws_warehouse.write_table("review_features", frame) == 2
+    back = aws_warehouse.read_table("review_features")
     assert back.dtypes.astype(str).tolist() == ["object", "int64", "float64", "datetime64[us]", "object"]
     assert back.drop(columns="input_ids").equals(frame.drop(columns="input_ids"))
     assert [list(ids) for ids in back["input_ids"]] == [[101, 7, 102], [101, 102]]
-    types = warehouse.query(
+    types = aws_warehouse.query(
         "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'review_features'"
     )
     assert dict(zip(types["column_name"], types["data_type"], strict=False))["input_ids"] == "INTEGER[]"
-    assert warehouse.row_count("review_features") == 2 and warehouse.table_exists("review_features")
+    assert aws_warehouse.row_count("review_features") == 2 and aws_warehouse.table_exists("review_features")
 
 
-def test_the_glue_table_points_at_its_parquet_with_hive_columns_and_the_parquet_serde(warehouse):
-    warehouse.write_table(
+def test_the_glue_table_points_at_its_parquet_with_hive_columns_and_the_parquet_serde(aws_warehouse):
+    aws_warehouse.write_table(
         "review_features",
         pd.DataFrame(
             {
@@ -102,10 +58,10 @@ def test_the_glue_table_points_at_its_parquet_with_hive_columns_and_the_parquet_
             }
         ),
     )
-    table = glue(warehouse).get_table(DatabaseName=warehouse.glue_database, Name="review_features")["Table"]
+    table = glue(aws_warehouse).get_table(DatabaseName=aws_warehouse.glue_database, Name="review_features")["Table"]
     storage = table["StorageDescriptor"]
     assert table["TableType"] == "EXTERNAL_TABLE" and table.get("PartitionKeys", []) == []
-    assert storage["Location"] == f"s3://{warehouse.bucket}/warehouse/review_features/"
+    assert storage["Location"] == f"s3://{aws_warehouse.bucket}/warehouse/review_features/"
     assert [(c["Name"], c["Type"]) for c in storage["Columns"]] == [
         ("review_id", "string"),
         ("date", "timestamp"),
@@ -116,43 +72,47 @@ def test_the_glue_table_points_at_its_parquet_with_hive_columns_and_the_parquet_
     ]
     assert storage["SerdeInfo"]["SerializationLibrary"] == PARQUET_SERDE
     assert (storage["InputFormat"], storage["OutputFormat"]) == (PARQUET_INPUT_FORMAT, PARQUET_OUTPUT_FORMAT)
-    assert keys(warehouse, "review_features") == ["warehouse/review_features/data.parquet"]
+    assert keys(aws_warehouse, "review_features") == ["warehouse/review_features/data.parquet"]
 
 
-def test_a_partitioned_table_is_one_parquet_object_and_one_glue_partition_per_value(warehouse):
-    warehouse.write_table("raw_reviews", pd.concat([reviews("a.csv", 2), reviews("b/c.csv", 3)]))
-    assert keys(warehouse, "raw_reviews") == [
+def test_a_partitioned_table_is_one_parquet_object_and_one_glue_partition_per_value(aws_warehouse):
+    aws_warehouse.write_table("raw_reviews", pd.concat([reviews("a.csv", 2), reviews("b/c.csv", 3)]))
+    assert keys(aws_warehouse, "raw_reviews") == [
         "warehouse/raw_reviews/source_partition=a.csv/data.parquet",
         "warehouse/raw_reviews/source_partition=b%2Fc.csv/data.parquet",
     ]
-    body = s3(warehouse).get_object(Bucket=warehouse.bucket, Key=keys(warehouse, "raw_reviews")[1])["Body"].read()
+    body = (
+        s3(aws_warehouse)
+        .get_object(Bucket=aws_warehouse.bucket, Key=keys(aws_warehouse, "raw_reviews")[1])["Body"]
+        .read()
+    )
     in_file = pq.read_table(io.BytesIO(body))
     assert (
         in_file.column_names == ["review_id", "review_body"] and in_file.num_rows == 3
     )  # Hive keeps the key in the path
-    table = glue(warehouse).get_table(DatabaseName=warehouse.glue_database, Name="raw_reviews")["Table"]
+    table = glue(aws_warehouse).get_table(DatabaseName=aws_warehouse.glue_database, Name="raw_reviews")["Table"]
     assert table["PartitionKeys"] == [{"Name": "source_partition", "Type": "string"}]
-    partitions = glue(warehouse).get_partitions(DatabaseName=warehouse.glue_database, TableName="raw_reviews")[
+    partitions = glue(aws_warehouse).get_partitions(DatabaseName=aws_warehouse.glue_database, TableName="raw_reviews")[
         "Partitions"
     ]
     assert sorted((p["Values"][0], p["StorageDescriptor"]["Location"]) for p in partitions) == [
-        ("a.csv", f"s3://{warehouse.bucket}/warehouse/raw_reviews/source_partition=a.csv/"),
-        ("b/c.csv", f"s3://{warehouse.bucket}/warehouse/raw_reviews/source_partition=b%2Fc.csv/"),
+        ("a.csv", f"s3://{aws_warehouse.bucket}/warehouse/raw_reviews/source_partition=a.csv/"),
+        ("b/c.csv", f"s3://{aws_warehouse.bucket}/warehouse/raw_reviews/source_partition=b%2Fc.csv/"),
     ]
-    back = warehouse.read_table("raw_reviews").sort_values("review_id", ignore_index=True)
+    back = aws_warehouse.read_table("raw_reviews").sort_values("review_id", ignore_index=True)
     assert back.columns.tolist() == ["review_id", "review_body", "source_partition"]
     assert back["source_partition"].tolist() == ["a.csv"] * 2 + ["b/c.csv"] * 3
 
 
-def test_two_writers_of_different_partitions_in_overlapping_blocks_leave_both_partitions_intact(warehouse):
-    warehouse.write_table("raw_reviews", pd.concat([reviews("a", 2), reviews("b", 2)]))
-    with warehouse.connect() as first, warehouse.connect() as second:
+def test_two_writers_of_different_partitions_in_overlapping_blocks_leave_both_partitions_intact(aws_warehouse):
+    aws_warehouse.write_table("raw_reviews", pd.concat([reviews("a", 2), reviews("b", 2)]))
+    with aws_warehouse.connect() as first, aws_warehouse.connect() as second:
         assert first.execute("SELECT count(*) FROM raw_reviews").fetchone()[0] == 4
         assert second.execute("SELECT count(*) FROM raw_reviews").fetchone()[0] == 4
         first.execute("UPDATE raw_reviews SET review_body = 'first was here' WHERE source_partition = 'a'").fetchall()
         second.execute("INSERT INTO raw_reviews VALUES ('b-9', 'second was here', 'b')").fetchall()
     # `second` exits last; it uploads only partition b, so `first`'s partition a survives.
-    back = warehouse.read_table("raw_reviews").sort_values("review_id", ignore_index=True)
+    back = aws_warehouse.read_table("raw_reviews").sort_values("review_id", ignore_index=True)
     assert back["review_body"].tolist() == [
         "first was here",
         "first was here",
@@ -162,28 +122,28 @@ def test_two_writers_of_different_partitions_in_overlapping_blocks_leave_both_pa
     ]
 
 
-def test_only_the_partitions_a_block_changed_are_uploaded(warehouse):
-    warehouse.write_table("raw_reviews", pd.concat([reviews("a", 2), reviews("b", 2), reviews("c", 1)]))
-    puts, deletes = record_calls(s3(warehouse), "PutObject"), record_calls(s3(warehouse), "DeleteObjects")
-    with warehouse.connect() as connection:
+def test_only_the_partitions_a_block_changed_are_uploaded(aws_warehouse):
+    aws_warehouse.write_table("raw_reviews", pd.concat([reviews("a", 2), reviews("b", 2), reviews("c", 1)]))
+    puts, deletes = record_calls(s3(aws_warehouse), "PutObject"), record_calls(s3(aws_warehouse), "DeleteObjects")
+    with aws_warehouse.connect() as connection:
         connection.execute("DELETE FROM raw_reviews WHERE review_id = 'b-0' OR source_partition = 'c'").fetchall()
     assert puts == ["warehouse/raw_reviews/source_partition=b/data.parquet"]
     assert deletes == ["warehouse/raw_reviews/source_partition=c/data.parquet"]
-    assert keys(warehouse, "raw_reviews") == [
+    assert keys(aws_warehouse, "raw_reviews") == [
         "warehouse/raw_reviews/source_partition=a/data.parquet",
         "warehouse/raw_reviews/source_partition=b/data.parquet",
     ]
-    partitions = glue(warehouse).get_partitions(DatabaseName=warehouse.glue_database, TableName="raw_reviews")[
+    partitions = glue(aws_warehouse).get_partitions(DatabaseName=aws_warehouse.glue_database, TableName="raw_reviews")[
         "Partitions"
     ]
     assert sorted(p["Values"][0] for p in partitions) == ["a", "b"]
 
 
-def test_a_statement_downloads_only_the_tables_it_names(warehouse):
-    warehouse.write_table("cleaned_reviews", reviews("a", 3))
-    warehouse.write_table("review_features", pd.DataFrame({"review_id": ["a-0"], "label_id": [1]}))
-    gets = record_calls(s3(warehouse), "GetObject")
-    with warehouse.connect() as connection:
+def test_a_statement_downloads_only_the_tables_it_names(aws_warehouse):
+    aws_warehouse.write_table("cleaned_reviews", reviews("a", 3))
+    aws_warehouse.write_table("review_features", pd.DataFrame({"review_id": ["a-0"], "label_id": [1]}))
+    gets = record_calls(s3(aws_warehouse), "GetObject")
+    with aws_warehouse.connect() as connection:
         # information_schema sees every table without a download.
         assert {
             row[0] for row in connection.execute("SELECT table_name FROM information_schema.tables").fetchall()
@@ -197,173 +157,95 @@ def test_a_statement_downloads_only_the_tables_it_names(warehouse):
     assert gets == ["warehouse/cleaned_reviews/data.parquet", "warehouse/review_features/data.parquet"]
 
 
-def test_a_changed_table_is_uploaded_and_an_unchanged_one_is_not(warehouse):
-    warehouse.write_table("cleaned_reviews", reviews("a", 3))
-    warehouse.write_table("review_features", pd.DataFrame({"review_id": ["a-0"], "label_id": [1]}))
-    etag = s3(warehouse).head_object(Bucket=warehouse.bucket, Key="warehouse/cleaned_reviews/data.parquet")["ETag"]
-    puts = record_calls(s3(warehouse), "PutObject")
-    with warehouse.connect() as connection:
+def test_a_changed_table_is_uploaded_and_an_unchanged_one_is_not(aws_warehouse):
+    aws_warehouse.write_table("cleaned_reviews", reviews("a", 3))
+    aws_warehouse.write_table("review_features", pd.DataFrame({"review_id": ["a-0"], "label_id": [1]}))
+    etag = s3(aws_warehouse).head_object(Bucket=aws_warehouse.bucket, Key="warehouse/cleaned_reviews/data.parquet")[
+        "ETag"
+    ]
+    puts = record_calls(s3(aws_warehouse), "PutObject")
+    with aws_warehouse.connect() as connection:
         connection.execute("SELECT * FROM cleaned_reviews JOIN review_features USING (review_id)").fetchall()
         connection.execute("UPDATE review_features SET label_id = 2").fetchall()
         connection.execute("CREATE TABLE human_labels AS SELECT review_id FROM cleaned_reviews LIMIT 1").fetchall()
     assert sorted(puts) == ["warehouse/human_labels/data.parquet", "warehouse/review_features/data.parquet"]
     assert (
-        s3(warehouse).head_object(Bucket=warehouse.bucket, Key="warehouse/cleaned_reviews/data.parquet")["ETag"] == etag
+        s3(aws_warehouse).head_object(Bucket=aws_warehouse.bucket, Key="warehouse/cleaned_reviews/data.parquet")["ETag"]
+        == etag
     )
-    assert warehouse.read_table("review_features")["label_id"].tolist() == [2]
-    assert warehouse.table_exists("human_labels")
+    assert aws_warehouse.read_table("review_features")["label_id"].tolist() == [2]
+    assert aws_warehouse.table_exists("human_labels")
 
 
-def test_a_block_that_raises_uploads_nothing(warehouse):
-    warehouse.write_table("review_features", pd.DataFrame({"review_id": ["a-0"], "label_id": [1]}))
-    puts = record_calls(s3(warehouse), "PutObject")
-    with pytest.raises(RuntimeError, match="crashed"), warehouse.connect() as connection:
+def test_a_block_that_raises_uploads_nothing(aws_warehouse):
+    aws_warehouse.write_table("review_features", pd.DataFrame({"review_id": ["a-0"], "label_id": [1]}))
+    puts = record_calls(s3(aws_warehouse), "PutObject")
+    with pytest.raises(RuntimeError, match="crashed"), aws_warehouse.connect() as connection:
         connection.execute("UPDATE review_features SET label_id = 2").fetchall()
         connection.execute("CREATE TABLE half_done AS SELECT 1 AS x").fetchall()
         raise RuntimeError("crashed")
-    assert puts == [] and not warehouse.table_exists("half_done")
-    assert warehouse.read_table("review_features")["label_id"].tolist() == [1]
+    assert puts == [] and not aws_warehouse.table_exists("half_done")
+    assert aws_warehouse.read_table("review_features")["label_id"].tolist() == [1]
 
 
-def test_a_table_loaded_in_a_rolled_back_transaction_is_not_uploaded_empty(warehouse):
-    warehouse.write_table("review_features", pd.DataFrame({"review_id": ["a-0", "a-1"], "label_id": [1, 0]}))
-    puts = record_calls(s3(warehouse), "PutObject")
-    with warehouse.connect() as connection:
+def test_a_table_loaded_in_a_rolled_back_transaction_is_not_uploaded_empty(aws_warehouse):
+    aws_warehouse.write_table("review_features", pd.DataFrame({"review_id": ["a-0", "a-1"], "label_id": [1, 0]}))
+    puts = record_calls(s3(aws_warehouse), "PutObject")
+    with aws_warehouse.connect() as connection:
         connection.execute("BEGIN TRANSACTION").fetchall()
         connection.execute("DELETE FROM review_features WHERE label_id = 0").fetchall()
         connection.execute("ROLLBACK").fetchall()
-    assert puts == [] and warehouse.row_count("review_features") == 2
+    assert puts == [] and aws_warehouse.row_count("review_features") == 2
 
 
-def test_a_dropped_table_leaves_s3_and_glue(warehouse):
-    warehouse.write_table("batch_predictions", pd.DataFrame({"review_id": ["a"], "source_partition": ["p"]}))
-    with warehouse.connect() as connection:
+def test_a_dropped_table_leaves_s3_and_glue(aws_warehouse):
+    aws_warehouse.write_table("batch_predictions", pd.DataFrame({"review_id": ["a"], "source_partition": ["p"]}))
+    with aws_warehouse.connect() as connection:
         connection.execute("DROP TABLE batch_predictions").fetchall()
-    assert keys(warehouse, "batch_predictions") == [] and not warehouse.table_exists("batch_predictions")
+    assert keys(aws_warehouse, "batch_predictions") == [] and not aws_warehouse.table_exists("batch_predictions")
 
 
 # --- staged tables --------------------------------------------------------------------------
 
 
-def test_staged_tables_swap_in_new_rows_and_carry_over_other_partitions(warehouse):
-    warehouse.write_table("raw_reviews", pd.concat([reviews("a", 2), reviews("b", 3)]))
-    with warehouse.staged_tables() as stage:
+def test_staged_tables_swap_in_new_rows_and_carry_over_other_partitions(aws_warehouse):
+    aws_warehouse.write_table("raw_reviews", pd.concat([reviews("a", 2), reviews("b", 3)]))
+    with aws_warehouse.staged_tables() as stage:
         stage.append("raw_reviews", reviews("a", 3, start=10))
         stage.append("raw_reviews", reviews("a", 1, start=20))
         assert stage.keep_existing_rows("raw_reviews", "source_partition", "a") == 3
         stage.delete("raw_reviews", "review_id", "a-20")
         assert stage.rows("raw_reviews") == 6 and stage.written == {"raw_reviews": 6}
-        assert warehouse.row_count("raw_reviews") == 5  # nothing swapped in yet
-    back = warehouse.read_table("raw_reviews").sort_values("review_id", ignore_index=True)
+        assert aws_warehouse.row_count("raw_reviews") == 5  # nothing swapped in yet
+    back = aws_warehouse.read_table("raw_reviews").sort_values("review_id", ignore_index=True)
     assert back["review_id"].tolist() == ["a-10", "a-11", "a-12", "b-0", "b-1", "b-2"]
-    assert not warehouse.table_exists("raw_reviews__staging") and keys(warehouse, "raw_reviews__staging") == []
+    assert not aws_warehouse.table_exists("raw_reviews__staging") and keys(aws_warehouse, "raw_reviews__staging") == []
 
 
-def test_a_failed_staged_write_leaves_the_previous_table_on_s3(warehouse):
-    warehouse.write_table("scores", pd.DataFrame({"review_id": ["kept"]}))
+def test_a_failed_staged_write_leaves_the_previous_table_on_s3(aws_warehouse):
+    aws_warehouse.write_table("scores", pd.DataFrame({"review_id": ["kept"]}))
 
     def failing_chunks():
         yield pd.DataFrame({"review_id": ["r0"]})
         raise RuntimeError("scoring crashed")
 
     with pytest.raises(RuntimeError, match="scoring crashed"):
-        warehouse.write_table_in_chunks("scores", failing_chunks())
-    assert warehouse.read_table("scores")["review_id"].tolist() == ["kept"]
+        aws_warehouse.write_table_in_chunks("scores", failing_chunks())
+    assert aws_warehouse.read_table("scores")["review_id"].tolist() == ["kept"]
     chunks = (pd.DataFrame({"review_id": [f"r{i}" for i in range(s, s + 2)]}) for s in (0, 2))
-    assert warehouse.write_table_in_chunks("scores", chunks) == 4
-    assert warehouse.read_table("scores")["review_id"].tolist() == ["r0", "r1", "r2", "r3"]
+    assert aws_warehouse.write_table_in_chunks("scores", chunks) == 4
+    assert aws_warehouse.read_table("scores")["review_id"].tolist() == ["r0", "r1", "r2", "r3"]
 
 
 # --- the repo's scoring against S3 ------------------------------------------------------------
 
 
-def test_score_partition_puts_each_partitions_predictions_in_its_own_s3_object(warehouse):
-    from sentiment_assets.scoring import score_partition
-
-    warehouse.write_table("raw_reviews", scorable(pd.concat([reviews("p1", 5), reviews("p2", 3)])))
-
-    def predict_proba(frame: pd.DataFrame) -> np.ndarray:
-        return np.tile([0.1, 0.2, 0.7], (len(frame), 1))
-
-    def score(partition: str):
-        return score_partition(
-            warehouse.connect,
-            partition_key=partition,
-            predict_proba=predict_proba,
-            model_name="review-sentiment",
-            model_version=1,
-            chunk_size=2,
-        )
-
-    assert score("p1").scored_now == 5 and score("p2").scored_now == 3
-    assert keys(warehouse, "batch_predictions") == [
-        "warehouse/batch_predictions/source_partition=p1/data.parquet",
-        "warehouse/batch_predictions/source_partition=p2/data.parquet",
-    ]
-    predictions = warehouse.read_table("batch_predictions")
-    assert predictions.groupby("source_partition")["review_id"].nunique().to_dict() == {"p1": 5, "p2": 3}
-    assert set(predictions["predicted_label"]) == {1} and set(predictions["model_version"]) == {1}
-    # The primary key came back from S3 with the table: a re-run finds everything scored.
-    again = score("p1")
-    assert (again.already_scored, again.scored_now) == (5, 0)
-    ddl = glue(warehouse).get_table(DatabaseName=warehouse.glue_database, Name="batch_predictions")["Table"][
-        "Parameters"
-    ]["duckdb_ddl"]
-    assert "PRIMARY KEY(review_id, model_version)" in ddl
-
-
-def test_the_feature_store_and_the_review_queue_run_unchanged_through_connect(warehouse):
-    from sentiment_assets.features.feature_group import REVIEWS_FEATURE_GROUP as group
-    from sentiment_assets.features.store import OfflineFeatureStore
-    from sentiment_assets.review_queue import enqueue_low_confidence, record_label, refresh_human_labels
-    from sentiment_assets.scoring import score_partition
-
-    offline = OfflineFeatureStore(warehouse.connect)
-    offline.create_group(group)
-    features = pd.DataFrame(
-        {
-            "review_id": ["r1", "r2"],
-            "date": ["2024-01-01", "2024-01-02"],
-            "sentiment": [1, -1],
-            "label_id": [2, 0],
-            "input_ids": [[101, 5, 102], [101, 102]],
-            "review_body": ["good", "bad"],
-            "split_type": ["train", "test"],
-        }
-    )
-    assert offline.ingest(group, features) == 2
-    assert offline.ingest(group, features.assign(date=["2024-02-01", "2024-02-02"], sentiment=[0, 0])) == 2
-    assert offline.row_count(group) == 4
-    latest = offline.latest(group)
-    assert latest["sentiment"].tolist() == [0, 0] and str(latest["date"].dtype).startswith("datetime64")
-    assert offline.split(group, "train", columns=["input_ids"])["input_ids"].map(list).tolist() == [[101, 5, 102]]
-
-    warehouse.write_table("raw_reviews", scorable(reviews("p1", 3)))
-    score_partition(
-        warehouse.connect,
-        partition_key="p1",
-        predict_proba=lambda frame: np.tile([0.3, 0.3, 0.4], (len(frame), 1)),
-        model_name="review-sentiment",
-        model_version=1,
-    )
-    with warehouse.connect() as connection:
-        assert enqueue_low_confidence(connection, threshold=0.9, partition="p1") == 3
-    with warehouse.connect() as connection:  # the queue's primary key and CHECKs came back from S3
-        assert enqueue_low_confidence(connection, threshold=0.9, partition="p1") == 0
-        record_label(connection, "p1-1", "positive", reviewer="ann")
-    with warehouse.connect() as connection:
-        assert refresh_human_labels(connection) == 1
-    assert warehouse.read_table("human_labels")[["review_id", "sentiment", "reviewer"]].values.tolist() == [
-        ["p1-1", 1, "ann"]
-    ]
-
-
 # --- clear errors ---------------------------------------------------------------------------
 
 
-def test_reading_a_missing_table_names_the_table_and_its_s3_location(warehouse):
-    with pytest.raises(MissingTableError, match=rf"no table 'nope'.*s3://{warehouse.bucket}/warehouse/nope/"):
-        warehouse.read_table("nope")
+def test_reading_a_missing_table_names_the_table_and_its_s3_location(aws_warehouse):
+    with pytest.raises(MissingTableError, match=rf"no table 'nope'.*s3://{aws_warehouse.bucket}/warehouse/nope/"):
+        aws_warehouse.read_table("nope")
 
 
 def test_a_missing_bucket_is_named_in_the_error(aws):

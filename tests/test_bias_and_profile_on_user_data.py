@@ -237,9 +237,7 @@ def test_a_source_without_categories_gets_no_category_plot_and_says_so(home, res
     # The keys the docs and other tests read stay as they were.
     assert metadata["reviews"] == 30 and metadata["categories"] == 1
     assert metadata["sentiment_counts"] == {"-1": 8, "0": 7, "1": 15}
-    assert {"words_mean", "words_max", "max_seq_length", "max_seq_length_reason", "plot_words_per_review"} <= set(
-        metadata
-    )
+    assert {"words_mean", "words_max", "words_limit", "words_limit_reason", "plot_words_per_review"} <= set(metadata)
 
 
 def test_user_data_carries_no_synthetic_notice_and_names_its_partitions(resources):

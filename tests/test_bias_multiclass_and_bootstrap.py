@@ -22,7 +22,10 @@ def test_multiclass_kl_and_js_use_laplace_smoothing_so_an_absent_class_stays_fin
     s_a = np.array([2, 2, 3]) / 7  # (count + 1) / (4 + 3)
     s_d = np.array([3, 1, 3]) / 7
     middle = (s_a + s_d) / 2
-    kl = lambda p, q: float(np.sum(p * np.log(p / q)))  # noqa: E731
+
+    def kl(p, q):
+        return float(np.sum(p * np.log(p / q)))
+
     assert row["KL"] == pytest.approx(kl(s_a, s_d))
     assert row["JS"] == pytest.approx(0.5 * (kl(s_a, middle) + kl(s_d, middle)))
 
@@ -97,7 +100,10 @@ def test_bootstrap_intervals_narrow_as_the_data_grows():
 
 def test_bootstrap_intervals_are_seeded():
     reviews = _reviews(500, seed=4)
-    run = lambda seed: bootstrap_ci_dpl(reviews["category"], reviews["sentiment"], [1], n_resamples=200, seed=seed)  # noqa: E731
+
+    def run(seed):
+        return bootstrap_ci_dpl(reviews["category"], reviews["sentiment"], [1], n_resamples=200, seed=seed)
+
     assert run(7).equals(run(7))
     assert not run(7).equals(run(8))
 

@@ -28,7 +28,10 @@ def test_label_distances_match_their_definitions_on_a_hand_example():
     row = _row(pretraining_metrics(FACET, LABEL, [1]), "A")
     p_a, p_d = np.array([1 / 6, 5 / 6]), np.array([1 / 2, 1 / 2])  # (negative, positive)
     middle = (p_a + p_d) / 2
-    kl = lambda p, q: float(np.sum(p * np.log(p / q)))  # noqa: E731
+
+    def kl(p, q):
+        return float(np.sum(p * np.log(p / q)))
+
     assert row["KL"] == pytest.approx(kl(p_a, p_d))
     assert row["JS"] == pytest.approx(0.5 * (kl(p_a, middle) + kl(p_d, middle)))
     assert row["LP"] == pytest.approx(math.sqrt(2) / 3)

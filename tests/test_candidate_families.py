@@ -8,9 +8,9 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
-from threadpoolctl import threadpool_limits
+from labelled_reviews import labelled_reviews
+from mlflow_store import temporary_mlflow
 
-from sentiment_assets.labels import label_id_from_sentiment, sentiment_from_stars
 from sentiment_assets.models.embeddings import EmbeddingConfig, EmbeddingLogisticRegression
 from sentiment_assets.models.families import FAMILY_NAMES, load_model, save_model
 from sentiment_assets.models.metrics import classification_scores
@@ -18,7 +18,6 @@ from sentiment_assets.models.safe_loading import save_estimator
 from sentiment_assets.models.tfidf import TfidfConfig, TfidfLogisticRegression
 from sentiment_assets.models.tfidf_gbm import TfidfGbmConfig, TfidfGradientBoosting
 from sentiment_assets.models.tfidf_svm import TfidfLinearSvm, TfidfSvmConfig
-from sentiment_assets.synthetic.generator import generate_clothing_reviews
 
 # Small, fast settings. n_threads=1: on a machine shared with other test runs, boosting threads
 # that wait for busy cores are many times slower than one thread.
@@ -34,29 +33,13 @@ NEW_FAMILIES = {
 }
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread_per_library():
-    """BLAS and OpenMP held to one thread: on two cores shared with other test runs, threads
-    spin-waiting for busy cores made a 0.2 s logistic regression take 6 s (measured)."""
-    with threadpool_limits(1):
-        yield
-
-
-def synthetic_reviews(n_rows: int, seed: int) -> pd.DataFrame:
-    """Labelled reviews from the bundled generator, as the models read them."""
-    raw = generate_clothing_reviews(n_rows, seed=seed).dropna(subset=["Review Text"])
-    return pd.DataFrame(
-        {
-            "review_body": raw["Review Text"].to_numpy(),
-            "label_id": label_id_from_sentiment(sentiment_from_stars(raw["Rating"])),
-        }
-    ).reset_index(drop=True)
+pytestmark = pytest.mark.usefixtures("blas_on_one_thread")
 
 
 @pytest.fixture(scope="module")
 def reviews() -> tuple[pd.DataFrame, pd.DataFrame]:
     """1,500 training and 300 held-out reviews."""
-    frame = synthetic_reviews(2000, seed=11)
+    frame = labelled_reviews(2000, seed=11)
     return frame.iloc[:1500].reset_index(drop=True), frame.iloc[1500:1800].reset_index(drop=True)
 
 
@@ -136,19 +119,12 @@ def test_a_new_family_logged_to_mlflow_serves_the_shared_output_shape(trained, t
     from sentiment_assets.models.mlflow_model import log_sentiment_model
 
     model = trained[1]
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
-    try:
-        # An explicit artifact location: the SQLite store's default is ./mlruns in the working directory.
-        mlflow.set_experiment(
-            experiment_id=mlflow.create_experiment("families", artifact_location=(tmp_path / "artifacts").as_uri())
-        )
+    with temporary_mlflow(tmp_path, "families"):
         with mlflow.start_run():
             info = log_sentiment_model(model)
         served = mlflow.pyfunc.load_model(info.model_uri).predict(
             pd.DataFrame({"review_body": ["Love it, so soft and flattering.", "Cheap fabric, returned it."]})
         )
-    finally:
-        mlflow.set_tracking_uri(None)
     assert list(served.columns) == [
         "predicted_label",
         "probability",

@@ -3,12 +3,11 @@ the loss against a hand computation, its sharding over processes, and two tiny-B
 offline). The distributed run itself is in test_distributed_training.py."""
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 import torch.nn.functional as F
 from sklearn.utils.class_weight import compute_class_weight
-from tiny_bert import make_tiny_bert, one_torch_thread, tiny_config, toy_reviews
+from tiny_bert import imbalanced_reviews, make_tiny_bert, tiny_config, toy_reviews
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from sentiment_assets.models.batches import epoch_batches, forward, to_device
@@ -20,17 +19,7 @@ from sentiment_assets.models.transformer import TransformerClassifier
 IMBALANCED = np.array([2, 0, 2, 1, 2, 2, 1, 2, 2, 0, 2, 1, 2, 2, 2, 1, 2, 2, 1, 2])
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    with one_torch_thread():
-        yield
-
-
-def imbalanced_reviews(counts: tuple[int, int, int], seed: int = 0) -> pd.DataFrame:
-    """toy_reviews with `counts[k]` reviews of label k, shuffled."""
-    reviews = toy_reviews(per_class=max(counts), seed=seed)
-    parts = [reviews[reviews["label_id"] == label].head(n) for label, n in enumerate(counts)]
-    return pd.concat(parts).sample(frac=1.0, random_state=seed).reset_index(drop=True)
+pytestmark = pytest.mark.usefixtures("torch_on_one_thread")
 
 
 def hand_weighted_mean_loss(logits: torch.Tensor, targets: torch.Tensor, weights: list[float]) -> float:

@@ -1,5 +1,6 @@
-"""The commands the README gives, run as subprocesses against a temporary SENTIMENT_HOME and
-DAGSTER_HOME, each checked in the instance's event log and in the warehouse.
+"""The commands of docs/pipeline.md's "Driving it from the CLI", run as subprocesses against a
+temporary SENTIMENT_HOME and DAGSTER_HOME, each checked in the instance's event log and in the
+warehouse.
 
 Small data (300 synthetic reviews, two tiny landed files) keeps the file to a few minutes: most of
 it is each command loading the definitions."""
@@ -13,14 +14,13 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from cli_helpers import BIN, REPO, cli_environment, instance_of, materializations, run, warehouse
+from source_files import CLOTHING_HEADER
 
 SYNTHETIC_ROWS = 300
-HEADER = (
-    ",Clothing ID,Age,Title,Review Text,Rating,Recommended IND,Positive Feedback Count,Division Name,"
-    "Department Name,Class Name\n"
-)
 LANDED = {  # ids far from the synthetic data's, so no row is a cross-file duplicate
-    "march.csv": "90001,1,30,t,Lovely soft knit,5,1,0,General,Tops,Knits\n90002,2,41,t,Too short,2,0,0,General,Dresses,Dresses\n",
+    "march.csv": (
+        "90001,1,30,t,Lovely soft knit,5,1,0,General,Tops,Knits\n90002,2,41,t,Too short,2,0,0,General,Dresses,Dresses\n"
+    ),
     "april.csv": (
         "90003,1,30,t,Nice fabric,4,1,0,General,Tops,Knits\n90004,2,41,t,Awful zip,1,0,0,General,Dresses,Dresses\n"
         "90005,3,35,t,Fine for the price,3,0,0,General,Dresses,Dresses\n"
@@ -36,9 +36,9 @@ def homes(tmp_path_factory):
     landing = root / "landing"
     landing.mkdir()
     for name, rows in LANDED.items():
-        (landing / name).write_text(HEADER + rows)
+        (landing / name).write_text(CLOTHING_HEADER + rows)
     env = cli_environment(root, landing)
-    run(env, "python", "-m", "sentiment_assets.register_partition", "bundled", *LANDED)
+    run(env, "sentiment-assets", "register-partition", "bundled", *LANDED)
     return root, env
 
 

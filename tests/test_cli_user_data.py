@@ -1,4 +1,4 @@
-"""The README's "Your own data" commands, run as subprocesses against a temporary SENTIMENT_HOME,
+"""The "From the CLI" commands of docs/user-data.md, run as subprocesses against a temporary SENTIMENT_HOME,
 DAGSTER_HOME and landing zone: train / holdout / score files from their role folders, the whole
 pipeline for a score file, a later file scored straight after its ingest, and a file in its own
 layout ingested with run config."""
@@ -58,9 +58,9 @@ def user_homes(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def trained_and_scored(user_homes):
-    """The README's lines: register, ingest each file from its folder, then the whole pipeline."""
+    """The docs' lines: register, ingest each file from its folder, then the whole pipeline."""
     root, env = user_homes
-    run(env, "python", "-m", "sentiment_assets.register_partition", TRAIN, HOLDOUT, SCORE)
+    run(env, "sentiment-assets", "register-partition", TRAIN, HOLDOUT, SCORE)
     for key in (TRAIN, HOLDOUT, SCORE):
         run(env, "dg", "launch", "--job", "ingest_job", "--partition", key)
     run(env, "dg", "launch", "--assets", "not key:raw_reviews", "--partition", SCORE, "--config-json", json.dumps(FAST))
@@ -98,7 +98,7 @@ def test_the_pipeline_trains_on_the_train_file_only_and_scores_every_review_of_t
 
 def test_a_later_score_file_is_scored_straight_after_its_ingest(trained_and_scored):
     _, env = trained_and_scored
-    run(env, "python", "-m", "sentiment_assets.register_partition", LATER)
+    run(env, "sentiment-assets", "register-partition", LATER)
     run(env, "dg", "launch", "--job", "ingest_job", "--partition", LATER)
     run(env, "dg", "launch", "--assets", "batch_predictions", "--partition", LATER)
     [(accepted, scored)] = warehouse(
@@ -129,7 +129,7 @@ def test_a_file_in_its_own_layout_goes_in_with_run_config_and_is_scored(trained_
             }
         )
     )
-    run(env, "python", "-m", "sentiment_assets.register_partition", "export.csv")
+    run(env, "sentiment-assets", "register-partition", "export.csv")
     run(env, "dg", "launch", "--assets", "raw_reviews", "--partition", "export.csv", "-c", str(config))
     run(env, "dg", "launch", "--assets", "batch_predictions", "--partition", "export.csv")
     [(accepted, scored, training)] = warehouse(

@@ -1,16 +1,14 @@
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from source_files import CLOTHING_HEADER, NOW
 
-from sentiment_assets.sources.clothing import SourceSchemaError, read_clothing_reviews
-
-HEADER = ",Clothing ID,Age,Title,Review Text,Rating,Recommended IND,Positive Feedback Count,Division Name,Department Name,Class Name\n"
-NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+from sentiment_assets.sources import SourceError
+from sentiment_assets.sources.clothing import read_clothing_reviews
 
 
-def write(tmp_path: Path, body: str, name: str = "reviews.csv", header: str = HEADER) -> Path:
+def write(tmp_path: Path, body: str, name: str = "reviews.csv", header: str = CLOTHING_HEADER) -> Path:
     path = tmp_path / name
     path.write_text(header + body, encoding="utf-8")
     return path
@@ -62,7 +60,7 @@ def test_unusable_rows_are_rejected_with_their_row_and_reason_and_nothing_is_los
 
 def test_missing_required_columns_name_the_file_and_the_columns(tmp_path):
     path = write(tmp_path, "0,hello\n", header=",Review Text\n")
-    with pytest.raises(SourceSchemaError) as error:
+    with pytest.raises(SourceError) as error:
         read_clothing_reviews(path, NOW)
     # Rating and Class Name are optional (an unlabelled export): the Kaggle file is known by Clothing ID.
     assert str(error.value).startswith(f"{path}: missing required column(s) ['Clothing ID']")
@@ -70,20 +68,20 @@ def test_missing_required_columns_name_the_file_and_the_columns(tmp_path):
 
 def test_a_non_utf8_file_is_a_clear_error_naming_the_file(tmp_path):
     path = tmp_path / "latin1.csv"
-    path.write_bytes((HEADER + "0,1,30,t,Tr\xe8s jolie,5,1,0,General,Tops,Knits\n").encode("latin-1"))
-    with pytest.raises(SourceSchemaError, match="latin1.csv: not UTF-8"):
+    path.write_bytes((CLOTHING_HEADER + "0,1,30,t,Tr\xe8s jolie,5,1,0,General,Tops,Knits\n").encode("latin-1"))
+    with pytest.raises(SourceError, match="latin1.csv: not UTF-8"):
         read_clothing_reviews(path, NOW)
 
 
 def test_an_empty_file_is_a_clear_error(tmp_path):
     path = tmp_path / "empty.csv"
     path.write_text("")
-    with pytest.raises(SourceSchemaError, match="empty.csv: the file is empty"):
+    with pytest.raises(SourceError, match="empty.csv: the file is empty"):
         read_clothing_reviews(path, NOW)
 
 
 def test_without_an_index_column_review_ids_are_stable_content_hashes(tmp_path):
-    header = HEADER.removeprefix(",")
+    header = CLOTHING_HEADER.removeprefix(",")
     body = "1,30,t,good,5,1,0,General,Tops,Knits\n2,31,t,bad,1,0,0,General,Tops,Knits\n"
     first = read_clothing_reviews(write(tmp_path, body, "a.csv", header), NOW).accepted["review_id"].tolist()
     again = read_clothing_reviews(write(tmp_path, body, "b.csv", header), NOW).accepted["review_id"].tolist()

@@ -32,7 +32,8 @@ import pytest
 import requests
 from dagster_dbt import DbtCliResource
 
-from resources.dbt import DBT_PROJECT_DIR, put_interpreter_bin_on_path
+from resources.dbt import DBT_PROJECT_DIR
+from resources.dbt_cli import dbt_executable
 
 BUCKET, DATABASE, WORKGROUP = "sentiment-ci", "reviews_ci", "sentiment-ci-wg"
 STAGING_DIR = f"s3://{BUCKET}/athena-staging/"
@@ -156,8 +157,7 @@ def athena_run(s3_endpoint, tmp_path_factory):
         for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "SENTIMENT_DBT_S3_DATA_DIR"):
             env.delenv(name, raising=False)
         seed_catalog()
-        put_interpreter_bin_on_path()
-        dbt = DbtCliResource(project_dir=str(DBT_PROJECT_DIR), target="aws")
+        dbt = DbtCliResource(project_dir=str(DBT_PROJECT_DIR), target="aws", dbt_executable=dbt_executable())
         invocation = dbt.cli(["run"], target_path=tmp_path_factory.mktemp("dbt_athena_target"), raise_on_error=False)
         invocation.wait()
         queries = recorded_queries()

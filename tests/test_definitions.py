@@ -84,17 +84,21 @@ def test_the_aws_profile_switches_every_resource_of_the_local_one(tmp_path):
     from resources.profiles import resources_for
     from resources.s3_artifacts import S3ArtifactStore
     from resources.s3_warehouse import S3ParquetWarehouse
+    from resources.training_launcher import K8sTrainingLauncher
 
     local, aws = resources_for(Profile.LOCAL, home=tmp_path), resources_for(Profile.AWS)
 
     assert set(aws) == set(local)
     assert isinstance(aws["warehouse"], S3ParquetWarehouse) and isinstance(aws["artifacts"], S3ArtifactStore)
     assert isinstance(aws["pipes_k8s_client"], PipesK8sClient) and aws["dbt"].target == "aws"
+    assert isinstance(aws["training_launcher"], K8sTrainingLauncher)
+    assert aws["training_launcher"].pod is aws["remote_training"]  # one pod config, never two
 
 
 def test_the_local_profile_puts_every_store_under_one_home(tmp_path):
     from resources.environment import Profile
     from resources.profiles import resources_for
+    from resources.training_launcher import SubprocessTrainingLauncher
 
     local = resources_for(Profile.LOCAL, home=tmp_path)
     assert set(local) == {
@@ -105,14 +109,17 @@ def test_the_local_profile_puts_every_store_under_one_home(tmp_path):
         "optuna_storage",
         "dbt",
         "s3",
+        "training_launcher",
         "pipes_subprocess_client",
         "remote_training",
         "pipes_k8s_client",
     }
-    assert not local["remote_training"].enabled  # fine-tuning stays on this machine
+    assert isinstance(local["training_launcher"], SubprocessTrainingLauncher)  # fine-tuning stays here
+    assert not local["remote_training"].enabled
     assert local["warehouse"].path == str(tmp_path / "warehouse.duckdb")
     assert local["mlflow_tracking"].tracking_uri == f"sqlite:///{tmp_path / 'mlflow' / 'mlflow.db'}"
     assert local["artifacts"].root == str(tmp_path / "artifacts")
+    assert local["dbt"].duckdb_path == local["warehouse"].path  # dbt-duckdb opens the same file
 
 
 def test_dbt_column_descriptions_reach_the_asset_catalog():

@@ -6,11 +6,12 @@ Why two processes should end with one process's weights: `batch_size` is the glo
 Both ranks draw the same seeded batches and each steps on half of every batch, its summed
 class-weighted loss scaled by 2 / (the summed class weights of the whole batch); DDP averages the
 two gradients, which gives the gradient of the whole batch's weighted mean loss, i.e. the single
-process's gradient. The training reviews are imbalanced, so the (balanced) weights are not 1. Clipping, AdamW and the schedule then see
-the same numbers on both ranks and in the single process. Only float rounding differs (each half
-is padded to its own longest review, and a gradient is summed in two parts), so the weights
-agree to ~1e-7, not bit for bit. Dropout is off in this model: with it, each rank would draw its
-own masks for its half, and no tolerance would hold.
+process's gradient. The training reviews are imbalanced, so the (balanced) weights are not 1.
+Clipping, AdamW and the schedule then see the same numbers on both ranks and in the single
+process. Only float rounding differs (each half is padded to its own longest review, and a
+gradient is summed in two parts), so the weights agree to ~1e-7, not bit for bit. Dropout is off
+in this model: with it, each rank would draw its own masks for its half, and no tolerance would
+hold.
 """
 
 import json
@@ -21,7 +22,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from tiny_bert import ONE_THREAD_ENV, make_tiny_bert, one_torch_thread, toy_reviews
+from loopback_aws import credentials, fresh_bucket
+from tiny_bert import ONE_THREAD_ENV, imbalanced_reviews, make_tiny_bert, write_training_inputs
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from resources.remote_training import training_command
@@ -40,10 +42,7 @@ CLASS_COUNTS = (7, 14, 30)  # of the 51: class weights 51 / (3 * n_c) = 2.43, 1.
 TOLERANCE = {"rtol": 1e-5, "atol": 1e-6}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    with one_torch_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("torch_on_one_thread")
 
 
 @pytest.fixture(scope="module")
@@ -54,21 +53,11 @@ def bucket(s3_endpoint):
     import boto3
 
     with pytest.MonkeyPatch.context() as env:
-        for name, value in {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_ENDPOINT_URL": s3_endpoint,
-        }.items():
+        for name, value in credentials(endpoint=s3_endpoint).items():
             env.setenv(name, value)
         client = boto3.client("s3")
-        client.create_bucket(Bucket=BUCKET)
-        client.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-        yield client
-        listing = client.list_object_versions(Bucket=BUCKET)
-        for item in listing.get("Versions", []) + listing.get("DeleteMarkers", []):
-            client.delete_object(Bucket=BUCKET, Key=item["Key"], VersionId=item["VersionId"])
-        client.delete_bucket(Bucket=BUCKET)
+        with fresh_bucket(client, BUCKET, versioned=True):
+            yield client
 
 
 @pytest.fixture(scope="module")
@@ -77,14 +66,7 @@ def inputs(tmp_path_factory, bucket):
     on disk and in the bucket."""
     root = tmp_path_factory.mktemp("inputs")
     model_dir = make_tiny_bert(root / "tiny-bert", hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
-    reviews = toy_reviews(per_class=max(CLASS_COUNTS))
-    parts = [reviews[reviews["label_id"] == label].head(n) for label, n in enumerate(CLASS_COUNTS)]
-    pd.concat(parts).sample(frac=1.0, random_state=0).reset_index(drop=True).to_parquet(root / "train.parquet")
-    valid = toy_reviews(per_class=4, seed=1)
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    valid.assign(input_ids=tokenizer(valid["review_body"].tolist())["input_ids"]).drop(
-        columns="review_body"
-    ).to_parquet(root / "valid.parquet")
+    write_training_inputs(root, model_dir, imbalanced_reviews(CLASS_COUNTS))
     for name in ("train", "valid"):
         bucket.upload_file(str(root / f"{name}.parquet"), BUCKET, f"input/{name}.parquet")
     return root, model_dir

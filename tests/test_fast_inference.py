@@ -1,34 +1,28 @@
 """FastScorer on a tiny random BERT with the bundled tokenizer: order, shape, fp32 parity, int8."""
 
+import json
 import os
+from contextlib import closing
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from tiny_bert import random_length_reviews
 
-import json  # noqa: E402
-from contextlib import closing  # noqa: E402
-
-import duckdb  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from tiny_bert import tiny_classifier  # noqa: E402
-
-from sentiment_assets.models.fast_inference import (  # noqa: E402
+from sentiment_assets.models.fast_inference import (
     FastScorer,
     fast_predict_proba,
     intra_op_threads,
     physical_cores,
 )
-from sentiment_assets.models.tfidf import TfidfLogisticRegression  # noqa: E402
-from sentiment_assets.models.transformer import TransformerClassifier  # noqa: E402
-from sentiment_assets.scoring import score_partition  # noqa: E402
+from sentiment_assets.models.tfidf import TfidfLogisticRegression
+from sentiment_assets.scoring import score_partition
 
 # A tiny model runs fastest on one thread, and one thread does not stall when other processes
 # keep the machine's cores busy (every parallel step would wait for a descheduled sibling).
 THREADS = 1
-WORDS = ["the", "dress", "fits", "well", "but", "zipper", "broke", "love", "colour", "soft", "runs", "small"]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -38,27 +32,24 @@ def one_thread():
 
 
 @pytest.fixture(scope="module")
-def classifier(tmp_path_factory) -> TransformerClassifier:
-    """A 2-layer, 32-wide BERT with random weights (tests/tiny_bert.py)."""
-    return tiny_classifier(tmp_path_factory.mktemp("tiny_bert"))
-
-
-@pytest.fixture(scope="module")
 def reviews() -> pd.DataFrame:
     """Reviews of 1 to 40 words, so that length sorting reorders them and some are truncated."""
-    rng = np.random.default_rng(3)
-    texts = [" ".join(rng.choice(WORDS, size=rng.integers(1, 41))) for _ in range(60)]
-    return pd.DataFrame({"review_body": texts})
+    return random_length_reviews(60, seed=3)
 
 
-def test_fp32_scoring_gives_the_classifiers_own_probabilities(classifier, reviews):
-    fast = FastScorer(classifier, quantize=False, batch_size=classifier.config.eval_batch_size, num_threads=THREADS)
+def test_fp32_scoring_gives_the_classifiers_own_probabilities(tiny_bert_classifier, reviews):
+    fast = FastScorer(
+        tiny_bert_classifier,
+        quantize=False,
+        batch_size=tiny_bert_classifier.config.eval_batch_size,
+        num_threads=THREADS,
+    )
 
-    np.testing.assert_array_equal(fast.predict_proba(reviews), classifier.predict_proba(reviews))
+    np.testing.assert_array_equal(fast.predict_proba(reviews), tiny_bert_classifier.predict_proba(reviews))
 
 
-def test_probabilities_come_back_in_input_order_and_each_row_sums_to_one(classifier, reviews):
-    fast = FastScorer(classifier, quantize=False, batch_size=7, num_threads=THREADS)
+def test_probabilities_come_back_in_input_order_and_each_row_sums_to_one(tiny_bert_classifier, reviews):
+    fast = FastScorer(tiny_bert_classifier, quantize=False, batch_size=7, num_threads=THREADS)
     reversed_reviews = reviews.iloc[::-1].reset_index(drop=True)
 
     forward, backward = fast.predict_proba(reviews), fast.predict_proba(reversed_reviews)
@@ -70,32 +61,36 @@ def test_probabilities_come_back_in_input_order_and_each_row_sums_to_one(classif
     np.testing.assert_allclose(one_by_one, forward[[0, 17, 59]], atol=1e-5)
 
 
-def test_int8_scoring_replaces_every_linear_layer_and_stays_close_to_fp32(classifier, reviews):
-    fast = FastScorer(classifier, quantize=True, batch_size=16, num_threads=THREADS)
+def test_int8_scoring_replaces_every_linear_layer_and_stays_close_to_fp32(tiny_bert_classifier, reviews):
+    fast = FastScorer(tiny_bert_classifier, quantize=True, batch_size=16, num_threads=THREADS)
 
     linear = [m for m in fast.model.modules() if type(m) is torch.nn.Linear]
     quantized = [m for m in fast.model.modules() if isinstance(m, torch.ao.nn.quantized.dynamic.Linear)]
     assert not linear and len(quantized) == 2 * 6 + 2  # 6 per layer, pooler, classifier head
     assert all(m.weight().dtype == torch.qint8 for m in quantized)
     # The classifier keeps its float model: quantizing works on a copy.
-    assert sum(type(m) is torch.nn.Linear for m in classifier.model.modules()) == 14
+    assert sum(type(m) is torch.nn.Linear for m in tiny_bert_classifier.model.modules()) == 14
 
-    exact, approx = classifier.predict_proba(reviews), fast.predict_proba(reviews)
+    exact, approx = tiny_bert_classifier.predict_proba(reviews), fast.predict_proba(reviews)
     np.testing.assert_allclose(approx.sum(axis=1), 1.0, atol=1e-6)
     assert np.abs(approx - exact).max() < 0.05
     assert (approx.argmax(axis=1) == exact.argmax(axis=1)).mean() >= 0.9
 
 
-def test_token_ids_from_a_feature_store_column_score_like_the_text(classifier, reviews):
-    fast = FastScorer(classifier, quantize=False, num_threads=THREADS)
-    ids = classifier.tokenizer(reviews["review_body"].tolist(), padding="max_length", max_length=48)["input_ids"]
+def test_token_ids_from_a_feature_store_column_score_like_the_text(tiny_bert_classifier, reviews):
+    fast = FastScorer(tiny_bert_classifier, quantize=False, num_threads=THREADS)
+    ids = tiny_bert_classifier.tokenizer(reviews["review_body"].tolist(), padding="max_length", max_length=48)[
+        "input_ids"
+    ]
     from_ids = reviews.assign(input_ids=[json.dumps(i) for i in ids], review_body="ignored")
 
     np.testing.assert_allclose(fast.predict_proba(from_ids), fast.predict_proba(reviews), atol=1e-6)
 
 
-def test_scoring_no_reviews_gives_an_empty_three_column_array(classifier):
-    assert FastScorer(classifier, num_threads=THREADS).predict_proba(pd.DataFrame({"review_body": []})).shape == (0, 3)
+def test_scoring_no_reviews_gives_an_empty_three_column_array(tiny_bert_classifier):
+    assert FastScorer(tiny_bert_classifier, num_threads=THREADS).predict_proba(
+        pd.DataFrame({"review_body": []})
+    ).shape == (0, 3)
 
 
 def test_thread_setting_applies_inside_the_block_and_is_restored_after():
@@ -109,21 +104,21 @@ def test_the_default_thread_count_is_the_physical_cores_this_process_may_use():
     assert 1 <= physical_cores() <= len(os.sched_getaffinity(0))
 
 
-def test_fast_predict_proba_speeds_up_transformers_and_passes_other_families_through(classifier):
+def test_fast_predict_proba_speeds_up_transformers_and_passes_other_families_through(tiny_bert_classifier):
     tfidf = TfidfLogisticRegression()
 
     assert fast_predict_proba(tfidf) == tfidf.predict_proba
-    scorer = fast_predict_proba(classifier, engine="torch_int8").__self__
+    scorer = fast_predict_proba(tiny_bert_classifier, engine="torch_int8").__self__
     assert isinstance(scorer, FastScorer) and scorer.quantized
-    assert not fast_predict_proba(classifier, engine="torch").__self__.quantized
+    assert not fast_predict_proba(tiny_bert_classifier, engine="torch").__self__.quantized
 
 
-def test_an_unknown_scoring_engine_is_refused_with_the_known_ones(classifier):
+def test_an_unknown_scoring_engine_is_refused_with_the_known_ones(tiny_bert_classifier):
     with pytest.raises(ValueError, match="torch, torch_int8, onnxruntime_int8"):
-        fast_predict_proba(classifier, engine="tensorrt")
+        fast_predict_proba(tiny_bert_classifier, engine="tensorrt")
 
 
-def test_a_fast_scorer_scores_a_partition_into_the_warehouse(tmp_path, classifier, reviews):
+def test_a_fast_scorer_scores_a_partition_into_the_warehouse(tmp_path, tiny_bert_classifier, reviews):
     db = tmp_path / "w.duckdb"
     with closing(duckdb.connect(str(db))) as connection:
         connection.register("frame", reviews.assign(review_id=[f"r{i:03d}" for i in range(60)], source_partition="p"))
@@ -134,7 +129,7 @@ def test_a_fast_scorer_scores_a_partition_into_the_warehouse(tmp_path, classifie
     summary = score_partition(
         lambda: closing(duckdb.connect(str(db))),
         partition_key="p",
-        predict_proba=FastScorer(classifier, quantize=False, num_threads=THREADS).predict_proba,
+        predict_proba=FastScorer(tiny_bert_classifier, quantize=False, num_threads=THREADS).predict_proba,
         model_name="tiny",
         model_version=1,
         chunk_size=25,
@@ -145,4 +140,6 @@ def test_a_fast_scorer_scores_a_partition_into_the_warehouse(tmp_path, classifie
         stored = connection.execute(
             "SELECT probability_positive FROM batch_predictions ORDER BY review_id"
         ).fetchnumpy()
-    np.testing.assert_allclose(stored["probability_positive"], classifier.predict_proba(reviews)[:, 2], atol=1e-5)
+    np.testing.assert_allclose(
+        stored["probability_positive"], tiny_bert_classifier.predict_proba(reviews)[:, 2], atol=1e-5
+    )

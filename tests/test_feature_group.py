@@ -17,7 +17,7 @@ def features(label_ids, ids=("r1", "r2")) -> pd.DataFrame:
         {
             "review_id": list(ids),
             "date": [datetime(2026, 1, 1)] * len(ids),
-            "sentiment": [l - 1 for l in label_ids],
+            "sentiment": [label - 1 for label in label_ids],
             "label_id": label_ids,
             "input_ids": [np.array([101, 7, 102], dtype=np.int32)] * len(ids),
             "review_body": ["a"] * len(ids),

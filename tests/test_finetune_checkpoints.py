@@ -3,9 +3,9 @@ fine-tuning loop, on a tiny BERT (CPU, offline), with S3 played by moto's server
 
 import dataclasses
 
-import pandas as pd
 import pytest
-from tiny_bert import make_tiny_bert, one_torch_thread, tiny_config, toy_reviews, weights_equal
+from loopback_aws import fresh_bucket
+from tiny_bert import imbalanced_reviews, make_tiny_bert, tiny_config, toy_reviews, weights_equal
 from transformers import AutoModelForSequenceClassification
 
 from sentiment_assets.models.checkpoints import (
@@ -49,10 +49,7 @@ class InterruptedAfterSaves(CheckpointStore):
         return self.inner.describe()
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    with one_torch_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("torch_on_one_thread")
 
 
 @pytest.fixture(scope="module")
@@ -62,9 +59,7 @@ def model_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def train():
-    reviews = toy_reviews(per_class=max(CLASS_COUNTS))
-    parts = [reviews[reviews["label_id"] == label].head(n) for label, n in enumerate(CLASS_COUNTS)]
-    return pd.concat(parts).sample(frac=1.0, random_state=0).reset_index(drop=True)
+    return imbalanced_reviews(CLASS_COUNTS)
 
 
 @pytest.fixture(scope="module")
@@ -163,23 +158,13 @@ def test_resuming_on_other_training_data_is_refused(model_dir, train, valid, che
 
 
 @pytest.fixture()
-def s3_client(s3_endpoint, monkeypatch):
-    # Test credentials for the loopback server only, from the environment as in production.
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL": s3_endpoint,
-    }.items():
-        monkeypatch.setenv(name, value)
+def s3_client(aws_endpoint_env):
+    """A plain boto3 client (the endpoint from the environment) and an empty bucket "checkpoints"."""
     import boto3
 
     client = boto3.client("s3")
-    client.create_bucket(Bucket="checkpoints")
-    yield client
-    for item in client.list_objects_v2(Bucket="checkpoints").get("Contents", []):
-        client.delete_object(Bucket="checkpoints", Key=item["Key"])
-    client.delete_bucket(Bucket="checkpoints")
+    with fresh_bucket(client, "checkpoints"):
+        yield client
 
 
 def test_s3_store_keeps_the_newest_checkpoints_under_its_own_prefix(s3_client):

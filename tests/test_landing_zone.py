@@ -8,6 +8,8 @@ import shutil
 import dagster as dg
 import pytest
 from dagster_aws.s3 import S3Resource
+from landed_reviews import landing_zone
+from source_files import CLOTHING_HEADER
 
 from resources.environment import Profile
 from resources.profiles import resources_for
@@ -18,8 +20,8 @@ from sentiment_assets.landing_zone import LandedFile, landed_file_for_key, scan_
 from sentiment_assets.project_config import load_project_config
 
 CLOTHING = (
-    ",Clothing ID,Age,Title,Review Text,Rating,Recommended IND,Positive Feedback Count,Division Name,Department Name,Class Name\n"
-    "0,1,30,t,Lovely soft knit,5,1,0,General,Tops,Knits\n1,2,41,t,Too short,2,0,0,General,Dresses,Dresses\n"
+    CLOTHING_HEADER
+    + "0,1,30,t,Lovely soft knit,5,1,0,General,Tops,Knits\n1,2,41,t,Too short,2,0,0,General,Dresses,Dresses\n"
 )
 AMAZON = (
     "marketplace\tcustomer_id\treview_id\tproduct_id\tproduct_parent\tproduct_title\tproduct_category\tstar_rating\t"
@@ -31,12 +33,7 @@ AMAZON = (
 
 @pytest.fixture()
 def landing(tmp_path, monkeypatch):
-    directory = tmp_path / "incoming"
-    directory.mkdir()
-    config = tmp_path / "sentiment.yaml"
-    config.write_text(f"landing_zone:\n  directory: {directory}\ningest:\n  preset: auto\n  chunk_rows: 1\n")
-    monkeypatch.setenv("SENTIMENT_CONFIG", str(config))
-    return directory
+    return landing_zone(tmp_path, monkeypatch, preset="auto", chunk_rows=1)
 
 
 def test_the_project_config_names_the_landing_directory_and_refuses_a_location(tmp_path, landing):

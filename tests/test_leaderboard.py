@@ -2,9 +2,8 @@
 
 import pandas as pd
 import pytest
-from threadpoolctl import threadpool_limits
+from labelled_reviews import labelled_reviews
 
-from sentiment_assets.labels import label_id_from_sentiment, sentiment_from_stars
 from sentiment_assets.models.cross_validation import out_of_fold_label_ids, usable_folds
 from sentiment_assets.models.leaderboard import (
     OBJECTIVES,
@@ -15,7 +14,6 @@ from sentiment_assets.models.leaderboard import (
 )
 from sentiment_assets.models.tfidf import TfidfConfig, TfidfLogisticRegression
 from sentiment_assets.models.tfidf_gbm import TfidfGbmConfig, TfidfGradientBoosting
-from sentiment_assets.synthetic.generator import generate_clothing_reviews
 
 # Five candidates, each best at exactly one objective (the family name says which).
 ROWS = [
@@ -69,23 +67,12 @@ WINNER = {
 }
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread_per_library():
-    """BLAS and OpenMP held to one thread: on two cores shared with other test runs, threads
-    spin-waiting for busy cores made a 0.2 s logistic regression take 6 s (measured)."""
-    with threadpool_limits(1):
-        yield
+pytestmark = pytest.mark.usefixtures("blas_on_one_thread")
 
 
 @pytest.fixture(scope="module")
 def reviews() -> tuple[pd.DataFrame, pd.DataFrame]:
-    raw = generate_clothing_reviews(1200, seed=5).dropna(subset=["Review Text"])
-    frame = pd.DataFrame(
-        {
-            "review_body": raw["Review Text"].to_numpy(),
-            "label_id": label_id_from_sentiment(sentiment_from_stars(raw["Rating"])),
-        }
-    )
+    frame = labelled_reviews(1200, seed=5)
     return frame.iloc[:900].reset_index(drop=True), frame.iloc[900:].reset_index(drop=True)
 
 

@@ -55,6 +55,6 @@ def test_next_power_of_two_gives_the_course_sequence_length():
 def test_length_profile_picks_128_for_a_122_word_review_and_caps_at_512():
     texts = pd.Series(["word " * 122, "short one"])
     profile = length_profile(texts)
-    assert (profile.max_words, profile.max_seq_length) == (122, 128)
+    assert (profile.max_words, profile.words_limit) == (122, 128)
     assert "122 words" in profile.reason
-    assert length_profile(pd.Series(["w " * 900])).max_seq_length == 512
+    assert length_profile(pd.Series(["w " * 900])).words_limit == 512

@@ -4,7 +4,6 @@ import json
 
 import dagster as dg
 import duckdb
-import mlflow
 import optuna
 import pytest
 from mlflow import MlflowClient
@@ -222,7 +221,8 @@ def test_the_evaluated_model_is_registered_as_champion_and_scores_every_accepted
         home,
         """
         SELECT count(*), count(DISTINCT review_id), (SELECT count(*) FROM raw_reviews),
-               list(DISTINCT model_version), count(*) FILTER (probability < 1/3 OR probability > 1 OR predicted_label NOT IN (-1, 0, 1))
+               list(DISTINCT model_version),
+               count(*) FILTER (probability < 1/3 OR probability > 1 OR predicted_label NOT IN (-1, 0, 1))
         FROM batch_predictions""",
     )
     # Every accepted review, also those of the small categories training leaves out.
@@ -286,7 +286,6 @@ def test_a_model_below_the_gate_is_registered_but_does_not_become_champion(pipel
     assert metadata["promoted"].value is False and "below min_accuracy" in metadata["promotion_reason"].value
     assert int(metadata["version"].value) == int(before) + 1
     assert client.get_model_version_by_alias(tracking.registered_model_name, "champion").version == before
-    mlflow.set_tracking_uri(tracking.tracking_uri)  # leave the global client where the assets put it
 
 
 def test_dbt_models_report_column_lineage_and_the_profile_shows_its_plots(pipeline):
@@ -310,7 +309,7 @@ def test_dbt_models_report_column_lineage_and_the_profile_shows_its_plots(pipeli
     profile = metadata["review_profile"]
     for plot in ("plot_words_per_review", "plot_sentiment_by_category", "plot_star_ratings"):
         assert profile[plot].value.startswith("**") and "data:image/png;base64," in profile[plot].value
-    assert profile["max_seq_length"].value == 128
+    assert profile["words_limit"].value == 128
 
 
 def test_dbt_docs_generate_works_offline_against_the_built_warehouse(pipeline):
@@ -378,5 +377,3 @@ def test_a_version_waiting_for_approval_becomes_champion_only_when_a_person_appr
     assert int(client.get_model_version_by_alias(tracking.registered_model_name, "champion").version) == waiting
     with pytest.raises(ValueError, match="current 'champion'"):
         approve_cli(["reject", str(waiting)])  # would leave nothing to serve
-    resources_for(Profile.LOCAL, home=home)  # the CLI re-pointed the dbt path; point it back at this home
-    mlflow.set_tracking_uri(tracking.tracking_uri)

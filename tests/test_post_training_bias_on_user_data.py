@@ -55,12 +55,11 @@ def champion_and_test_split(tmp_path_factory):
         ),
     )
     tracking = resources["mlflow_tracking"]
-    tracking.activate()
     # A real (tiny) model of a family: the report loads the champion's files, never a pickle.
     says_positive_when_it_sees_good = TfidfLogisticRegression(TfidfConfig(min_df=1)).fit(
         pd.DataFrame({"review_body": bodies, "label_id": [s + 1 for s in sentiment]})
     )
-    with mlflow.start_run():
+    with tracking.activated(), mlflow.start_run():
         mlflow.register_model(
             log_sentiment_model(says_positive_when_it_sees_good).model_uri, tracking.registered_model_name
         )

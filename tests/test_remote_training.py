@@ -157,3 +157,16 @@ def test_without_an_image_and_a_bucket_remote_training_is_off_and_says_what_it_n
     enabled = RemoteTrainingResource(image=IMAGE, bucket="ml-bucket", prefix="/sentiment/training/")
     assert enabled.enabled
     assert enabled.locations("run-1").checkpoints == "s3://ml-bucket/sentiment/training/run-1/checkpoints"
+
+
+def test_the_aws_launcher_holds_the_pod_and_makes_its_k8s_client_only_when_training(environment):
+    from resources.training_launcher import K8sTrainingLauncher, SubprocessTrainingLauncher
+
+    launcher = K8sTrainingLauncher(
+        pod=RemoteTrainingResource(image=dg.EnvVar("SENTIMENT_TRAINING_IMAGE"), bucket=dg.EnvVar("SENTIMENT_S3_BUCKET"))
+    )
+    with dg.build_resources({"training_launcher": launcher}) as built:
+        pod = built.training_launcher.pod
+        assert pod.enabled and pod.image == IMAGE  # the nested pod's variables resolved at run start
+        assert isinstance(built.training_launcher.pipes_client(), PipesK8sClient)
+    assert isinstance(SubprocessTrainingLauncher().pipes_client(), dg.PipesSubprocessClient)

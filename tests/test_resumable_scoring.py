@@ -10,13 +10,12 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from labelled_reviews import labelled_reviews
 
 from resources.warehouse import DuckDBWarehouse
-from sentiment_assets.labels import label_id_from_sentiment, sentiment_from_stars
 from sentiment_assets.models.families import load_model, save_model
 from sentiment_assets.models.tfidf import TfidfConfig, TfidfLogisticRegression
 from sentiment_assets.scoring import score_partition
-from sentiment_assets.synthetic.generator import generate_clothing_reviews
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PREDICTION_COLUMNS = [
@@ -35,13 +34,7 @@ class Stop(Exception):
 
 @pytest.fixture(scope="module")
 def texts() -> pd.DataFrame:
-    raw = generate_clothing_reviews(n_rows=1200, seed=7).dropna(subset=["Review Text"])
-    return pd.DataFrame(
-        {
-            "review_body": raw["Review Text"].to_numpy(),
-            "label_id": label_id_from_sentiment(sentiment_from_stars(raw["Rating"].astype(int))),
-        }
-    )
+    return labelled_reviews(1200, seed=7)
 
 
 @pytest.fixture(scope="module")
@@ -160,9 +153,8 @@ def test_scoring_one_partition_leaves_the_other_partitions_untouched(tmp_path, t
 
 def run_entry_point(db: Path, model_dir: Path, chunk_size: int) -> subprocess.Popen:
     command = [
-        sys.executable,
-        "-m",
-        "sentiment_assets.scoring",
+        str(Path(sys.executable).parent / "sentiment-assets"),
+        "score",
         "--db",
         str(db),
         "--model-dir",

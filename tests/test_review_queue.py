@@ -110,9 +110,11 @@ def test_enqueue_can_be_limited_to_a_model_version_and_a_partition(conn):
 
 
 def test_enqueue_explains_what_is_missing(tmp_path):
-    with duckdb.connect(str(tmp_path / "empty.duckdb")) as empty:
-        with pytest.raises(ReviewQueueError, match="batch_predictions and raw_reviews"):
-            enqueue_low_confidence(empty)
+    with (
+        duckdb.connect(str(tmp_path / "empty.duckdb")) as empty,
+        pytest.raises(ReviewQueueError, match="batch_predictions and raw_reviews"),
+    ):
+        enqueue_low_confidence(empty)
     with duckdb.connect() as memory, pytest.raises(ReviewQueueError, match="threshold"):
         enqueue_low_confidence(memory, threshold=1.5)
 
@@ -207,7 +209,7 @@ def test_the_human_labels_table_follows_every_decision(conn):
 
 def review_cli(*args):
     return subprocess.run(
-        [sys.executable, "-m", "sentiment_assets.review", *args],
+        [str(Path(sys.executable).parent / "sentiment-assets"), "review", *args],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,

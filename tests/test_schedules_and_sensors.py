@@ -6,18 +6,17 @@ import datetime as dt
 import dagster as dg
 from dagster._core.test_utils import create_run_for_test
 from dagster_aws.s3 import S3Resource
+from landed_reviews import landing_zone
+from source_files import CLOTHING_HEADER
 
 from sentiment_assets.definitions import defs
 from sentiment_assets.defs.automation import landed_file_run_config
-from sentiment_assets.defs.deploy_manage.batch_predictions import progress_line
 from sentiment_assets.defs.deploy_manage.scoring_schedule import hourly_scoring
 from sentiment_assets.defs.ingest_analyze.landing_sensor import landing_zone_sensor
 from sentiment_assets.defs.ingest_analyze.partitions import BUNDLED_PARTITION, register_partitions
+from sentiment_assets.monitoring.scored_partition import progress_line
 
-CLOTHING = (
-    ",Clothing ID,Age,Title,Review Text,Rating,Recommended IND,Positive Feedback Count,Division Name,Department Name,Class Name\n"
-    "0,1,30,t,Lovely soft knit,5,1,0,General,Tops,Knits\n"
-)
+CLOTHING = CLOTHING_HEADER + "0,1,30,t,Lovely soft knit,5,1,0,General,Tops,Knits\n"
 TOP_OF_THE_HOUR = dt.datetime(2030, 1, 1, 9, 0, tzinfo=dt.UTC)
 
 
@@ -82,11 +81,7 @@ def test_nightly_retraining_requests_the_retraining_job_which_also_rebaselines_d
 
 
 def test_ingest_job_ingests_a_partition_exactly_as_the_landing_sensor_did(tmp_path, monkeypatch):
-    landing = tmp_path / "incoming"
-    landing.mkdir()
-    config = tmp_path / "sentiment.yaml"
-    config.write_text(f"landing_zone:\n  directory: {landing}\ningest:\n  chunk_rows: 500\n")
-    monkeypatch.setenv("SENTIMENT_CONFIG", str(config))
+    landing = landing_zone(tmp_path, monkeypatch, chunk_rows=500)
     (landing / "march.csv").write_text(CLOTHING)
     with dg.instance_for_test() as instance:
         result = landing_zone_sensor(dg.build_sensor_context(instance=instance, resources={"s3": S3Resource()}))

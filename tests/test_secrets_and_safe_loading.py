@@ -17,11 +17,12 @@ from word_reviews import toy_reviews
 from resources.environment import Profile
 from resources.optuna_storage import OptunaStorage
 from resources.profiles import resources_for
-from sentiment_assets.defs.train_tune.tuned_model import MODEL_CARD, tuned_model
+from sentiment_assets.defs.train_tune.tuned_model import tuned_model
 from sentiment_assets.features.feature_group import REVIEWS_FEATURE_GROUP
 from sentiment_assets.features.store import OfflineFeatureStore
 from sentiment_assets.models.families import FAMILY_FILE, load_model
 from sentiment_assets.models.mlflow_model import load_logged_model, log_sentiment_model
+from sentiment_assets.models.model_card import TunedModelCard
 from sentiment_assets.models.resume import restore_checkpoint
 from sentiment_assets.models.safe_loading import RefusedUnsafeFile, load_estimator
 from sentiment_assets.models.tfidf import TfidfConfig, TfidfLogisticRegression
@@ -137,15 +138,15 @@ def test_the_storage_password_is_nowhere_in_the_model_card_metadata_logs_or_mlfl
     tuned_with_a_secret_in_the_storage_url,
 ):
     home, resources, instance, result = tuned_with_a_secret_in_the_storage_url
-    card = (home / "artifacts" / MODEL_CARD).read_text()
+    card = (home / "artifacts" / TunedModelCard.ARTIFACT).read_text()
     assert SENTINEL not in card
     assert json.loads(card)["study"]["storage"].endswith("optuna.db?password=***")  # still says where the study is
     [event] = result.get_asset_materialization_events()
     metadata = {k: v.value for k, v in event.materialization.metadata.items()}
     assert SENTINEL not in str(metadata) and metadata["optuna_storage"].endswith("?password=***")
     assert not [e.message for e in instance.all_logs(result.run_id) if SENTINEL in (e.message or "")]
-    resources["mlflow_tracking"].activate()
-    runs = mlflow.search_runs(search_all_experiments=True)
+    with resources["mlflow_tracking"].activated():
+        runs = mlflow.search_runs(search_all_experiments=True)
     assert len(runs) >= 3  # the tuned_model run and its trials
     recorded = runs.filter(regex=r"^(params|tags)\.").astype(str).to_numpy().ravel().tolist()
     assert not [value for value in recorded if SENTINEL in value]
@@ -231,21 +232,11 @@ def test_a_skops_file_naming_a_function_outside_scikit_learn_is_refused(tmp_path
         load_estimator(tmp_path / "model.skops")
 
 
-@pytest.fixture()
-def tracking(tmp_path):
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
-    mlflow.set_experiment(
-        experiment_id=mlflow.create_experiment("tests", artifact_location=(tmp_path / "artifacts").as_uri())
-    )
-    yield tmp_path / "artifacts"
-    mlflow.set_tracking_uri(None)
-
-
-def test_a_logged_model_holds_no_pickle_and_loads_without_running_any_of_its_files(tmp_path, tracking):
+def test_a_logged_model_holds_no_pickle_and_loads_without_running_any_of_its_files(tmp_path, temp_mlflow):
     model = TfidfLogisticRegression(TfidfConfig(min_df=1)).fit(toy_reviews(200, 3))
     with mlflow.start_run():
         info = log_sentiment_model(model)
-    [model_root] = {p.parent for p in tracking.rglob("MLmodel")}
+    [model_root] = {p.parent for p in (temp_mlflow / "artifacts").rglob("MLmodel")}
     files = [p for p in model_root.rglob("*") if p.is_file()]
     assert not [p.name for p in files if p.suffix in {".pkl", ".joblib", ".bin", ".pt", ".pth", ".pickle"}]
     assert "python_model" not in mlflow.models.Model.load(str(model_root)).flavors["python_function"]  # no cloudpickle

@@ -17,56 +17,39 @@ import httpx
 import mlflow
 import pandas as pd
 import pytest
+from labelled_reviews import labelled_reviews
 from mlflow import MlflowClient
+from mlflow_store import temporary_mlflow
 
-from sentiment_assets.labels import label_id_from_sentiment, sentiment_from_stars
 from sentiment_assets.models.mlflow_model import log_sentiment_model, predictions_frame
 from sentiment_assets.models.tfidf import TfidfConfig, TfidfLogisticRegression
 from sentiment_assets.serving.__main__ import main as serving_cli
 from sentiment_assets.serving.routing import challenger_table, write_table
 from sentiment_assets.serving.traffic_log import TrafficLog, summarize
-from sentiment_assets.synthetic.generator import generate_clothing_reviews
 
 MODEL_NAME = "review-sentiment"
 JSONL = {"content-type": "application/jsonlines"}
 REPO = Path(__file__).resolve().parents[1]
 
 
-def synthetic_reviews(n_rows: int, seed: int) -> pd.DataFrame:
-    raw = generate_clothing_reviews(n_rows, seed=seed).dropna(subset=["Review Text"])
-    return pd.DataFrame(
-        {
-            "review_body": raw["Review Text"].tolist(),
-            "label_id": label_id_from_sentiment(sentiment_from_stars(raw["Rating"])),
-        }
-    )
-
-
 def register_two_versions(tmp: Path) -> tuple[str, dict[str, TfidfLogisticRegression]]:
     """A SQLite registry where v1 is the `champion` and v2 (differently regularised) the `challenger`."""
-    uri = f"sqlite:///{tmp / 'mlflow.db'}"
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    mlflow.set_experiment(
-        experiment_id=mlflow.create_experiment("serving", artifact_location=(tmp / "artifacts").as_uri())
-    )
-    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     models = {
         # Unigrams and capped vocabularies: seconds less to fit, and serving does not care about accuracy.
         "champion": TfidfLogisticRegression(TfidfConfig(C=1.0, max_ngram=1, max_features=5000)).fit(
-            synthetic_reviews(800, seed=1)
+            labelled_reviews(800, seed=1)
         ),
         "challenger": TfidfLogisticRegression(TfidfConfig(C=0.05, max_ngram=1, min_df=1, max_features=2000)).fit(
-            synthetic_reviews(400, seed=2)
+            labelled_reviews(400, seed=2)
         ),
     }
-    for alias, model in models.items():
-        with mlflow.start_run():
-            info = log_sentiment_model(model)
-        version = mlflow.register_model(info.model_uri, MODEL_NAME)
-        client.set_registered_model_alias(MODEL_NAME, alias, version.version)
-    mlflow.set_tracking_uri(None)
-    mlflow.set_registry_uri(None)
+    with temporary_mlflow(tmp, "serving", registry=True) as uri:
+        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        for alias, model in models.items():
+            with mlflow.start_run():
+                info = log_sentiment_model(model)
+            version = mlflow.register_model(info.model_uri, MODEL_NAME)
+            client.set_registered_model_alias(MODEL_NAME, alias, version.version)
     return uri, models
 
 
@@ -77,11 +60,11 @@ def free_port() -> int:
 
 
 def serving_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "sentiment_assets.serving", *args]
+    return [str(Path(sys.executable).parent / "sentiment-assets"), "serving", *args]
 
 
 class Server:
-    """`python -m sentiment_assets.serving serve [options]` in a subprocess, its output in a file."""
+    """`sentiment-assets serving serve [options]` in a subprocess, its output in a file."""
 
     def __init__(self, tmp: Path, tracking_uri: str, *options: str):
         self.routing, self.traffic_log, self.output = tmp / "routing.json", tmp / "traffic.jsonl", tmp / "server.log"

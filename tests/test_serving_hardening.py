@@ -14,9 +14,11 @@ import time
 import mlflow
 import pandas as pd
 import pytest
+from labelled_reviews import labelled_reviews
 from mlflow import MlflowClient
+from mlflow_store import temporary_mlflow
 from starlette.testclient import TestClient
-from test_serving_endpoint import JSONL, MODEL_NAME, Server, synthetic_reviews
+from test_serving_endpoint import JSONL, MODEL_NAME, Server
 
 from sentiment_assets.models.mlflow_model import log_sentiment_model
 from sentiment_assets.models.tfidf import TfidfConfig, TfidfLogisticRegression
@@ -99,23 +101,14 @@ def test_stats_report_every_request_across_rotations_of_the_traffic_log(tmp_path
 
 def register_champion_only(tmp) -> str:
     """A SQLite registry holding one version, aliased `champion`, and no `challenger` alias."""
-    uri = f"sqlite:///{tmp / 'mlflow.db'}"
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    try:
-        mlflow.set_experiment(
-            experiment_id=mlflow.create_experiment("serving", artifact_location=(tmp / "artifacts").as_uri())
-        )
-        model = TfidfLogisticRegression(TfidfConfig(max_ngram=1, max_features=2000)).fit(synthetic_reviews(400, seed=3))
+    model = TfidfLogisticRegression(TfidfConfig(max_ngram=1, max_features=2000)).fit(labelled_reviews(400, seed=3))
+    with temporary_mlflow(tmp, "serving", registry=True) as uri:
         with mlflow.start_run():
             info = log_sentiment_model(model)
         version = mlflow.register_model(info.model_uri, MODEL_NAME)
         MlflowClient(tracking_uri=uri, registry_uri=uri).set_registered_model_alias(
             MODEL_NAME, "champion", version.version
         )
-    finally:
-        mlflow.set_tracking_uri(None)
-        mlflow.set_registry_uri(None)
     return uri
 
 

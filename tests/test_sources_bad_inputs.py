@@ -3,19 +3,18 @@ with accepted + rejected == rows read and the rest of the batch kept."""
 
 import gzip
 import json
-from datetime import UTC, datetime
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from source_files import CLOTHING_HEADER as HEADER
+from source_files import NOW
 
 from sentiment_assets.sources import ColumnMapping, IngestedIds, SourceError, SourceSpec, gather, read_reviews
 from sentiment_assets.sources.presets import AMAZON_COLUMNS
 
-NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
-HEADER = ",Clothing ID,Age,Title,Review Text,Rating,Recommended IND,Positive Feedback Count,Division Name,Department Name,Class Name\n"
 GENERIC = SourceSpec(
     preset="generic",
     mapping=ColumnMapping(review_id="id", review_body="text", product_category="cat", star_rating="stars"),

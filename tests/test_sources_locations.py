@@ -2,17 +2,13 @@
 
 import hashlib
 import io
-from datetime import UTC, datetime
 
 import pytest
+from source_files import CLOTHING_HEADER, NOW
 
 from sentiment_assets.sources import SourceError, SourceSpec, expand_location, gather, read_reviews
 
-NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
-CSV = (
-    b",Clothing ID,Age,Title,Review Text,Rating,Recommended IND,Positive Feedback Count,Division Name,"
-    b"Department Name,Class Name\n0,1,30,t,good,5,1,0,General,Tops,Knits\n"
-)
+CSV = (CLOTHING_HEADER + "0,1,30,t,good,5,1,0,General,Tops,Knits\n").encode()
 
 
 class FakeS3:

@@ -5,6 +5,8 @@ from datetime import UTC
 import dagster as dg
 import pytest
 from dagster_aws.s3 import S3Resource
+from loopback_aws import fresh_bucket
+from source_files import CLOTHING_HEADER
 
 from resources.environment import Profile
 from resources.profiles import resources_for
@@ -14,39 +16,28 @@ from sentiment_assets.landing_zone import scan_landing_zone
 from sentiment_assets.sources import SourceSpec, gather, read_reviews
 
 CLOTHING = (
-    ",Clothing ID,Age,Title,Review Text,Rating,Recommended IND,Positive Feedback Count,Division Name,Department Name,Class Name\n"
-    "0,1,30,t,Lovely soft knit,5,1,0,General,Tops,Knits\n1,2,41,t,Too short,2,0,0,General,Dresses,Dresses\n"
+    CLOTHING_HEADER
+    + "0,1,30,t,Lovely soft knit,5,1,0,General,Tops,Knits\n1,2,41,t,Too short,2,0,0,General,Dresses,Dresses\n"
     "2,2,41,t,No stars,0,0,0,General,Dresses,Dresses\n"
 )
 
 
 @pytest.fixture()
-def s3(s3_endpoint, monkeypatch):
-    # Test credentials for the loopback server only, from the environment as in production.
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    resource = S3Resource(endpoint_url=s3_endpoint, region_name="us-east-1")
+def s3(aws):
+    """Dagster's S3 resource on the loopback server, and a bucket holding a review file and a note."""
+    resource = S3Resource(endpoint_url=aws, region_name="us-east-1")
     client = resource.get_client()
-    client.create_bucket(Bucket="reviews")
-    client.put_object(Bucket="reviews", Key="landing/2026-11/clothing.csv", Body=CLOTHING.encode())
-    client.put_object(Bucket="reviews", Key="landing/2026-11/notes.txt", Body=b"not reviews")
-    yield resource
-    for item in client.list_objects_v2(Bucket="reviews").get("Contents", []):
-        client.delete_object(Bucket="reviews", Key=item["Key"])
-    client.delete_bucket(Bucket="reviews")
+    with fresh_bucket(client, "reviews"):
+        client.put_object(Bucket="reviews", Key="landing/2026-11/clothing.csv", Body=CLOTHING.encode())
+        client.put_object(Bucket="reviews", Key="landing/2026-11/notes.txt", Body=b"not reviews")
+        yield resource
 
 
 def test_an_s3_prefix_is_listed_and_read_through_boto3(s3):
     from datetime import datetime
 
     results = gather(
-        read_reviews(
-            "s3://reviews/landing/2026-11/", SourceSpec(), datetime.now(UTC), s3_client=s3.get_client()
-        )
+        read_reviews("s3://reviews/landing/2026-11/", SourceSpec(), datetime.now(UTC), s3_client=s3.get_client())
     )
     [(uri, result)] = results.items()
     assert uri == "s3://reviews/landing/2026-11/clothing.csv"

@@ -107,11 +107,13 @@ def test_predictions_stored_before_text_fingerprints_are_scored_again_once(tmp_p
             }
         ),
     )
-    with warehouse.connect() as connection:  # the layout before: no text_sha256, a positive label kept by id
-        connection.execute("""CREATE TABLE batch_predictions (review_id VARCHAR NOT NULL, source_partition VARCHAR NOT NULL,
-            predicted_label INTEGER NOT NULL, probability DOUBLE NOT NULL, probability_negative DOUBLE NOT NULL,
-            probability_neutral DOUBLE NOT NULL, probability_positive DOUBLE NOT NULL, model_name VARCHAR NOT NULL,
-            model_version INTEGER NOT NULL, scored_at TIMESTAMP NOT NULL, PRIMARY KEY (review_id, model_version))""").fetchall()
+    # The layout before: no text_sha256, a positive label kept by id.
+    with warehouse.connect() as connection:
+        connection.execute("""CREATE TABLE batch_predictions (review_id VARCHAR NOT NULL,
+            source_partition VARCHAR NOT NULL, predicted_label INTEGER NOT NULL, probability DOUBLE NOT NULL,
+            probability_negative DOUBLE NOT NULL, probability_neutral DOUBLE NOT NULL,
+            probability_positive DOUBLE NOT NULL, model_name VARCHAR NOT NULL, model_version INTEGER NOT NULL,
+            scored_at TIMESTAMP NOT NULL, PRIMARY KEY (review_id, model_version))""").fetchall()
         connection.execute(
             "INSERT INTO batch_predictions VALUES ('a', 'shop.csv', 1, 0.8, 0.1, 0.1, 0.8, 'm', 1, now()),"
             " ('b', 'shop.csv', 1, 0.8, 0.1, 0.1, 0.8, 'm', 1, now())"

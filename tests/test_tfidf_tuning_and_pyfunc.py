@@ -11,18 +11,6 @@ from sentiment_assets.models.tfidf import TfidfConfig, TfidfLogisticRegression
 from sentiment_assets.models.tuning import TuningConfig, tune
 
 
-@pytest.fixture()
-def tracking(tmp_path):
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    mlflow.set_tracking_uri(uri)
-    # An explicit artifact location: the SQLite store's default is ./mlruns in the working directory.
-    mlflow.set_experiment(
-        experiment_id=mlflow.create_experiment("tests", artifact_location=(tmp_path / "artifacts").as_uri())
-    )
-    yield uri
-    mlflow.set_tracking_uri(None)
-
-
 def test_tfidf_learns_a_separable_toy_problem_and_round_trips_through_save(tmp_path):
     model = TfidfLogisticRegression(TfidfConfig(min_df=1)).fit(toy_reviews(300, 1))
     test = toy_reviews(60, 2)
@@ -37,7 +25,7 @@ def test_tfidf_rejects_a_non_positive_regularisation():
         TfidfConfig(C=0)
 
 
-def test_tuning_starts_from_the_untuned_config_logs_nested_runs_and_persists_the_study(tmp_path, tracking):
+def test_tuning_starts_from_the_untuned_config_logs_nested_runs_and_persists_the_study(tmp_path, temp_mlflow):
     storage = f"sqlite:///{tmp_path / 'optuna.db'}"
     train, valid = toy_reviews(200, 3), toy_reviews(60, 4)
     with mlflow.start_run() as parent:
@@ -71,7 +59,7 @@ def test_tuning_starts_from_the_untuned_config_logs_nested_runs_and_persists_the
     assert len(optuna.load_study(study_name="s", storage=storage).trials) == 5
 
 
-def test_the_logged_pyfunc_model_returns_sentiment_and_probabilities_for_text(tracking):
+def test_the_logged_pyfunc_model_returns_sentiment_and_probabilities_for_text(temp_mlflow):
     from sentiment_assets.models.mlflow_model import log_sentiment_model
 
     model = TfidfLogisticRegression(TfidfConfig(min_df=1)).fit(toy_reviews(300, 5))
@@ -85,7 +73,7 @@ def test_the_logged_pyfunc_model_returns_sentiment_and_probabilities_for_text(tr
     np.testing.assert_allclose(out["probability"], probabilities.max(axis=1))
 
 
-def test_the_pyfunc_model_reads_text_normalised_as_in_training(tracking):
+def test_the_pyfunc_model_reads_text_normalised_as_in_training(temp_mlflow):
     from sentiment_assets.models.mlflow_model import log_sentiment_model
 
     # Entities and a soft hyphen inside words: read raw, the tokenizer sees other words.
@@ -99,7 +87,7 @@ def test_the_pyfunc_model_reads_text_normalised_as_in_training(tracking):
     np.testing.assert_allclose(served, model.predict_proba(clean))
 
 
-def test_the_transformer_family_tunes_and_serves_through_the_same_pyfunc_model(tmp_path, tracking):
+def test_the_transformer_family_tunes_and_serves_through_the_same_pyfunc_model(tmp_path, temp_mlflow):
     from sentiment_assets.models.finetune import FineTuneConfig
     from sentiment_assets.models.mlflow_model import log_sentiment_model
     from sentiment_assets.models.transformer import TransformerClassifier

@@ -125,6 +125,7 @@ def test_the_stream_lands_in_duckdb_as_integer_lists_chunk_by_chunk(tokenizer, t
     frame = pd.DataFrame({"review_id": range(len(texts)), "review_body": texts})
     reader = as_record_batch_reader(tokenize_stream(frame, tokenizer, MAX_LEN, chunk_rows=100, workers=1))
     con = duckdb.connect()
+    con.register("reader", reader)
     con.execute("CREATE TABLE review_tokens AS SELECT * FROM reader")
     types = dict(con.execute("SELECT column_name, data_type FROM information_schema.columns").fetchall())
     assert types["input_ids"] == "INTEGER[]" and types["attention_mask"] == "TINYINT[]"

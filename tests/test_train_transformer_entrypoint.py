@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
-from tiny_bert import ONE_THREAD_ENV, make_tiny_bert, one_torch_thread, toy_reviews, weights_equal
-from transformers import AutoModelForSequenceClassification, AutoTokenizer
+from tiny_bert import ONE_THREAD_ENV, make_tiny_bert, toy_reviews, weights_equal, write_training_inputs
+from transformers import AutoModelForSequenceClassification
 
 from sentiment_assets.models.checkpoints import LocalCheckpointStore
 from sentiment_assets.models.debugger_rules import RULE_NAMES
@@ -25,10 +25,7 @@ ENTRY_POINT = [sys.executable, "-m", "sentiment_assets.train_transformer"]
 STEPS_PER_EPOCH = 6  # 48 training reviews in batches of 8
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    with one_torch_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("torch_on_one_thread")
 
 
 @pytest.fixture(scope="module")
@@ -36,12 +33,7 @@ def inputs(tmp_path_factory):
     """The tiny model, training reviews as text and validation reviews as token ids."""
     root = tmp_path_factory.mktemp("inputs")
     model_dir = make_tiny_bert(root / "tiny-bert")
-    toy_reviews(per_class=16).to_parquet(root / "train.parquet")
-    valid = toy_reviews(per_class=4, seed=1)
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    valid.assign(input_ids=tokenizer(valid["review_body"].tolist())["input_ids"]).drop(
-        columns="review_body"
-    ).to_parquet(root / "valid.parquet")
+    write_training_inputs(root, model_dir, toy_reviews(per_class=16))
     return root, model_dir
 
 

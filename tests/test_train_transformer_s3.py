@@ -6,7 +6,8 @@ import json
 import tempfile
 
 import pytest
-from tiny_bert import make_tiny_bert, one_torch_thread, toy_reviews
+from loopback_aws import fresh_bucket
+from tiny_bert import make_tiny_bert, toy_reviews
 
 from sentiment_assets.models.s3_io import delete_prefix, download_directory, read_parquet, split_s3_uri
 from sentiment_assets.models.transformer import CONFIG_FILE, TransformerClassifier
@@ -15,31 +16,18 @@ from sentiment_assets.train_transformer import OUTPUT_FILES, main
 BUCKET = "training-io"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    with one_torch_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("torch_on_one_thread")
 
 
 @pytest.fixture()
-def bucket(s3_endpoint, monkeypatch, tmp_path):
-    """An empty bucket, and test credentials for the loopback server only, from the environment
-    as in production."""
+def bucket(aws_endpoint_env):
+    """An empty bucket, and the test credentials and endpoint in the environment, where the entry
+    point's boto3 finds them as in production."""
     import boto3
 
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL": s3_endpoint,
-    }.items():
-        monkeypatch.setenv(name, value)
     client = boto3.client("s3")
-    client.create_bucket(Bucket=BUCKET)
-    yield client
-    for item in client.list_objects_v2(Bucket=BUCKET).get("Contents", []):
-        client.delete_object(Bucket=BUCKET, Key=item["Key"])
-    client.delete_bucket(Bucket=BUCKET)
+    with fresh_bucket(client, BUCKET):
+        yield client
 
 
 def test_the_entry_point_reads_parquet_from_s3_and_uploads_its_output_directory_there(bucket, tmp_path, monkeypatch):

@@ -46,4 +46,6 @@ def test_upsample_repeats_the_smaller_classes_with_unique_ids_and_a_copy_shares_
     copies = up[up["review_id"] != up["original_review_id"]]
     assert len(copies) == 16 and copies["review_id"].str.contains("#copy").all()
     split_of = dict(zip(up["review_id"], assign_splits(up.assign(review_id=up["original_review_id"])), strict=False))
-    assert all(split_of[c] == split_of[o] for c, o in zip(copies["review_id"], copies["original_review_id"], strict=False))
+    assert all(
+        split_of[c] == split_of[o] for c, o in zip(copies["review_id"], copies["original_review_id"], strict=False)
+    )

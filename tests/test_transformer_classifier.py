@@ -1,42 +1,29 @@
 """The fine-tuned transformer family, on the bundled MiniLM and tiny data (CPU, offline)."""
 
-import os
+import dataclasses
+import json
+import logging
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+import numpy as np
+import pandas as pd
+import pytest
+import tiny_bert
+import torch
 
-import dataclasses  # noqa: E402
-import json  # noqa: E402
-import logging  # noqa: E402
-
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-
-from sentiment_assets.models.base import EpochReport  # noqa: E402
-from sentiment_assets.models.finetune import (  # noqa: E402
+from sentiment_assets.models.base import EpochReport
+from sentiment_assets.models.finetune import (
     FineTuneConfig,
     fit_to_length,
     length_bucketed_batches,
 )
-from sentiment_assets.models.transformer import TransformerClassifier  # noqa: E402
+from sentiment_assets.models.transformer import TransformerClassifier
 
 TINY = dict(max_seq_length=32, batch_size=8, eval_batch_size=16)
-FILLER = ["the fabric is soft", "it arrived on time", "the colour matches the photo", "I wore it"]
 
 
 def toy_reviews(per_class: int = 16, seed: int = 0) -> pd.DataFrame:
-    """Reviews whose sentiment is given away by one word (hate/okay/love), padded with neutral
-    filler of varying length so that batches really are length-sorted."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for label_id, word in enumerate(["hate", "okay", "love"]):
-        for _ in range(per_class):
-            filler = ", ".join(rng.choice(FILLER, size=rng.integers(0, 6)))
-            text = f"I {word} this dress. {filler}".strip()
-            rows.append({"review_body": text, "label_id": label_id})
-    return pd.DataFrame(rows).sample(frac=1.0, random_state=seed).reset_index(drop=True)
+    """tiny_bert.toy_reviews with up to five filler phrases: longer reviews for the real MiniLM."""
+    return tiny_bert.toy_reviews(per_class, seed, max_fillers=5)
 
 
 def fit_tiny(seed: int = 42, epochs: int = 1, **overrides) -> TransformerClassifier:
@@ -110,7 +97,7 @@ def test_params_are_the_flat_json_serialisable_config(trained):
 
 def test_pretokenized_input_ids_longer_than_max_seq_length_are_cut_keeping_the_final_sep(trained):
     classifier, _ = trained
-    text = "I love this dress. " + ", ".join(FILLER * 5)
+    text = "I love this dress. " + ", ".join(tiny_bert.FILLER * 5)
     full_ids = classifier.tokenizer(text)["input_ids"]
     assert len(full_ids) > 32
     as_text = classifier.predict_proba(pd.DataFrame({"review_body": [text]}))

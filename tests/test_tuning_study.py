@@ -7,15 +7,15 @@ import mlflow
 import optuna
 import pandas as pd
 import pytest
+from labelled_reviews import labelled_reviews
 from mlflow import MlflowClient
+from mlflow_store import temporary_mlflow
 from optuna.trial import TrialState
 
-from sentiment_assets.labels import label_id_from_sentiment, sentiment_from_stars
 from sentiment_assets.models.families import load_model
 from sentiment_assets.models.metrics import classification_scores
 from sentiment_assets.models.tfidf import TfidfConfig, TfidfLogisticRegression
 from sentiment_assets.models.tuning import SearchSpace, TfidfSpace, TuningConfig, tune
-from sentiment_assets.synthetic.generator import generate_clothing_reviews
 
 # Unigrams only, to keep fits fast; min_df up to 60 leaves a tiny vocabulary and C down to 1e-3
 # barely learns, so some trials are clearly worse at every training fraction.
@@ -27,14 +27,8 @@ N_TRIALS = 8
 @pytest.fixture(scope="module")
 def reviews() -> tuple[pd.DataFrame, pd.DataFrame]:
     """About 1,500 synthetic reviews: 1,000 to train on, the rest to validate with."""
-    raw = generate_clothing_reviews(1600, seed=11).dropna(subset=["Review Text"]).reset_index(drop=True)
-    frame = pd.DataFrame(
-        {
-            "review_id": [f"r{i}" for i in range(len(raw))],
-            "review_body": raw["Review Text"],
-            "label_id": label_id_from_sentiment(sentiment_from_stars(raw["Rating"])),
-        }
-    )
+    frame = labelled_reviews(1600, seed=11)
+    frame.insert(0, "review_id", [f"r{i}" for i in range(len(frame))])
     return frame.iloc[:1000], frame.iloc[1000:]
 
 
@@ -42,12 +36,8 @@ def reviews() -> tuple[pd.DataFrame, pd.DataFrame]:
 def home(tmp_path_factory):
     """One temporary MLflow store (slow to create) and Optuna storage for the whole module."""
     home = tmp_path_factory.mktemp("tuning")
-    mlflow.set_tracking_uri(f"sqlite:///{home / 'mlflow.db'}")
-    # An explicit artifact location: the SQLite store's default is ./mlruns in the working directory.
-    experiment_id = mlflow.create_experiment("tuning", artifact_location=(home / "artifacts").as_uri())
-    mlflow.set_experiment(experiment_id=experiment_id)
-    yield home
-    mlflow.set_tracking_uri(None)
+    with temporary_mlflow(home, "tuning"):
+        yield home
 
 
 def storage_url(home) -> str:

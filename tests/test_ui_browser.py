@@ -59,7 +59,8 @@ def ui(tmp_path_factory):
     chromium = chromium_binary()
     if chromium is None:
         pytest.skip(
-            f"no Chromium binary on PATH (chromium, chromium-browser) or at CHROMIUM_PATH; install it with `{CHROMIUM_INSTALL}`"
+            "no Chromium binary on PATH (chromium, chromium-browser) or at CHROMIUM_PATH; "
+            f"install it with `{CHROMIUM_INSTALL}`"
         )
     if sync_playwright is None:
         pytest.fail("Playwright for Python is missing: `pip install -c constraints.txt -e '.[dev]'`", pytrace=False)
@@ -146,7 +147,7 @@ def test_a_group_page_draws_its_assets_with_the_latest_materialization(ui):
 def test_review_profile_renders_its_three_plots_as_png_images(ui):
     ui.goto("/assets/review_profile")
     expect(ui.get_by_text("Latest materialization")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
-    expect(ui.locator("tr").filter(has=ui.get_by_text("max_seq_length", exact=True))).to_contain_text("128")
+    expect(ui.locator("tr").filter(has=ui.get_by_text("words_limit", exact=True))).to_contain_text("128")
     screenshot(ui, "review_profile.png")
     for key, title in PLOTS.items():
         row = ui.locator("tr").filter(has=ui.get_by_text(key, exact=True))

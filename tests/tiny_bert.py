@@ -6,23 +6,19 @@ shrunk (2 layers, hidden size 32).
 """
 
 import contextlib
-import os
+from collections.abc import Iterator
+from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+import numpy as np
+import pandas as pd
+import torch
+from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
-from collections.abc import Iterator  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import torch  # noqa: E402
-from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification  # noqa: E402
-
-from sentiment_assets.models.finetune import FineTuneConfig  # noqa: E402
-from sentiment_assets.models.pretrained import resolve_model_path  # noqa: E402
+from sentiment_assets.models.finetune import FineTuneConfig
+from sentiment_assets.models.pretrained import resolve_model_path
 
 FILLER = ["the fabric is soft", "it arrived on time", "the colour matches the photo", "I wore it"]
+WORDS = ["the", "dress", "fits", "well", "but", "zipper", "broke", "love", "colour", "soft", "runs", "small"]
 
 
 def make_tiny_bert(directory: Path, **config) -> Path:
@@ -61,16 +57,42 @@ def tiny_classifier(directory: Path, max_seq_length: int = 24):
     return TransformerClassifier.load(directory)
 
 
-def toy_reviews(per_class: int = 16, seed: int = 0) -> pd.DataFrame:
-    """Reviews whose sentiment is given away by one word (hate/okay/love), padded with neutral
-    filler of varying length."""
+def toy_reviews(per_class: int = 16, seed: int = 0, max_fillers: int = 4) -> pd.DataFrame:
+    """Reviews whose sentiment is given away by one word (hate/okay/love), padded with 0 to
+    `max_fillers` neutral phrases, so that lengths vary and batches really are length-sorted."""
     rng = np.random.default_rng(seed)
     rows = []
     for label_id, word in enumerate(["hate", "okay", "love"]):
         for _ in range(per_class):
-            filler = ", ".join(rng.choice(FILLER, size=rng.integers(0, 5)))
+            filler = ", ".join(rng.choice(FILLER, size=rng.integers(0, max_fillers + 1)))
             rows.append({"review_body": f"I {word} this dress. {filler}".strip(), "label_id": label_id})
     return pd.DataFrame(rows).sample(frac=1.0, random_state=seed).reset_index(drop=True)
+
+
+def imbalanced_reviews(counts: tuple[int, int, int], seed: int = 0) -> pd.DataFrame:
+    """toy_reviews with `counts[k]` reviews of label k, shuffled: the (default) balanced class
+    weights are then not all 1."""
+    reviews = toy_reviews(per_class=max(counts), seed=seed)
+    parts = [reviews[reviews["label_id"] == label].head(n) for label, n in enumerate(counts)]
+    return pd.concat(parts).sample(frac=1.0, random_state=seed).reset_index(drop=True)
+
+
+def random_length_reviews(n: int, seed: int) -> pd.DataFrame:
+    """Unlabelled reviews of 1 to 40 random words, so that length sorting reorders them and the
+    longest are truncated (the scoring tests)."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"review_body": [" ".join(rng.choice(WORDS, size=rng.integers(1, 41))) for _ in range(n)]})
+
+
+def write_training_inputs(root: Path, model_dir: Path, train: pd.DataFrame) -> None:
+    """The training entry point's inputs under `root`: train.parquet (text) and valid.parquet
+    (toy_reviews(per_class=4, seed=1), as token ids of `model_dir`'s tokenizer)."""
+    train.to_parquet(root / "train.parquet")
+    valid = toy_reviews(per_class=4, seed=1)
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    valid.assign(input_ids=tokenizer(valid["review_body"].tolist())["input_ids"]).drop(
+        columns="review_body"
+    ).to_parquet(root / "valid.parquet")
 
 
 def tiny_config(model_dir: Path, **overrides) -> FineTuneConfig:

@@ -6,8 +6,9 @@ from typing import TypeVar
 
 import dagster as dg
 
-from resources.warehouse import Warehouse, quote_identifier
+from resources.warehouse import Warehouse
 from sentiment_assets.bias.thresholds import BiasThresholds
+from sentiment_assets.sql import quote_identifier
 
 FACET_SOURCE = "cleaned_reviews"
 T = TypeVar("T")
@@ -38,7 +39,8 @@ class BiasSettings(dg.Config):
         for role, name in (("facet", self.facet), ("group", self.group)):
             if name is not None and name not in columns:
                 raise dg.Failure(
-                    description=f"bias {role} {name!r} is not a column of {table}; available columns: {', '.join(columns)}",
+                    description=f"bias {role} {name!r} is not a column of {table}; "
+                    f"available columns: {', '.join(columns)}",
                     metadata={role: name, "available_columns": dg.MetadataValue.json(columns)},
                 )
 

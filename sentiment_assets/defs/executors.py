@@ -6,9 +6,8 @@ AWS the tables are Parquet on S3 behind Glue and Athena, and steps that touch di
 Fine-tuning does not run in these pods: its step starts the training image on a GPU node through
 Dagster Pipes (resources/remote_training.py), so no step pod asks for a GPU.
 
-Wiring (the lead's, in sentiment_assets/definitions.py):
-
-    EXECUTORS = {Profile.LOCAL: dg.in_process_executor, Profile.AWS: aws_executor}
+The aws deployment (sentiment_assets/defs/deployment.py) picks `aws_executor`; the local one
+runs every step in one process (`dg.in_process_executor`).
 
 The executor runs inside the run pod that the K8sRunLauncher starts (deploy/aws/dagster.yaml),
 which has the user code deployment's environment (deploy/aws/values.yaml). Each step pod gets the

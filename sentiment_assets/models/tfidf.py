@@ -86,7 +86,6 @@ class TfidfPipelineClassifier(SentimentClassifier):
     and {family}.skops (the pipeline; skops, not pickle, so loading it cannot run code)."""
 
     config_class: ClassVar[type]
-    param_prefix: ClassVar[str] = ""  # before each param name; none, like the MiniLM families
 
     def __init__(self, config=None):
         # scikit-learn style: only store the parameters; nothing is built until fit.
@@ -134,8 +133,7 @@ class TfidfPipelineClassifier(SentimentClassifier):
         return full
 
     def params(self) -> dict[str, object]:
-        prefix = f"{self.param_prefix}." if self.param_prefix else ""
-        return {f"{prefix}{k}": v for k, v in asdict(self.config).items()}
+        return asdict(self.config)
 
     def save(self, directory: Path) -> None:
         directory = Path(directory)
@@ -171,7 +169,6 @@ class TfidfLogisticRegression(TfidfPipelineClassifier):
 
     family = "tfidf_logreg"
     config_class = TfidfConfig
-    param_prefix = "tfidf"  # the names its MLflow runs had before it had sibling families
 
     def _fit_pipeline(self, texts: list[str], labels: np.ndarray, deadline: float | None) -> Pipeline:
         c = self.config

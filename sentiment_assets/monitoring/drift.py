@@ -139,7 +139,9 @@ def prediction_drift(
     expected = [baseline.class_shares.get(s, 0.0) for s in SENTIMENTS]
     actual = [float(np.mean(labels == s)) for s in SENTIMENTS]
     statistic = psi(expected, actual)
-    shares = {SENTIMENT_NAMES[s]: {"expected": e, "actual": a} for s, e, a in zip(SENTIMENTS, expected, actual, strict=False)}
+    shares = {
+        SENTIMENT_NAMES[s]: {"expected": e, "actual": a} for s, e, a in zip(SENTIMENTS, expected, actual, strict=False)
+    }
     return _result(
         PREDICTION_CLASS_PSI,
         statistic,

@@ -83,7 +83,8 @@ def categorical_psi(
     expected_shares = [expected[name] for name in expected] + [0.0]
     actual_shares = [actual.get(name, 0.0) for name in expected] + [unseen]
     shares = {
-        name: {"expected": float(e), "actual": float(a)} for name, e, a in zip(buckets, expected_shares, actual_shares, strict=False)
+        name: {"expected": float(e), "actual": float(a)}
+        for name, e, a in zip(buckets, expected_shares, actual_shares, strict=False)
     }
     return psi(expected_shares, actual_shares, epsilon), shares
 

@@ -12,5 +12,5 @@ and Dagster while a server runs:
 `variants` loads the aliased versions from the MLflow registry, `app` is the Starlette
 application (with `request_body`, the body's size cap and deadline, and `server_errors`, the
 generic 500), `header_timeout` the deadline for request headers that uvicorn lacks, and
-`__main__` the `serve`, `shift-traffic` and `stats` commands.
+`__main__` the `serve`, `shift-traffic` and `stats` commands (`sentiment-assets serving ...`).
 """

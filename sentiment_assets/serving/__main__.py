@@ -1,8 +1,8 @@
 """Serve the registry's champion (and challenger) over HTTP, move traffic between them, read the stats.
 
-    python -m sentiment_assets.serving serve [--port 8080] [--tracking-uri URI] [--model-name NAME]
-    python -m sentiment_assets.serving shift-traffic --challenger 0.2
-    python -m sentiment_assets.serving stats [--json]
+    sentiment-assets serving serve [--port 8080] [--tracking-uri URI] [--model-name NAME]
+    sentiment-assets serving shift-traffic --challenger 0.2
+    sentiment-assets serving stats [--json]
 
 The tracking URI is --tracking-uri, else MLFLOW_TRACKING_URI, else the store of the active
 profile (SENTIMENT_PROFILE, SENTIMENT_HOME). Routing table and traffic log default to
@@ -45,8 +45,8 @@ from sentiment_assets.serving.settings import (
 from sentiment_assets.serving.traffic_log import TrafficLog, format_stats
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sentiment_assets.serving", description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None, prog: str = "sentiment-assets serving") -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=(__doc__ or "").partition("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the endpoint in the foreground (Ctrl-C or SIGTERM stops it)")

@@ -1,6 +1,6 @@
 """One record per answered request, appended to a JSON Lines file that is rotated at a size cap.
 
-A file rather than server memory, so `python -m sentiment_assets.serving stats`, a Dagster
+A file rather than server memory, so `sentiment-assets serving stats`, a Dagster
 asset or a notebook can read the traffic while the server runs, and the records survive a
 restart. For `traffic.jsonl` the files are:
 

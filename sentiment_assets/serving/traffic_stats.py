@@ -147,14 +147,17 @@ def format_stats(stats: dict) -> str:
         return f"{'-' if value is None else format(value, spec):>{width}}"
 
     rows = [
-        f"{'variant':<11} {'weight':>6} {'requests':>8} {'texts':>7} {'p50_ms':>8} {'p95_ms':>8} {'agreement':>9}  versions"
+        f"{'variant':<11} {'weight':>6} {'requests':>8} {'texts':>7} {'p50_ms':>8} {'p95_ms':>8} "
+        f"{'agreement':>9}  versions"
     ]
     for variant, s in stats["variants"].items():
         rows.append(
-            f"{variant:<11} {s['weight']:>6.2f} {s['requests']:>8} {s['texts']:>7} {cell(s['latency_p50_ms'], 8, '.1f')} "
-            f"{cell(s['latency_p95_ms'], 8, '.1f')} {cell(s['agreement_rate'], 9, '.3f')}  {','.join(s['model_versions']) or '-'}"
+            f"{variant:<11} {s['weight']:>6.2f} {s['requests']:>8} {s['texts']:>7} "
+            f"{cell(s['latency_p50_ms'], 8, '.1f')} {cell(s['latency_p95_ms'], 8, '.1f')} "
+            f"{cell(s['agreement_rate'], 9, '.3f')}  {','.join(s['model_versions']) or '-'}"
         )
     rows.append(
-        f"{'all':<11} {'':>6} {stats['requests']:>8} {stats['texts']:>7} {'':>8} {'':>8} {cell(stats['agreement_rate'], 9, '.3f')}"
+        f"{'all':<11} {'':>6} {stats['requests']:>8} {stats['texts']:>7} {'':>8} {'':>8} "
+        f"{cell(stats['agreement_rate'], 9, '.3f')}"
     )
     return "\n".join(rows)

@@ -53,7 +53,7 @@ def load_variants(tracking_uri: str, model_name: str) -> dict[str, Variant]:
     client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
     no_champion = NoChampionError(
         f"{model_name} has no '{CHAMPION_ALIAS}' alias in {redact_url(tracking_uri)}; register and approve "
-        "a model first (the registered_model asset, or python -m sentiment_assets.approve)"
+        "a model first (the registered_model asset, or sentiment-assets registry approve VERSION)"
     )
     try:
         # One read gives every alias: no error code has to mean "absent". (MLflow 3 reports a

@@ -13,23 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .presets import CLOTHING_RENAMES, WOMENS_CLOTHING
 from .reader import gather, read_reviews
-from .schema import NORMALISED_COLUMNS, REJECTED_COLUMNS, SourceError
 from .spec import SourceSpec
 
-REQUIRED_COLUMNS: tuple[str, ...] = WOMENS_CLOTHING.required
-SourceSchemaError = SourceError  # the name this module used before the general reader existed
-
-__all__ = [
-    "CLOTHING_RENAMES",
-    "IngestResult",
-    "NORMALISED_COLUMNS",
-    "REJECTED_COLUMNS",
-    "REQUIRED_COLUMNS",
-    "SourceSchemaError",
-    "read_clothing_reviews",
-]
+__all__ = ["IngestResult", "read_clothing_reviews"]
 
 
 @dataclass(frozen=True)
@@ -46,7 +33,7 @@ class IngestResult:
 
 def read_clothing_reviews(path: str | Path, ingested_at: datetime) -> IngestResult:
     """Read one clothing-schema CSV. `ingested_at` becomes `date`: the file carries no review date.
-    A file that cannot be read raises SourceError (alias SourceSchemaError) naming it."""
+    A file that cannot be read raises SourceError (sentiment_assets.sources) naming it."""
     batches = read_reviews(str(path), SourceSpec(preset="womens_clothing"), ingested_at, on_file_error="raise")
     [result] = gather(batches).values()
     return IngestResult(result.accepted, result.rejected, result.summary.rows_read, result.summary.source_file)

@@ -3,8 +3,9 @@
 smclarify (SageMaker Clarify's open-source metric library) is the reference, but it is not a
 dependency of this project: it dates from 2023 (pandas 1.x, numpy 1.x era), so it runs in a
 separate venv with the pandas/numpy of that time, and its outputs are checked in. (smclarify 0.5's
-metadata does not pin pandas or numpy; we pin them below so the run is reproducible.) `tests/test_bias_clarify_parity.py` recomputes everything with
-`sentiment_assets.bias` and asserts agreement to 1e-9.
+metadata does not pin pandas or numpy; we pin them below so the run is reproducible.)
+`tests/test_bias_clarify_parity.py` recomputes everything with `sentiment_assets.bias` and asserts
+agreement to 1e-9.
 
 How the checked-in file was made (Python 3.11):
 

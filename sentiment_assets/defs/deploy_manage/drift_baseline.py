@@ -4,9 +4,9 @@ import dagster as dg
 
 from resources import ArtifactStore, Warehouse
 from sentiment_assets.monitoring import DriftBaseline
+from sentiment_assets.monitoring.baseline_file import save_drift_baseline
 
 GROUP = "deploy_manage"
-BASELINE_FILE = "monitoring/drift_baseline.json"
 
 
 @dg.asset(group_name=GROUP, kinds={"python", "duckdb"}, deps=["training_reviews"])
@@ -19,8 +19,7 @@ def drift_baseline(warehouse: Warehouse, artifacts: ArtifactStore) -> dg.Materia
     it, not like the class-balanced sample the model was fitted on."""
     reviews = warehouse.read_table("training_reviews", ["review_body", "product_category", "sentiment"])
     baseline = DriftBaseline.from_training(reviews)
-    path = artifacts.path(BASELINE_FILE)
-    path.write_text(baseline.to_json())
+    path = save_drift_baseline(artifacts, baseline)  # batch_predictions checks every partition against it
     return dg.MaterializeResult(
         metadata={
             "reviews": baseline.reviews,
@@ -31,9 +30,3 @@ def drift_baseline(warehouse: Warehouse, artifacts: ArtifactStore) -> dg.Materia
             "path": dg.MetadataValue.path(str(path)),
         }
     )
-
-
-def load_baseline(artifacts: ArtifactStore) -> DriftBaseline | None:
-    """The stored baseline, or None before drift_baseline has run."""
-    path = artifacts.path(BASELINE_FILE)  # on S3: downloaded when it exists there
-    return DriftBaseline.from_json(path.read_text()) if path.exists() else None

@@ -1,6 +1,6 @@
 """model_evaluation: the tuned model, as logged to MLflow, scored on the held-out test split."""
 
-import json
+from dataclasses import asdict
 
 import dagster as dg
 import mlflow
@@ -9,18 +9,18 @@ import pandas as pd
 from resources import ArtifactStore, MlflowResource, Warehouse
 from sentiment_assets.defs.feature_reads import read_holdout, read_split
 from sentiment_assets.defs.metadata import frame_markdown, png_markdown
-from sentiment_assets.defs.train_tune.tuned_model import MODEL_CARD
 from sentiment_assets.evaluation import evaluate_predictions
 from sentiment_assets.holdout import holdout_scores, pooled
 from sentiment_assets.labels import label_id_from_sentiment
 from sentiment_assets.models.baselines import compare_with_baselines
 from sentiment_assets.models.calibration import ece_if_calibrated, expected_calibration_error, reliability_table
+from sentiment_assets.models.evaluation_record import Evaluation
 from sentiment_assets.models.mlflow_model import load_logged_model, pyfunc_label_ids
+from sentiment_assets.models.model_card import TunedModelCard
 from sentiment_assets.plots import confusion_matrix_heatmap, reliability_diagram
 from sentiment_assets.scoring import PROBABILITY_COLUMNS
 
 GROUP = "deploy_manage"
-EVALUATION_FILE = "evaluation/evaluation.json"
 TEST_PREDICTIONS_TABLE = "test_predictions"
 
 
@@ -43,53 +43,49 @@ def model_evaluation(
     baselines it must beat (majority class; TF-IDF + logistic regression) trained on the same
     rows. The registry gate reads this."""
     mlflow_tracking.activate()
-    card = json.loads(artifacts.path(MODEL_CARD).read_text())
+    card = TunedModelCard.load(artifacts)
     test = read_split(warehouse, "test")
     # Score through the logged pyfunc model: what gets registered is exactly what is evaluated.
-    model = load_logged_model(card["model_uri"])
+    model = load_logged_model(card.model_uri)
     predictions = model.predict(test[["review_body"]])
     y_pred = label_id_from_sentiment(predictions["predicted_label"].to_numpy())
-    evaluation = evaluate_predictions(test["label_id"].to_numpy(), y_pred)
     holdout_reviews = read_holdout(warehouse)
     holdout = holdout_scores(pyfunc_label_ids(model), holdout_reviews)
     probabilities = predictions[PROBABILITY_COLUMNS].to_numpy()
     reliability = reliability_table(probabilities, test["label_id"].to_numpy())
-    evaluation |= {
-        "model_uri": card["model_uri"],
-        "run_id": card["run_id"],
-        "family": card["family"],
-        "holdout": holdout.to_dict(orient="records"),
-        "ece": expected_calibration_error(probabilities, test["label_id"].to_numpy()),
-        "ece_if_calibrated": ece_if_calibrated(probabilities)[0],
-        "holdout_ece": holdout_calibration_error(model, holdout_reviews),
-        "calibration": card.get("calibration"),
-        "baselines": compare_with_baselines(read_split(warehouse, "train"), test, y_pred),
-    }
-    heatmap = confusion_matrix_heatmap(evaluation["confusion_matrix"], evaluation["class_names"])
-    diagram = reliability_diagram(reliability, evaluation["ece"])
+    evaluation = Evaluation.from_dict(
+        {
+            **evaluate_predictions(test["label_id"].to_numpy(), y_pred),
+            "model_uri": card.model_uri,
+            "run_id": card.run_id,
+            "family": card.family,
+            "holdout": holdout.to_dict(orient="records"),
+            "ece": expected_calibration_error(probabilities, test["label_id"].to_numpy()),
+            "ece_if_calibrated": ece_if_calibrated(probabilities)[0],
+            "holdout_ece": holdout_calibration_error(model, holdout_reviews),
+            "calibration": asdict(card.calibration),
+            "baselines": compare_with_baselines(read_split(warehouse, "train"), test, y_pred),
+        },
+        "model_evaluation's result",
+    )
+    heatmap = confusion_matrix_heatmap(evaluation.confusion_matrix, evaluation.class_names)
+    diagram = reliability_diagram(reliability, evaluation.ece)
 
     # Kept per review so post-training bias can slice the same predictions by any facet.
     warehouse.write_table(
         TEST_PREDICTIONS_TABLE,
         predictions.assign(
-            review_id=test["review_id"].to_numpy(), sentiment=test["sentiment"].to_numpy(), model_uri=card["model_uri"]
+            review_id=test["review_id"].to_numpy(), sentiment=test["sentiment"].to_numpy(), model_uri=card.model_uri
         ),
     )
-    evaluation_path = artifacts.write_json(EVALUATION_FILE, evaluation)
+    evaluation_path = evaluation.save(artifacts)  # registered_model's promotion gate reads it
     heatmap_path = artifacts.write_bytes("evaluation/confusion_matrix.png", heatmap)
     diagram_path = artifacts.write_bytes("evaluation/reliability_diagram.png", diagram)
-    with mlflow.start_run(run_id=card["run_id"]):
-        mlflow.log_metrics({f"test_{k}": evaluation[k] for k in ("accuracy", "macro_f1", "balanced_accuracy", "ece")})
-        if evaluation["holdout_ece"] is not None:
-            mlflow.log_metric("holdout_ece", evaluation["holdout_ece"])
-        mlflow.log_metrics(
-            {
-                f"test_{name}_{k}": v
-                for name, scores in evaluation["baselines"].items()
-                for k, v in scores.items()
-                if k in ("accuracy", "macro_f1")
-            }
-        )
+    with mlflow.start_run(run_id=card.run_id):
+        mlflow.log_metrics(evaluation.test_metrics())
+        if evaluation.holdout_ece is not None:
+            mlflow.log_metric("holdout_ece", evaluation.holdout_ece)
+        mlflow.log_metrics(evaluation.baseline_metrics())
         overall = pooled(holdout)
         if overall:
             mlflow.log_metrics({f"holdout_{k}": float(v) for k, v in overall.items()})
@@ -98,22 +94,22 @@ def model_evaluation(
         mlflow.log_artifact(str(diagram_path), artifact_path="evaluation")
     return dg.MaterializeResult(
         metadata={
-            "test_accuracy": evaluation["accuracy"],
-            "test_macro_f1": evaluation["macro_f1"],
-            "test_balanced_accuracy": evaluation["balanced_accuracy"],
-            "test_reviews": evaluation["n_reviews"],
-            "per_class": dg.MetadataValue.json(evaluation["per_class"]),
+            "test_accuracy": evaluation.accuracy,
+            "test_macro_f1": evaluation.macro_f1,
+            "test_balanced_accuracy": evaluation.balanced_accuracy,
+            "test_reviews": evaluation.n_reviews,
+            "per_class": dg.MetadataValue.json({name: asdict(scores) for name, scores in evaluation.per_class.items()}),
             "holdout": frame_markdown(holdout, floatfmt=".3f") if len(holdout) else "no holdout file landed",
-            "test_ece": evaluation["ece"],
-            "test_ece_if_perfectly_calibrated": evaluation["ece_if_calibrated"],
-            **({"holdout_ece": evaluation["holdout_ece"]} if evaluation["holdout_ece"] is not None else {}),
+            "test_ece": evaluation.ece,
+            "test_ece_if_perfectly_calibrated": evaluation.ece_if_calibrated,
+            **({"holdout_ece": evaluation.holdout_ece} if evaluation.holdout_ece is not None else {}),
             "reliability_diagram": png_markdown(diagram, "Reliability: accuracy against confidence (test split)"),
             "baselines": frame_markdown(
-                pd.DataFrame(evaluation["baselines"]).T.rename_axis("baseline").reset_index(), floatfmt=".3f"
+                pd.DataFrame(evaluation.baselines).T.rename_axis("baseline").reset_index(), floatfmt=".3f"
             ),
             "confusion_matrix": png_markdown(heatmap, "Confusion matrix (rows: true, columns: predicted)"),
             "evaluation_json": dg.MetadataValue.path(str(evaluation_path)),
-            "family": card["family"],
+            "family": card.family,
             "test_predictions_table": TEST_PREDICTIONS_TABLE,
         }
     )

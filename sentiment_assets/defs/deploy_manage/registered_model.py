@@ -1,13 +1,12 @@
 """registered_model: the pipeline's condition step and the MLflow Model Registry."""
 
-import json
-
 import dagster as dg
+import mlflow
 from mlflow.exceptions import MlflowException
 
 from resources import ArtifactStore, MlflowResource
 from sentiment_assets.approval import APPROVAL_TAG, APPROVED, CHAMPION_ALIAS, initial_status
-from sentiment_assets.defs.deploy_manage.model_evaluation import EVALUATION_FILE
+from sentiment_assets.models.evaluation_record import Evaluation
 from sentiment_assets.promotion import decide_promotion
 
 GROUP = "deploy_manage"
@@ -46,34 +45,31 @@ def registered_model(
     Rejected with the reason. The `champion` alias moves only to an Approved version."""
     client = mlflow_tracking.client()
     name = mlflow_tracking.registered_model_name
-    evaluation = json.loads(artifacts.path(EVALUATION_FILE).read_text())
-    accuracy = float(evaluation["accuracy"])
+    evaluation = Evaluation.load(artifacts)
+    accuracy = float(evaluation.accuracy)
 
     try:
         champion = client.get_model_version_by_alias(name, CHAMPION_ALIAS)
         champion_accuracy = float(champion.tags.get("test_accuracy", "nan"))
     except MlflowException:
         champion, champion_accuracy = None, None
-    per_class = {name: int(figures["support"]) for name, figures in evaluation["per_class"].items()}
     decision = decide_promotion(
         accuracy,
         config.min_accuracy,
         champion_accuracy,
-        per_class,
-        macro_f1=float(evaluation["macro_f1"]),
-        baselines=evaluation.get("baselines"),
+        evaluation.test_reviews_per_class(),
+        macro_f1=float(evaluation.macro_f1),
+        baselines=evaluation.baselines,
     )
     status = initial_status(decision, config.auto_approve)
 
-    import mlflow
-
     version = mlflow.register_model(
-        evaluation["model_uri"],
+        evaluation.model_uri,
         name,
         tags={
             "test_accuracy": repr(accuracy),  # full precision: the next gate compares with it
-            "test_macro_f1": f"{evaluation['macro_f1']:.6f}",
-            "family": evaluation["family"],
+            "test_macro_f1": f"{evaluation.macro_f1:.6f}",
+            "family": evaluation.family,
             "promoted": str(decision.promote).lower(),
             "promotion_reason": decision.reason,
             APPROVAL_TAG: status,
@@ -104,6 +100,7 @@ def registered_model(
             dg.AssetCheckResult(
                 check_name=CHAMPION_CHECK,
                 passed=current is not None
+                and current_accuracy is not None
                 and current_accuracy >= config.min_accuracy
                 and current.tags.get(APPROVAL_TAG) == APPROVED,
                 metadata={

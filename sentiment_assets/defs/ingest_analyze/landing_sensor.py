@@ -25,7 +25,8 @@ def refused_files_line(scan: LandingScan) -> str:
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.STOPPED,
     description="Watches config/sentiment.yaml's landing_zone.directory and its train/, score/ and "
-    "holdout/ folders: a new file (by content hash) becomes a raw_reviews partition with that role and is ingested; the automation sensor carries it "
+    "holdout/ folders: a new file (by content hash) becomes a raw_reviews partition with that role and is "
+    "ingested; the automation sensor carries it "
     "downstream (dbt, features, scoring) while training waits for the night. A file whose name is not a valid "
     "partition key (letters, digits, '.', '_', '-') is refused, never renamed onto another file's partition.",
 )

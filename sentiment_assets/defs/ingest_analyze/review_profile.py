@@ -1,4 +1,4 @@
-"""review_profile: what the cleaned reviews look like, and the max_seq_length they call for."""
+"""review_profile: what the cleaned reviews look like, and the length limit (in words) they call for."""
 
 import dagster as dg
 
@@ -22,8 +22,9 @@ NO_STAR_RATINGS = "no star ratings in the source (it has sentiment labels instea
 
 @dg.asset(group_name=GROUP, kinds={"python", "matplotlib"}, deps=["cleaned_reviews"])
 def review_profile(warehouse: Warehouse, artifacts: ArtifactStore) -> dg.MaterializeResult:
-    """What the cleaned reviews look like: sentiment per category and review length, and the
-    max_seq_length that tokenization should use (with the reason). A plot is drawn only where
+    """What the cleaned reviews look like: sentiment per category and review length in words, and
+    `words_limit`, the course's sequence length counted in words (with the reason). Tokenization
+    chooses its own max_seq_length in tokens (review_features). A plot is drawn only where
     its column has data (no star ratings in a labelled-only source, no category in a source
     without one), and the synthetic-data notice appears only when the bundled data is included."""
     reviews = warehouse.read_table(
@@ -32,7 +33,7 @@ def review_profile(warehouse: Warehouse, artifacts: ArtifactStore) -> dg.Materia
     )
     lengths = length_profile(reviews["review_body"])
     counts = sentiment_by_category(reviews)
-    histogram = words_histogram(words_per_review(reviews["review_body"]), reviews["sentiment"], lengths.max_seq_length)
+    histogram = words_histogram(words_per_review(reviews["review_body"]), reviews["sentiment"], lengths.words_limit)
     plots = {"words": ("plot_words_per_review", "words_per_review.png", histogram, "Words per review")}
     skipped = {}
     if has_category(reviews["product_category"]):
@@ -64,8 +65,8 @@ def review_profile(warehouse: Warehouse, artifacts: ArtifactStore) -> dg.Materia
             "words_mean": round(lengths.mean_words, 2),
             "words_max": lengths.max_words,
             "words_quantiles": dg.MetadataValue.json(lengths.quantiles),
-            "max_seq_length": lengths.max_seq_length,
-            "max_seq_length_reason": lengths.reason,
+            "words_limit": lengths.words_limit,
+            "words_limit_reason": lengths.reason,
             **{key: png_markdown(png, title) for key, _, png, title in plots.values()},
             "plot_files": dg.MetadataValue.json(
                 {

@@ -63,7 +63,10 @@ def balanced_reviews(config: BalancedReviewsConfig, warehouse: Warehouse) -> dg.
             "rows_added_as_copies": int((population["review_id"] != population["original_review_id"]).sum()),
             "rows_dropped_by_reason": dg.MetadataValue.json(
                 {
-                    **{f"cleaning: {r}": int(n) for r, n in zip(excluded["exclusion_reason"], excluded["n"], strict=False)},
+                    **{
+                        f"cleaning: {r}": int(n)
+                        for r, n in zip(excluded["exclusion_reason"], excluded["n"], strict=False)
+                    },
                     **(
                         {f"balancing: {settings.balancing} to the smallest class": len(reviews) - len(population)}
                         if len(population) < len(reviews)
@@ -77,6 +80,7 @@ def balanced_reviews(config: BalancedReviewsConfig, warehouse: Warehouse) -> dg.
 
 class ReviewFeaturesConfig(dg.Config):
     tokenizer: str = "bundled"  # a local Hugging Face directory or name; "bundled" = MiniLM
+    # TOKENS stored per review ([CLS]/[SEP] included); training may cut them further (FineTuneConfig).
     max_seq_length: int | None = None  # None: next power of two at or above the longest review in tokens (cap 512)
     chunk_rows: int = 10_000  # reviews per tokenization chunk (memory stays bounded)
     workers: int | None = None  # None: 1 below 50,000 reviews (a worker takes ~15 s to start), else 2
@@ -122,7 +126,10 @@ FEATURE_SOURCE_SQL = "SELECT review_id, date, review_body, sentiment, label_id F
 def review_features(config: ReviewFeaturesConfig, warehouse: Warehouse) -> dg.MaterializeResult:
     """Model-ready reviews: token ids from the MiniLM tokenizer (streamed in chunks through
     parallel workers, SageMaker Processing's sharding), label_id, and a train/validation/
-    test split (90/5/5 course, 80/10/10 user data) stratified by sentiment, ordered by a hash of review_id (see features/splits.py)."""
+    test split (90/5/5 course, 80/10/10 user data) stratified by sentiment, ordered by a hash of
+    review_id (see features/splits.py). Each review keeps at most `max_seq_length` TOKENS, by
+    default enough for the longest review (not review_profile's `words_limit`, counted in words);
+    a training run's own max_seq_length (FineTuneConfig, 64 by default) may cut them shorter."""
     ids = warehouse.query("SELECT review_id, original_review_id, sentiment FROM balanced_reviews")
     fractions, fractions_reason = config.fractions(is_course_data(train_partitions(warehouse)))
     # An up-sampled copy takes its original's split: the same text never sits on both sides.

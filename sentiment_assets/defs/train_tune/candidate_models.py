@@ -11,12 +11,12 @@ from resources import ArtifactStore, ComputeResource, MlflowResource, Warehouse
 from sentiment_assets.defs.feature_reads import read_holdout, read_split
 from sentiment_assets.defs.metadata import frame_markdown, table_metadata
 from sentiment_assets.defs.train_tune.candidates import CandidateModelsConfig, build_candidate
-from sentiment_assets.defs.train_tune.finetuned_minilm import read_model_card
 from sentiment_assets.holdout import holdout_scores, pooled
 from sentiment_assets.models.base import EpochReport
 from sentiment_assets.models.leaderboard import leaderboard_row, rank_candidates, run_candidate
 from sentiment_assets.models.metrics import macro_f1_interval
 from sentiment_assets.models.mlflow_model import load_logged_model, log_sentiment_model, pyfunc_label_ids
+from sentiment_assets.models.model_card import FinetunedModelCard
 from sentiment_assets.redaction import redact
 
 GROUP = "train_tune"
@@ -57,23 +57,23 @@ def _log_epoch(report: EpochReport) -> None:
     mlflow.log_metrics(report.metrics, step=report.epoch)
 
 
-def finetuned_row(card: dict) -> dict:
+def finetuned_row(card: FinetunedModelCard) -> dict:
     """The finetuned_minilm asset's result in the leaderboard's shape."""
-    metrics, config = card["metrics"], json.loads(card["config_json"])
+    metrics = card.metrics
     return {
-        "family": card["family"],
+        "family": card.family,
         "val_accuracy": metrics.get("val_accuracy"),
         "val_macro_f1": metrics.get("val_macro_f1"),
         "val_balanced_accuracy": metrics.get("val_balanced_accuracy"),
         "train_seconds": metrics.get("train_seconds"),
-        "inference_reviews_per_s": card["inference_reviews_per_s"],
-        "validation_reviews": card.get("validation_reviews"),
-        "time_budget_s": config.get("max_seconds"),
+        "inference_reviews_per_s": card.inference_reviews_per_s,
+        "validation_reviews": card.validation_reviews,
+        "time_budget_s": card.config.get("max_seconds"),
         "stopped_by_budget": bool(metrics.get("stopped_early", False)),
         "over_budget": False,  # the loop stops itself at the budget
-        "run_id": card["run_id"],
-        "model_uri": card["model_uri"],
-        "config_json": card["config_json"],
+        "run_id": card.run_id,
+        "model_uri": card.model_uri,
+        "config_json": card.config_json,
     }
 
 
@@ -124,12 +124,12 @@ def candidate_models(
                     "run_id": run.info.run_id,
                     "model_uri": model_info.model_uri,
                     "config_json": json.dumps(asdict(model.config)),
-                    **holdout_row(lambda reviews: model.predict_proba(reviews).argmax(axis=1), holdout),
+                    **holdout_row(lambda reviews, model=model: model.predict_proba(reviews).argmax(axis=1), holdout),
                 }
             )
-    card = read_model_card(artifacts) if config.include_finetuned_minilm else None
+    card = FinetunedModelCard.load_if_present(artifacts) if config.include_finetuned_minilm else None
     if card is not None:
-        predict = pyfunc_label_ids(load_logged_model(card["model_uri"]))
+        predict = pyfunc_label_ids(load_logged_model(card.model_uri))
         low, high = macro_f1_interval(valid["label_id"].to_numpy(), predict(valid[["review_body"]]))
         rows.append(
             {
@@ -154,9 +154,11 @@ def candidate_models(
             "objective": config.objective,
             "train_reviews": len(train),
             "validation_reviews": len(valid),
-            "evaluation": f"{cv_folds}-fold cross-validation over {len(train) + len(valid)} reviews (in-process families)"
-            if cv_folds
-            else "validation split",
+            "evaluation": (
+                f"{cv_folds}-fold cross-validation over {len(train) + len(valid)} reviews (in-process families)"
+                if cv_folds
+                else "validation split"
+            ),
             "holdout_reviews": len(holdout),
             "mlflow_run": dg.MetadataValue.url(mlflow_tracking.run_link(experiment_id, parent.info.run_id)),
         }

@@ -25,6 +25,7 @@ from sentiment_assets.defs.train_tune.training_launch import run_training
 from sentiment_assets.models.debugger_rules import RULE_DESCRIPTIONS
 from sentiment_assets.models.finetune import FineTuneConfig
 from sentiment_assets.models.mlflow_model import log_sentiment_model
+from sentiment_assets.models.model_card import FinetunedModelCard
 from sentiment_assets.models.transformer import TransformerClassifier
 from sentiment_assets.plots import training_curves_png
 from sentiment_assets.redaction import redact
@@ -32,7 +33,6 @@ from sentiment_assets.training_run import run_fingerprint
 
 GROUP = "train_tune"
 ASSET = "finetuned_minilm"
-MODEL_CARD = "models/finetuned_minilm.json"
 
 
 class FinetunedMinilmConfig(dg.Config):
@@ -113,9 +113,8 @@ def finetuned_minilm(
         inference_rate = len(valid) / max(time.perf_counter() - started, 1e-9)
         metrics = json.loads((output / "metrics.json").read_text())
         record = json.loads((output / "debugger.json").read_text())
-        card = _log_to_mlflow(context, mlflow_tracking, model, finetune, metrics, record, inference_rate)
-        card["validation_reviews"] = len(valid)
-        artifacts.write_json(MODEL_CARD, redact(card))
+        card = _log_to_mlflow(context, mlflow_tracking, model, finetune, metrics, record, inference_rate, len(valid))
+        card.save(artifacts)  # candidate_models puts it on the leaderboard
     if not config.keep_checkpoints:
         run.discard_checkpoints()
 
@@ -126,15 +125,18 @@ def finetuned_minilm(
             "inference_reviews_per_s": inference_rate,
             "training_curves": png_markdown(curves, "Training loss and validation scores"),
             "checkpoints": run.checkpoints,
-            "model_uri": card["model_uri"],
-            "mlflow_run": dg.MetadataValue.url(mlflow_tracking.run_link(card["experiment_id"], card["run_id"])),
+            "model_uri": card.model_uri,
+            "mlflow_run": dg.MetadataValue.url(mlflow_tracking.run_link(card.experiment_id, card.run_id)),
         },
         check_results=check_results,
     )
 
 
-def _log_to_mlflow(context, mlflow_tracking, model, finetune, metrics, record, inference_rate) -> dict:
-    """One MLflow run: the config, the per-step debugger series, the final scores and the model."""
+def _log_to_mlflow(
+    context, mlflow_tracking, model, finetune, metrics, record, inference_rate, validation_reviews
+) -> FinetunedModelCard:
+    """One MLflow run: the config, the per-step debugger series, the final scores and the model;
+    the card of the model it logged."""
     experiment_id = mlflow_tracking.activate()
     with mlflow.start_run(run_name=ASSET, tags={"dagster.run_id": context.run.run_id}) as run:
         mlflow.log_params(redact({"family": model.family, **model.params()}))
@@ -150,18 +152,13 @@ def _log_to_mlflow(context, mlflow_tracking, model, finetune, metrics, record, i
         scores = {k: v for k, v in metrics.items() if isinstance(v, (int, float))}
         mlflow.log_metrics({**scores, "inference_reviews_per_s": inference_rate})
         model_info = log_sentiment_model(model)
-    return {
-        "family": model.family,
-        "run_id": run.info.run_id,
-        "experiment_id": experiment_id,
-        "model_uri": model_info.model_uri,
-        "metrics": metrics,
-        "inference_reviews_per_s": inference_rate,
-        "config_json": json.dumps(asdict(finetune)),
-    }
-
-
-def read_model_card(artifacts: ArtifactStore) -> dict | None:
-    """The last finetuned_minilm result, or None when it has not run."""
-    path = artifacts.path(MODEL_CARD)  # on S3: downloaded when it exists there
-    return json.loads(path.read_text()) if path.exists() else None
+    return FinetunedModelCard(
+        family=model.family,
+        run_id=run.info.run_id,
+        experiment_id=experiment_id,
+        model_uri=model_info.model_uri,
+        metrics=metrics,
+        inference_reviews_per_s=inference_rate,
+        config_json=json.dumps(asdict(finetune)),
+        validation_reviews=validation_reviews,
+    )

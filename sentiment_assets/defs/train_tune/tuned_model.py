@@ -1,23 +1,27 @@
 """tuned_model: an Optuna study over the leaderboard winner's hyper-parameters."""
 
+from pathlib import Path
 from typing import Literal
 
 import dagster as dg
-import mlflow
-import optuna
+import pandas as pd
 
 from resources import ArtifactStore, ComputeResource, MlflowResource, Warehouse
 from resources.optuna_storage import OptunaStorage
 from sentiment_assets.defs.feature_reads import read_split
 from sentiment_assets.defs.metadata import png_markdown
-from sentiment_assets.models.calibration import TemperatureScaled, ece_if_calibrated, expected_calibration_error
-from sentiment_assets.models.families import config_from_json
-from sentiment_assets.models.mlflow_model import log_sentiment_model
-from sentiment_assets.models.tuning import SearchSpace, TransformerSpace, TuningConfig, tune
-from sentiment_assets.redaction import redact, redact_url
+from sentiment_assets.models.tuning import SearchSpace, TransformerSpace, TuningConfig
+from sentiment_assets.models.tuning.winner import (
+    TRANSFORMER_FAMILY,
+    StudyPlan,
+    TunedModel,
+    previous_study,
+    tune_winner,
+    winner_of,
+)
+from sentiment_assets.redaction import redact_url
 
 GROUP = "train_tune"
-MODEL_CARD = "models/tuned_model.json"
 
 
 class TunedModelConfig(dg.Config):
@@ -65,31 +69,38 @@ class TunedModelConfig(dg.Config):
             )
         )
 
+    def study_plan(
+        self, leaderboard: pd.DataFrame, reviews: int, device: str, storage_url: str, run_id: str
+    ) -> StudyPlan:
+        """This run's study of the leaderboard's winner; `reviews`: train + validation reviews."""
+        family, base, candidate_val_macro_f1 = winner_of(leaderboard, device)
+        n_trials = self.transformer_n_trials if family == TRANSFORMER_FAMILY else self.n_trials
+        return StudyPlan(
+            family=family,
+            base_config=base,
+            candidate_val_macro_f1=candidate_val_macro_f1,
+            study_name=f"tuned_model-{family}-{run_id[:8]}",
+            storage_url=storage_url,
+            tuning=TuningConfig(
+                n_trials=n_trials,
+                seed=self.seed,
+                pruner=self.pruner,
+                n_workers=min(self.n_workers, n_trials),
+                warm_start_from=previous_study(storage_url, family) if self.warm_start else None,
+                warm_start_top_k=self.warm_start_top_k,
+                cv_folds=self.cv_folds if reviews < self.cross_validate_below else 0,
+            ),
+        )
 
-def calibration_summary(model, calibrated: TemperatureScaled, valid) -> dict[str, float]:
-    """The temperature, the validation expected calibration error before and after it, and the
-    ECE a perfectly calibrated model would show on this many reviews (the estimator's noise)."""
-    labels = valid["label_id"].to_numpy()
-    probabilities = calibrated.predict_proba(valid)
-    if_calibrated, if_calibrated_p95 = ece_if_calibrated(probabilities)
-    return {
-        "temperature": calibrated.temperature,
-        "validation_reviews": len(valid),
-        "val_ece_before": expected_calibration_error(model.predict_proba(valid), labels),
-        "val_ece": expected_calibration_error(probabilities, labels),
-        "val_ece_if_calibrated": if_calibrated,
-        "val_ece_if_calibrated_p95": if_calibrated_p95,
-    }
-
-
-def previous_study(storage_url: str, family: str) -> str | None:
-    """The most recently started study of `family` in the storage, if any."""
-    summaries = [
-        s
-        for s in optuna.get_all_study_summaries(storage_url, include_best_trial=False)
-        if s.study_name.startswith(f"tuned_model-{family}-") and s.datetime_start is not None
-    ]
-    return max(summaries, key=lambda s: s.datetime_start).study_name if summaries else None
+    def check_storage_url(self) -> None:
+        """Fail the run when the run config's storage URL holds a password (not echoed: the
+        message goes to the run's log)."""
+        if self.optuna_storage and redact_url(self.optuna_storage) != self.optuna_storage:
+            raise dg.Failure(
+                "the optuna_storage run config holds a password or token, and run config is kept with the run "
+                "and shown in the UI: set it in SENTIMENT_OPTUNA_STORAGE (the optuna_storage resource) instead, "
+                "and change the password that this run's config now shows"
+            )
 
 
 @dg.asset(group_name=GROUP, kinds={"python", "optuna", "mlflow"}, deps=["candidate_models"])
@@ -106,106 +117,64 @@ def tuned_model(
     Optuna (TPE, pruning on intermediate validation macro-F1) in a persistent study, every trial
     a nested MLflow run. The untuned candidate runs as a trial, so tuning never makes it worse."""
     experiment_id = mlflow_tracking.activate()
-    winner = warehouse.read_table("model_leaderboard").sort_values("rank").iloc[0]
-    family = winner["family"]
-    base = config_from_json(family, winner["config_json"])
-    if hasattr(base, "device"):
-        base.device = compute.resolve_device()
-    n_trials = config.transformer_n_trials if family == "minilm_finetuned" else config.n_trials
-    if config.optuna_storage and redact_url(config.optuna_storage) != config.optuna_storage:
-        # Not echoed: the message goes to the run's log.
-        raise dg.Failure(
-            "the optuna_storage run config holds a password or token, and run config is kept with the run "
-            "and shown in the UI: set it in SENTIMENT_OPTUNA_STORAGE (the optuna_storage resource) instead, "
-            "and change the password that this run's config now shows"
-        )
+    leaderboard = warehouse.read_table("model_leaderboard")
+    config.check_storage_url()
     storage_url = config.optuna_storage or optuna_storage.storage_url(str(artifacts.path("optuna", "optuna.db")))
-    warm_start_from = previous_study(storage_url, family) if config.warm_start else None
-    study_name = f"tuned_model-{family}-{context.run.run_id[:8]}"
     train, valid = read_split(warehouse, "train"), read_split(warehouse, "validation")
-    tuning = TuningConfig(
-        n_trials=n_trials,
-        seed=config.seed,
-        pruner=config.pruner,
-        n_workers=min(config.n_workers, n_trials),
-        warm_start_from=warm_start_from,
-        warm_start_top_k=config.warm_start_top_k,
-        cv_folds=config.cv_folds if len(train) + len(valid) < config.cross_validate_below else 0,
+    plan = config.study_plan(
+        leaderboard, len(train) + len(valid), compute.resolve_device(), storage_url, context.run.run_id
     )
-    context.log.info("study %s: %d trials of %s (warm start from %s)", study_name, n_trials, family, warm_start_from)
+    context.log.info(
+        "study %s: %d trials of %s (warm start from %s)",
+        plan.study_name,
+        plan.n_trials,
+        plan.family,
+        plan.warm_start_from,
+    )
+    tuned = tune_winner(
+        plan,
+        train,
+        valid,
+        models_dir=artifacts.path("optuna", plan.study_name, "x").parent,
+        space=config.search_space(),
+        experiment_id=experiment_id,
+        run_tags={"dagster.run_id": context.run.run_id},
+    )
+    card_path = tuned.card.save(artifacts)  # model_evaluation scores the model it names
+    mlflow_run = mlflow_tracking.run_link(experiment_id, tuned.card.run_id)
+    return dg.MaterializeResult(metadata=tuned_model_metadata(tuned, card_path, mlflow_run))
 
-    with mlflow.start_run(run_name=f"tuned_model-{family}", tags={"dagster.run_id": context.run.run_id}) as run:
-        result = tune(
-            family,
-            train,
-            valid,
-            study_name=study_name,
-            storage_url=storage_url,
-            models_dir=artifacts.path("optuna", study_name, "x").parent,
-            config=tuning,
-            space=config.search_space(),
-            base_config=base,
-        )
-        mlflow.log_params(
-            redact({"family": family, "n_trials": n_trials, "study": study_name, **result.best_model.params()})
-        )
-        mlflow.log_metrics(
-            {f"val_{k}": v for k, v in result.best_scores.items()}
-            | {"trials_pruned": result.n_pruned, "trials_complete": result.n_complete}
-        )
-        for path in result.plots.paths.values():
-            mlflow.log_artifact(str(path), artifact_path="optuna")
-        # Probabilities people can act on: one temperature, fitted on validation (winners unchanged).
-        calibrated = TemperatureScaled.fitted_on(result.best_model, valid)
-        calibration = calibration_summary(result.best_model, calibrated, valid)
-        mlflow.log_metrics({k: v for k, v in calibration.items() if k != "validation_reviews"})
-        model_info = log_sentiment_model(calibrated)
 
-    card = {
-        "family": family,
-        "run_id": run.info.run_id,
-        "experiment_id": experiment_id,
-        "model_uri": model_info.model_uri,
-        "validation": result.best_scores | {"trial_number": result.best_trial_number},
-        "evaluation": result.evaluation,
-        "calibration": calibration,
-        "params": result.best_model.params(),
-        "study": {
-            "name": study_name,
-            "storage": redact_url(storage_url),
-            "trials": len(result.study.trials),
-            "warm_start_from": warm_start_from,
-        },
-    }
-    card_path = artifacts.write_json(MODEL_CARD, redact(card))
+def tuned_model_metadata(tuned: TunedModel, card_path: Path, mlflow_run: str) -> dict:
+    """What the asset's materialization shows: the tuned scores, the calibration, the study."""
+    plan, result, card = tuned.plan, tuned.result, tuned.card
+    calibration = card.calibration
     plots = {
         f"plot_{name}": png_markdown(path.read_bytes(), name.replace("_", " ").capitalize())
         for name, path in result.plots.paths.items()
     }
-    return dg.MaterializeResult(
-        metadata={
-            "family": family,
-            "val_macro_f1": result.best_scores["macro_f1"],
-            "val_accuracy": result.best_scores["accuracy"],
-            "evaluation": result.evaluation,
-            "candidate_val_macro_f1": float(winner["val_macro_f1"]),
-            "calibration_temperature": calibration["temperature"],
-            "val_ece_before_calibration": calibration["val_ece_before"],
-            "val_ece": calibration["val_ece"],
-            "val_ece_if_perfectly_calibrated": calibration["val_ece_if_calibrated"],
-            "calibration_validation_reviews": calibration["validation_reviews"],
-            "best_trial": result.best_trial_number,
-            "best_params": dg.MetadataValue.json(result.best_params),
-            "trials_this_run": n_trials,
-            "trials_complete": result.n_complete,
-            "trials_pruned": result.n_pruned,
-            "trials_failed": result.n_failed,
-            "warm_start_from": warm_start_from or "none (first study of this family)",
-            "optuna_storage": redact_url(storage_url),  # the password stays in the resource
-            "plots_not_drawn": dg.MetadataValue.json(result.plots.skipped),
-            **plots,
-            "model_uri": model_info.model_uri,
-            "model_card": dg.MetadataValue.path(str(card_path)),
-            "mlflow_run": dg.MetadataValue.url(mlflow_tracking.run_link(experiment_id, run.info.run_id)),
-        }
-    )
+    return {
+        "family": plan.family,
+        "val_macro_f1": result.best_scores["macro_f1"],
+        "val_accuracy": result.best_scores["accuracy"],
+        "evaluation": result.evaluation,
+        "candidate_val_macro_f1": plan.candidate_val_macro_f1,
+        "calibration_temperature": calibration.temperature,
+        "val_ece_before_calibration": calibration.val_ece_before,
+        "val_ece": calibration.val_ece,
+        "val_ece_if_perfectly_calibrated": calibration.val_ece_if_calibrated,
+        "calibration_validation_reviews": calibration.validation_reviews,
+        "best_trial": result.best_trial_number,
+        "best_params": dg.MetadataValue.json(result.best_params),
+        "trials_this_run": plan.n_trials,
+        "trials_complete": result.n_complete,
+        "trials_pruned": result.n_pruned,
+        "trials_failed": result.n_failed,
+        "warm_start_from": plan.warm_start_from or "none (first study of this family)",
+        "optuna_storage": redact_url(plan.storage_url),  # the password stays in the resource
+        "plots_not_drawn": dg.MetadataValue.json(result.plots.skipped),
+        **plots,
+        "model_uri": card.model_uri,
+        "model_card": dg.MetadataValue.path(str(card_path)),
+        "mlflow_run": dg.MetadataValue.url(mlflow_run),
+    }

@@ -1,5 +1,6 @@
 """tune(): an Optuna study over one model family's hyper-parameters, maximising validation
-macro-F1 (cross-validated on small data, `TuningConfig.cv_folds`), each trial a nested MLflow run, the best model handed back loaded from disk."""
+macro-F1 (cross-validated on small data, `TuningConfig.cv_folds`), each trial a nested MLflow run,
+the best model handed back loaded from disk."""
 
 from __future__ import annotations
 

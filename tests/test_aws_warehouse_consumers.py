@@ -1,0 +1,88 @@
+"""The code that reads and writes through the warehouse (partition scoring, the feature store,
+the review queue) runs unchanged on the aws profile's warehouse: Parquet on S3 and the Glue
+catalog, against moto's server on loopback."""
+
+import numpy as np
+import pandas as pd
+from aws_tables import glue, keys, reviews, scorable
+
+
+def test_score_partition_puts_each_partitions_predictions_in_its_own_s3_object(aws_warehouse):
+    from sentiment_assets.scoring import score_partition
+
+    aws_warehouse.write_table("raw_reviews", scorable(pd.concat([reviews("p1", 5), reviews("p2", 3)])))
+
+    def predict_proba(frame: pd.DataFrame) -> np.ndarray:
+        return np.tile([0.1, 0.2, 0.7], (len(frame), 1))
+
+    def score(partition: str):
+        return score_partition(
+            aws_warehouse.connect,
+            partition_key=partition,
+            predict_proba=predict_proba,
+            model_name="review-sentiment",
+            model_version=1,
+            chunk_size=2,
+        )
+
+    assert score("p1").scored_now == 5 and score("p2").scored_now == 3
+    assert keys(aws_warehouse, "batch_predictions") == [
+        "warehouse/batch_predictions/source_partition=p1/data.parquet",
+        "warehouse/batch_predictions/source_partition=p2/data.parquet",
+    ]
+    predictions = aws_warehouse.read_table("batch_predictions")
+    assert predictions.groupby("source_partition")["review_id"].nunique().to_dict() == {"p1": 5, "p2": 3}
+    assert set(predictions["predicted_label"]) == {1} and set(predictions["model_version"]) == {1}
+    # The primary key came back from S3 with the table: a re-run finds everything scored.
+    again = score("p1")
+    assert (again.already_scored, again.scored_now) == (5, 0)
+    ddl = glue(aws_warehouse).get_table(DatabaseName=aws_warehouse.glue_database, Name="batch_predictions")["Table"][
+        "Parameters"
+    ]["duckdb_ddl"]
+    assert "PRIMARY KEY(review_id, model_version)" in ddl
+
+
+def test_the_feature_store_and_the_review_queue_run_unchanged_through_connect(aws_warehouse):
+    from sentiment_assets.features.feature_group import REVIEWS_FEATURE_GROUP as group
+    from sentiment_assets.features.store import OfflineFeatureStore
+    from sentiment_assets.review_queue import enqueue_low_confidence, record_label, refresh_human_labels
+    from sentiment_assets.scoring import score_partition
+
+    offline = OfflineFeatureStore(aws_warehouse.connect)
+    offline.create_group(group)
+    features = pd.DataFrame(
+        {
+            "review_id": ["r1", "r2"],
+            "date": ["2024-01-01", "2024-01-02"],
+            "sentiment": [1, -1],
+            "label_id": [2, 0],
+            "input_ids": [[101, 5, 102], [101, 102]],
+            "review_body": ["good", "bad"],
+            "split_type": ["train", "test"],
+        }
+    )
+    assert offline.ingest(group, features) == 2
+    assert offline.ingest(group, features.assign(date=["2024-02-01", "2024-02-02"], sentiment=[0, 0])) == 2
+    assert offline.row_count(group) == 4
+    latest = offline.latest(group)
+    assert latest["sentiment"].tolist() == [0, 0] and str(latest["date"].dtype).startswith("datetime64")
+    assert offline.split(group, "train", columns=["input_ids"])["input_ids"].map(list).tolist() == [[101, 5, 102]]
+
+    aws_warehouse.write_table("raw_reviews", scorable(reviews("p1", 3)))
+    score_partition(
+        aws_warehouse.connect,
+        partition_key="p1",
+        predict_proba=lambda frame: np.tile([0.3, 0.3, 0.4], (len(frame), 1)),
+        model_name="review-sentiment",
+        model_version=1,
+    )
+    with aws_warehouse.connect() as connection:
+        assert enqueue_low_confidence(connection, threshold=0.9, partition="p1") == 3
+    with aws_warehouse.connect() as connection:  # the queue's primary key and CHECKs came back from S3
+        assert enqueue_low_confidence(connection, threshold=0.9, partition="p1") == 0
+        record_label(connection, "p1-1", "positive", reviewer="ann")
+    with aws_warehouse.connect() as connection:
+        assert refresh_human_labels(connection) == 1
+    assert aws_warehouse.read_table("human_labels")[["review_id", "sentiment", "reviewer"]].values.tolist() == [
+        ["p1-1", 1, "ann"]
+    ]
