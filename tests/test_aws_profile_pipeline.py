@@ -22,6 +22,7 @@ import subprocess
 import sys
 import uuid
 from io import BytesIO
+from pathlib import Path
 from urllib.parse import quote
 
 import boto3
@@ -80,7 +81,10 @@ class PodOnThisMachine:
         self.pod_specs.append(base_pod_spec)
         [container] = base_pod_spec["containers"]
         env = {item["name"]: item["value"] for item in container["env"]}
-        return dg.PipesSubprocessClient().run(command=container["command"], context=context, env=env)
+        # The image has torchrun on its PATH; here it is the one beside this interpreter.
+        program, *args = container["command"]
+        command = [str(Path(sys.executable).parent / program) if program == "torchrun" else program, *args]
+        return dg.PipesSubprocessClient().run(command=command, context=context, env=env)
 
 
 def build_dbt_models_like_athena(warehouse, scratch) -> dict[str, int]:
