@@ -114,13 +114,8 @@ def _provenance(name, package, version, archive, file, licence, frame, target, s
     }
 
 
-def load_vader_amazon(cache_dir=None, neutral_band: float = 0.5):
-    """Hutto & Gilbert's Amazon review snippets from the vaderSentiment 3.3.2 sdist (3-class)."""
-    package, version = "vaderSentiment", "3.3.2"
-    member, inner = (
-        "vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz",
-        "hutto_ICWSM_2014/amazonReviewSnippets_GroundTruth.txt",
-    )
+def read_vader_ground_truth(package, version, member, inner, cache_dir):
+    """(archive, frame of snippet / mean_rating / text) for one of the sdist's *_GroundTruth.txt files."""
     archive = fetch(package, version, cache_dir, sdist=True)
     raw = pd.read_csv(
         io.BytesIO(read_member(archive, member, inner)),
@@ -131,6 +126,17 @@ def load_vader_amazon(cache_dir=None, neutral_band: float = 0.5):
         encoding="utf-8-sig",
         dtype={"snippet": str},
     )
+    return archive, raw
+
+
+def load_vader_amazon(cache_dir=None, neutral_band: float = 0.5):
+    """Hutto & Gilbert's Amazon review snippets from the vaderSentiment 3.3.2 sdist (3-class)."""
+    package, version = "vaderSentiment", "3.3.2"
+    member, inner = (
+        "vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz",
+        "hutto_ICWSM_2014/amazonReviewSnippets_GroundTruth.txt",
+    )
+    archive, raw = read_vader_ground_truth(package, version, member, inner, cache_dir)
     review = raw["snippet"].str.split("_").str[0].astype(int)
     ends, products = zip(*VADER_PRODUCT_BLOCKS, strict=False)
     df = pd.DataFrame(
@@ -168,16 +174,7 @@ def load_vader_movies(cache_dir=None, neutral_band: float = 0.5):
         "vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz",
         "hutto_ICWSM_2014/movieReviewSnippets_GroundTruth.txt",
     )
-    archive = fetch(package, version, cache_dir, sdist=True)
-    raw = pd.read_csv(
-        io.BytesIO(read_member(archive, member, inner)),
-        sep="\t",
-        header=None,
-        names=["snippet", "mean_rating", "text"],
-        quoting=csv.QUOTE_NONE,
-        encoding="utf-8-sig",
-        dtype={"snippet": str},
-    )
+    archive, raw = read_vader_ground_truth(package, version, member, inner, cache_dir)
     df = pd.DataFrame(
         {
             "review_id": "vader-movies-" + raw["snippet"],
