@@ -59,7 +59,7 @@ def local_resources(home: Path) -> dict[str, Any]:
         # Only used when a source location is an s3:// URI; credentials and region come from the
         # standard AWS environment, never from code.
         "s3": S3Resource(),
-        # Fine-tuning runs in its own process (python -m sentiment_assets.train_transformer).
+        # Fine-tuning runs in its own process (python -m sentiment_assets.training.transformer_job).
         **training_resources(SubprocessTrainingLauncher()),
     }
 

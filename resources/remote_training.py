@@ -3,7 +3,7 @@
 The pod runs the very entry point the local subprocess runs, with the same arguments, under
 torchrun with one process per GPU:
 
-    torchrun --standalone --nnodes 1 --nproc_per_node {gpus} -m sentiment_assets.train_transformer ...
+    torchrun --standalone --nnodes 1 --nproc_per_node {gpus} -m sentiment_assets.training.transformer_job ...
 
 Its inputs, outputs and checkpoints are s3:// locations, so the pod needs nothing but the
 training image (deploy/aws/training.Dockerfile), a few plain environment variables and access to
@@ -24,7 +24,7 @@ from typing import Any
 
 import dagster as dg
 
-ENTRY_MODULE = "sentiment_assets.train_transformer"
+ENTRY_MODULE = "sentiment_assets.training.transformer_job"
 CONTAINER_NAME = "training"
 # Plain settings the pod needs from the orchestrator's environment, passed when set there.
 FORWARDED_ENV_VARS = ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "MLFLOW_TRACKING_URI")

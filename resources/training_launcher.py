@@ -1,6 +1,6 @@
 """Where fine-tuning runs, decided by the profile: a subprocess on this machine, or a GPU pod.
 
-Both run the same entry point (`python -m sentiment_assets.train_transformer`, under torchrun
+Both run the same entry point (`python -m sentiment_assets.training.transformer_job`, under torchrun
 when there are several GPUs) with the same arguments through Dagster Pipes; only where the
 inputs, outputs and checkpoints live differs (local paths or s3:// URIs). The deployment binds
 one launcher as the `training_launcher` resource, so the asset never sees the other's client:

@@ -34,25 +34,33 @@ class Command:
 COMMANDS = (
     Command(
         "register-partition",
-        "sentiment_assets.register_partition",
+        "sentiment_assets.operations.register_partition",
         "add raw_reviews partitions (source files) to the Dagster instance in $DAGSTER_HOME",
     ),
-    Command("where-to-look", "sentiment_assets.where_to_look", "where the demo's results are and how to look at them"),
+    Command(
+        "where-to-look",
+        "sentiment_assets.operations.where_to_look",
+        "where the demo's results are and how to look at them",
+    ),
     Command(
         "registry",
-        "sentiment_assets.approve",
+        "sentiment_assets.registry.approval_commands",
         "list the registered model versions waiting for approval; approve or reject one",
     ),
-    Command("review", "sentiment_assets.review", "queue the predictions the model was unsure of and label them"),
-    Command("score", "sentiment_assets.scoring", "score one partition's reviews into batch_predictions"),
+    Command(
+        "review",
+        "sentiment_assets.scoring.review_commands",
+        "queue the predictions the model was unsure of and label them",
+    ),
+    Command("score", "sentiment_assets.scoring.batch", "score one partition's reviews into batch_predictions"),
     Command(
         "serving",
-        "sentiment_assets.serving.__main__",
+        "sentiment_assets.serving.commands",
         "serve the champion (and challenger) over HTTP, shift traffic between them, read the traffic stats",
     ),
     Command(
         "train",
-        "sentiment_assets.train_transformer",
+        "sentiment_assets.training.transformer_job",
         "fine-tune the transformer on Parquet splits (what a training pod runs, under torchrun for several GPUs)",
     ),
 )

@@ -361,7 +361,7 @@ def test_fine_tuning_runs_the_entry_point_from_a_gpu_pod_spec_with_its_data_on_s
     command = container["command"]
 
     assert container["resources"]["limits"] == {"nvidia.com/gpu": "1"}
-    assert command[:1] == ["torchrun"] and "sentiment_assets.train_transformer" in command
+    assert command[:1] == ["torchrun"] and "sentiment_assets.training.transformer_job" in command
     train_uri = command[command.index("--train") + 1]
     assert train_uri.startswith(f"s3://{aws_run['bucket']}/training/") and train_uri.endswith("train.parquet")
     assert not [e for e in container["env"] if SECRET in e["value"]]

@@ -8,7 +8,7 @@ from aws_tables import glue, keys, reviews, scorable
 
 
 def test_score_partition_puts_each_partitions_predictions_in_its_own_s3_object(aws_warehouse):
-    from sentiment_assets.scoring import score_partition
+    from sentiment_assets.scoring.batch import score_partition
 
     aws_warehouse.write_table("raw_reviews", scorable(pd.concat([reviews("p1", 5), reviews("p2", 3)])))
 
@@ -45,8 +45,8 @@ def test_score_partition_puts_each_partitions_predictions_in_its_own_s3_object(a
 def test_the_feature_store_and_the_review_queue_run_unchanged_through_connect(aws_warehouse):
     from sentiment_assets.features.feature_group import REVIEWS_FEATURE_GROUP as group
     from sentiment_assets.features.store import OfflineFeatureStore
-    from sentiment_assets.review_queue import enqueue_low_confidence, record_label, refresh_human_labels
-    from sentiment_assets.scoring import score_partition
+    from sentiment_assets.scoring.batch import score_partition
+    from sentiment_assets.scoring.review_queue import enqueue_low_confidence, record_label, refresh_human_labels
 
     offline = OfflineFeatureStore(aws_warehouse.connect)
     offline.create_group(group)

@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sentiment_assets.balancing import balance, values_missing_a_label
 from sentiment_assets.bias.pretraining import class_imbalance_and_dpl
+from sentiment_assets.training.balancing import balance, values_missing_a_label
 
 
 def test_ci_and_dpl_match_a_hand_computed_example():

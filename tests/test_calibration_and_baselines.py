@@ -26,7 +26,7 @@ from sentiment_assets.models.calibration import (
 from sentiment_assets.models.families import load_model, save_model
 from sentiment_assets.models.fast_inference import fast_predict_proba
 from sentiment_assets.models.tfidf import TfidfConfig, TfidfLogisticRegression
-from sentiment_assets.promotion import decide_promotion
+from sentiment_assets.registry.promotion import decide_promotion
 
 
 def overconfident(n: int, sharpness: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -12,7 +12,7 @@ from resources.environment import Profile
 from resources.mlflow_tracking import MlflowResource
 from resources.profiles import resources_for
 from sentiment_assets.defs.deployment import deployment_for
-from sentiment_assets.project_config import load_project_config
+from sentiment_assets.operations.project_config import load_project_config
 
 AWS_ENV = {
     "SENTIMENT_PROFILE": "aws",

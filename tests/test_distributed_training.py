@@ -32,7 +32,7 @@ from sentiment_assets.models.checkpoints import CHECKPOINT_NAME
 from sentiment_assets.models.debugger_rules import RULE_NAMES
 from sentiment_assets.models.distributed import World
 from sentiment_assets.models.s3_io import download_directory
-from sentiment_assets.train_transformer import OUTPUT_FILES, main
+from sentiment_assets.training.transformer_job import OUTPUT_FILES, main
 
 BUCKET = "ddp-training"  # moto's state is per process: no other test module's bucket
 # 51 training reviews in global batches of 8: six of 8 and one of 3 per epoch. The odd one

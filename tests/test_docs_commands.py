@@ -174,5 +174,5 @@ def test_signatures_read_programs_sub_commands_and_plumbing():
         "aws ecr get-login-password",
         "docker login",
     ]
-    assert signatures(".venv/bin/python -m sentiment_assets.serving stats") == ["python -m sentiment_assets.serving"]
+    assert signatures(".venv/bin/python -m sentiment_assets.cli serving stats") == ["python -m sentiment_assets.cli"]
     assert signatures("dg launch --assets '*' --partition bundled  # everything") == ["dg launch"]

@@ -18,7 +18,7 @@ from sentiment_assets.models.fast_inference import (
     physical_cores,
 )
 from sentiment_assets.models.tfidf import TfidfLogisticRegression
-from sentiment_assets.scoring import score_partition
+from sentiment_assets.scoring.batch import score_partition
 
 # A tiny model runs fastest on one thread, and one thread does not stall when other processes
 # keep the machine's cores busy (every parallel step would wait for a descheduled sibling).

@@ -4,7 +4,7 @@ import pandas as pd
 
 from sentiment_assets.fingerprints import frame_fingerprint
 from sentiment_assets.models.finetune_config import FineTuneConfig
-from sentiment_assets.training_run import run_fingerprint
+from sentiment_assets.training.run_name import run_fingerprint
 
 ROWS = pd.DataFrame({"review_id": ["a", "b", "c"], "label_id": [0, 1, 2]})
 

@@ -16,8 +16,8 @@ from resources.profiles import resources_for
 from sentiment_assets.defs.ingest_analyze.landing_sensor import landing_zone_sensor
 from sentiment_assets.defs.ingest_analyze.partitions import register_partitions
 from sentiment_assets.defs.ingest_analyze.raw_reviews import raw_reviews
-from sentiment_assets.landing_zone import LandedFile, landed_file_for_key, scan_landing_zone
-from sentiment_assets.project_config import load_project_config
+from sentiment_assets.operations.project_config import load_project_config
+from sentiment_assets.sources.landing_zone import LandedFile, landed_file_for_key, scan_landing_zone
 
 CLOTHING = (
     CLOTHING_HEADER

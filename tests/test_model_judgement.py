@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sentiment_assets.evaluation import evaluate_predictions
-from sentiment_assets.profiling import length_profile, next_power_of_two
-from sentiment_assets.promotion import decide_promotion
+from sentiment_assets.analysis.profiling import length_profile, next_power_of_two
+from sentiment_assets.models.evaluation import evaluate_predictions
+from sentiment_assets.registry.promotion import decide_promotion
 
 
 def test_confusion_matrix_rows_are_true_labels_and_columns_predictions():

@@ -16,8 +16,8 @@ from sentiment_assets.defs.automation import landed_file_run_config
 from sentiment_assets.defs.ingest_analyze.landing_sensor import landing_zone_sensor
 from sentiment_assets.defs.ingest_analyze.partitions import register_partitions, review_files
 from sentiment_assets.defs.ingest_analyze.raw_reviews import RawReviewsConfig
-from sentiment_assets.landing_zone import landed_file_for_key
 from sentiment_assets.sources import expand_location
+from sentiment_assets.sources.landing_zone import landed_file_for_key
 
 PATH_LIKE_KEYS = ["../probe/f/crlf.csv", "*", "", "../../etc/passwd", "a,b.csv", "reviews[1].csv", "score/../x.csv"]
 
@@ -167,7 +167,7 @@ def test_register_partitions_refuses_a_key_the_landing_zone_would_refuse_and_reg
 
 
 def test_the_register_partition_command_refuses_bad_keys_before_touching_the_instance(monkeypatch, capsys):
-    from sentiment_assets import register_partition
+    from sentiment_assets.operations import register_partition
 
     def no_instance():
         raise AssertionError("the instance was opened for a refused key")

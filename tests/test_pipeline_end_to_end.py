@@ -244,7 +244,7 @@ def test_batch_predictions_check_drift_per_partition_and_queue_the_unsure_ones(p
 
 
 def test_a_label_recorded_in_the_review_queue_reaches_the_next_training_data(pipeline):
-    from sentiment_assets.review import main as review_cli
+    from sentiment_assets.scoring.review_commands import main as review_cli
 
     home, resources, _ = pipeline
     [(review_id, predicted)] = query(
@@ -348,9 +348,9 @@ def test_dbt_docs_generate_works_offline_against_the_built_warehouse(pipeline):
 
 
 def test_a_version_waiting_for_approval_becomes_champion_only_when_a_person_approves_it(pipeline, monkeypatch):
-    from sentiment_assets.approval import APPROVAL_TAG, PENDING, pending_versions
-    from sentiment_assets.approve import main as approve_cli
     from sentiment_assets.defs.deploy_manage.approval_job import model_approval_job
+    from sentiment_assets.registry.approval import APPROVAL_TAG, PENDING, pending_versions
+    from sentiment_assets.registry.approval_commands import main as approve_cli
 
     home, resources, _ = pipeline
     monkeypatch.setenv("SENTIMENT_HOME", str(home))  # the CLI finds the store through the profile

@@ -9,12 +9,12 @@ import pytest
 
 from resources.environment import Profile
 from resources.profiles import resources_for
-from sentiment_assets.approval import CHAMPION_ALIAS
 from sentiment_assets.defs.deploy_manage.post_training_bias_report import WITHIN_LIMITS_CHECK, post_training_bias_report
 from sentiment_assets.features.feature_group import REVIEWS_FEATURE_GROUP
 from sentiment_assets.features.store import OfflineFeatureStore
 from sentiment_assets.models.mlflow_model import log_sentiment_model
 from sentiment_assets.models.tfidf import TfidfConfig, TfidfLogisticRegression
+from sentiment_assets.registry.approval import CHAMPION_ALIAS
 
 
 @pytest.fixture(scope="module")

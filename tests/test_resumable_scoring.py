@@ -15,7 +15,7 @@ from labelled_reviews import labelled_reviews
 from resources.warehouse import DuckDBWarehouse
 from sentiment_assets.models.families import load_model, save_model
 from sentiment_assets.models.tfidf import TfidfConfig, TfidfLogisticRegression
-from sentiment_assets.scoring import score_partition
+from sentiment_assets.scoring.batch import score_partition
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PREDICTION_COLUMNS = [

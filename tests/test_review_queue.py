@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sentiment_assets import review
-from sentiment_assets.review_queue import (
+from sentiment_assets.scoring import review_commands as review
+from sentiment_assets.scoring.review_queue import (
     ReviewQueueError,
     enqueue_low_confidence,
     human_labels,
@@ -270,7 +270,7 @@ def test_the_cli_lists_labels_and_says_when_there_is_nothing(db_path, capsys):
 
 
 def test_a_target_share_becomes_the_threshold_that_queues_that_share():
-    from sentiment_assets.review_queue import threshold_for_share
+    from sentiment_assets.scoring.review_queue import threshold_for_share
 
     probabilities = np.random.default_rng(0).uniform(0.34, 1.0, 5000)
     for share in (0.05, 0.1, 0.5):

@@ -20,7 +20,7 @@ from dagster._core.workspace.load_target import EmptyWorkspaceTarget
 from dagster._daemon.monitoring.run_monitoring import execute_run_monitoring_iteration
 
 from resources.warehouse import DuckDBWarehouse
-from sentiment_assets.local_run_launcher import LocalRunLauncher
+from sentiment_assets.operations.local_run_launcher import LocalRunLauncher
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -12,8 +12,8 @@ from resources.environment import Profile
 from resources.profiles import resources_for
 from sentiment_assets.defs.ingest_analyze.partitions import register_partitions
 from sentiment_assets.defs.ingest_analyze.raw_reviews import raw_reviews
-from sentiment_assets.landing_zone import scan_landing_zone
 from sentiment_assets.sources import SourceSpec, gather, read_reviews
+from sentiment_assets.sources.landing_zone import scan_landing_zone
 
 CLOTHING = (
     CLOTHING_HEADER

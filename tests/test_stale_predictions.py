@@ -10,7 +10,7 @@ from landed_reviews import clothing_csv, ingest
 from resources.environment import Profile
 from resources.profiles import resources_for
 from sentiment_assets.defs.ingest_analyze.partitions import register_partitions
-from sentiment_assets.scoring import score_partition
+from sentiment_assets.scoring.batch import score_partition
 
 # --- 3. predictions of the text as it is -------------------------------------------------------
 
@@ -33,8 +33,8 @@ def score(warehouse, key: str = "shop.csv", version: int = 1):
 
 
 def coverage(warehouse, key: str = "shop.csv", version: int = 1):
-    from sentiment_assets.prediction_freshness import prediction_coverage
-    from sentiment_assets.scoring import SCORING_SOURCE_TABLE, SCORING_TEXT_SQL
+    from sentiment_assets.scoring.batch import SCORING_SOURCE_TABLE, SCORING_TEXT_SQL
+    from sentiment_assets.scoring.freshness import prediction_coverage
 
     with warehouse.connect() as connection:
         return prediction_coverage(

@@ -7,7 +7,7 @@ import sys
 import pandas as pd
 import pytest
 
-from sentiment_assets.text_normalisation import normalise_review_text, normalise_review_texts
+from sentiment_assets.features.text_normalisation import normalise_review_text, normalise_review_texts
 
 CASES = [
     # (as read, normalised)
@@ -68,7 +68,7 @@ def test_all_null_and_empty_series_come_back_as_they_are():
 def test_the_module_imports_without_dagster():
     # A pure module: serving and training can use it without the orchestration stack.
     code = (
-        "import sys; import sentiment_assets.text_normalisation; "
+        "import sys; import sentiment_assets.features.text_normalisation; "
         "assert 'dagster' not in sys.modules, sorted(m for m in sys.modules if 'dagster' in m)"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,4 +1,4 @@
-"""`python -m sentiment_assets.train_transformer`: killed with SIGKILL and started again it ends
+"""`python -m sentiment_assets.training.transformer_job`: killed with SIGKILL and started again it ends
 with the weights of an uninterrupted run; under Dagster Pipes its debugger rules come back as
 asset checks and its scores as materialization metadata. On a tiny BERT (CPU, offline)."""
 
@@ -18,10 +18,10 @@ from transformers import AutoModelForSequenceClassification
 
 from sentiment_assets.models.checkpoints import LocalCheckpointStore
 from sentiment_assets.models.debugger_rules import RULE_NAMES
-from sentiment_assets.train_transformer import OUTPUT_FILES, load_config, main
+from sentiment_assets.training.transformer_job import OUTPUT_FILES, load_config, main
 
 REPO = Path(__file__).resolve().parents[1]
-ENTRY_POINT = [sys.executable, "-m", "sentiment_assets.train_transformer"]
+ENTRY_POINT = [sys.executable, "-m", "sentiment_assets.training.transformer_job"]
 STEPS_PER_EPOCH = 6  # 48 training reviews in batches of 8
 
 
@@ -114,7 +114,7 @@ def test_config_comes_from_the_json_file_then_the_set_overrides(tmp_path):
 
 
 def test_the_entry_point_and_everything_it_imports_from_the_project_never_import_dagster():
-    imported, to_read, seen = set(), ["sentiment_assets.train_transformer"], set()
+    imported, to_read, seen = set(), ["sentiment_assets.training.transformer_job"], set()
     while to_read:  # the project's own modules, followed transitively; lazy imports included
         module = to_read.pop()
         seen.add(module)

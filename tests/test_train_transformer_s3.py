@@ -1,4 +1,4 @@
-"""`python -m sentiment_assets.train_transformer` with s3:// inputs and outputs, as a training pod
+"""`python -m sentiment_assets.training.transformer_job` with s3:// inputs and outputs, as a training pod
 runs it: Parquet read from the bucket, the output directory uploaded there. boto3 finds moto's S3
 server on loopback through AWS_ENDPOINT_URL, as it would find any S3-compatible endpoint."""
 
@@ -11,7 +11,7 @@ from tiny_bert import make_tiny_bert, toy_reviews
 
 from sentiment_assets.models.s3_io import delete_prefix, download_directory, read_parquet, split_s3_uri
 from sentiment_assets.models.transformer import CONFIG_FILE, TransformerClassifier
-from sentiment_assets.train_transformer import OUTPUT_FILES, main
+from sentiment_assets.training.transformer_job import OUTPUT_FILES, main
 
 BUCKET = "training-io"
 

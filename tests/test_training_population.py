@@ -3,9 +3,9 @@
 import pandas as pd
 import pytest
 
-from sentiment_assets.balancing import training_population
 from sentiment_assets.features.splits import assign_splits
-from sentiment_assets.training_population import population_settings
+from sentiment_assets.training.balancing import training_population
+from sentiment_assets.training.population import population_settings
 
 
 def reviews() -> pd.DataFrame:

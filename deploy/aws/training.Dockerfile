@@ -1,6 +1,6 @@
 # The training image: all a Kubernetes GPU pod needs to fine-tune, i.e. to run
 #
-#   torchrun --standalone --nnodes 1 --nproc_per_node <gpus> -m sentiment_assets.train_transformer ...
+#   torchrun --standalone --nnodes 1 --nproc_per_node <gpus> -m sentiment_assets.training.transformer_job ...
 #
 # (resources/remote_training.py builds that pod for dagster_k8s.PipesK8sClient). There is no
 # ENTRYPOINT or CMD to override: the pod spec's command is what runs. Inputs, outputs and
@@ -50,7 +50,7 @@ COPY pyproject.toml README.md ./
 COPY sentiment_assets ./sentiment_assets
 COPY resources ./resources
 RUN pip install -c constraints-cuda.txt . \
- && python -c "import torch, sentiment_assets.train_transformer; assert torch.version.cuda, 'a CPU torch'"
+ && python -c "import torch, sentiment_assets.training.transformer_job; assert torch.version.cuda, 'a CPU torch'"
 
 # Not root: the pod needs no privileges, only its GPUs and the network.
 RUN useradd --create-home --uid 1000 trainer

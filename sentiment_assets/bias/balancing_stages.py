@@ -15,13 +15,13 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from sentiment_assets.balancing import balance, values_missing_a_label
+from sentiment_assets.analysis.plots import bias_bars
 from sentiment_assets.bias.analysis_json import analysis_json
 from sentiment_assets.bias.markdown import markdown_report
 from sentiment_assets.bias.population import BiasPopulation, bias_population, max_abs
 from sentiment_assets.bias.report import PretrainingReport, pretraining_report
 from sentiment_assets.bias.thresholds import BiasThresholds, breaches
-from sentiment_assets.plots import bias_bars
+from sentiment_assets.training.balancing import balance, values_missing_a_label
 
 LABEL = "sentiment"
 STAGES = {

@@ -7,8 +7,8 @@ from typing import Any
 import dagster as dg
 
 from sentiment_assets.defs.ingest_analyze.partitions import BUNDLED_PARTITION, review_files
-from sentiment_assets.landing_zone import landed_file_for_key
-from sentiment_assets.project_config import load_project_config
+from sentiment_assets.operations.project_config import load_project_config
+from sentiment_assets.sources.landing_zone import landed_file_for_key
 
 GROUPS: tuple[str, ...] = ("ingest_analyze", "prepare_transform", "train_tune", "deploy_manage")
 

@@ -5,7 +5,7 @@ import pandas as pd
 from resources import Warehouse
 from sentiment_assets.features.feature_group import REVIEWS_FEATURE_GROUP
 from sentiment_assets.features.store import OfflineFeatureStore
-from sentiment_assets.holdout import HOLDOUT_COLUMNS
+from sentiment_assets.models.holdout import HOLDOUT_COLUMNS
 
 TRAINING_COLUMNS = ["review_body", "input_ids", "label_id", "sentiment"]
 

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from sentiment_assets.analysis.profiling import MAX_SEQ_LENGTH_CAP, next_power_of_two
 from sentiment_assets.features.parallel import ordered_pool_map
-from sentiment_assets.profiling import MAX_SEQ_LENGTH_CAP, next_power_of_two
 
 Chunk = pd.DataFrame | pa.RecordBatch | pa.Table
 """A chunk of rows: the text column plus pass-through columns (e.g. review_id)."""

@@ -16,10 +16,10 @@ import mlflow
 import numpy as np
 import pandas as pd
 
+from sentiment_assets.features.text_normalisation import normalise_review_texts
 from sentiment_assets.labels import SENTIMENT_NAMES, label_id_from_sentiment, sentiment_from_label_id
 from sentiment_assets.models.base import SentimentClassifier
 from sentiment_assets.models.families import load_model, save_model
-from sentiment_assets.text_normalisation import normalise_review_texts
 
 PYFUNC_CODE = Path(__file__).with_name("pyfunc_code.py")
 # Listed explicitly: MLflow's requirement inference re-imports the model in a subprocess (slow).

@@ -22,14 +22,14 @@ from sentiment_assets.models.fast_inference import fast_predict_proba
 from sentiment_assets.models.mlflow_model import load_logged_model
 from sentiment_assets.monitoring.baseline import DriftBaseline
 from sentiment_assets.monitoring.drift import DriftResult, data_drift, prediction_drift
-from sentiment_assets.prediction_freshness import PredictionCoverage
-from sentiment_assets.scoring import (
+from sentiment_assets.scoring.batch import (
     SCORING_SOURCE_TABLE,
     SCORING_TEXT_SQL,
     PredictProba,
     ScoringSummary,
     score_partition,
 )
+from sentiment_assets.scoring.freshness import PredictionCoverage
 
 PREDICTIONS_TABLE = "batch_predictions"
 

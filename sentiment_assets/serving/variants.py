@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from sentiment_assets.approval import CHAMPION_ALIAS
+from sentiment_assets.registry.approval import CHAMPION_ALIAS
 from sentiment_assets.serving.routing import CHALLENGER, CHAMPION
 
 CHALLENGER_ALIAS = "challenger"

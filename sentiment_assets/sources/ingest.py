@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from sentiment_assets.roles import unlabelled_file_error
+from sentiment_assets.sources.roles import unlabelled_file_error
 
 from .reader import FileSummary, read_reviews
 from .schema import empty_accepted, empty_rejected

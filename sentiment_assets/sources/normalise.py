@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sentiment_assets.features.text_normalisation import normalise_review_texts
 from sentiment_assets.labels import sentiment_from_stars
-from sentiment_assets.text_normalisation import normalise_review_texts
 
 from .schema import TEXT, UNKNOWN_CATEGORY, WHOLE, json_lines
 from .spec import ColumnMapping

@@ -24,7 +24,7 @@ UNKNOWN_CATEGORY = "unknown"
 #: them, and is null for every row of an unlabelled file (one to score, not to train on);
 #: `extra` is a JSON object of the source columns the preset or mapping keeps verbatim;
 #: `review_body` is the text exactly as read, `review_body_normalised` its cleaned twin
-#: (sentiment_assets.text_normalisation), never blank in an accepted row.
+#: (sentiment_assets.features.text_normalisation), never blank in an accepted row.
 ACCEPTED_DTYPES: dict[str, str] = {
     "review_id": TEXT,
     "date": "datetime64[ns]",  # naive UTC (sentiment_assets.timestamps)

@@ -2,7 +2,7 @@
 -- source's own label when it has one (raw_reviews.sentiment), else from the stars:
 -- {1,2} -> -1, 3 -> 0, {4,5} -> 1; null for an unlabelled review (a `score` file).
 -- review_body is the normalised text (HTML entities decoded, wrapping quotes, zero-width
--- characters and extra whitespace removed, Unicode NFC: sentiment_assets/text_normalisation.py,
+-- characters and extra whitespace removed, Unicode NFC: sentiment_assets/features/text_normalisation.py,
 -- applied at ingest because neither SQL engine can decode HTML entities); the text as read stays
 -- in raw_reviews.review_body and here as review_body_raw. Rows written before normalisation
 -- existed fall back to their trimmed text.

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from resources import MlflowResource
-from sentiment_assets.approval import record_decision
+from sentiment_assets.registry.approval import record_decision
 
 
 class ApprovalConfig(dg.Config):

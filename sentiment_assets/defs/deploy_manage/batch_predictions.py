@@ -7,7 +7,6 @@ import dagster as dg
 from mlflow.exceptions import MlflowException
 
 from resources import ArtifactStore, MlflowResource, Warehouse
-from sentiment_assets.approval import CHAMPION_ALIAS
 from sentiment_assets.artifact_records import MissingArtifact
 from sentiment_assets.defs.ingest_analyze.partitions import review_files
 from sentiment_assets.monitoring import DriftBaseline
@@ -19,6 +18,7 @@ from sentiment_assets.monitoring.scored_partition import (
     registered_predict_proba,
     score_and_check_partition,
 )
+from sentiment_assets.registry.approval import CHAMPION_ALIAS
 
 GROUP = "deploy_manage"
 ASSET = "batch_predictions"

@@ -1,5 +1,5 @@
 """Human review (Amazon A2I's loop): uncertain predictions wait for a person, whose labels flow
-back into the training data. Thin wrappers over sentiment_assets.review_queue."""
+back into the training data. Thin wrappers over sentiment_assets.scoring.review_queue."""
 
 from typing import Literal
 
@@ -8,7 +8,7 @@ import dagster as dg
 from resources import Warehouse
 from sentiment_assets.defs.ingest_analyze.partitions import review_files
 from sentiment_assets.defs.metadata import frame_markdown
-from sentiment_assets.review_queue import (
+from sentiment_assets.scoring.review_queue import (
     enqueue_low_confidence,
     list_items,
     record_label,
@@ -32,7 +32,7 @@ def review_queue(
     context: dg.AssetExecutionContext, config: ReviewQueueConfig, warehouse: Warehouse
 ) -> dg.MaterializeResult:
     """Predictions of this partition the model was unsure of (probability below the threshold),
-    queued for a person to label with `python -m sentiment_assets.review` or human_review_job.
+    queued for a person to label with `sentiment-assets review` or human_review_job.
     Re-running adds only what is new; decided items keep their label."""
     key = context.partition_key
     with warehouse.connect() as connection:

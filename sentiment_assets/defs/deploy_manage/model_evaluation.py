@@ -7,18 +7,18 @@ import mlflow
 import pandas as pd
 
 from resources import ArtifactStore, MlflowResource, Warehouse
+from sentiment_assets.analysis.plots import confusion_matrix_heatmap, reliability_diagram
 from sentiment_assets.defs.feature_reads import read_holdout, read_split
 from sentiment_assets.defs.metadata import frame_markdown, png_markdown
-from sentiment_assets.evaluation import evaluate_predictions
-from sentiment_assets.holdout import holdout_scores, pooled
 from sentiment_assets.labels import label_id_from_sentiment
 from sentiment_assets.models.baselines import compare_with_baselines
 from sentiment_assets.models.calibration import ece_if_calibrated, expected_calibration_error, reliability_table
+from sentiment_assets.models.evaluation import evaluate_predictions
 from sentiment_assets.models.evaluation_record import Evaluation
+from sentiment_assets.models.holdout import holdout_scores, pooled
 from sentiment_assets.models.mlflow_model import load_logged_model, pyfunc_label_ids
 from sentiment_assets.models.model_card import TunedModelCard
-from sentiment_assets.plots import confusion_matrix_heatmap, reliability_diagram
-from sentiment_assets.scoring import PROBABILITY_COLUMNS
+from sentiment_assets.scoring.batch import PROBABILITY_COLUMNS
 
 GROUP = "deploy_manage"
 TEST_PREDICTIONS_TABLE = "test_predictions"

@@ -7,7 +7,6 @@ import pandas as pd
 
 from resources import ArtifactStore, MlflowResource, Warehouse
 from resources.warehouse import quote_identifier
-from sentiment_assets.approval import CHAMPION_ALIAS
 from sentiment_assets.bias.analysis_json import analysis_json
 from sentiment_assets.bias.markdown import markdown_report
 from sentiment_assets.bias.population import bias_population
@@ -17,6 +16,7 @@ from sentiment_assets.defs.bias_settings import BiasSettings
 from sentiment_assets.defs.feature_reads import read_split
 from sentiment_assets.defs.metadata import frame_markdown
 from sentiment_assets.models.mlflow_model import load_logged_model
+from sentiment_assets.registry.approval import CHAMPION_ALIAS
 
 GROUP = "deploy_manage"
 WITHIN_LIMITS_CHECK = "posttraining_bias_within_limits"

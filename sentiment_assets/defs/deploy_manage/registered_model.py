@@ -5,9 +5,9 @@ import mlflow
 from mlflow.exceptions import MlflowException
 
 from resources import ArtifactStore, MlflowResource
-from sentiment_assets.approval import APPROVAL_TAG, APPROVED, CHAMPION_ALIAS, initial_status
 from sentiment_assets.models.evaluation_record import Evaluation
-from sentiment_assets.promotion import decide_promotion
+from sentiment_assets.registry.approval import APPROVAL_TAG, APPROVED, CHAMPION_ALIAS, initial_status
+from sentiment_assets.registry.promotion import decide_promotion
 
 GROUP = "deploy_manage"
 CHAMPION_CHECK = "champion_passes_accuracy_gate"
@@ -16,7 +16,7 @@ CHAMPION_CHECK = "champion_passes_accuracy_gate"
 class RegisteredModelConfig(dg.Config):
     min_accuracy: float = 0.33  # chance for three classes
     # The local demo approves a version that passes the gate; set false to wait for a person
-    # (`python -m sentiment_assets.approve` or the model_approval_job).
+    # (`sentiment-assets registry approve` or the model_approval_job).
     auto_approve: bool = True
 
 

@@ -9,8 +9,8 @@ from dagster_aws.s3 import S3Resource
 
 from sentiment_assets.defs.automation import ingest_job
 from sentiment_assets.defs.ingest_analyze.partitions import review_files
-from sentiment_assets.landing_zone import LandingScan, landed_file, scan_landing_zone
-from sentiment_assets.project_config import load_project_config
+from sentiment_assets.operations.project_config import load_project_config
+from sentiment_assets.sources.landing_zone import LandingScan, landed_file, scan_landing_zone
 
 
 def refused_files_line(scan: LandingScan) -> str:

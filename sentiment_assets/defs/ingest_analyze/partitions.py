@@ -3,8 +3,8 @@ file is ingested on its own and a changed file replaces only its own rows."""
 
 import dagster as dg
 
-from sentiment_assets.landing_zone import check_partition_key
 from sentiment_assets.sources import bundled
+from sentiment_assets.sources.landing_zone import check_partition_key
 
 review_files = dg.DynamicPartitionsDefinition(name="review_files")
 

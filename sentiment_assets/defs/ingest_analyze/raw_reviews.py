@@ -8,12 +8,12 @@ from dagster_aws.s3 import S3Resource
 from resources import ArtifactStore, Warehouse
 from sentiment_assets.defs.ingest_analyze.partitions import BUNDLED_PARTITION, review_files
 from sentiment_assets.defs.metadata import table_metadata
-from sentiment_assets.landing_zone import landed_file_for_key
-from sentiment_assets.project_config import load_project_config
-from sentiment_assets.roles import DEFAULT_ROLE, ROLES
+from sentiment_assets.operations.project_config import load_project_config
 from sentiment_assets.sources import ColumnMapping, SourceSpec
 from sentiment_assets.sources.bundled import SYNTHETIC_NOTICE, bundled_reviews_path
 from sentiment_assets.sources.ingest import IngestedPartition, NoFileReadable, ingest_partition, partition_rows
+from sentiment_assets.sources.landing_zone import landed_file_for_key
+from sentiment_assets.sources.roles import DEFAULT_ROLE, ROLES
 from sentiment_assets.validation.raw_reviews_suite import RAW_REVIEWS_EXPECTATIONS, ExpectationOutcome, validate_reviews
 
 GROUP = "ingest_analyze"

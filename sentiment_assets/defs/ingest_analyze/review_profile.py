@@ -3,10 +3,8 @@
 import dagster as dg
 
 from resources import ArtifactStore, Warehouse
-from sentiment_assets.defs.ingest_analyze.partitions import BUNDLED_PARTITION
-from sentiment_assets.defs.metadata import frame_markdown, png_markdown, saved_png
-from sentiment_assets.plots import rating_bars, sentiment_by_category_bars, words_histogram
-from sentiment_assets.profiling import (
+from sentiment_assets.analysis.plots import rating_bars, sentiment_by_category_bars, words_histogram
+from sentiment_assets.analysis.profiling import (
     data_notice,
     has_category,
     has_star_ratings,
@@ -14,6 +12,8 @@ from sentiment_assets.profiling import (
     sentiment_by_category,
     words_per_review,
 )
+from sentiment_assets.defs.ingest_analyze.partitions import BUNDLED_PARTITION
+from sentiment_assets.defs.metadata import frame_markdown, png_markdown, saved_png
 
 GROUP = "ingest_analyze"
 NO_CATEGORY = "no product category in the source"

@@ -6,7 +6,6 @@ import dagster as dg
 import pyarrow as pa
 
 from resources import Warehouse
-from sentiment_assets.balancing import training_population
 from sentiment_assets.defs.metadata import frame_markdown, table_metadata
 from sentiment_assets.defs.prepare_transform.population import train_partitions
 from sentiment_assets.features.feature_group import REVIEWS_FEATURE_GROUP, lookup_latency_ms, records_to_append
@@ -26,7 +25,8 @@ from sentiment_assets.features.tokenization import (
     max_seq_length_from_tokens,
     tokenize_stream,
 )
-from sentiment_assets.training_population import is_course_data, population_settings
+from sentiment_assets.training.balancing import training_population
+from sentiment_assets.training.population import is_course_data, population_settings
 
 GROUP = "prepare_transform"
 

@@ -14,7 +14,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from resources import Warehouse
 from resources.dbt import manifest_for_run, prepared_dbt_project, release_duckdb_adapter, use_manifest
 from sentiment_assets.defs.prepare_transform.population import train_partitions
-from sentiment_assets.training_population import PopulationSettings, population_settings
+from sentiment_assets.training.population import PopulationSettings, population_settings
 
 project = prepared_dbt_project()
 

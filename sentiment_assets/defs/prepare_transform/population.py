@@ -1,7 +1,7 @@
 """Which raw_reviews partitions are training data: what the population settings are decided on."""
 
 from resources import Warehouse
-from sentiment_assets.roles import TRAIN
+from sentiment_assets.sources.roles import TRAIN
 
 
 def train_partitions(warehouse: Warehouse) -> list[str]:

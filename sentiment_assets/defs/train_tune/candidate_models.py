@@ -11,8 +11,8 @@ from resources import ArtifactStore, ComputeResource, MlflowResource, Warehouse
 from sentiment_assets.defs.feature_reads import read_holdout, read_split
 from sentiment_assets.defs.metadata import frame_markdown, table_metadata
 from sentiment_assets.defs.train_tune.candidates import CandidateModelsConfig, build_candidate
-from sentiment_assets.holdout import holdout_scores, pooled
 from sentiment_assets.models.base import EpochReport
+from sentiment_assets.models.holdout import holdout_scores, pooled
 from sentiment_assets.models.leaderboard import leaderboard_row, rank_candidates, run_candidate
 from sentiment_assets.models.metrics import macro_f1_interval
 from sentiment_assets.models.mlflow_model import load_logged_model, log_sentiment_model, pyfunc_label_ids

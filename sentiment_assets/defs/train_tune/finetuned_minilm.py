@@ -1,6 +1,6 @@
 """finetuned_minilm: the transformer candidate, fine-tuned in its own process through Dagster Pipes.
 
-The training entry point (`python -m sentiment_assets.train_transformer`) is the same one a
+The training entry point (`python -m sentiment_assets.training.transformer_job`) is the same one a
 remote GPU job runs: locally PipesSubprocessClient starts it here, on the aws profile
 PipesK8sClient starts it in a GPU pod (training_launch.py). It checkpoints into the
 artifact store, so a run that dies (killed, out of memory, machine lost) and is re-executed
@@ -19,6 +19,7 @@ from dagster_k8s import PipesK8sClient
 
 from resources import ArtifactStore, ComputeResource, MlflowResource, Warehouse
 from resources.remote_training import RemoteTrainingResource
+from sentiment_assets.analysis.plots import training_curves_png
 from sentiment_assets.defs.feature_reads import read_split
 from sentiment_assets.defs.metadata import png_markdown
 from sentiment_assets.defs.train_tune.training_launch import run_training
@@ -27,9 +28,8 @@ from sentiment_assets.models.finetune import FineTuneConfig
 from sentiment_assets.models.mlflow_model import log_sentiment_model
 from sentiment_assets.models.model_card import FinetunedModelCard
 from sentiment_assets.models.transformer import TransformerClassifier
-from sentiment_assets.plots import training_curves_png
 from sentiment_assets.redaction import redact
-from sentiment_assets.training_run import run_fingerprint
+from sentiment_assets.training.run_name import run_fingerprint
 
 GROUP = "train_tune"
 ASSET = "finetuned_minilm"

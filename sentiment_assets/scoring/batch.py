@@ -28,7 +28,7 @@ import pyarrow as pa
 
 from sentiment_assets.labels import SENTIMENT_NAMES
 from sentiment_assets.models.mlflow_model import predictions_frame
-from sentiment_assets.prediction_freshness import (
+from sentiment_assets.scoring.freshness import (
     FINGERPRINT_COLUMN,
     PredictionCoverage,
     prediction_coverage,

@@ -198,7 +198,3 @@ def _registry(args: argparse.Namespace) -> tuple[str, str]:
 
     tracking = resources_for(get_profile())["mlflow_tracking"]
     return tracking_uri or tracking.tracking_uri, model_name or tracking.registered_model_name
-
-
-if __name__ == "__main__":
-    sys.exit(main())

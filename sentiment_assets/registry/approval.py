@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sentiment_assets.promotion import PromotionDecision
+from sentiment_assets.registry.promotion import PromotionDecision
 
 APPROVAL_TAG = "approval_status"
 PENDING, APPROVED, REJECTED = "PendingManualApproval", "Approved", "Rejected"

@@ -8,8 +8,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sentiment_assets.landing_zone import partition_key_problem
 from sentiment_assets.sources.bundled import BUNDLED_PARTITION
+from sentiment_assets.sources.landing_zone import partition_key_problem
 
 
 def main(argv: list[str] | None = None, prog: str = "sentiment-assets register-partition") -> int:

@@ -21,7 +21,7 @@ import pandas as pd
 
 from resources.environment import sentiment_home
 from sentiment_assets.labels import SENTIMENT_NAMES
-from sentiment_assets.review_queue import (
+from sentiment_assets.scoring.review_queue import (
     STATUSES,
     ReviewQueueError,
     enqueue_low_confidence,

@@ -4,7 +4,7 @@ container or on a laptop, launched by Dagster Pipes or by hand.
     sentiment-assets train --train train.parquet --valid valid.parquet \\
         --config finetune.json --set epochs=3 --output-dir out/ --checkpoints s3://bucket/run-1
 
-Pipes launches and training pods run the same `main` as `python -m sentiment_assets.train_transformer`
+Pipes launches and training pods run the same `main` as `python -m sentiment_assets.training.transformer_job`
 (torchrun needs a module to start).
 
 Training data is Parquet with `label_id` and either `input_ids` (token-id lists) or
@@ -19,7 +19,7 @@ On several GPUs (or CPU processes), torchrun starts one process per device and t
 data-parallel, `batch_size` being the batch of one step over all of them (see
 `models/distributed.py`); rank 0 alone writes checkpoints and outputs and reports to Dagster:
 
-    torchrun --standalone --nnodes 1 --nproc_per_node 4 -m sentiment_assets.train_transformer ...
+    torchrun --standalone --nnodes 1 --nproc_per_node 4 -m sentiment_assets.training.transformer_job ...
 
 Under Dagster Pipes the progress lines go to Dagster's log, each debugger rule comes back as an
 asset check (severity WARN) and the scores and profile as materialization metadata. Only
@@ -45,7 +45,7 @@ from sentiment_assets.models.s3_io import is_s3, output_directory, read_parquet
 from sentiment_assets.models.torch_setup import resolve_device
 from sentiment_assets.models.transformer import TransformerClassifier
 
-logger = logging.getLogger("sentiment_assets.train_transformer")
+logger = logging.getLogger("sentiment_assets.training.transformer_job")
 OUTPUT_FILES = ("debugger.json", "profile.json", "rules.json", "metrics.json")
 
 

@@ -25,8 +25,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from sentiment_assets.roles import ROLES, check_role
 from sentiment_assets.sources import SourceError, expand_location
+from sentiment_assets.sources.roles import ROLES, check_role
 
 _SAFE_NAME = re.compile(r"[A-Za-z0-9._-]+")
 

@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 
 from sentiment_assets.labels import SENTIMENT_NAMES
-from sentiment_assets.scoring import SCORING_SOURCE_TABLE, scoring_text_sql
+from sentiment_assets.scoring.batch import SCORING_SOURCE_TABLE, scoring_text_sql
 from sentiment_assets.sql import quote_identifier
 from sentiment_assets.timestamps import naive_utc
 

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from resources.environment import BUCKET_ENV_VAR, default_landing_zone, get_profile
-from sentiment_assets.roles import DEFAULT_ROLE, check_role
+from sentiment_assets.sources.roles import DEFAULT_ROLE, check_role
 
 CONFIG_ENV_VAR = "SENTIMENT_CONFIG"
 DEFAULT_CONFIG = Path("config") / "sentiment.yaml"

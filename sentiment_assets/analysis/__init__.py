@@ -1,0 +1,1 @@
+"""What the reviews look like: profiles and the figures shown in asset metadata."""

@@ -1,0 +1,1 @@
+"""The MLflow model registry's workflow: the approval gate and champion promotion."""
