@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import cast
 
 import baseline_tfidf_logreg
 import duckdb
@@ -39,18 +40,19 @@ QUICK = {
 
 def holdout_split(df: pd.DataFrame, share: float = 0.2, seed: int = SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(train, holdout): whole reviews go to one side when the corpus has a review number."""
-    groups = df["review_id"].str.rsplit("_", n=1).str[0] if df["review_id"].str.contains("_").all() else df["review_id"]
+    ids = cast(pd.Series, df["review_id"])
+    groups = ids.str.rsplit("_", n=1).str[0] if ids.str.contains("_").all() else ids
     unique = groups.drop_duplicates().sample(frac=1.0, random_state=seed)
-    held = set(unique.iloc[: int(len(unique) * share)])
-    mask = groups.isin(held)
-    return df[~mask].reset_index(drop=True), df[mask].reset_index(drop=True)
+    mask = groups.isin(unique.iloc[: int(len(unique) * share)].tolist())
+    return cast(pd.DataFrame, df[~mask]).reset_index(drop=True), cast(pd.DataFrame, df[mask]).reset_index(drop=True)
 
 
 def course_would_keep(train: pd.DataFrame) -> int:
     """Rows the course's settings keep: categories with > 10 reviews, then every class cut to the smallest."""
     if "category" not in train.columns:  # one 'unknown' category holding every review
         return int(train["label"].value_counts().min() * train["label"].nunique())
-    kept = train[train.groupby("category")["category"].transform("size") > 10]
+    category_size = cast(pd.Series, train.groupby("category")["category"].transform("size"))
+    kept = cast(pd.DataFrame, train[category_size > 10])
     return int(kept["label"].value_counts().min() * kept["label"].nunique()) if len(kept) else 0
 
 
@@ -101,6 +103,15 @@ def run_pipeline(home: Path, files: dict[str, Path], quick: bool, course: bool, 
     return result, time.perf_counter() - started
 
 
+def materialization_metadata(result, asset: str):
+    """The metadata of `asset`'s materialization in the run's result."""
+    return next(
+        e.materialization.metadata
+        for e in result.get_asset_materialization_events()
+        if e.asset_key is not None and e.asset_key.to_user_string() == asset
+    )
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", default="vader_amazon", choices=["vader_amazon", "vader_movies", "rotten_tomatoes"])
@@ -126,14 +137,15 @@ def main(argv=None) -> int:
     real_corpora.write_csv(train, files["train/reviews.csv"])
     real_corpora.write_csv(holdout, files["holdout/reviews.csv"])
     real_corpora.write_csv(
-        holdout.assign(review_id="score-" + holdout["review_id"])[["review_id", "text"]], files["score/reviews.csv"]
+        cast(pd.DataFrame, holdout.assign(review_id="score-" + holdout["review_id"])[["review_id", "text"]]),
+        files["score/reviews.csv"],
     )
     result, seconds = run_pipeline(home, files, args.quick, args.course_settings, has_category="category" in df.columns)
 
     baseline = baseline_tfidf_logreg.baseline_model().fit(train["text"], train["label"])
     predicted = baseline.predict(holdout["text"])
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as db:
-        kept = db.execute("SELECT count(*) FROM balanced_reviews").fetchone()[0]
+        [(kept,)] = db.execute("SELECT count(*) FROM balanced_reviews").fetchall()
         board = db.execute(
             "SELECT family, val_macro_f1, holdout_accuracy, holdout_macro_f1 FROM model_leaderboard ORDER BY rank"
         ).df()
@@ -141,11 +153,7 @@ def main(argv=None) -> int:
             "SELECT (SELECT count(*) FROM raw_reviews WHERE source_partition = 'score/reviews.csv'), "
             "(SELECT count(DISTINCT review_id) FROM batch_predictions WHERE source_partition = 'score/reviews.csv')"
         ).fetchall()
-    evaluation = next(
-        e.materialization.metadata
-        for e in result.get_asset_materialization_events()
-        if e.asset_key.to_user_string() == "model_evaluation"
-    )
+    evaluation = materialization_metadata(result, "model_evaluation")
     print(
         f"corpus {args.corpus}: {provenance['package']} {provenance['version']}, {len(df)} rows; "
         f"train {len(train)}, holdout {len(holdout)} (split by review), score {len(holdout)} unlabelled"
@@ -159,24 +167,17 @@ def main(argv=None) -> int:
     print(f"\nholdout figures (n = {len(holdout)})")
     print(board.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"champion ({evaluation['family'].value}), model_evaluation:\n{evaluation['holdout'].value}")
-    tuned = next(
-        e.materialization.metadata
-        for e in result.get_asset_materialization_events()
-        if e.asset_key.to_user_string() == "tuned_model"
-    )
-    splits = next(
-        e.materialization.metadata
-        for e in result.get_asset_materialization_events()
-        if e.asset_key.to_user_string() == "review_features"
-    )
+    tuned = materialization_metadata(result, "tuned_model")
+    splits = materialization_metadata(result, "review_features")
     print(
         f"splits: {splits['split_counts'].value} ({splits['split_fractions_reason'].value}); "
         f"tuning judged by {tuned['evaluation'].value}"
     )
     print(
         f"champion's expected calibration error (15 bins): validation {tuned['val_ece'].value:.3f} "
-        f"(before temperature {tuned['val_ece_before_calibration'].value:.3f}, T = "
-        f"{tuned['calibration_temperature'].value:.2f}; a perfectly calibrated model would show "
+        f"(cross-fitted {tuned['val_ece_cross_fitted'].value}; before calibration "
+        f"{tuned['val_ece_before_calibration'].value:.3f}, T = {tuned['calibration_temperature'].value:.2f}, "
+        f"class biases {tuned['calibration_class_bias'].value}; a perfectly calibrated model would show "
         f"{tuned['val_ece_if_perfectly_calibrated'].value:.3f} "
         f"on {tuned['calibration_validation_reviews'].value} reviews), "
         f"test {evaluation['test_ece'].value:.3f}"

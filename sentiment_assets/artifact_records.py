@@ -59,13 +59,20 @@ def read_json_object(path: Path) -> dict[str, Any]:
 
 def check_keys(record_type: type, content: dict[str, Any], source: str, ignore: frozenset[str] = frozenset()) -> None:
     """MalformedArtifact unless `content` has exactly the init fields of the dataclass
-    `record_type` (keys in `ignore` aside). `source` says where the content came from."""
-    expected = {f.name for f in dataclasses.fields(typing.cast(Any, record_type)) if f.init}
+    `record_type` (keys in `ignore` aside); a field with a default may be absent (a record
+    written before the field existed). `source` says where the content came from."""
+    fields = [f for f in dataclasses.fields(typing.cast(Any, record_type)) if f.init]
+    expected = {f.name for f in fields}
+    optional = {f.name for f in fields if _has_default(f)}
     found = set(content) - ignore
-    absent, extra = sorted(expected - found), sorted(found - expected)
+    absent, extra = sorted(expected - found - optional), sorted(found - expected)
     if absent or extra:
         problems = [f"missing key {k!r}" for k in absent] + [f"unexpected key {k!r}" for k in extra]
         raise MalformedArtifact(f"{source}: {', '.join(problems)} (a {record_type.__name__} has {sorted(expected)})")
+
+
+def _has_default(field: dataclasses.Field) -> bool:
+    return field.default is not dataclasses.MISSING or field.default_factory is not dataclasses.MISSING
 
 
 def record_from_dict(record_type: type[R], content: Any, source: str) -> R:
@@ -79,7 +86,7 @@ def record_from_dict(record_type: type[R], content: Any, source: str) -> R:
         **{
             f.name: _convert(content[f.name], hints[f.name], f"{source}: key {f.name!r}")
             for f in dataclasses.fields(typing.cast(Any, record_type))
-            if f.init
+            if f.init and f.name in content
         }
     )
 

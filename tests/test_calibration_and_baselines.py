@@ -14,15 +14,8 @@ from sentiment_assets.models.baselines import (
     compare_with_baselines,
     paired_difference,
 )
-from sentiment_assets.models.calibration import (
-    CALIBRATION_FILE,
-    TemperatureScaled,
-    apply_temperature,
-    ece_if_calibrated,
-    expected_calibration_error,
-    fit_temperature,
-    reliability_table,
-)
+from sentiment_assets.models.calibration import CALIBRATION_FILE, Calibrated, apply_temperature, fit_temperature
+from sentiment_assets.models.calibration_error import ece_if_calibrated, expected_calibration_error, reliability_table
 from sentiment_assets.models.families import load_model, save_model
 from sentiment_assets.models.fast_inference import fast_predict_proba
 from sentiment_assets.models.tfidf import TfidfConfig, TfidfLogisticRegression
@@ -87,10 +80,10 @@ def test_the_ece_of_a_perfectly_calibrated_model_shrinks_with_reviews_and_says_w
     assert expected_calibration_error(sure, np.zeros(600, dtype=int)) > 10 * ece_if_calibrated(sure)[1]
 
 
-def test_a_calibrated_model_saves_its_temperature_as_json_and_loads_back_calibrated(tmp_path):
+def test_a_calibrated_model_saves_its_calibration_as_json_and_loads_back_calibrated(tmp_path):
     model = TfidfLogisticRegression(TfidfConfig(min_df=1)).fit(toy(300, 1))
     valid = toy(200, 2)
-    calibrated = TemperatureScaled.fitted_on(model, valid)
+    calibrated = Calibrated.fitted_on(model, valid)
     assert calibrated.family == model.family and calibrated.temperature != pytest.approx(1.0, abs=0.01)
     save_model(calibrated, tmp_path / "m")
     assert json.loads((tmp_path / "m" / CALIBRATION_FILE).read_text())["temperature"] == pytest.approx(

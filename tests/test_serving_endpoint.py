@@ -19,11 +19,11 @@ import pandas as pd
 import pytest
 from labelled_reviews import labelled_reviews
 from mlflow import MlflowClient
-from mlflow_store import temporary_mlflow
+from mlflow_store import reset_mlflow_uris, temporary_mlflow
 
 from sentiment_assets.models.mlflow_model import log_sentiment_model, predictions_frame
-from sentiment_assets.models.tfidf import TfidfConfig, TfidfLogisticRegression
-from sentiment_assets.serving.__main__ import main as serving_cli
+from sentiment_assets.models.tfidf import TfidfConfig, TfidfLogisticRegression, TfidfPipelineClassifier
+from sentiment_assets.serving.commands import main as serving_cli
 from sentiment_assets.serving.routing import challenger_table, write_table
 from sentiment_assets.serving.traffic_log import TrafficLog, summarize
 
@@ -32,7 +32,7 @@ JSONL = {"content-type": "application/jsonlines"}
 REPO = Path(__file__).resolve().parents[1]
 
 
-def register_two_versions(tmp: Path) -> tuple[str, dict[str, TfidfLogisticRegression]]:
+def register_two_versions(tmp: Path) -> tuple[str, dict[str, TfidfPipelineClassifier]]:
     """A SQLite registry where v1 is the `champion` and v2 (differently regularised) the `challenger`."""
     models = {
         # Unigrams and capped vocabularies: seconds less to fit, and serving does not care about accuracy.
@@ -277,8 +277,7 @@ def test_serve_refuses_to_start_without_a_champion_and_says_why(registry, tmp_pa
             ]
         )
     finally:
-        mlflow.set_tracking_uri(None)
-        mlflow.set_registry_uri(None)
+        reset_mlflow_uris()
     assert code == 1
     assert "no-such-model has no 'champion' alias" in capsys.readouterr().err
     assert not (tmp_path / "routing.json").exists()

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from sentiment_assets.serving.__main__ import main as serving_cli
+from sentiment_assets.serving.commands import main as serving_cli
 from sentiment_assets.serving.routing import (
     CHALLENGER,
     CHAMPION,
@@ -83,7 +83,7 @@ def test_a_broken_edit_keeps_the_last_good_table_and_reports_the_error(tmp_path)
     path.write_text('{"weights": {"champion": "lots"}}')
     os.utime(path, ns=(1, 1))  # a distinct mtime even on a coarse-grained filesystem clock
     assert live.current().shares()[CHALLENGER] == pytest.approx(0.2)
-    assert "not a valid routing table" in live.error
+    assert live.error is not None and "not a valid routing table" in live.error
 
 
 def test_shift_traffic_writes_the_table_and_refuses_a_share_outside_zero_to_one(tmp_path, capsys):

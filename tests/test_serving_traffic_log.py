@@ -6,7 +6,7 @@ import tracemalloc
 import pytest
 
 from sentiment_assets.serving import traffic_stats
-from sentiment_assets.serving.__main__ import main as serving_cli
+from sentiment_assets.serving.commands import main as serving_cli
 from sentiment_assets.serving.routing import challenger_table, write_table
 from sentiment_assets.serving.traffic_log import TrafficLog, TrafficRecord, format_stats, percentile, summarize
 

@@ -30,7 +30,7 @@ import torch
 
 from sentiment_assets.labels import NUM_LABELS
 from sentiment_assets.models.base import SentimentClassifier
-from sentiment_assets.models.calibration import TemperatureScaled, apply_temperature
+from sentiment_assets.models.calibration import Calibrated, CalibratedScores
 from sentiment_assets.models.finetune import batched_logits, fit_to_length
 from sentiment_assets.models.transformer import TransformerClassifier
 
@@ -81,7 +81,8 @@ def quantize_linear_layers(model: torch.nn.Module) -> torch.nn.Module:
     torch.ao.quantization namespace deprecated in favour of the separate torchao package, which
     this project does not install; the warning is silenced here, not elsewhere.
     """
-    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+    from torch.ao.quantization import quantize_dynamic
+    from torch.ao.quantization.qconfig import per_channel_dynamic_qconfig
 
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -167,11 +168,13 @@ def fast_predict_proba(
     `onnx_path` is where the ONNX export is cached for "onnxruntime_int8"."""
     if engine not in ENGINES:
         raise ValueError(f"unknown scoring engine {engine!r}; use one of {', '.join(ENGINES)}")
-    if isinstance(model, TemperatureScaled):  # the engine runs the network; the temperature follows
-        base = fast_predict_proba(model.base, engine=engine, onnx_path=onnx_path)
-        return lambda reviews: apply_temperature(base(reviews), model.temperature)
-    on_cpu = isinstance(model, TransformerClassifier) and next(model.model.parameters()).device.type == "cpu"
-    if not on_cpu:
+    if isinstance(model, Calibrated):  # the engine runs the network; the calibration follows
+        return CalibratedScores(fast_predict_proba(model.base, engine=engine, onnx_path=onnx_path), model)
+    if not isinstance(model, TransformerClassifier):
+        return model.predict_proba
+    if model.model is None:
+        raise RuntimeError("TransformerClassifier is not fitted: call fit() or load() first")
+    if next(model.model.parameters()).device.type != "cpu":
         return model.predict_proba
     if engine == "onnxruntime_int8":
         from sentiment_assets.models.onnx_inference import OnnxScorer  # onnxruntime loads only when asked

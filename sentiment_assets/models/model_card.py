@@ -19,21 +19,30 @@ from sentiment_assets.redaction import redact
 
 @dataclass(frozen=True)
 class Calibration:
-    """The temperature fitted on the validation split and what it did to the expected
-    calibration error (ECE) there."""
+    """The calibration fitted on the validation split (models/calibration.py: a temperature
+    and a bias per class) and what it did to the expected calibration error (ECE) there."""
 
     temperature: float
     validation_reviews: int
     val_ece_before: float  # the uncalibrated model's
-    val_ece: float  # after temperature scaling
+    val_ece: float  # after calibration, fitted and measured on the same reviews
     # The ECE a perfectly calibrated model would show on this many reviews (the estimator's
     # noise), and the 95th percentile of it: an ECE below these is as good as it can be measured.
     val_ece_if_calibrated: float
     val_ece_if_calibrated_p95: float
+    # Per class, added to log p / T (zeros: temperature only, as cards from before the biases).
+    class_bias: list[float] = dataclasses.field(default_factory=lambda: [0.0, 0.0, 0.0])
+    # After calibration fitted on the other validation folds: the honest validation figure
+    # (None when a class has too few validation reviews for five folds).
+    val_ece_cross_fitted: float | None = None
 
     def metrics(self) -> dict[str, float]:
-        """The figures MLflow logs as metrics (the review count is not one)."""
-        return {k: v for k, v in dataclasses.asdict(self).items() if k != "validation_reviews"}
+        """The figures MLflow logs as metrics (the review count and the biases are not)."""
+        return {
+            k: v
+            for k, v in dataclasses.asdict(self).items()
+            if k not in ("validation_reviews", "class_bias") and v is not None
+        }
 
 
 @dataclass(frozen=True)

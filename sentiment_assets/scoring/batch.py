@@ -27,6 +27,7 @@ import pandas as pd
 import pyarrow as pa
 
 from sentiment_assets.labels import SENTIMENT_NAMES
+from sentiment_assets.models.calibration import decision_offsets_of
 from sentiment_assets.models.mlflow_model import predictions_frame
 from sentiment_assets.scoring.freshness import (
     FINGERPRINT_COLUMN,
@@ -87,7 +88,7 @@ def score_in_chunks(
     """Yield review_id + predictions per chunk, so memory holds one chunk's tensors at a time."""
     for start in range(0, len(reviews), chunk_size):
         chunk = reviews.iloc[start : start + chunk_size].reset_index(drop=True)
-        scored = predictions_frame(predict_proba(chunk))
+        scored = predictions_frame(predict_proba(chunk), decision_offsets_of(predict_proba))
         scored.insert(0, "review_id", chunk["review_id"].to_numpy())
         yield scored
 
@@ -198,7 +199,8 @@ def score_partition(
             last = page["review_id"].iloc[-1]
             last = last.item() if isinstance(last, np.generic) else last
             page = page.drop_duplicates("review_id", ignore_index=True)
-            scored = predictions_frame(np.asarray(predict_proba(page.drop(columns=FINGERPRINT_COLUMN))))
+            probabilities = np.asarray(predict_proba(page.drop(columns=FINGERPRINT_COLUMN)))
+            scored = predictions_frame(probabilities, decision_offsets_of(predict_proba))
             scored.insert(0, "review_id", page["review_id"].to_numpy())
             scored.insert(1, "source_partition", partition_key)
             scored = scored.assign(

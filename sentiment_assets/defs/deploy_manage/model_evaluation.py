@@ -12,7 +12,7 @@ from sentiment_assets.defs.feature_reads import read_holdout, read_split
 from sentiment_assets.defs.metadata import frame_markdown, png_markdown
 from sentiment_assets.labels import label_id_from_sentiment
 from sentiment_assets.models.baselines import compare_with_baselines
-from sentiment_assets.models.calibration import ece_if_calibrated, expected_calibration_error, reliability_table
+from sentiment_assets.models.calibration_error import ece_if_calibrated, expected_calibration_error, reliability_table
 from sentiment_assets.models.evaluation import evaluate_predictions
 from sentiment_assets.models.evaluation_record import Evaluation
 from sentiment_assets.models.holdout import holdout_scores, pooled
@@ -29,8 +29,17 @@ def holdout_calibration_error(model, holdout_reviews: pd.DataFrame) -> float | N
     Usually the largest labelled set the model never saw, so the least noisy calibration figure."""
     if holdout_reviews.empty:
         return None
-    probabilities = model.predict(holdout_reviews[["review_body"]].reset_index(drop=True))[PROBABILITY_COLUMNS]
-    return expected_calibration_error(probabilities.to_numpy(), holdout_reviews["label_id"].to_numpy())
+    predictions = model.predict(holdout_reviews[["review_body"]].reset_index(drop=True))
+    return expected_calibration_error(
+        predictions[PROBABILITY_COLUMNS].to_numpy(),
+        holdout_reviews["label_id"].to_numpy(),
+        predicted=given_labels(predictions),
+    )
+
+
+def given_labels(predictions: pd.DataFrame):
+    """The label id each prediction gives (its probability is what calibration is judged on)."""
+    return label_id_from_sentiment(predictions["predicted_label"].to_numpy())
 
 
 @dg.asset(group_name=GROUP, kinds={"python", "mlflow"}, deps=["tuned_model", "holdout_reviews"])
@@ -48,11 +57,11 @@ def model_evaluation(
     # Score through the logged pyfunc model: what gets registered is exactly what is evaluated.
     model = load_logged_model(card.model_uri)
     predictions = model.predict(test[["review_body"]])
-    y_pred = label_id_from_sentiment(predictions["predicted_label"].to_numpy())
+    y_pred = given_labels(predictions)
     holdout_reviews = read_holdout(warehouse)
     holdout = holdout_scores(pyfunc_label_ids(model), holdout_reviews)
     probabilities = predictions[PROBABILITY_COLUMNS].to_numpy()
-    reliability = reliability_table(probabilities, test["label_id"].to_numpy())
+    reliability = reliability_table(probabilities, test["label_id"].to_numpy(), predicted=y_pred)
     evaluation = Evaluation.from_dict(
         {
             **evaluate_predictions(test["label_id"].to_numpy(), y_pred),
@@ -60,8 +69,8 @@ def model_evaluation(
             "run_id": card.run_id,
             "family": card.family,
             "holdout": holdout.to_dict(orient="records"),
-            "ece": expected_calibration_error(probabilities, test["label_id"].to_numpy()),
-            "ece_if_calibrated": ece_if_calibrated(probabilities)[0],
+            "ece": expected_calibration_error(probabilities, test["label_id"].to_numpy(), predicted=y_pred),
+            "ece_if_calibrated": ece_if_calibrated(probabilities, predicted=y_pred)[0],
             "holdout_ece": holdout_calibration_error(model, holdout_reviews),
             "calibration": asdict(card.calibration),
             "baselines": compare_with_baselines(read_split(warehouse, "train"), test, y_pred),

@@ -1,25 +1,24 @@
-"""tuned_model: an Optuna study over the leaderboard winner's hyper-parameters."""
+"""tuned_model: an Optuna study over the leaderboard winner's hyper-parameters.
+
+Optuna, MLflow and the model families are imported when the study is planned and run, not when
+the code location loads."""
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import dagster as dg
 import pandas as pd
 
 from resources import ArtifactStore, ComputeResource, MlflowResource, Warehouse
 from resources.optuna_storage import OptunaStorage
+from sentiment_assets.defs.automation_conditions import follow_upstream
 from sentiment_assets.defs.feature_reads import read_split
 from sentiment_assets.defs.metadata import png_markdown
-from sentiment_assets.models.tuning import SearchSpace, TransformerSpace, TuningConfig
-from sentiment_assets.models.tuning.winner import (
-    TRANSFORMER_FAMILY,
-    StudyPlan,
-    TunedModel,
-    previous_study,
-    tune_winner,
-    winner_of,
-)
 from sentiment_assets.redaction import redact_url
+
+if TYPE_CHECKING:
+    from sentiment_assets.models.tuning import SearchSpace
+    from sentiment_assets.models.tuning.winner import StudyPlan, TunedModel
 
 GROUP = "train_tune"
 
@@ -56,7 +55,9 @@ class TunedModelConfig(dg.Config):
     max_seq_lengths: list[int] = [64]  # [64, 128] on a GPU
     freeze_encoder: list[bool] = [False, True]
 
-    def search_space(self) -> SearchSpace:
+    def search_space(self) -> "SearchSpace":
+        from sentiment_assets.models.tuning import SearchSpace, TransformerSpace
+
         return SearchSpace(
             transformer=TransformerSpace(
                 learning_rate=(self.learning_rate_min, self.learning_rate_max),
@@ -71,8 +72,11 @@ class TunedModelConfig(dg.Config):
 
     def study_plan(
         self, leaderboard: pd.DataFrame, reviews: int, device: str, storage_url: str, run_id: str
-    ) -> StudyPlan:
+    ) -> "StudyPlan":
         """This run's study of the leaderboard's winner; `reviews`: train + validation reviews."""
+        from sentiment_assets.models.tuning import TuningConfig
+        from sentiment_assets.models.tuning.winner import TRANSFORMER_FAMILY, StudyPlan, previous_study, winner_of
+
         family, base, candidate_val_macro_f1 = winner_of(leaderboard, device)
         n_trials = self.transformer_n_trials if family == TRANSFORMER_FAMILY else self.n_trials
         return StudyPlan(
@@ -103,7 +107,12 @@ class TunedModelConfig(dg.Config):
             )
 
 
-@dg.asset(group_name=GROUP, kinds={"python", "optuna", "mlflow"}, deps=["candidate_models"])
+@dg.asset(
+    group_name=GROUP,
+    kinds={"python", "optuna", "mlflow"},
+    deps=["candidate_models"],
+    automation_condition=follow_upstream(),
+)
 def tuned_model(
     context: dg.AssetExecutionContext,
     config: TunedModelConfig,
@@ -116,6 +125,8 @@ def tuned_model(
     """The model that goes to evaluation: the best family from the candidate round, tuned with
     Optuna (TPE, pruning on intermediate validation macro-F1) in a persistent study, every trial
     a nested MLflow run. The untuned candidate runs as a trial, so tuning never makes it worse."""
+    from sentiment_assets.models.tuning.winner import tune_winner
+
     experiment_id = mlflow_tracking.activate()
     leaderboard = warehouse.read_table("model_leaderboard")
     config.check_storage_url()
@@ -145,7 +156,7 @@ def tuned_model(
     return dg.MaterializeResult(metadata=tuned_model_metadata(tuned, card_path, mlflow_run))
 
 
-def tuned_model_metadata(tuned: TunedModel, card_path: Path, mlflow_run: str) -> dict:
+def tuned_model_metadata(tuned: "TunedModel", card_path: Path, mlflow_run: str) -> dict:
     """What the asset's materialization shows: the tuned scores, the calibration, the study."""
     plan, result, card = tuned.plan, tuned.result, tuned.card
     calibration = card.calibration
@@ -160,8 +171,11 @@ def tuned_model_metadata(tuned: TunedModel, card_path: Path, mlflow_run: str) ->
         "evaluation": result.evaluation,
         "candidate_val_macro_f1": plan.candidate_val_macro_f1,
         "calibration_temperature": calibration.temperature,
+        "calibration_class_bias": dg.MetadataValue.json(calibration.class_bias),
         "val_ece_before_calibration": calibration.val_ece_before,
         "val_ece": calibration.val_ece,
+        # Calibration fitted on the other validation folds: the figure that does not flatter.
+        "val_ece_cross_fitted": calibration.val_ece_cross_fitted,
         "val_ece_if_perfectly_calibrated": calibration.val_ece_if_calibrated,
         "calibration_validation_reviews": calibration.validation_reviews,
         "best_trial": result.best_trial_number,

@@ -1,6 +1,7 @@
 """Tuning the leaderboard's winner (the tuned_model asset's work): an Optuna study over its
-family, one temperature fitted on validation, and one MLflow run that logs both, summed up in a
-TunedModelCard. Framework-free: no Dagster; the caller has activated the MLflow experiment."""
+family, its calibration (a temperature and class biases) fitted on validation, and one MLflow
+run that logs both, summed up in a TunedModelCard. Framework-free: no Dagster; the caller has
+activated the MLflow experiment."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import mlflow
 import optuna
 import pandas as pd
 
-from sentiment_assets.models.calibration import TemperatureScaled, ece_if_calibrated, expected_calibration_error
+from sentiment_assets.models.calibration import Calibrated, cross_fitted_ece, decide
+from sentiment_assets.models.calibration_error import ece_if_calibrated, expected_calibration_error
 from sentiment_assets.models.families import config_from_json
 from sentiment_assets.models.mlflow_model import log_sentiment_model
 from sentiment_assets.models.model_card import Calibration, StudyReference, TunedModelCard
@@ -73,19 +75,24 @@ def previous_study(storage_url: str, family: str) -> str | None:
     return max(started)[1] if started else None
 
 
-def calibration_summary(model, calibrated: TemperatureScaled, valid: pd.DataFrame) -> Calibration:
-    """The temperature, the validation expected calibration error before and after it, and the
-    ECE a perfectly calibrated model would show on this many reviews (the estimator's noise)."""
+def calibration_summary(model, calibrated: Calibrated, valid: pd.DataFrame) -> Calibration:
+    """The calibration, the validation expected calibration error (of the label the model gives)
+    before it, after it in-sample and fitted on other folds, and the ECE a perfectly calibrated
+    model would show on this many reviews (the estimator's noise)."""
     labels = valid["label_id"].to_numpy()
-    probabilities = calibrated.predict_proba(valid)
-    if_calibrated, if_calibrated_p95 = ece_if_calibrated(probabilities)
+    base = model.predict_proba(valid)
+    probabilities = calibrated.calibrate(base)
+    given = decide(base)  # calibration changes no label
+    if_calibrated, if_calibrated_p95 = ece_if_calibrated(probabilities, predicted=given)
     return Calibration(
         temperature=calibrated.temperature,
         validation_reviews=len(valid),
-        val_ece_before=expected_calibration_error(model.predict_proba(valid), labels),
-        val_ece=expected_calibration_error(probabilities, labels),
+        val_ece_before=expected_calibration_error(base, labels),
+        val_ece=expected_calibration_error(probabilities, labels, predicted=given),
         val_ece_if_calibrated=if_calibrated,
         val_ece_if_calibrated_p95=if_calibrated_p95,
+        class_bias=[float(b) for b in calibrated.class_bias],
+        val_ece_cross_fitted=cross_fitted_ece(base, labels),
     )
 
 
@@ -100,8 +107,8 @@ def tune_winner(
     run_tags: dict[str, str],
 ) -> TunedModel:
     """Run the plan's study (every trial a nested run of one MLflow run), calibrate the best
-    model with one temperature fitted on `valid` (which changes no winner: probabilities people
-    can act on), and log it: the tuned model and its card."""
+    model with a temperature and class biases fitted on `valid` (they change no label, only the
+    probabilities people act on), and log it: the tuned model and its card."""
     with mlflow.start_run(run_name=f"tuned_model-{plan.family}", tags=run_tags) as run:
         result = tune(
             plan.family,
@@ -126,7 +133,7 @@ def tune_winner(
         )
         for path in result.plots.paths.values():
             mlflow.log_artifact(str(path), artifact_path="optuna")
-        calibrated = TemperatureScaled.fitted_on(result.best_model, valid)
+        calibrated = Calibrated.fitted_on(result.best_model, valid)
         calibration = calibration_summary(result.best_model, calibrated, valid)
         mlflow.log_metrics(calibration.metrics())
         model_info = log_sentiment_model(calibrated)
