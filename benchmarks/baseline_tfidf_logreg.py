@@ -43,7 +43,7 @@ def evaluate(df: pd.DataFrame, target: str, seed: int = SEED) -> dict:
         "n_test": len(x_test),
         "accuracy": round(float(accuracy_score(y_test, predicted)), 4),
         "macro_f1": round(float(f1_score(y_test, predicted, average="macro")), 4),
-        "majority_accuracy": round(float(y_test.value_counts(normalize=True).iloc[0]), 4),
+        "majority_accuracy": round(float(pd.Series(y_test).value_counts(normalize=True).iloc[0]), 4),
     }
 
 

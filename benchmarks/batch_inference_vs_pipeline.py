@@ -21,6 +21,7 @@ import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -44,7 +45,10 @@ WARMUP_REVIEWS = 64
 # On 1,200 reviews in their natural mix (77% positive), 1 epoch at 2e-4 and 2 epochs at 5e-5 both
 # collapsed to "always positive" (macro-F1 0.29), which would make the F1 column meaningless:
 # the benchmark model trains on 400 reviews of each class instead.
-TRAIN = FineTuneConfig(max_train_samples=1200, max_seq_length=64, epochs=2, learning_rate=1e-4, log_every_steps=10_000)
+TRAIN_SAMPLES = 1200
+TRAIN = FineTuneConfig(
+    max_train_samples=TRAIN_SAMPLES, max_seq_length=64, epochs=2, learning_rate=1e-4, log_every_steps=10_000
+)
 MODEL_DIR = (
     f"minilm_ft_balanced_{TRAIN.max_train_samples}_seq{TRAIN.max_seq_length}_ep{TRAIN.epochs}_lr{TRAIN.learning_rate:g}"
 )
@@ -55,7 +59,7 @@ def synthetic_reviews(n: int, seed: int) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "review_body": raw["Review Text"].to_numpy(),
-            "label_id": label_id_from_sentiment(sentiment_from_stars(raw["Rating"].astype(int))),
+            "label_id": label_id_from_sentiment(sentiment_from_stars(raw["Rating"].astype(int).to_numpy())),
         }
     )
 
@@ -67,16 +71,22 @@ def fine_tuned_model(cache_dir: Path) -> TransformerClassifier:
     if not (directory / "family.txt").exists():
         print(f"fine-tuning the benchmark model into {directory} (once) ...", flush=True)
         pool = synthetic_reviews(8000, seed=1)
-        per_class = TRAIN.max_train_samples // 3
-        train = pool.groupby("label_id").sample(n=per_class, random_state=TRAIN.seed).sample(frac=1.0, random_state=0)
+        per_class = TRAIN_SAMPLES // 3
+        balanced = pool.groupby("label_id").sample(n=per_class, random_state=TRAIN.seed)
+        train = cast(pd.DataFrame, balanced).sample(frac=1.0, random_state=0)
         save_model(TransformerClassifier(TRAIN).fit(train), directory)
-    return load_model(directory)
+    model = load_model(directory)
+    if not isinstance(model, TransformerClassifier):
+        raise TypeError(f"{directory} holds a {type(model).__name__}, not the fine-tuned TransformerClassifier")
+    return model
 
 
 def hf_pipeline_scorer(directory: Path, seq: int, batch_size: int | None) -> Callable[[list[str]], np.ndarray]:
     """pipeline("text-classification") as documented: top label per text, truncated to `seq`."""
     classify = pipeline("text-classification", model=str(directory), tokenizer=str(directory), device="cpu")
     label2id = classify.model.config.label2id
+    if not label2id:
+        raise ValueError(f"{directory}'s config.json has no label2id to map pipeline labels back to ids")
     kwargs = {"truncation": True, "max_length": seq} | ({"batch_size": batch_size} if batch_size else {})
 
     def score(texts: list[str]) -> np.ndarray:
@@ -104,7 +114,7 @@ def measure(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--reviews", type=int, default=1000)
     parser.add_argument("--seq", type=int, default=128)
     parser.add_argument("--repeats", type=int, default=1)

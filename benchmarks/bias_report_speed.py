@@ -52,7 +52,7 @@ def full_report(reviews: pd.DataFrame) -> tuple[dict, str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--values", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=3)

@@ -17,9 +17,12 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import baseline_tfidf_logreg
+import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score, recall_score
 
@@ -30,10 +33,13 @@ LABEL_IDS = {"negative": 0, "neutral": 1, "positive": 2}
 
 
 def scores(truth, predicted) -> dict:
+    # average=None gives one recall per class; sklearn's signature, inferred from its defaults,
+    # says a str and a float.
+    per_class_recall = cast(Callable[..., np.ndarray], recall_score)
     return {
         "accuracy": round(float(accuracy_score(truth, predicted)), 4),
         "macro_f1": round(float(f1_score(truth, predicted, average="macro")), 4),
-        "recall": [round(float(r), 3) for r in recall_score(truth, predicted, average=None, labels=[0, 1, 2])],
+        "recall": [round(float(r), 3) for r in per_class_recall(truth, predicted, average=None, labels=[0, 1, 2])],
     }
 
 
@@ -54,7 +60,10 @@ def main(argv=None) -> int:
 
     frames = {name: pd.read_csv(args.data_dir / f"{name}.csv") for name in ("train", "holdout")}
     for frame in frames.values():
-        frame["review_body"], frame["label_id"] = frame["text"].astype(str), frame["label"].map(LABEL_IDS)
+        frame["review_body"], frame["label_id"] = (
+            frame["text"].astype(str),
+            cast(pd.Series, frame["label"]).map(LABEL_IDS),
+        )
     train, holdout = frames["train"], frames["holdout"]
     baseline = baseline_tfidf_logreg.baseline_model().fit(train["review_body"], train["label_id"])
     results = {
@@ -78,9 +87,11 @@ def main(argv=None) -> int:
                 eval_batch_size=256,
             )
             started = time.perf_counter()
-            model = TransformerClassifier(config).fit(train[["review_body", "label_id"]])
+            model = TransformerClassifier(config).fit(cast(pd.DataFrame, train[["review_body", "label_id"]]))
             seconds = time.perf_counter() - started
-            predicted = model.predict_proba(holdout[["review_body"]]).argmax(axis=1)
+            predicted = model.predict_proba(cast(pd.DataFrame, holdout[["review_body"]])).argmax(axis=1)
+            if model.model is None:
+                raise RuntimeError("fit() left no model")
             run = {
                 "class_weighting": weighting,
                 "seed": seed,

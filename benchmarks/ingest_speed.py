@@ -107,7 +107,7 @@ def measure(path: Path, chunk_rows: int, duckdb_path: str | None) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--chunk-rows", type=int, default=100_000)
     parser.add_argument("--duckdb", action="store_true", help="also stream accepted rows into a DuckDB file under /tmp")

@@ -49,7 +49,7 @@ def synthetic_features(records: int, seed: int) -> pd.DataFrame:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--lookups", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=42)

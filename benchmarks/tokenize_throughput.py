@@ -59,6 +59,8 @@ def measure(rows: int, workers: int, chunk_rows: int) -> dict:
         writer.write_batch(batch)
         done += batch.num_rows
         tokens += len(batch.column("input_ids").values)
+    if writer is None:
+        raise RuntimeError(f"tokenize_stream yielded no batches for {rows} rows")
     writer.close()
     seconds = time.perf_counter() - began
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
@@ -87,7 +89,7 @@ def _chain(first, rest):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--chunk-rows", type=int, default=10_000)

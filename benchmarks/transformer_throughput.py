@@ -36,7 +36,7 @@ def synthetic_reviews(n: int, seed: int) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "review_body": raw["Review Text"].to_numpy(),
-            "label_id": label_id_from_sentiment(sentiment_from_stars(raw["Rating"].astype(int))),
+            "label_id": label_id_from_sentiment(sentiment_from_stars(raw["Rating"].astype(int).to_numpy())),
         }
     )
 
@@ -52,7 +52,7 @@ def random_init_copy(model_path: str, target: str) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--model", default="bundled")
     parser.add_argument("--random-init", action="store_true")
     parser.add_argument("--device", default="auto")
@@ -89,11 +89,14 @@ def main() -> None:
     if torch.cuda.is_available():
         torch.cuda.synchronize()
     infer_seconds = time.perf_counter() - started
+    network, train_seconds, train_rate = classifier.model, classifier.train_seconds, classifier.train_samples_per_second
+    if network is None or train_seconds is None or train_rate is None:
+        raise RuntimeError("fit() left no model or no training timings")
     assert probabilities.shape == (len(infer), 3) and np.allclose(probabilities.sum(axis=1), 1, atol=1e-3)
     print(
         json.dumps(
             {
-                "device": str(next(classifier.model.parameters()).device),
+                "device": str(next(network.parameters()).device),
                 "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
                 "torch": torch.__version__,
                 "seq": args.seq,
@@ -101,8 +104,8 @@ def main() -> None:
                 "bf16": not args.no_bf16,
                 "random_init": args.random_init,
                 "train_samples": len(train),
-                "train_seconds": round(classifier.train_seconds, 2),
-                "train_samples_per_s": round(classifier.train_samples_per_second, 1),
+                "train_seconds": round(train_seconds, 2),
+                "train_samples_per_s": round(train_rate, 1),
                 "infer_reviews": len(infer),
                 "infer_reviews_per_s": round(len(infer) / infer_seconds, 1),
                 "peak_gpu_mem_gb": round(torch.cuda.max_memory_allocated() / 2**30, 2)

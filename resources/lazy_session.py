@@ -31,8 +31,9 @@ from dataclasses import dataclass, field
 import duckdb
 
 from resources.hive_types import duckdb_type
-from resources.s3_tables import RemoteTable, S3TableStore
-from resources.warehouse import quote_identifier as q
+from resources.s3_table_layout import RemoteTable
+from resources.s3_tables import S3TableStore
+from sentiment_assets.sql import quote_identifier as q
 
 logger = logging.getLogger(__name__)
 
@@ -201,7 +202,7 @@ class LazySession:
             self.store.register(table, rows.schema, None, after.ddl, known=known)
             return
         same_layout = before is not None and before.partition_column == column and before.ddl == after.ddl
-        changed = {v for v, fp in after.parts.items() if not same_layout or before.parts.get(v) != fp}
+        changed = {v for v, fp in after.parts.items() if before is None or not same_layout or before.parts.get(v) != fp}
         # Partitions to delete: those this session saw (or, for a replaced or new table, all those
         # on S3 now) that are gone. A partition another process added meanwhile is left alone
         # unless the whole table was replaced.

@@ -1,11 +1,6 @@
 """Tables as Parquet objects on S3, registered in the AWS Glue catalog (what Athena queries).
 
-Layout, under s3://{bucket}/{prefix}/{table}/:
-
-- a plain table is one object, `data.parquet`;
-- a partitioned table is one object per value of its partition column,
-  `{column}={value}/data.parquet`, the column itself kept out of the file as Hive does.
-
+The layout (object keys, partition paths, what Glue is told) is in resources/s3_table_layout.py.
 One put per object, so a reader sees a partition's old rows or its new ones, never half, and two
 processes writing different partitions touch disjoint objects. No Dagster here: the warehouse
 resource (resources/s3_warehouse.py) and the DuckDB session (resources/lazy_session.py) use it.
@@ -16,27 +11,26 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-from dataclasses import dataclass
-from urllib.parse import quote, unquote
+from collections.abc import Set as AbstractSet
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 from botocore.exceptions import ClientError
 
-from resources.hive_types import hive_type
+from resources.s3_table_layout import (
+    DATA_OBJECT,
+    DDL_PARAMETER,
+    NULL_PARTITION,
+    RemoteTable,
+    is_data_object,
+    partition_path,
+    partition_value,
+    remote_table,
+    storage_descriptor,
+)
 
 logger = logging.getLogger(__name__)
-
-PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
-PARQUET_INPUT_FORMAT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
-PARQUET_OUTPUT_FORMAT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
-DATA_OBJECT = "data.parquet"
-# Hive's name for the partition of null values.
-NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
-# The exact DuckDB definition (types, NOT NULL, primary key) rides along as a Glue table
-# parameter: Glue's Hive types are lossy, and scoring's ON CONFLICT needs the primary key back.
-DDL_PARAMETER = "duckdb_ddl"
 
 
 class WarehouseError(RuntimeError):
@@ -45,34 +39,6 @@ class WarehouseError(RuntimeError):
 
 class MissingTableError(duckdb.CatalogException):
     """No such table in the Glue database; a CatalogException, as DuckDB's own would be."""
-
-
-@dataclass(frozen=True)
-class RemoteTable:
-    """What Glue knows of one table."""
-
-    name: str
-    columns: tuple[tuple[str, str], ...]  # (name, Hive type), partition keys last
-    partition_column: str | None
-    ddl: str | None
-
-
-def partition_path(column: str, value: str | None) -> str:
-    """`column=value`, the value escaped so any text is one path segment."""
-    return f"{column}={NULL_PARTITION if value is None else quote(value, safe='')}"
-
-
-def partition_value(segment: str) -> tuple[str, str | None]:
-    column, _, encoded = segment.partition("=")
-    return column, None if encoded == NULL_PARTITION else unquote(encoded)
-
-
-def is_data_object(key: str) -> bool:
-    """Whether an object under a table's prefix holds rows. Ours are `data.parquet`; Athena's
-    CTAS (the dbt models) writes Parquet files with no extension at all, so the name cannot be
-    the test; markers (`_SUCCESS`, `x_$folder$`) and hidden files are what to skip."""
-    name = key.rsplit("/", 1)[-1]
-    return bool(name) and not name.startswith(("_", ".")) and not name.endswith("$folder$")
 
 
 class S3TableStore:
@@ -185,14 +151,14 @@ class S3TableStore:
             except self.glue.exceptions.EntityNotFoundException:
                 return {}
             for entry in page.get("TableList", []):
-                found[entry["Name"]] = _remote_table(entry)
+                found[entry["Name"]] = remote_table(entry)
             token = page.get("NextToken")
             if not token:
                 return found
 
     def get(self, table: str) -> RemoteTable | None:
         try:
-            return _remote_table(self.glue.get_table(DatabaseName=self.database, Name=table)["Table"])
+            return remote_table(self.glue.get_table(DatabaseName=self.database, Name=table)["Table"])
         except self.glue.exceptions.EntityNotFoundException:
             return None
 
@@ -209,23 +175,14 @@ class S3TableStore:
                 )
         self._database_checked = True
 
-    def _storage(self, location: str, schema: pa.Schema) -> dict:
-        return {
-            "Columns": [{"Name": f.name, "Type": hive_type(f.type)} for f in schema],
-            "Location": location,
-            "InputFormat": PARQUET_INPUT_FORMAT,
-            "OutputFormat": PARQUET_OUTPUT_FORMAT,
-            "SerdeInfo": {"SerializationLibrary": PARQUET_SERDE, "Parameters": {"serialization.format": "1"}},
-        }
-
     def register(
         self,
         table: str,
         schema: pa.Schema,
         partition_column: str | None,
         ddl: str,
-        written_values: set[str | None] = frozenset(),
-        removed_values: set[str | None] = frozenset(),
+        written_values: AbstractSet[str | None] = frozenset(),
+        removed_values: AbstractSet[str | None] = frozenset(),
         known: RemoteTable | None = None,
     ) -> None:
         """Create or update the Glue table (`schema` without the partition column), then add or
@@ -236,7 +193,7 @@ class S3TableStore:
             "Name": table,
             "TableType": "EXTERNAL_TABLE",
             "Parameters": {"classification": "parquet", "EXTERNAL": "TRUE", DDL_PARAMETER: ddl},
-            "StorageDescriptor": self._storage(self.location(table), schema),
+            "StorageDescriptor": storage_descriptor(self.location(table), schema),
             "PartitionKeys": [{"Name": partition_column, "Type": "string"}] if partition_column else [],
         }
         if known is not None and known.partition_column != partition_column:
@@ -263,7 +220,7 @@ class S3TableStore:
         for value in written_values:
             partition_input = {
                 "Values": [NULL_PARTITION if value is None else value],
-                "StorageDescriptor": self._storage(
+                "StorageDescriptor": storage_descriptor(
                     f"{self.location(table)}{partition_path(partition_column, value)}/", schema
                 ),
             }
@@ -289,15 +246,3 @@ class S3TableStore:
         with contextlib.suppress(self.glue.exceptions.EntityNotFoundException):
             self.glue.delete_table(DatabaseName=self.database, Name=table)
         logger.info("dropped table %s (%s)", table, self.location(table))
-
-
-def _remote_table(entry: dict) -> RemoteTable:
-    keys = entry.get("PartitionKeys") or []
-    columns = [(c["Name"], c["Type"]) for c in entry.get("StorageDescriptor", {}).get("Columns", [])]
-    columns += [(k["Name"], k.get("Type", "string")) for k in keys]
-    return RemoteTable(
-        name=entry["Name"],
-        columns=tuple(columns),
-        partition_column=keys[0]["Name"] if keys else None,
-        ddl=(entry.get("Parameters") or {}).get(DDL_PARAMETER),
-    )

@@ -10,13 +10,8 @@ import pyarrow.parquet as pq
 import pytest
 from aws_tables import glue, keys, record_calls, reviews, s3
 
-from resources.s3_tables import (
-    PARQUET_INPUT_FORMAT,
-    PARQUET_OUTPUT_FORMAT,
-    PARQUET_SERDE,
-    MissingTableError,
-    WarehouseError,
-)
+from resources.s3_table_layout import PARQUET_INPUT_FORMAT, PARQUET_OUTPUT_FORMAT, PARQUET_SERDE
+from resources.s3_tables import MissingTableError, WarehouseError
 from resources.s3_warehouse import S3ParquetWarehouse
 
 # --- tables on S3 and in Glue ---------------------------------------------------------------

@@ -10,7 +10,8 @@ import pytest
 
 from sentiment_assets.features.feature_group import REVIEWS_FEATURE_GROUP as GROUP
 from sentiment_assets.features.online_store import OnlineFeatureStore
-from sentiment_assets.features.store import FeatureStoreError, OfflineFeatureStore
+from sentiment_assets.features.store import OfflineFeatureStore
+from sentiment_assets.features.store_schema import FeatureStoreError
 
 T1, T2, T3 = datetime(2024, 1, 1), datetime(2024, 2, 1), datetime(2024, 3, 1)
 
@@ -55,7 +56,9 @@ def history(store):
         GROUP, frame(review("r1", T2, sentiment=0, body="v2"), review("r2", T2, body="r2 v1")), ingested_at=T2 + day
     )
     store.ingest(GROUP, frame(review("r1", T3, sentiment=1, body="v3")), ingested_at=T3 + day)
-    store.ingest(GROUP, frame(review("r1", T1, sentiment=-1, body="v1 corrected")), ingested_at=T3 + 2 * day)
+    store.ingest(
+        GROUP, frame(review("r1", T1, sentiment=-1, body="v1 corrected")), ingested_at=T3 + pd.Timedelta(days=2)
+    )
     return store
 
 
@@ -214,6 +217,7 @@ def test_reading_a_group_never_ingested_names_the_missing_table(store):
 def test_online_store_serves_the_latest_row_per_record(history):
     online = OnlineFeatureStore.load(history, GROUP)
     r1 = online.get("r1")
+    assert r1 is not None
     assert r1["review_body"] == "v3" and r1["sentiment"] == 1 and r1["input_ids"] == [101, 2307, 102]
     assert r1["date"] == T3
     assert online.get("nobody") is None
@@ -225,10 +229,12 @@ def test_online_store_sees_new_ingestion_only_after_refresh(store):
     store.ingest(GROUP, frame(review("r1", T1, body="old", input_ids=[1, 2])), ingested_at=T1)
     online = OnlineFeatureStore.load(store, GROUP)
     store.ingest(GROUP, frame(review("r1", T2, body="new", input_ids=[3, 4, 5]), review("r2", T2)), ingested_at=T2)
-    assert online.get("r1")["review_body"] == "old" and online.get("r2") is None
+    before = online.get("r1")
+    assert before is not None and before["review_body"] == "old" and online.get("r2") is None
     assert online.refresh() == 2
-    assert online.get("r1")["input_ids"] == [3, 4, 5]
-    assert online.get("r2")["review_body"] == "fine"
+    r1, r2 = online.get("r1"), online.get("r2")
+    assert r1 is not None and r1["input_ids"] == [3, 4, 5]
+    assert r2 is not None and r2["review_body"] == "fine"
 
 
 def test_online_store_must_be_refreshed_before_use(store):

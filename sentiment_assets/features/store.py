@@ -13,7 +13,8 @@ SageMaker Feature Store semantics on one machine (no Dagster here; assets pass a
 - `split` is the latest rows of one split: what training, tuning and evaluation read.
 
 Every read picks rows with one `QUALIFY row_number()` window in SQL; values are bound as
-parameters and identifiers quoted.
+parameters and identifiers quoted. The tables themselves (column types, schema checks, what a
+frame must hold to be ingested) are in `sentiment_assets.features.store_schema`.
 """
 
 from __future__ import annotations
@@ -29,22 +30,15 @@ import pandas as pd
 import pyarrow as pa
 
 from sentiment_assets.features.feature_group import FeatureGroup
+from sentiment_assets.features.store_schema import (
+    INGESTED_AT,
+    FeatureStoreError,
+    ensure_table,
+    group_label,
+    validated_records,
+)
 from sentiment_assets.sql import quote_identifier
 from sentiment_assets.timestamps import naive_utc
-
-INGESTED_AT = "ingested_at"
-
-# SQL types of the known feature columns; other groups pass `column_types` to create_group.
-FEATURE_COLUMN_TYPES: dict[str, str] = {
-    "review_id": "VARCHAR",
-    "date": "TIMESTAMP",
-    "sentiment": "INTEGER",
-    "label_id": "INTEGER",
-    "input_ids": "INTEGER[]",
-    "attention_mask": "TINYINT[]",
-    "review_body": "VARCHAR",
-    "split_type": "VARCHAR",
-}
 
 ConnectionFactory = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
 ReadBy = Literal["ingestion", "event_time"]
@@ -63,10 +57,6 @@ def duckdb_file(path: str | Path) -> ConnectionFactory:
             connection.close()
 
     return connect
-
-
-class FeatureStoreError(ValueError):
-    """A frame or a read that does not fit its feature group; the message names group and column."""
 
 
 class OfflineFeatureStore:
@@ -89,15 +79,15 @@ class OfflineFeatureStore:
         """Create the group's offline table if missing; an existing table must have the group's columns
         (a schema change is a new group version, i.e. a new table)."""
         with self._connect() as connection:
-            _ensure_table(connection, group, column_types)
+            ensure_table(connection, group, column_types)
 
     def ingest(self, group: FeatureGroup, frame: pd.DataFrame, ingested_at: datetime | None = None) -> int:
         """Append `frame`'s rows (the group's columns; others are ignored), all stamped with one
         ingestion time (default: now, naive UTC). Returns the number of rows appended."""
-        records = _validated_records(group, frame)
+        records = validated_records(group, frame)
         stamp = naive_utc(ingested_at).to_pydatetime()
         with self._connect() as connection:
-            types = _ensure_table(connection, group, None)
+            types = ensure_table(connection, group, None)
             if records.empty:
                 return 0
             selected = ", ".join(f"CAST({quote_identifier(c)} AS {types[c]})" for c in group.columns)
@@ -110,7 +100,7 @@ class OfflineFeatureStore:
                 )
             except duckdb.ConversionException as error:
                 raise FeatureStoreError(
-                    f"feature group {_label(group)}: a value does not fit its column: {error}"
+                    f"feature group {group_label(group)}: a value does not fit its column: {error}"
                 ) from error
             finally:
                 connection.unregister("incoming_records")
@@ -133,7 +123,7 @@ class OfflineFeatureStore:
         such row are absent."""
         if by not in ("ingestion", "event_time"):
             raise FeatureStoreError(
-                f"feature group {_label(group)}: by must be 'ingestion' or 'event_time', got {by!r}"
+                f"feature group {group_label(group)}: by must be 'ingestion' or 'event_time', got {by!r}"
             )
         moment = naive_utc(as_of).to_pydatetime()
         conditions, parameters = [f"{quote_identifier(group.event_time)} <= ?"], [moment]
@@ -179,7 +169,7 @@ class OfflineFeatureStore:
                 return connection.sql(sql, params=parameters).to_arrow_table()
             except duckdb.CatalogException as error:
                 raise FeatureStoreError(
-                    f"feature group {_label(group)}: no offline table {group.table_name}"
+                    f"feature group {group_label(group)}: no offline table {group.table_name}"
                 ) from error
 
     def _latest_rows(self, group, conditions, parameters, record_ids, columns) -> pd.DataFrame:
@@ -211,13 +201,9 @@ class OfflineFeatureStore:
                 return connection.execute(sql, parameters).df()
             except duckdb.CatalogException as error:
                 raise FeatureStoreError(
-                    f"feature group {_label(group)}: no offline table {group.table_name}; "
+                    f"feature group {group_label(group)}: no offline table {group.table_name}; "
                     f"ingest into it first ({error})"
                 ) from error
-
-
-def _label(group: FeatureGroup) -> str:
-    return f"{group.name} v{group.version}"
 
 
 def _plain(value):
@@ -225,53 +211,11 @@ def _plain(value):
     return value.item() if hasattr(value, "item") else value
 
 
-def _ensure_table(
-    connection: duckdb.DuckDBPyConnection, group: FeatureGroup, column_types: Mapping[str, str] | None
-) -> dict[str, str]:
-    """Create the group's table if missing, check its columns; returns column -> SQL type."""
-    existing = _column_types(connection, group.table_name)
-    if not existing:
-        types = {**FEATURE_COLUMN_TYPES, **(column_types or {}), group.event_time: "TIMESTAMP"}
-        untyped = [c for c in group.columns if c not in types]
-        if untyped:
-            raise FeatureStoreError(
-                f"feature group {_label(group)}: no SQL type for columns {untyped}; pass column_types to create_group"
-            )
-        columns = [f"{quote_identifier(c)} {types[c]}" for c in group.columns]
-        columns.append(f"{quote_identifier(INGESTED_AT)} TIMESTAMP NOT NULL")
-        connection.execute(f"CREATE TABLE IF NOT EXISTS {quote_identifier(group.table_name)} ({', '.join(columns)})")
-        existing = _column_types(connection, group.table_name)
-    expected = [*group.columns, INGESTED_AT]
-    if list(existing) != expected:
-        raise FeatureStoreError(
-            f"feature group {_label(group)}: table {group.table_name} has columns {list(existing)}, "
-            f"expected {expected}; a schema change needs a new group version"
-        )
-    untimed = [c for c in (group.event_time, INGESTED_AT) if existing[c] != "TIMESTAMP"]
-    if untimed:
-        # e.g. a table written wholesale with event time as ISO strings before the store existed.
-        raise FeatureStoreError(
-            f"feature group {_label(group)}: table {group.table_name} has {untimed} as "
-            f"{[existing[c] for c in untimed]}, not TIMESTAMP; it was not written by the store"
-        )
-    return existing
-
-
-def _column_types(connection: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
-    return dict(
-        connection.execute(
-            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
-            "AND table_schema = current_schema() ORDER BY ordinal_position",
-            [table],
-        ).fetchall()
-    )
-
-
 def _check_columns(group: FeatureGroup, columns: Sequence[str]) -> None:
     unknown = [c for c in columns if c not in (*group.columns, INGESTED_AT)]
     if unknown:
         raise FeatureStoreError(
-            f"feature group {_label(group)}: unknown columns {unknown}; it has {list(group.columns)}"
+            f"feature group {group_label(group)}: unknown columns {unknown}; it has {list(group.columns)}"
         )
 
 
@@ -282,34 +226,3 @@ def _select_list(group: FeatureGroup, columns: Sequence[str] | None) -> str:
     # The record id always comes first, even when not asked for: results are keyed by it.
     chosen = [group.record_identifier, *(c for c in columns if c != group.record_identifier)]
     return ", ".join(quote_identifier(c) for c in chosen)
-
-
-def _validated_records(group: FeatureGroup, frame: pd.DataFrame) -> pd.DataFrame:
-    """The group's columns of `frame`, event time parsed to naive UTC; clear errors otherwise."""
-    missing = [c for c in group.columns if c not in frame.columns]
-    if missing:
-        raise FeatureStoreError(f"feature group {_label(group)}: frame is missing columns {missing}")
-    records = frame.loc[:, list(group.columns)].reset_index(drop=True)
-    for column in (group.record_identifier, group.event_time):
-        nulls = records[column].isna()
-        if nulls.any():
-            raise FeatureStoreError(
-                f"feature group {_label(group)}: {int(nulls.sum())} rows have a null "
-                f"{column} (first at row {int(nulls.idxmax())})"
-            )
-    try:
-        event_time = pd.to_datetime(records[group.event_time], utc=True, format="ISO8601")
-    except (ValueError, TypeError) as error:
-        raise FeatureStoreError(
-            f"feature group {_label(group)}: event time {group.event_time} is not a timestamp: {error}"
-        ) from error
-    records[group.event_time] = event_time.dt.tz_localize(None).astype("datetime64[us]")
-    duplicated = records.duplicated([group.record_identifier, group.event_time])
-    if duplicated.any():
-        first = records.loc[duplicated.idxmax(), group.record_identifier]
-        raise FeatureStoreError(
-            f"feature group {_label(group)}: {int(duplicated.sum())} rows repeat a "
-            f"({group.record_identifier}, {group.event_time}) pair in one write, e.g. {first!r}; "
-            "which one is latest would be ambiguous"
-        )
-    return records

@@ -38,7 +38,8 @@ def load_tokenizer(name_or_path: str | os.PathLike | None = None):
 def tokenize(
     texts: Sequence[str], tokenizer, max_seq_length: int, batch_size: int = 2048
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """input_ids and attention_mask per text, unpadded (padding is added per batch at training).
+    """input_ids and attention_mask per text, unpadded (padding is added per batch at training),
+    each at most `max_seq_length` TOKENS long, [CLS] and [SEP] included.
 
     Stored as int32 / int8 arrays so the feature table holds integer lists, not strings.
     """
@@ -122,7 +123,8 @@ def tokenize_stream(
     `chunk_rows` are sliced. Every other column of a chunk (e.g. review_id) is passed through
     unchanged, ahead of `input_ids` (list<int32>) and `attention_mask` (list<int8>); the text
     itself is not repeated. `tokenizer_name_or_path` is what `load_tokenizer` accepts (None or
-    "bundled" = MiniLM, a local directory, a cached name) or a loaded tokenizer.
+    "bundled" = MiniLM, a local directory, a cached name) or a loaded tokenizer. Each review keeps
+    at most `max_seq_length` TOKENS, [CLS] and [SEP] included (not words).
 
     `workers` spawned processes each load the tokenizer once; at most `max_in_flight`
     (default 2 x workers) chunks are in memory at a time. workers=1 runs in this process.

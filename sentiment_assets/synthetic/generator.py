@@ -94,7 +94,7 @@ def generate_clothing_reviews(n_rows: int = catalog.DEFAULT_N_ROWS, seed: int = 
         "Department Name": pd.Series(department, dtype=object),
         "Class Name": pd.Series([np.nan if c is None else c for c in classes], dtype=object),
     }
-    return pd.DataFrame(columns, columns=CLOTHING_COLUMNS)
+    return pd.DataFrame(columns, columns=pd.Index(CLOTHING_COLUMNS))
 
 
 def write_clothing_csv(path: str | Path, n_rows: int = catalog.DEFAULT_N_ROWS, seed: int = 42) -> Path:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from itertools import accumulate
 from typing import TypeVar
 
-from . import framing, phrases
+from . import aspects, framing, phrases
 from .vocabulary import ItemVocabulary, vocabulary_for
 
 T = TypeVar("T")
@@ -88,7 +88,7 @@ class ReviewWriter:
         # writer makes ~20 draws per review, so everything goes through random().
         self._random = self._rng.random
         self._mix = {k: list(accumulate(v)) for k, v in SENTENCE_MIX.items()}
-        words, weights = zip(*phrases.ASPECT_WEIGHTS.items(), strict=False)
+        words, weights = zip(*aspects.ASPECT_WEIGHTS.items(), strict=False)
         self._aspects: tuple[str, ...] = words
         self._aspect_cum = list(accumulate(weights))
         self._rung_cum = list(accumulate(framing.SIZE_RUNG_WEIGHTS))
@@ -177,11 +177,11 @@ class ReviewWriter:
         """One filled clause of the given polarity, about an aspect or the category itself."""
         rand, vocab = self._random, slots.vocab
         for _ in range(4):  # redraw a few times rather than repeat a clause in one review
-            if rand() < phrases.CATEGORY_CLAUSE_SHARE:
+            if rand() < aspects.CATEGORY_CLAUSE_SHARE:
                 pool: Sequence[str] = vocab.praise if positive else vocab.gripes
             else:
                 aspect = self._aspects[bisect(self._aspect_cum, rand() * self._aspect_cum[-1])]
-                pool = phrases.ASPECT_CLAUSES[aspect][0 if positive else 1]
+                pool = aspects.ASPECT_CLAUSES[aspect][0 if positive else 1]
             template = self._pick(pool)
             if template not in slots.used:
                 break
