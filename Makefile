@@ -50,12 +50,10 @@ test: install
 # Lint (ruff check), formatting (ruff format --check) and types (basedpyright, pyright's "basic"
 # rules on what pyproject.toml's [tool.basedpyright] includes). `ruff check --fix .` and
 # `ruff format .` fix most of what the first two report.
-# TODO(issue 17): the type check still reports errors and may fail for now (the leading "-");
-# drop the "-" once it passes, so that CI enforces it.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	-$(BIN)/basedpyright
+	$(BIN)/basedpyright
 
 ui: install dagster-home
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000

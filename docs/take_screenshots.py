@@ -33,7 +33,7 @@ import urllib.request
 from pathlib import Path
 
 from PIL import Image
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import ViewportSize, expect, sync_playwright
 from screenshot_servers import Server, free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -49,7 +49,8 @@ BIN = Path(sys.executable).parent
 # The candidates' columns in the MLflow runs table.
 MLFLOW_METRICS = ("val_macro_f1", "val_accuracy", "train_seconds")
 
-WINDOW, TALL_WINDOW = {"width": 1440, "height": 900}, {"width": 1440, "height": 1100}
+WINDOW: ViewportSize = {"width": 1440, "height": 900}
+TALL_WINDOW: ViewportSize = {"width": 1440, "height": 1100}
 # The UI's first-visit "Join the Dagster community" dialog, marked as already seen.
 SKIP_COMMUNITY_DIALOG = "window.localStorage.setItem('communityNux', JSON.stringify('1'))"
 LOAD_TIMEOUT_MS = 120_000  # the first Dagster page waits for the code location to load

@@ -5,6 +5,19 @@ Names load on first use (PEP 562), so plain entry points that only need `resourc
 """
 
 from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # what type checkers see; at run time __getattr__ imports on first use
+    from resources.artifacts import ArtifactStore, LocalArtifactStore
+    from resources.compute import ComputeResource
+    from resources.environment import Profile, get_profile, sentiment_home
+    from resources.mlflow_tracking import MlflowResource
+    from resources.remote_training import RemoteTrainingResource
+    from resources.s3_artifacts import S3ArtifactStore
+    from resources.s3_warehouse import S3ParquetWarehouse
+    from resources.training_launcher import TrainingLauncher
+    from resources.warehouse import DuckDBWarehouse, Warehouse
+
 
 _WHERE = {
     "ArtifactStore": "resources.artifacts",
@@ -22,7 +35,22 @@ _WHERE = {
     "DuckDBWarehouse": "resources.warehouse",
 }
 
-__all__ = sorted(_WHERE)
+__all__ = [  # the keys of _WHERE, written out for type checkers
+    "ArtifactStore",
+    "ComputeResource",
+    "DuckDBWarehouse",
+    "LocalArtifactStore",
+    "MlflowResource",
+    "Profile",
+    "RemoteTrainingResource",
+    "S3ArtifactStore",
+    "S3ParquetWarehouse",
+    "TrainingLauncher",
+    "Warehouse",
+    "get_profile",
+    "sentiment_home",
+]
+assert sorted(__all__) == sorted(_WHERE)
 
 
 def __getattr__(name: str):

@@ -16,6 +16,7 @@ import math
 import time
 from collections.abc import Callable
 from decimal import Decimal
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -88,14 +89,18 @@ _INTEGER_TYPES = {"tinyint", "smallint", "integer", "int", "bigint"}
 _FLOAT_TYPES = {"float", "real", "double", "decimal"}
 
 
+def _numeric(series: pd.Series) -> pd.Series:
+    return cast(pd.Series, pd.to_numeric(series))  # of a Series: a Series
+
+
 def _typed(values: list[str | None], athena_type: str) -> pd.Series:
     kind = athena_type.lower().split("(")[0]
     series = pd.Series(values, dtype="object")
     if kind in _INTEGER_TYPES:
-        numbers = pd.to_numeric(series).astype("Int64")
+        numbers = _numeric(series).astype("Int64")
         return numbers.astype("int64") if not numbers.isna().any() else numbers
     if kind in _FLOAT_TYPES:
-        return pd.to_numeric(series).astype("float64")
+        return _numeric(series).astype("float64")
     if kind == "boolean":
         flags = series.map({"true": True, "false": False}).astype("boolean")
         return flags.astype(bool) if not flags.isna().any() else flags

@@ -24,7 +24,7 @@ from resources.optuna_storage import OptunaStorage
 from resources.remote_training import RemoteTrainingResource
 from resources.s3_artifacts import S3ArtifactStore
 from resources.s3_warehouse import S3ParquetWarehouse
-from resources.training_launcher import K8sTrainingLauncher, SubprocessTrainingLauncher, TrainingLauncher
+from resources.training_launcher import K8sTrainingLauncher, SubprocessTrainingLauncher
 from resources.warehouse import DuckDBWarehouse
 
 # `make mlflow-ui` serves the local store here.
@@ -60,7 +60,7 @@ def local_resources(home: Path) -> dict[str, Any]:
         # standard AWS environment, never from code.
         "s3": S3Resource(),
         # Fine-tuning runs in its own process (python -m sentiment_assets.training.transformer_job).
-        **training_resources(SubprocessTrainingLauncher()),
+        "training_launcher": SubprocessTrainingLauncher(),
     }
 
 
@@ -94,33 +94,15 @@ def aws_resources() -> dict[str, Any]:
         ),
         "s3": S3Resource(),
         # Fine-tuning in a GPU pod of the training image, started through Dagster Pipes.
-        **training_resources(
-            K8sTrainingLauncher(
-                pod=RemoteTrainingResource(
-                    image=dg.EnvVar("SENTIMENT_TRAINING_IMAGE"),
-                    bucket=bucket,
-                    namespace="sentiment",
-                    service_account="sentiment-pipeline",
-                    gpus=1,
-                )
+        "training_launcher": K8sTrainingLauncher(
+            pod=RemoteTrainingResource(
+                image=dg.EnvVar("SENTIMENT_TRAINING_IMAGE"),
+                bucket=bucket,
+                namespace="sentiment",
+                service_account="sentiment-pipeline",
+                gpus=1,
             )
         ),
-    }
-
-
-def training_resources(launcher: TrainingLauncher) -> dict[str, Any]:
-    """The profile's training launcher, and the three keys finetuned_minilm still asks for (see
-    sentiment_assets/defs/train_tune/training_launch.py), derived from it so they cannot
-    disagree: `remote_training` is the launcher's pod on AWS and disabled locally. The Pipes
-    clients contact nothing until a run trains."""
-    from dagster_k8s import PipesK8sClient
-
-    pod = launcher.pod if isinstance(launcher, K8sTrainingLauncher) else RemoteTrainingResource()
-    return {
-        "training_launcher": launcher,
-        "pipes_subprocess_client": dg.PipesSubprocessClient(),
-        "remote_training": pod,
-        "pipes_k8s_client": PipesK8sClient(),
     }
 
 

@@ -28,7 +28,8 @@ from pydantic import Field, PrivateAttr
 from resources.athena_query import run_query
 from resources.lazy_session import LazyConnection, LazySession
 from resources.s3_tables import MissingTableError, S3TableStore
-from resources.warehouse import Warehouse, quote_identifier
+from resources.warehouse import Warehouse
+from sentiment_assets.sql import quote_identifier, single_value
 
 
 class S3ParquetWarehouse(Warehouse):
@@ -142,7 +143,7 @@ class S3ParquetWarehouse(Warehouse):
 
     def row_count(self, table: str) -> int:
         with self._reading(table) as connection:
-            return int(connection.execute(f"SELECT count(*) FROM {quote_identifier(table)}").fetchone()[0])
+            return int(single_value(connection.execute(f"SELECT count(*) FROM {quote_identifier(table)}").fetchone()))
 
     def table_exists(self, table: str) -> bool:
         return self.table_store().get(table) is not None

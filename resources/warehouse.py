@@ -17,12 +17,9 @@ import pandas as pd
 import pyarrow as pa
 from pydantic import PrivateAttr
 
+from sentiment_assets.sql import quote_identifier, single_value
+
 STAGING_SUFFIX = "__staging"  # a table being rebuilt is `{table}__staging` until it is swapped in
-
-
-def quote_identifier(name: str) -> str:
-    """Quote a table name for SQL; names come from code, but quoting keeps odd ones safe."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 class Warehouse(dg.ConfigurableResource):
@@ -87,7 +84,7 @@ class DuckDBWarehouse(Warehouse):
 
     # Set when a run starts; the run's first connection then drops staging tables left behind.
     _leftover_staging_to_drop: bool = PrivateAttr(default=False)
-    _run_log: object = PrivateAttr(default=None)
+    _run_log: dg.DagsterLogManager | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         self._leftover_staging_to_drop = True
@@ -150,16 +147,18 @@ class DuckDBWarehouse(Warehouse):
 
     def row_count(self, table: str) -> int:
         with self.connect() as connection:
-            return int(connection.execute(f"SELECT count(*) FROM {self._qualified(table)}").fetchone()[0])
+            return int(single_value(connection.execute(f"SELECT count(*) FROM {self._qualified(table)}").fetchone()))
 
     def table_exists(self, table: str) -> bool:
         if not Path(self.path).exists():
             return False
         with self.connect() as connection:
-            found = connection.execute(
-                "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-                [self.schema_name, table],
-            ).fetchone()[0]
+            found = single_value(
+                connection.execute(
+                    "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+                    [self.schema_name, table],
+                ).fetchone()
+            )
         return bool(found)
 
 

@@ -1,79 +1,65 @@
-"""The code location: every asset, check, job and schedule, with the profile's deployment.
+"""The code location: the defs folder (every asset, check, job and sensor under
+sentiment_assets/defs) with the profile's deployment bound to it.
 
 `SENTIMENT_PROFILE` (default `local`) picks the deployment (sentiment_assets/defs/deployment.py):
 resources, executor, dbt target, the automation sensor's status, paths and links. Nothing here
-branches on the profile.
+branches on the profile. When each asset runs is on its decorator (`automation_condition=`).
+
+`dg dev`, `dg launch`, `dg list defs`, workspace.yaml and the gRPC server load `code_location`;
+the defs folder is found through pyproject.toml's [tool.dg.project], so the package runs from a
+checkout (or an image) that has pyproject.toml beside it.
 """
 
-from __future__ import annotations
+import functools
+from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
 from resources.environment import disable_telemetry
-from sentiment_assets.defs.deployment import deployment_for
+from sentiment_assets.defs.automation_conditions import automation_sensor
+from sentiment_assets.defs.deployment import Deployment, deployment_for
 
 disable_telemetry()
-# Decided before the assets are imported, so an unusable profile fails here with its own message.
-deployment = deployment_for()
 
-from sentiment_assets.defs.automation import (  # noqa: E402
-    everything_job,
-    group_jobs,
-    ingest_job,
-    nightly_retraining_schedule,
-    retraining_job,
-    scoring_job,
-)
-from sentiment_assets.defs.automation_conditions import automation_sensor, with_automation_conditions  # noqa: E402
-from sentiment_assets.defs.deploy_manage.approval_job import model_approval_job  # noqa: E402
-from sentiment_assets.defs.deploy_manage.batch_predictions import batch_predictions  # noqa: E402
-from sentiment_assets.defs.deploy_manage.drift_baseline import drift_baseline  # noqa: E402
-from sentiment_assets.defs.deploy_manage.drift_sensor import drift_retraining_sensor  # noqa: E402
-from sentiment_assets.defs.deploy_manage.human_review import human_labels, human_review_job, review_queue  # noqa: E402
-from sentiment_assets.defs.deploy_manage.model_evaluation import model_evaluation  # noqa: E402
-from sentiment_assets.defs.deploy_manage.post_training_bias_report import post_training_bias_report  # noqa: E402
-from sentiment_assets.defs.deploy_manage.registered_model import registered_model  # noqa: E402
-from sentiment_assets.defs.deploy_manage.scoring_schedule import hourly_scoring  # noqa: E402
-from sentiment_assets.defs.ingest_analyze.bias_report import bias_report  # noqa: E402
-from sentiment_assets.defs.ingest_analyze.landing_sensor import landing_zone_sensor  # noqa: E402
-from sentiment_assets.defs.ingest_analyze.raw_reviews import raw_reviews  # noqa: E402
-from sentiment_assets.defs.ingest_analyze.review_profile import review_profile  # noqa: E402
-from sentiment_assets.defs.prepare_transform.assets import balanced_reviews, feature_store, review_features  # noqa: E402
-from sentiment_assets.defs.prepare_transform.dbt_models import dbt_models  # noqa: E402
-from sentiment_assets.defs.train_tune.candidate_models import candidate_models  # noqa: E402
-from sentiment_assets.defs.train_tune.finetuned_minilm import finetuned_minilm  # noqa: E402
-from sentiment_assets.defs.train_tune.tuned_model import tuned_model  # noqa: E402
-
-ALL_ASSETS = [
-    raw_reviews,
-    dbt_models,
-    review_profile,
-    bias_report,
-    balanced_reviews,
-    review_features,
-    feature_store,
-    finetuned_minilm,
-    candidate_models,
-    tuned_model,
-    model_evaluation,
-    registered_model,
-    drift_baseline,
-    batch_predictions,
-    post_training_bias_report,
-    review_queue,
-    human_labels,
-]
+PACKAGE_DIR = Path(__file__).parent
 
 
-defs = dg.Definitions(
-    assets=with_automation_conditions(ALL_ASSETS),
-    jobs=[*group_jobs, everything_job, ingest_job, retraining_job, scoring_job, model_approval_job, human_review_job],
-    schedules=[nightly_retraining_schedule, hourly_scoring],
-    sensors=[
-        landing_zone_sensor,
-        drift_retraining_sensor,
-        automation_sensor(deployment.automation_sensor_status),
-    ],
-    resources=dict(deployment.resources),
-    executor=deployment.executor,
-)
+def defs_folder() -> dg.Definitions:
+    """Every asset, check, job and sensor under sentiment_assets/defs, without resources: each
+    module there is imported and what it defines at module scope is collected."""
+    return dg.load_from_defs_folder(path_within_project=PACKAGE_DIR)
+
+
+def definitions_for(deployment: Deployment) -> dg.Definitions:
+    """The defs folder with the deployment's resources, executor and automation sensor."""
+    return dg.Definitions.merge(
+        defs_folder(),
+        dg.Definitions(
+            resources=dict(deployment.resources),
+            executor=deployment.executor,
+            sensors=[automation_sensor(deployment.automation_sensor_status)],
+        ),
+    )
+
+
+@dg.definitions
+def code_location() -> dg.Definitions:
+    # Decided before the defs folder is imported, so an unusable profile fails with its own message.
+    return definitions_for(deployment_for())
+
+
+@functools.cache
+def _built() -> dg.Definitions:
+    return code_location()
+
+
+def __getattr__(name: str) -> Any:
+    """`defs`: the code location, built once on first use, for tests and scripts that import it;
+    `ALL_ASSETS`: its assets, for `dg.materialize`. Module attributes Dagster does not see, so it
+    loads `code_location` alone."""
+    if name == "defs":
+        return _built()
+    if name == "ALL_ASSETS":
+        return list(_built().assets or [])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

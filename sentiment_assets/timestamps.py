@@ -10,4 +10,6 @@ import pandas as pd
 def naive_utc(moment: datetime | None = None) -> pd.Timestamp:
     """`moment` (default: now) as a timezone-naive UTC timestamp."""
     stamp = pd.Timestamp(moment or datetime.now(UTC))
+    if not isinstance(stamp, pd.Timestamp):  # NaT: never made from a datetime
+        raise ValueError(f"not a moment in time: {moment!r}")
     return stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo else stamp

@@ -4,8 +4,8 @@ one-thread fixtures are for whole modules: `pytestmark = pytest.mark.usefixtures
 
 Helpers that are plain functions live in modules of their own beside this file (loopback_aws.py,
 aws_tables.py, labelled_reviews.py, mlflow_store.py, tiny_bert.py, word_reviews.py,
-source_files.py, landed_reviews.py, cli_helpers.py), imported by name: conftest.py itself is not
-imported."""
+source_files.py, landed_reviews.py, cli_helpers.py, pipeline_run.py), imported by name:
+conftest.py itself is not imported."""
 
 import uuid
 
@@ -105,6 +105,16 @@ def temp_mlflow(tmp_path):
 
     with temporary_mlflow(tmp_path):
         yield tmp_path
+
+
+@pytest.fixture(scope="session")
+def end_to_end_run(tmp_path_factory):
+    """Every asset materialized once on a small synthetic sample (pipeline_run.py): a
+    PipelineRun(home, resources, result) for test_pipeline_end_to_end.py, which checks what the
+    run left, and then test_pipeline_follow_up_runs.py, which runs slices of it again."""
+    from pipeline_run import run_pipeline
+
+    return run_pipeline(tmp_path_factory.mktemp("sentiment_home"))
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,6 @@ def labelled_reviews(n_rows: int, seed: int) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "review_body": raw["Review Text"].to_numpy(),
-            "label_id": label_id_from_sentiment(sentiment_from_stars(raw["Rating"])),
+            "label_id": label_id_from_sentiment(sentiment_from_stars(raw["Rating"].to_numpy())),
         }
     )

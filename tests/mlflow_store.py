@@ -1,5 +1,6 @@
 """A throw-away MLflow store for the tests (not a test module): conftest.py's `temp_mlflow`
-fixture, and the module-scoped stores of the tuning and serving tests."""
+fixture, and the module-scoped stores of the tuning and serving tests; `reset_mlflow_uris` for
+tests that let the code under test set the global URIs."""
 
 import contextlib
 from collections.abc import Iterator
@@ -24,6 +25,11 @@ def temporary_mlflow(root: Path, experiment: str = "tests", registry: bool = Fal
         mlflow.set_experiment(experiment_id=mlflow.create_experiment(experiment, artifact_location=location))
         yield uri
     finally:
-        mlflow.set_tracking_uri(None)
-        if registry:
-            mlflow.set_registry_uri(None)
+        reset_mlflow_uris(registry=registry)
+
+
+def reset_mlflow_uris(registry: bool = True) -> None:
+    """MLflow's global tracking URI (and registry URI, with `registry`) back to the defaults."""
+    mlflow.set_tracking_uri(None)  # pyright: ignore[reportArgumentType]  # None restores the default; annotated str
+    if registry:
+        mlflow.set_registry_uri(None)  # pyright: ignore[reportArgumentType]  # None restores the default; annotated str

@@ -1,7 +1,9 @@
 """Small helpers the source tests share: the two presets' headers, write a file, read it through
-read_reviews."""
+read_reviews, parse a JSON cell of what it read."""
 
+import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 
@@ -56,3 +58,10 @@ def write(tmp_path, name, text):
 def read_one(path, spec=SourceSpec(), **kwargs):
     [result] = gather(read_reviews(str(path), spec, NOW, **kwargs)).values()
     return result
+
+
+def json_cell(frame: pd.DataFrame, column: str, label: int) -> Any:
+    """The JSON text in `frame[column]` at index `label` (an `extra` or `raw_record`), parsed."""
+    text = frame[column][label]
+    assert isinstance(text, str), f"{column}[{label}] is {text!r}, not JSON text"
+    return json.loads(text)

@@ -1,5 +1,6 @@
 """Declarative automation, evaluated the way the automation sensor evaluates it: materializations
-in an instance, then ticks of `dg.evaluate_automation_conditions` at chosen times."""
+in an instance, then ticks of `dg.evaluate_automation_conditions` at chosen times. The conditions
+are the only thing that starts assets downstream of raw_reviews (no schedule competes with them)."""
 
 import datetime as dt
 
@@ -76,9 +77,7 @@ def pipeline_ran_once():
 
 def test_every_asset_has_the_designed_condition_and_no_training_asset_follows_new_data():
     labels = {
-        key.to_user_string(): (
-            GRAPH.get(key).automation_condition.get_label() if GRAPH.get(key).automation_condition else None
-        )
+        key.to_user_string(): (condition.get_label() if (condition := GRAPH.get(key).automation_condition) else None)
         for key in ALL_KEYS
     }
     assert labels["raw_reviews"] is None and labels["human_labels"] is None
@@ -154,6 +153,33 @@ def test_a_new_registered_model_rescores_every_ingested_file(pipeline_ran_once):
     assert requested["batch_predictions"] == {BUNDLED_PARTITION, "second.csv"}
     assert "post_training_bias_report" in requested
     assert not set(requested) & {"finetuned_minilm", "candidate_models", "tuned_model"}
+
+
+def test_a_file_whose_scoring_never_finished_is_scored_again_at_the_top_of_the_hour(pipeline_ran_once):
+    instance, ticks = pipeline_ran_once
+    register_partitions(instance, ["new_file.csv"])
+    materialize(instance, "raw_reviews", "new_file.csv")
+    requested = ticks.at(NIGHT + dt.timedelta(minutes=1))
+    assert requested["batch_predictions"] == {"new_file.csv"}
+    for name, partitions in requested.items():
+        for partition in partitions:
+            if name != "batch_predictions":  # its run failed: no predictions for the file
+                materialize(instance, name, partition)
+    assert "batch_predictions" not in ticks.at(NIGHT + dt.timedelta(minutes=30))  # asked once, not every tick
+    # 02:01: the hourly catch-up asks again, for that file only (the others are scored).
+    assert ticks.at(NIGHT + dt.timedelta(hours=1, minutes=1))["batch_predictions"] == {"new_file.csv"}
+
+
+def test_no_file_is_scored_before_a_model_is_registered():
+    with dg.instance_for_test() as instance:
+        register_partitions(instance, ["first.csv"])
+        materialize(instance, "raw_reviews", "first.csv")
+        materialize(instance, "drift_baseline")
+        ticks = Ticks(instance)
+        assert "batch_predictions" not in ticks.at(NIGHT)
+        assert "batch_predictions" not in ticks.at(NIGHT + dt.timedelta(hours=1, minutes=1))  # nor at the catch-up
+        materialize(instance, "registered_model")
+        assert ticks.at(NIGHT + dt.timedelta(hours=1, minutes=2))["batch_predictions"] == {"first.csv"}
 
 
 def test_the_automation_sensor_runs_by_default_locally_and_covers_every_asset():

@@ -86,7 +86,9 @@ def test_write_json_uploads_at_once(bucket, s3_endpoint, tmp_path):
     store = store_at(tmp_path, bucket, s3_endpoint)
     path = store.write_json("model_card.json", {"name": "tfidf", "metrics": {"f1": 0.8}})
     assert path == tmp_path / "model_card.json"
-    assert json.loads(s3_text(store, "model_card.json")) == {"metrics": {"f1": 0.8}, "name": "tfidf"}
+    uploaded = s3_text(store, "model_card.json")
+    assert uploaded is not None
+    assert json.loads(uploaded) == {"metrics": {"f1": 0.8}, "name": "tfidf"}
 
 
 def test_sync_uploads_new_and_changed_files_only(bucket, s3_endpoint, tmp_path):

@@ -71,6 +71,9 @@ def test_an_athena_query_sends_sql_parameters_workgroup_and_database_and_returns
     [query_id] = [r.args[0] for r in caplog.records if r.name == "resources.athena_query"]
     client = boto3.client("athena", endpoint_url=aws, region_name="us-east-1")
     execution = client.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
+    assert "Query" in execution and "ExecutionParameters" in execution and "WorkGroup" in execution
+    assert "QueryExecutionContext" in execution and "ResultConfiguration" in execution
+    assert "OutputLocation" in execution["ResultConfiguration"]
     assert execution["Query"] == sql
     assert execution["ExecutionParameters"] == ["'o''hara.csv'", "3", "TIMESTAMP '2024-01-01 12:30:00.000'"]
     assert execution["WorkGroup"] == "primary"

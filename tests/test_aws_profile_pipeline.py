@@ -5,34 +5,21 @@ Every table is read and written as Parquet objects on the loopback S3 server thr
 registered in its Glue catalog; artifacts (the drift baseline) go to S3 as well; MLflow and Optuna
 URLs come from the environment, as on AWS (here: SQLite files, since no server runs).
 
-What stands in for AWS: moto's Athena records queries but does not execute them, so the dbt
-models (cleaned_reviews, training_reviews, ...) cannot be built by Athena here. The test plays
-Athena's part: it downloads the source tables from S3, runs the very same dbt models with the
-DuckDB target, and writes their results where Athena's CTAS would (as the warehouse's Parquet
-tables). What dbt sends to Athena under the aws target is tested in tests/test_dbt_athena.py.
-
-No Kubernetes cluster runs here either: fine-tuning goes through the profile's remote path
-(inputs uploaded to S3, the pod spec built by RemoteTrainingResource, outputs downloaded from
-S3), and a stand-in for PipesK8sClient runs the pod spec's container command on this machine,
-with the spec's environment, through Dagster Pipes -- the command a GPU pod would run, on a CPU.
+Athena (which moto does not execute) and the Kubernetes GPU pod have stand-ins
+(tests/aws_stand_ins.py): the dbt models run on DuckDB and are written where Athena would write
+them; fine-tuning goes through the profile's K8sTrainingLauncher, whose pod's command runs here.
 """
 
 import os
-import subprocess
-import sys
 import uuid
-from io import BytesIO
-from pathlib import Path
 from urllib.parse import quote
 
 import boto3
 import dagster as dg
-import duckdb
 import mlflow
-import pyarrow.parquet as pq
 import pytest
+from aws_stand_ins import PodOnThisMachine, build_dbt_models_like_athena, launcher_with_pod_here, parquet_rows, s3_keys
 
-from resources.dbt import DBT_PROJECT_DIR
 from resources.environment import Profile
 from resources.mlflow_tracking import MlflowResource
 from resources.profiles import resources_for
@@ -50,74 +37,6 @@ LANDED_KEY = "landing/2026-11/clothing.csv"
 SECRET = f"not-a-real-secret-{uuid.uuid4().hex}"  # must never reach a log line
 SCORE_PARTITION = "score/new_reviews.csv"
 SCORE_KEY = "landing/score/new_reviews.csv"
-DBT_MODELS = [
-    "stg_reviews",
-    "cleaned_reviews",
-    "excluded_reviews",
-    "holdout_reviews",
-    "reviews_by_category",
-    "training_reviews",
-]
-
-
-def s3_keys(bucket: str, prefix: str) -> list[str]:
-    pages = boto3.client("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
-    return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
-
-
-def parquet_rows(bucket: str, key: str) -> int:
-    body = boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
-    return pq.read_table(BytesIO(body)).num_rows
-
-
-class PodOnThisMachine:
-    """Stands in for PipesK8sClient.run: the pod spec's container command and environment, run
-    here through PipesSubprocessClient (see the module docstring)."""
-
-    def __init__(self):
-        self.pod_specs = []
-
-    def run(self, *, context, namespace, base_pod_spec, base_pod_meta):
-        self.pod_specs.append(base_pod_spec)
-        [container] = base_pod_spec["containers"]
-        env = {item["name"]: item["value"] for item in container["env"]}
-        # The image has torchrun on its PATH; here it is the one beside this interpreter.
-        program, *args = container["command"]
-        command = [str(Path(sys.executable).parent / program) if program == "torchrun" else program, *args]
-        return dg.PipesSubprocessClient().run(command=command, context=context, env=env)
-
-
-def build_dbt_models_like_athena(warehouse, scratch) -> dict[str, int]:
-    """Athena's part (see the module docstring): the same models, on DuckDB, written back to S3."""
-    database = scratch / "athena_stand_in.duckdb"
-    with duckdb.connect(str(database)) as connection:
-        for source in ("raw_reviews", "human_labels"):
-            connection.register("frame", warehouse.read_table(source))
-            connection.execute(f"CREATE TABLE {source} AS SELECT * FROM frame").fetchall()
-    env = {**os.environ, "SENTIMENT_DUCKDB_PATH": str(database), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    dbt = [
-        sys.executable,
-        "-m",
-        "dbt.cli.main",
-        "run",
-        "--target",
-        "local",
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(DBT_PROJECT_DIR),
-        "--target-path",
-        str(scratch / "dbt_target"),
-        "--log-path",
-        str(scratch),
-    ]
-    completed = subprocess.run(dbt, env=env, capture_output=True, text=True, timeout=600)
-    assert completed.returncode == 0, completed.stdout[-3000:]
-    written = {}
-    with duckdb.connect(str(database), read_only=True) as connection:
-        for model in DBT_MODELS[1:]:
-            written[model] = warehouse.write_table(model, connection.execute(f"SELECT * FROM {model}").df())
-    return written
 
 
 @pytest.fixture(scope="module")
@@ -209,11 +128,10 @@ def aws_run(s3_endpoint, tmp_path_factory):
             service_account="sentiment-pipeline",
             device="cpu",
         )
-        training_resources = {**resources, "pipes_k8s_client": pod, "remote_training": remote}
         results["finetune"] = dg.materialize(
             ALL_ASSETS,
             selection=["finetuned_minilm"],
-            resources=training_resources,
+            resources={**resources, "training_launcher": launcher_with_pod_here(pod, remote)},
             instance=instance,
             run_config={
                 "ops": {
@@ -284,9 +202,9 @@ def test_raw_reviews_land_as_one_parquet_object_per_partition_registered_in_glue
     assert accepted + rejected == len(aws_run["landed"])  # nothing lost on the way to S3
     glue = boto3.client("glue")
     table = glue.get_table(DatabaseName="sentiment_ci", Name="raw_reviews")["Table"]
-    assert table["StorageDescriptor"]["Location"] == f"s3://{bucket}/warehouse/raw_reviews/"
+    assert table.get("StorageDescriptor", {}).get("Location") == f"s3://{bucket}/warehouse/raw_reviews/"
     partitions = glue.get_partitions(DatabaseName="sentiment_ci", TableName="raw_reviews")["Partitions"]
-    assert sorted(p["Values"] for p in partitions) == sorted([[PARTITION], [SCORE_PARTITION]])
+    assert sorted(p.get("Values", []) for p in partitions) == sorted([[PARTITION], [SCORE_PARTITION]])
 
 
 def test_features_and_the_feature_store_are_parquet_tables_in_the_glue_database(aws_run):

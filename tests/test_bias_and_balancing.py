@@ -6,6 +6,12 @@ from sentiment_assets.bias.pretraining import class_imbalance_and_dpl
 from sentiment_assets.training.balancing import balance, values_missing_a_label
 
 
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    column = frame[name]
+    assert isinstance(column, pd.Series), name  # one column, not a frame of duplicated names
+    return column
+
+
 def test_ci_and_dpl_match_a_hand_computed_example():
     # Facet "A": 2 rows, 1 positive (q_d = 0.5); the rest "B": 6 rows, 5 positive (q_a = 5/6).
     facet = pd.Series(["A", "A", "B", "B", "B", "B", "B", "B"])
@@ -26,10 +32,10 @@ def test_balancing_by_category_and_sentiment_makes_dpl_zero_and_ci_equal():
             "sentiment": rng.choice([-1, 0, 1], size=3000, p=[0.1, 0.15, 0.75]),
         }
     )
-    before = class_imbalance_and_dpl(frame["product_category"], frame["sentiment"], [1])
+    before = class_imbalance_and_dpl(_column(frame, "product_category"), _column(frame, "sentiment"), [1])
     assert before["DPL"].abs().max() > 0  # sampling noise alone gives some DPL
     balanced = balance(frame, by=["product_category", "sentiment"], seed=42)
-    after = class_imbalance_and_dpl(balanced["product_category"], balanced["sentiment"], [1])
+    after = class_imbalance_and_dpl(_column(balanced, "product_category"), _column(balanced, "sentiment"), [1])
     assert after["DPL"].abs().max() == pytest.approx(0.0)
     assert after["CI"].nunique() == 1
     assert balanced.groupby(["product_category", "sentiment"]).size().nunique() == 1

@@ -27,20 +27,26 @@ def _inputs() -> pd.DataFrame:
     return pd.DataFrame(REFERENCE["inputs"])
 
 
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    column = frame[name]
+    assert isinstance(column, pd.Series), name  # one column, not a frame of duplicated names
+    return column
+
+
 def _ours(case: dict) -> pd.DataFrame:
     frame = _inputs()
     split = {"sensitive_values": case["sensitive_values"], "threshold": case["threshold"]}
-    label, positives = frame[REFERENCE["label"]], REFERENCE["positive_label_values"]
-    group = frame[REFERENCE["group_variable"]]
+    label, positives = _column(frame, REFERENCE["label"]), REFERENCE["positive_label_values"]
+    group = _column(frame, REFERENCE["group_variable"])
     if case["stage"] == "pre_training":
-        metrics = pretraining_metrics(frame[case["facet"]], label, positives, group=group, **split)
+        metrics = pretraining_metrics(_column(frame, case["facet"]), label, positives, group=group, **split)
     else:
-        predicted = frame[REFERENCE["prediction"]]
-        metrics = posttraining_metrics(frame[case["facet"]], label, predicted, positives, group=group, **split)
+        predicted = _column(frame, REFERENCE["prediction"])
+        metrics = posttraining_metrics(_column(frame, case["facet"]), label, predicted, positives, group=group, **split)
     return metrics.set_index("value_or_threshold")
 
 
-def _theirs(value: object) -> float:
+def _theirs(value: float | str | None) -> float:
     if value is None:  # smclarify raised for this metric (MetricError)
         return math.nan
     if isinstance(value, str):

@@ -70,28 +70,29 @@ def test_multiclass_metrics_are_nan_for_an_empty_group():
     assert math.isnan(row["KL"]) and math.isnan(row["TVD"])
 
 
-def _reviews(n: int, seed: int) -> pd.DataFrame:
+def _reviews(n: int, seed: int) -> tuple[pd.Series, pd.Series]:
+    """Category and sentiment of n reviews."""
     rng = np.random.default_rng(seed)
     category = rng.choice(["Dresses", "Knits", "Trend"], size=n, p=[0.6, 0.3, 0.1])
     positive_share = pd.Series(category).map({"Dresses": 0.8, "Knits": 0.7, "Trend": 0.5}).to_numpy()
     sentiment = np.where(rng.random(n) < positive_share, 1, -1)
-    return pd.DataFrame({"category": category, "sentiment": sentiment})
+    return pd.Series(category, name="category"), pd.Series(sentiment, name="sentiment")
 
 
 def test_bootstrap_intervals_contain_the_point_estimates():
-    reviews = _reviews(2_000, seed=1)
-    intervals = bootstrap_ci_dpl(reviews["category"], reviews["sentiment"], [1], n_resamples=400, seed=3)
+    category, sentiment = _reviews(2_000, seed=1)
+    intervals = bootstrap_ci_dpl(category, sentiment, [1], n_resamples=400, seed=3)
     for name in ("CI", "DPL"):
         assert (intervals[f"{name}_low"] <= intervals[name]).all()
         assert (intervals[name] <= intervals[f"{name}_high"]).all()
-    plain = pretraining_metrics(reviews["category"], reviews["sentiment"], [1])
+    plain = pretraining_metrics(category, sentiment, [1])
     assert np.allclose(intervals["DPL"], plain["DPL"])
 
 
 def test_bootstrap_intervals_narrow_as_the_data_grows():
-    def width(n: int) -> pd.Series:
-        reviews = _reviews(n, seed=2)
-        intervals = bootstrap_ci_dpl(reviews["category"], reviews["sentiment"], [1], n_resamples=400, seed=3)
+    def width(n: int) -> np.ndarray:
+        category, sentiment = _reviews(n, seed=2)
+        intervals = bootstrap_ci_dpl(category, sentiment, [1], n_resamples=400, seed=3)
         return (intervals["DPL_high"] - intervals["DPL_low"]).to_numpy()
 
     # 100x the rows: about 10x narrower (1/sqrt(n)); ask for at least 4x.
@@ -99,17 +100,17 @@ def test_bootstrap_intervals_narrow_as_the_data_grows():
 
 
 def test_bootstrap_intervals_are_seeded():
-    reviews = _reviews(500, seed=4)
+    category, sentiment = _reviews(500, seed=4)
 
     def run(seed):
-        return bootstrap_ci_dpl(reviews["category"], reviews["sentiment"], [1], n_resamples=200, seed=seed)
+        return bootstrap_ci_dpl(category, sentiment, [1], n_resamples=200, seed=seed)
 
     assert run(7).equals(run(7))
     assert not run(7).equals(run(8))
 
 
 def test_a_wider_confidence_level_gives_a_wider_interval():
-    reviews = _reviews(1_000, seed=5)
-    narrow = bootstrap_ci_dpl(reviews["category"], reviews["sentiment"], [1], n_resamples=500, confidence=0.5)
-    wide = bootstrap_ci_dpl(reviews["category"], reviews["sentiment"], [1], n_resamples=500, confidence=0.99)
+    category, sentiment = _reviews(1_000, seed=5)
+    narrow = bootstrap_ci_dpl(category, sentiment, [1], n_resamples=500, confidence=0.5)
+    wide = bootstrap_ci_dpl(category, sentiment, [1], n_resamples=500, confidence=0.99)
     assert ((wide["DPL_high"] - wide["DPL_low"]) > (narrow["DPL_high"] - narrow["DPL_low"])).all()

@@ -15,7 +15,7 @@ from sentiment_assets.models.embeddings import EmbeddingConfig, EmbeddingLogisti
 from sentiment_assets.models.families import FAMILY_NAMES, load_model, save_model
 from sentiment_assets.models.metrics import classification_scores
 from sentiment_assets.models.safe_loading import save_estimator
-from sentiment_assets.models.tfidf import TfidfConfig, TfidfLogisticRegression
+from sentiment_assets.models.tfidf import TfidfConfig, TfidfLogisticRegression, TfidfPipelineClassifier
 from sentiment_assets.models.tfidf_gbm import TfidfGbmConfig, TfidfGradientBoosting
 from sentiment_assets.models.tfidf_svm import TfidfLinearSvm, TfidfSvmConfig
 
@@ -75,6 +75,7 @@ def test_each_new_family_predicts_the_same_after_a_save_and_load_through_the_reg
     some = reviews[1].iloc[:40]
     again = load_model(save_model(model, tmp_path / family))
     assert type(again) is type(model)
+    assert isinstance(again, (TfidfPipelineClassifier, EmbeddingLogisticRegression))
     assert again.config == model.config
     np.testing.assert_allclose(again.predict_proba(some), probabilities[:40], rtol=1e-5, atol=1e-6)
 
@@ -93,6 +94,7 @@ def test_boosting_with_a_tiny_budget_stops_after_its_first_chunk_and_a_roomy_one
     train = reviews[0]
     hurried = TfidfGradientBoosting(replace(GBM, time_budget_s=1e-3)).fit(train)
     relaxed = TfidfGradientBoosting(replace(GBM, time_budget_s=600.0)).fit(train)
+    assert isinstance(hurried, TfidfGradientBoosting) and isinstance(relaxed, TfidfGradientBoosting)
     assert hurried.stopped_by_budget and hurried.n_iter == GBM.iter_chunk
     assert not relaxed.stopped_by_budget and relaxed.n_iter > GBM.iter_chunk
 
@@ -101,6 +103,7 @@ def test_embeddings_with_a_tiny_budget_embed_fewer_reviews_than_their_cap(review
     model = EmbeddingLogisticRegression(replace(EMBEDDINGS, time_budget_s=1e-3))
     model.fit(reviews[0])
     assert model.stopped_by_budget
+    assert EMBEDDINGS.max_train_samples is not None
     assert 0 < model.train_reviews_embedded < EMBEDDINGS.max_train_samples
 
 

@@ -62,7 +62,7 @@ def test_class_weighting_defaults_to_balanced_and_anything_but_balanced_or_none_
     assert FineTuneConfig().class_weighting == "balanced"
     assert FineTuneConfig(class_weighting="none").class_weighting == "none"
     with pytest.raises(ValueError, match="class_weighting must be one of"):
-        FineTuneConfig(class_weighting="inverse")
+        FineTuneConfig(class_weighting="inverse")  # pyright: ignore[reportArgumentType]  # invalid on purpose
 
 
 def test_the_loss_is_the_hand_computed_weighted_mean_and_without_weights_the_plain_mean():

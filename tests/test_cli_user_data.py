@@ -92,8 +92,9 @@ def test_the_pipeline_trains_on_the_train_file_only_and_scores_every_review_of_t
     assert scored == accepted > 190
     with instance_of(env) as instance:
         [evaluation] = materializations(instance, "model_evaluation")
+        assert evaluation.asset_materialization is not None
         holdout = evaluation.asset_materialization.metadata["holdout"].value
-    assert HOLDOUT in holdout
+    assert isinstance(holdout, str) and HOLDOUT in holdout
 
 
 def test_a_later_score_file_is_scored_straight_after_its_ingest(trained_and_scored):

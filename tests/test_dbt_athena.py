@@ -25,7 +25,9 @@ one tested here.
 """
 
 import re
+from datetime import datetime
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import boto3
 import pytest
@@ -35,11 +37,15 @@ from dagster_dbt import DbtCliResource
 from resources.dbt import DBT_PROJECT_DIR
 from resources.dbt_cli import dbt_executable
 
+if TYPE_CHECKING:
+    from mypy_boto3_athena.type_defs import QueryExecutionTypeDef
+    from mypy_boto3_glue.type_defs import StorageDescriptorTypeDef, TableInputTypeDef
+
 BUCKET, DATABASE, WORKGROUP = "sentiment-ci", "reviews_ci", "sentiment-ci-wg"
 STAGING_DIR = f"s3://{BUCKET}/athena-staging/"
 MARTS = ["cleaned_reviews", "excluded_reviews", "holdout_reviews", "reviews_by_category", "training_reviews"]
 PYTHON_ASSET_FILE = "warehouse/raw_reviews/source_partition=bundled/data.parquet"
-PARQUET = {
+PARQUET: "StorageDescriptorTypeDef" = {
     "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
     "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
     "SerdeInfo": {"SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"},
@@ -60,10 +66,13 @@ DUCKDB_ONLY = {
 }
 
 
-def glue_table(name: str, location: str | None, columns: dict[str, str], *, view: bool = False, partitions=()) -> dict:
-    descriptor = {"Columns": [{"Name": c, "Type": t} for c, t in columns.items()]}
+def glue_table(
+    name: str, location: str | None, columns: dict[str, str], *, view: bool = False, partitions=()
+) -> "TableInputTypeDef":
+    descriptor: StorageDescriptorTypeDef = {"Columns": [{"Name": c, "Type": t} for c, t in columns.items()]}
     if not view:
-        descriptor.update(Location=location, **PARQUET)
+        assert location is not None, f"the table {name} needs a location"
+        descriptor = {**descriptor, "Location": location, **PARQUET}
     return {
         "Name": name,
         "TableType": "VIRTUAL_VIEW" if view else "EXTERNAL_TABLE",
@@ -108,12 +117,22 @@ def seed_catalog() -> None:
         s3.put_object(Bucket=BUCKET, Key=f"warehouse/{mart}/previous-run.parquet", Body=b"stale")
 
 
-def recorded_queries() -> list[dict]:
+def recorded_queries() -> list["QueryExecutionTypeDef"]:
     """Every statement Athena received, in any workgroup, oldest first, as moto recorded it."""
     athena = boto3.client("athena")
     ids = [i for page in athena.get_paginator("list_query_executions").paginate() for i in page["QueryExecutionIds"]]
     executions = [athena.get_query_execution(QueryExecutionId=i)["QueryExecution"] for i in ids]
-    return sorted(executions, key=lambda e: e["Status"]["SubmissionDateTime"])
+    return sorted(executions, key=submitted_at)
+
+
+def submitted_at(execution: "QueryExecutionTypeDef") -> datetime:
+    assert "Status" in execution and "SubmissionDateTime" in execution["Status"], execution
+    return execution["Status"]["SubmissionDateTime"]
+
+
+def query_text(execution: "QueryExecutionTypeDef") -> str:
+    assert "Query" in execution, execution
+    return execution["Query"]
 
 
 def node_of(query: str) -> str | None:
@@ -174,11 +193,12 @@ def athena_run(s3_endpoint, tmp_path_factory):
     requests.post(f"{s3_endpoint}/moto-api/reset", timeout=10)
 
 
-def _by_model(queries: list[dict]) -> dict[str, str]:
+def _by_model(queries: list["QueryExecutionTypeDef"]) -> dict[str, str]:
     """The statement that builds each model (its CREATE), keyed by model name."""
     creates = {}
     for execution in queries:
-        text, model = execution["Query"], node_of(execution["Query"])
+        text = query_text(execution)
+        model = node_of(text)
         if model and re.search(r"\bcreate\b", text, re.I):
             creates[model] = text
     return creates

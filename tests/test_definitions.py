@@ -1,6 +1,10 @@
+import subprocess
+import sys
+from pathlib import Path
+
 import dagster as dg
 
-from sentiment_assets.definitions import defs
+from sentiment_assets.definitions import code_location, defs, defs_folder
 
 CONTRACT = {
     "ingest_analyze": {"raw_reviews", "review_profile", "bias_report"},
@@ -52,17 +56,62 @@ def test_dbt_tests_are_asset_checks():
     assert "accepted_values_cleaned_reviews_sentiment__False___1__0__1" in check_names
 
 
-def test_jobs_per_group_everything_and_a_nightly_retraining_schedule():
+def test_the_hand_run_jobs_are_defined_and_no_schedule_competes_with_the_automation_conditions():
     assert {j.name for j in defs.resolve_all_job_defs()} >= {
         "ingest_analyze_job",
         "prepare_transform_job",
         "train_tune_job",
         "deploy_manage_job",
         "everything_job",
+        "ingest_job",
         "retraining_job",
+        "scoring_job",
+        "model_approval_job",
+        "human_review_job",
     }
-    schedule = defs.resolve_schedule_def("nightly_retraining")
-    assert schedule.cron_schedule == "0 2 * * *" and schedule.job_name == "retraining_job"
+    assert not list(defs.schedules or [])  # when assets run is their condition's decision
+    assert {s.name for s in defs.sensors or []} == {
+        "sentiment_automation",
+        "landing_zone_sensor",
+        "drift_retraining_sensor",
+    }
+
+
+def test_the_code_location_is_the_defs_folder_with_each_definition_collected_once():
+    folder = defs_folder()
+    jobs = [job.name for job in folder.jobs or []]
+    sensors = [sensor.name for sensor in folder.sensors or []]
+    assert len(jobs) == len(set(jobs)) and len(sensors) == len(set(sensors)), (jobs, sensors)
+    assets = list(folder.assets or [])
+    assert all(isinstance(asset, dg.AssetsDefinition) for asset in assets)
+    keys = {key for asset in assets if isinstance(asset, dg.AssetsDefinition) for key in asset.keys}
+    assert keys == set(defs.resolve_asset_graph().get_all_asset_keys())
+    # No resources in the folder: the deployment binds them (and the executor, and the automation sensor).
+    assert not folder.resources and folder.executor is None
+    assert set(code_location().resources or {}) == set(defs.resources or {}) and defs.executor is not None
+
+
+def test_loading_the_code_location_imports_no_machine_learning_library():
+    heavy = ["torch", "transformers", "mlflow", "sklearn", "scipy", "matplotlib", "optuna", "fairlearn", "dagster_k8s"]
+    script = (
+        "import sys\n"
+        "from sentiment_assets.definitions import code_location\n"
+        "code_location().resolve_asset_graph()\n"
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, cwd=Path(__file__).parents[1]
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    # Each asset imports these inside its body, when it runs: `dg launch` reaches its step sooner.
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_debugger_checks_are_the_debugger_rules():
+    from sentiment_assets.defs.train_tune.finetuned_minilm import DEBUGGER_CHECKS
+    from sentiment_assets.models.debugger_rules import RULE_DESCRIPTIONS
+
+    assert DEBUGGER_CHECKS == RULE_DESCRIPTIONS
 
 
 def test_the_profile_switch_defaults_to_local_and_names_the_allowed_values(monkeypatch):
@@ -78,8 +127,6 @@ def test_the_profile_switch_defaults_to_local_and_names_the_allowed_values(monke
 
 
 def test_the_aws_profile_switches_every_resource_of_the_local_one(tmp_path):
-    from dagster_k8s import PipesK8sClient
-
     from resources.environment import Profile
     from resources.profiles import resources_for
     from resources.s3_artifacts import S3ArtifactStore
@@ -90,9 +137,10 @@ def test_the_aws_profile_switches_every_resource_of_the_local_one(tmp_path):
 
     assert set(aws) == set(local)
     assert isinstance(aws["warehouse"], S3ParquetWarehouse) and isinstance(aws["artifacts"], S3ArtifactStore)
-    assert isinstance(aws["pipes_k8s_client"], PipesK8sClient) and aws["dbt"].target == "aws"
-    assert isinstance(aws["training_launcher"], K8sTrainingLauncher)
-    assert aws["training_launcher"].pod is aws["remote_training"]  # one pod config, never two
+    assert aws["dbt"].target == "aws"
+    launcher = aws["training_launcher"]
+    assert isinstance(launcher, K8sTrainingLauncher)  # fine-tuning in a GPU pod
+    assert launcher.pod.gpus == 1 and launcher.pod.namespace == "sentiment"
 
 
 def test_the_local_profile_puts_every_store_under_one_home(tmp_path):
@@ -110,12 +158,8 @@ def test_the_local_profile_puts_every_store_under_one_home(tmp_path):
         "dbt",
         "s3",
         "training_launcher",
-        "pipes_subprocess_client",
-        "remote_training",
-        "pipes_k8s_client",
     }
     assert isinstance(local["training_launcher"], SubprocessTrainingLauncher)  # fine-tuning stays here
-    assert not local["remote_training"].enabled
     assert local["warehouse"].path == str(tmp_path / "warehouse.duckdb")
     assert local["mlflow_tracking"].tracking_uri == f"sqlite:///{tmp_path / 'mlflow' / 'mlflow.db'}"
     assert local["artifacts"].root == str(tmp_path / "artifacts")
@@ -153,6 +197,12 @@ def test_debugger_rules_and_drift_statistics_are_asset_checks():
         "prediction_class_psi",
         "every_accepted_review_scored_once",
     }
+
+
+def test_finetuned_minilm_needs_the_deployments_training_launcher_and_no_pipes_client():
+    finetune = defs.resolve_assets_def("finetuned_minilm")
+    assert "training_launcher" in finetune.required_resource_keys
+    assert not finetune.required_resource_keys & {"pipes_subprocess_client", "pipes_k8s_client", "remote_training"}
 
 
 def test_retraining_job_stops_before_the_partitioned_scoring():

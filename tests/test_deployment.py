@@ -59,12 +59,15 @@ def test_the_aws_deployment_runs_steps_in_pods_and_links_to_its_own_mlflow(tmp_p
     assert deployment_for(env={"SENTIMENT_PROFILE": "aws"}).landing_zone is None  # no bucket, no guess
 
 
-def test_the_definitions_take_executor_and_sensor_status_from_the_deployment():
-    from sentiment_assets.definitions import defs, deployment
+def test_the_definitions_take_resources_executor_and_sensor_status_from_the_deployment(tmp_path):
+    from sentiment_assets.definitions import definitions_for
 
-    assert defs.executor is deployment.executor
-    sensor = defs.resolve_sensor_def("sentiment_automation")
-    assert sensor.default_status == deployment.automation_sensor_status
+    for deployment in (deployment_for(Profile.LOCAL, home=tmp_path), deployment_for(env=AWS_ENV)):
+        defs = definitions_for(deployment)
+        assert defs.executor is deployment.executor
+        assert dict(defs.resources or {}) == dict(deployment.resources)
+        sensor = defs.resolve_sensor_def("sentiment_automation")
+        assert sensor.default_status == deployment.automation_sensor_status
 
 
 def test_the_landing_zone_follows_the_profile_unless_the_config_names_one(tmp_path, monkeypatch):

@@ -39,7 +39,7 @@ BUCKET = "ddp-training"  # moto's state is per process: no other test module's b
 # splits 2 + 1, so a rank's loss must weigh by the whole batch, not by its own half.
 EPOCHS, STEPS_PER_EPOCH, REVIEWS = 2, 7, 51
 CLASS_COUNTS = (7, 14, 30)  # of the 51: class weights 51 / (3 * n_c) = 2.43, 1.21, 0.57
-TOLERANCE = {"rtol": 1e-5, "atol": 1e-6}
+RTOL, ATOL = 1e-5, 1e-6
 
 
 pytestmark = pytest.mark.usefixtures("torch_on_one_thread")
@@ -169,7 +169,7 @@ def test_two_processes_end_with_the_weights_of_one_process_stepping_on_the_same_
     two, one, initial = weights(ddp_output), weights(single_run), weights(inputs[1])
     assert two.keys() == one.keys()
     for name in one:
-        assert torch.allclose(two[name], one[name], **TOLERANCE), name
+        assert torch.allclose(two[name], one[name], rtol=RTOL, atol=ATOL), name
     # Training moved the weights far more than the tolerance, so agreeing means something.
     assert max((one[k] - initial[k]).abs().max().item() for k in one) > 1e-3
     # The per-step record agrees too: the loss of the whole batch, the clipped-before norm.

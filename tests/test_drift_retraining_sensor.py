@@ -24,6 +24,7 @@ def test_a_drifted_partition_requests_a_retraining_run():
     with dg.instance_for_test() as instance:
         _predictions_materialized(instance, "new_file.csv", ["category_mix_psi"])
         result = _tick(instance)
+    assert result.run_requests is not None, result.skip_message
     [request] = result.run_requests
     assert request.tags["sentiment/trigger"] == "drift" and request.tags["sentiment/partition"] == "new_file.csv"
     assert drift_retraining_sensor.job_name == "retraining_job"
@@ -33,11 +34,12 @@ def test_a_partition_without_drift_is_skipped_and_each_materialization_is_seen_o
     with dg.instance_for_test() as instance:
         _predictions_materialized(instance, "calm.csv", [])
         first = _tick(instance)
-        assert first.run_requests == [] and "no drift" in first.skip_message
+        assert first.run_requests == [] and "no drift" in (first.skip_message or "")
         second = _tick(instance, cursor=first.cursor)
         assert second.run_requests == []
         _predictions_materialized(instance, "stormy.csv", ["oov_rate"])
         third = _tick(instance, cursor=first.cursor)
+    assert third.run_requests is not None, third.skip_message
     assert [r.tags["sentiment/partition"] for r in third.run_requests] == ["stormy.csv"]
 
 
@@ -52,4 +54,5 @@ def test_the_run_key_names_the_partition_content_so_rescoring_the_same_drift_can
                 )
             )
         result = _tick(instance)
+    assert result.run_requests is not None, result.skip_message
     assert {r.run_key for r in result.run_requests} == {"drift-march.csv-abc123"}

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import torch
 from tiny_bert import random_length_reviews
+from torch.ao.nn.quantized.dynamic import Linear as DynamicQuantizedLinear
 
 from sentiment_assets.models.fast_inference import (
     FastScorer,
@@ -65,7 +66,7 @@ def test_int8_scoring_replaces_every_linear_layer_and_stays_close_to_fp32(tiny_b
     fast = FastScorer(tiny_bert_classifier, quantize=True, batch_size=16, num_threads=THREADS)
 
     linear = [m for m in fast.model.modules() if type(m) is torch.nn.Linear]
-    quantized = [m for m in fast.model.modules() if isinstance(m, torch.ao.nn.quantized.dynamic.Linear)]
+    quantized = [m for m in fast.model.modules() if isinstance(m, DynamicQuantizedLinear)]
     assert not linear and len(quantized) == 2 * 6 + 2  # 6 per layer, pooler, classifier head
     assert all(m.weight().dtype == torch.qint8 for m in quantized)
     # The classifier keeps its float model: quantizing works on a copy.

@@ -43,4 +43,5 @@ def test_rerunning_on_unchanged_features_appends_nothing_and_a_changed_record_ap
     store.ingest(group, changed)
     assert store.row_count(group) == 3
     online = OnlineFeatureStore.load(store, group)
-    assert online.get("r2")["label_id"] == 1 and online.get("missing") is None
+    r2 = online.get("r2")
+    assert r2 is not None and r2["label_id"] == 1 and online.get("missing") is None

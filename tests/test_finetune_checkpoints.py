@@ -52,6 +52,18 @@ class InterruptedAfterSaves(CheckpointStore):
 pytestmark = pytest.mark.usefixtures("torch_on_one_thread")
 
 
+def weights_of(classifier: TransformerClassifier):
+    """The fitted model's state dict."""
+    assert classifier.model is not None, "not fitted"
+    return classifier.model.state_dict()
+
+
+def record_of(classifier: TransformerClassifier) -> dict:
+    """The debug record the fit left."""
+    assert classifier.debug_record is not None, "not fitted"
+    return classifier.debug_record
+
+
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
     return make_tiny_bert(tmp_path_factory.mktemp("tiny-bert"))
@@ -115,7 +127,7 @@ def test_a_run_interrupted_mid_epoch_and_resumed_ends_with_the_uninterrupted_wei
     resumed = TransformerClassifier(resumed_config, store).fit(train, valid)
 
     assert resumed.resumed_from_step == 8 and resumed.steps == 2 * STEPS_PER_EPOCH
-    assert weights_equal(resumed.model.state_dict(), uninterrupted.model.state_dict())
+    assert weights_equal(weights_of(resumed), weights_of(uninterrupted))
     # ... with the loss weighted by the same class weights, derived again from the labels.
     assert (
         resumed.class_weights
@@ -125,9 +137,7 @@ def test_a_run_interrupted_mid_epoch_and_resumed_ends_with_the_uninterrupted_wei
     assert [r.metrics["train_loss"] for r in resumed.training_history] == [
         r.metrics["train_loss"] for r in uninterrupted.training_history
     ]
-    assert [s["loss"] for s in resumed.debug_record["steps"]] == [
-        s["loss"] for s in uninterrupted.debug_record["steps"]
-    ]
+    assert [s["loss"] for s in record_of(resumed)["steps"]] == [s["loss"] for s in record_of(uninterrupted)["steps"]]
     assert uninterrupted.resumed_from_step is None
     assert store.steps() == [8, 12]  # the resumed run went on checkpointing
 
@@ -191,18 +201,18 @@ def test_a_run_resumes_at_an_epoch_end_from_an_s3_uri(model_dir, train, valid, u
     resumed = TransformerClassifier(config, checkpoint_store_from_uri("s3://checkpoints/run-1"))
     resumed.fit(train, valid)
     assert resumed.resumed_from_step == STEPS_PER_EPOCH
-    assert weights_equal(resumed.model.state_dict(), uninterrupted.model.state_dict())
+    assert weights_equal(weights_of(resumed), weights_of(uninterrupted))
     assert resumed.training_history[0].metrics == uninterrupted.training_history[0].metrics
 
 
 def test_freeze_encoder_trains_the_head_and_leaves_the_encoder_as_loaded(model_dir, train):
     classifier = TransformerClassifier(tiny_config(model_dir, freeze_encoder=True, epochs=1))
-    after = classifier.fit(train).model.state_dict()
+    after = weights_of(classifier.fit(train))
     before = AutoModelForSequenceClassification.from_pretrained(model_dir).state_dict()
     encoder = [name for name in before if name.startswith("bert.")]
     assert len(encoder) > 20 and all(after[name].equal(before[name]) for name in encoder)
     assert not after["classifier.weight"].equal(before["classifier.weight"])
-    assert classifier.debug_record["trainable_groups"] == ["classifier"]
+    assert record_of(classifier)["trainable_groups"] == ["classifier"]
 
 
 def test_max_seconds_stops_after_the_first_step_beyond_the_budget(model_dir, train, valid, tmp_path):
@@ -212,7 +222,7 @@ def test_max_seconds_stops_after_the_first_step_beyond_the_budget(model_dir, tra
     assert classifier.stopped_early and classifier.steps == 1
     assert classifier.training_history == []  # no epoch ended
     # The weights it stopped with are validated and checkpointed, to be resumed with more time.
-    assert [e["step"] for e in classifier.debug_record["evaluations"]] == [1]
+    assert [e["step"] for e in record_of(classifier)["evaluations"]] == [1]
     assert store.steps() == [1]
 
 
@@ -228,7 +238,7 @@ def test_eval_every_steps_validates_mid_epoch_and_at_every_epoch_end(model_dir, 
         assert {"train_loss", "val_loss", "val_accuracy", "val_macro_f1"} <= metrics.keys()
     # The epoch-end validation is the one the epoch report carries.
     assert evaluations[1][1]["val_loss"] == epochs[0].metrics["val_loss"]
-    assert [e["step"] for e in classifier.debug_record["evaluations"]] == [4, 6, 8, 12]
+    assert [e["step"] for e in record_of(classifier)["evaluations"]] == [4, 6, 8, 12]
     assert not classifier.stopped_early
 
 

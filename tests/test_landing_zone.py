@@ -60,24 +60,34 @@ def test_scans_find_new_and_changed_files_and_ignore_renamed_copies(landing):
     assert [p.rsplit("/", 1)[-1] for p in third.changed_files] == ["a.csv"] and not third.new_files
 
 
+def _evaluate_sensor(cursor: str | None = None) -> dg.SensorResult | dg.SkipReason:
+    result = landing_zone_sensor(dg.build_sensor_context(resources={"s3": S3Resource()}, cursor=cursor))
+    assert isinstance(result, (dg.SensorResult, dg.SkipReason)), result
+    return result
+
+
+def _requesting(cursor: str | None = None) -> tuple[dg.SensorResult, list[dg.RunRequest]]:
+    """An evaluation that requests runs: the result and its run requests."""
+    result = _evaluate_sensor(cursor)
+    assert isinstance(result, dg.SensorResult) and result.run_requests is not None, result
+    return result, list(result.run_requests)
+
+
 def test_the_sensor_makes_each_new_file_a_partition_and_re_ingests_only_a_changed_one(landing):
-    assert isinstance(
-        landing_zone_sensor(dg.build_sensor_context(resources={"s3": S3Resource()})), dg.SkipReason
-    )  # empty directory
+    assert isinstance(_evaluate_sensor(), dg.SkipReason)  # empty directory
     (landing / "a.csv").write_text(CLOTHING)
     (landing / "b.tsv").write_text(AMAZON)
-    result = landing_zone_sensor(dg.build_sensor_context(resources={"s3": S3Resource()}))
-    assert sorted(r.partition_key for r in result.run_requests) == ["a.csv", "b.tsv"]
+    result, requests = _requesting()
+    assert sorted((r.partition_key for r in requests), key=str) == ["a.csv", "b.tsv"]
+    assert result.dynamic_partitions_requests is not None
     assert result.dynamic_partitions_requests[0].partition_keys == ["a.csv", "b.tsv"]
-    request = next(r for r in result.run_requests if r.partition_key == "a.csv")
+    request = next(r for r in requests if r.partition_key == "a.csv")
     assert request.run_config["ops"]["raw_reviews"]["config"]["location"] == str(landing / "a.csv")
-    again = landing_zone_sensor(dg.build_sensor_context(resources={"s3": S3Resource()}, cursor=result.cursor))
-    assert isinstance(again, dg.SkipReason) and "no new or changed files" in again.skip_message
+    again = _evaluate_sensor(result.cursor)
+    assert isinstance(again, dg.SkipReason) and "no new or changed files" in (again.skip_message or "")
     (landing / "a.csv").write_text(CLOTHING + "2,3,50,t,Changed file,4,1,0,General,Tops,Knits\n")
-    later = landing_zone_sensor(dg.build_sensor_context(resources={"s3": S3Resource()}, cursor=result.cursor))
-    assert [r.partition_key for r in later.run_requests] == ["a.csv"] and later.run_requests[
-        0
-    ].run_key != request.run_key
+    later, later_requests = _requesting(result.cursor)
+    assert [r.partition_key for r in later_requests] == ["a.csv"] and later_requests[0].run_key != request.run_key
     assert later.dynamic_partitions_requests == []  # the partition exists already
 
 
@@ -89,15 +99,17 @@ def test_files_in_role_folders_become_role_partitions_ingested_with_that_role(la
     (landing / "holdout" / "kept.tsv").write_text(AMAZON)
     (landing / "archive").mkdir()  # not a role: not watched
     (landing / "archive" / "old.csv").write_text(CLOTHING.replace("Too short", "Old"))
-    result = landing_zone_sensor(dg.build_sensor_context(resources={"s3": S3Resource()}))
-    roles = {r.partition_key: r.run_config["ops"]["raw_reviews"]["config"]["role"] for r in result.run_requests}
+    _, requests = _requesting()
+    roles = {r.partition_key: r.run_config["ops"]["raw_reviews"]["config"]["role"] for r in requests}
     assert roles == {"a.csv": "train", "score/a.csv": "score", "holdout/kept.tsv": "holdout"}
-    assert {r.partition_key: r.tags["sentiment/source_role"] for r in result.run_requests} == roles
+    assert {r.partition_key: r.tags["sentiment/source_role"] for r in requests} == roles
     # A backfill (or dg launch) of a role partition finds the same file with the same role.
     from sentiment_assets.definitions import defs
 
     job_config = defs.resolve_job_def("ingest_job").partitioned_config
-    for request in result.run_requests:
+    assert job_config is not None
+    for request in requests:
+        assert request.partition_key is not None
         assert job_config.get_run_config_for_partition_key(request.partition_key) == request.run_config
 
 

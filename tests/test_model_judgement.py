@@ -14,8 +14,10 @@ def test_confusion_matrix_rows_are_true_labels_and_columns_predictions():
     evaluation = evaluate_predictions(np.array([0, 0, 2]), np.array([2, 2, 2]))
     assert evaluation["confusion_matrix"] == [[0, 0, 2], [0, 0, 0], [0, 0, 1]]
     assert evaluation["accuracy"] == pytest.approx(1 / 3)
-    assert evaluation["per_class"]["positive"]["precision"] == pytest.approx(1 / 3)
-    assert evaluation["per_class"]["negative"]["recall"] == 0.0
+    per_class = evaluation["per_class"]
+    assert isinstance(per_class, dict)
+    assert per_class["positive"]["precision"] == pytest.approx(1 / 3)
+    assert per_class["negative"]["recall"] == 0.0
 
 
 def test_promotion_needs_the_gate_and_no_regression_against_the_champion():

@@ -12,10 +12,10 @@ from landed_reviews import clothing_csv, ingest, landing_zone
 
 from resources.environment import Profile
 from resources.profiles import resources_for
-from sentiment_assets.defs.automation import landed_file_run_config
 from sentiment_assets.defs.ingest_analyze.landing_sensor import landing_zone_sensor
 from sentiment_assets.defs.ingest_analyze.partitions import register_partitions, review_files
 from sentiment_assets.defs.ingest_analyze.raw_reviews import RawReviewsConfig
+from sentiment_assets.defs.jobs import landed_file_run_config
 from sentiment_assets.sources import expand_location
 from sentiment_assets.sources.landing_zone import landed_file_for_key
 
@@ -31,7 +31,26 @@ def tick(cursor=None) -> tuple[dg.SensorResult | dg.SkipReason, str | None]:
     """One evaluation of the landing sensor: its result and the cursor it left."""
     context = dg.build_sensor_context(resources={"s3": S3Resource()}, cursor=cursor)
     result = landing_zone_sensor(context)
+    assert isinstance(result, dg.SensorResult | dg.SkipReason)
     return result, result.cursor if isinstance(result, dg.SensorResult) else context.cursor
+
+
+def run_requests(result: dg.SensorResult | dg.SkipReason) -> list[dg.RunRequest]:
+    """The runs a tick requested: it must be a SensorResult that requested some."""
+    assert isinstance(result, dg.SensorResult) and result.run_requests is not None
+    return list(result.run_requests)
+
+
+def skip_message(result: dg.SensorResult | dg.SkipReason) -> str:
+    """Why a tick skipped: it must be a SkipReason with a message."""
+    assert isinstance(result, dg.SkipReason) and result.skip_message is not None
+    return result.skip_message
+
+
+def review_files_name() -> str:
+    """The name of the dynamic partitions definition of the landed files."""
+    assert review_files.name is not None
+    return review_files.name
 
 
 def read_paths(location: str) -> list[str]:
@@ -49,28 +68,29 @@ def test_files_whose_names_would_be_mangled_onto_one_key_are_refused_by_name_not
 
     first, cursor = tick()
 
-    keys = [r.partition_key for r in first.run_requests]
+    keys = [r.partition_key for r in run_requests(first)]
+    assert isinstance(first, dg.SensorResult) and first.dynamic_partitions_requests is not None
     assert keys == ["review_1.csv"] and first.dynamic_partitions_requests[0].partition_keys == ["review_1.csv"]
-    [request] = first.run_requests
+    [request] = run_requests(first)
     assert read_paths(request.run_config["ops"]["raw_reviews"]["config"]["location"]) == [str(landing / "review_1.csv")]
     # Nothing new next time, and the skip reason still names each refused file and why.
     again, _ = tick(cursor)
-    assert isinstance(again, dg.SkipReason)
-    assert "2 file(s) refused" in again.skip_message
-    assert "'review 1.csv' cannot be a partition key" in again.skip_message
-    assert "'review;1.csv' cannot be a partition key" in again.skip_message
+    message = skip_message(again)
+    assert "2 file(s) refused" in message
+    assert "'review 1.csv' cannot be a partition key" in message
+    assert "'review;1.csv' cannot be a partition key" in message
 
 
 def test_a_refused_file_renamed_to_a_valid_key_is_ingested_as_a_new_file(landing):
     (landing / "review 1.csv").write_text(clothing_csv({1: "Space in the name"}))
     first, cursor = tick()
-    assert isinstance(first, dg.SkipReason) and "review 1.csv" in first.skip_message
+    assert "review 1.csv" in skip_message(first)
 
     shutil.move(landing / "review 1.csv", landing / "review-1.csv")
     renamed, _ = tick(cursor)
 
     # The refused file's bytes were never recorded, so the renamed file is no "copy" of it.
-    assert [r.partition_key for r in renamed.run_requests] == ["review-1.csv"]
+    assert [r.partition_key for r in run_requests(renamed)] == ["review-1.csv"]
 
 
 # --- 2. one review, one partition ----------------------------------------------------------
@@ -148,7 +168,7 @@ def test_ingesting_a_path_like_partition_reads_nothing_outside_or_beyond_its_fil
     (landing / "b.csv").write_text(clothing_csv({2: "Second landed file"}))
     resources = resources_for(Profile.LOCAL, home=tmp_path / "home")
     instance = dg.DagsterInstance.ephemeral()
-    instance.add_dynamic_partitions(review_files.name, [key])  # as if added by hand, bypassing the checks
+    instance.add_dynamic_partitions(review_files_name(), [key])  # as if added by hand, bypassing the checks
 
     result = ingest(resources, instance, key)
 
@@ -161,9 +181,9 @@ def test_register_partitions_refuses_a_key_the_landing_zone_would_refuse_and_reg
     instance = dg.DagsterInstance.ephemeral()
     with pytest.raises(ValueError, match="refused"):
         register_partitions(instance, ["fine.csv", key])
-    assert instance.get_dynamic_partitions(review_files.name) == []
+    assert instance.get_dynamic_partitions(review_files_name()) == []
     register_partitions(instance, ["fine.csv", "score/june.csv", "bundled"])
-    assert instance.get_dynamic_partitions(review_files.name) == ["fine.csv", "score/june.csv", "bundled"]
+    assert instance.get_dynamic_partitions(review_files_name()) == ["fine.csv", "score/june.csv", "bundled"]
 
 
 def test_the_register_partition_command_refuses_bad_keys_before_touching_the_instance(monkeypatch, capsys):
@@ -184,10 +204,10 @@ def test_a_landed_file_named_like_a_glob_is_refused_and_its_look_alike_is_read_a
 
     result, cursor = tick()
 
-    [request] = result.run_requests
+    [request] = run_requests(result)
     assert request.partition_key == "reviews1.csv"
     assert read_paths(request.run_config["ops"]["raw_reviews"]["config"]["location"]) == [str(landing / "reviews1.csv")]
-    assert "'reviews[1].csv' cannot be a partition key" in tick(cursor)[0].skip_message
+    assert "'reviews[1].csv' cannot be a partition key" in skip_message(tick(cursor)[0])
 
 
 def test_a_landing_directory_named_with_glob_characters_is_read_literally(tmp_path, monkeypatch):
@@ -202,11 +222,14 @@ def test_a_landing_directory_named_with_glob_characters_is_read_literally(tmp_pa
 
     result, _ = tick()
 
-    locations = {r.partition_key: r.run_config["ops"]["raw_reviews"]["config"]["location"] for r in result.run_requests}
+    locations = {
+        r.partition_key: r.run_config["ops"]["raw_reviews"]["config"]["location"] for r in run_requests(result)
+    }
     assert {key: read_paths(location) for key, location in locations.items()} == {
         "a.csv": [str(landing / "a.csv")],
         "score/b.csv": [str(landing / "score" / "b.csv")],
     }
     for key, location in locations.items():  # a backfill reads the same file the sensor did
+        assert key is not None
         assert landed_file_run_config(key)["ops"]["raw_reviews"]["config"]["location"] == location
         assert RawReviewsConfig().for_partition(key).location == location

@@ -137,6 +137,7 @@ def test_pipes_k8s_client_builds_its_pod_from_the_spec_and_takes_the_run_argumen
         base_pod_meta=run_kwargs["base_pod_meta"],
         base_pod_spec=run_kwargs["base_pod_spec"],
     )
+    assert pod.spec is not None and pod.metadata is not None
     [container] = pod.spec.containers
     assert container.image == IMAGE
     assert container.command == resource.command(args)

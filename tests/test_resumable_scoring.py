@@ -39,7 +39,9 @@ def texts() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def model(texts) -> TfidfLogisticRegression:
-    return TfidfLogisticRegression(TfidfConfig(max_ngram=1, max_features=20_000)).fit(texts)
+    model = TfidfLogisticRegression(TfidfConfig(max_ngram=1, max_features=20_000))
+    model.fit(texts)
+    return model
 
 
 def write_reviews(db: Path, texts: pd.DataFrame, partitions: dict[str, int]) -> None:
@@ -151,7 +153,7 @@ def test_scoring_one_partition_leaves_the_other_partitions_untouched(tmp_path, t
     assert predictions(db, "source_partition = 'c'").empty
 
 
-def run_entry_point(db: Path, model_dir: Path, chunk_size: int) -> subprocess.Popen:
+def run_entry_point(db: Path, model_dir: Path, chunk_size: int) -> subprocess.Popen[str]:
     command = [
         str(Path(sys.executable).parent / "sentiment-assets"),
         "score",
@@ -179,6 +181,7 @@ def test_a_process_killed_mid_partition_keeps_whole_chunks_and_a_rerun_completes
     model_dir = save_model(model, tmp_path / "model")
 
     process = run_entry_point(killed, model_dir, chunk)
+    assert process.stdout is not None
     reported = 0
     # Kill as soon as two chunks are reported committed: some, but far from all, are in.
     for line in process.stdout:

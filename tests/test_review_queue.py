@@ -86,7 +86,7 @@ def test_enqueue_takes_exactly_the_predictions_below_the_threshold_with_their_te
     assert set(queued.index) == {"r2", "r3", "r4"}
     assert queued.loc["r4", "review_body"] == "Returned it, or kept it?"
     assert queued.loc["r4", "source_partition"] == "2024-02"
-    assert (queued["status"] == "pending").all() and queued["human_label"].isna().all()
+    assert bool((queued["status"] == "pending").all()) and bool(queued["human_label"].isna().all())
 
 
 def test_enqueue_is_idempotent_and_never_resets_a_decided_item(conn):
@@ -136,7 +136,9 @@ def test_a_label_records_who_decided_when_and_why(conn):
     item = record_label(conn, "r2", "Positive", " alice ", note="fits oddly is about size, not quality")
     assert item["status"] == "labelled" and item["human_label"] == 1
     assert item["reviewer"] == "alice" and item["note"].startswith("fits oddly")
-    assert pd.Timestamp(item["labelled_at"]) >= pd.Timestamp(item["queued_at"])
+    labelled_at, queued_at = pd.Timestamp(item["labelled_at"]), pd.Timestamp(item["queued_at"])
+    assert isinstance(labelled_at, pd.Timestamp) and isinstance(queued_at, pd.Timestamp)  # neither is NaT
+    assert labelled_at >= queued_at
     assert record_label(conn, "r3", -1, "bob")["human_label"] == -1
     assert record_label(conn, "r4", "0", "bob")["human_label"] == 0
 

@@ -43,7 +43,8 @@ def test_the_local_instance_monitors_runs_with_a_launcher_that_can_check_their_w
         assert instance.run_monitoring_max_resume_run_attempts == 0  # the default launcher cannot resume
         assert isinstance(instance.run_launcher, LocalRunLauncher)
         assert instance.run_launcher.supports_check_run_worker_health
-        assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 1
+        run_queue = instance.get_concurrency_config().run_queue_config
+        assert run_queue is not None and run_queue.max_concurrent_runs == 1
 
 
 SLOW_RUN = textwrap.dedent("""
@@ -59,12 +60,19 @@ SLOW_RUN = textwrap.dedent("""
 """)
 
 
-def _wait_for(path: Path, process: subprocess.Popen, seconds: float = 120) -> None:
+def _wait_for(path: Path, process: subprocess.Popen[str], seconds: float = 120) -> None:
+    assert process.stderr is not None, "the run's stderr must be piped"
     deadline = time.monotonic() + seconds
     while not path.exists():
         assert process.poll() is None, f"the run's process exited early:\n{process.stderr.read()}"
         assert time.monotonic() < deadline, "the run's step never started"
         time.sleep(0.2)
+
+
+def _status(instance: dg.DagsterInstance, run_id: str) -> dg.DagsterRunStatus:
+    run = instance.get_run_by_id(run_id)
+    assert run is not None, f"no run {run_id}"
+    return run.status
 
 
 def _monitor_once(instance: dg.DagsterInstance) -> None:
@@ -94,15 +102,13 @@ def test_a_run_whose_worker_is_killed_mid_step_is_failed_by_run_monitoring_and_a
             [run] = instance.get_runs()
             assert run.status == dg.DagsterRunStatus.STARTED
             _monitor_once(instance)
-            assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.STARTED  # alive: left alone
+            assert _status(instance, run.run_id) == dg.DagsterRunStatus.STARTED  # alive: left alone
 
             worker.send_signal(signal.SIGKILL)
             worker.wait(timeout=30)  # reaped, as the code server reaps its run workers
-            assert (
-                instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.STARTED
-            )  # nothing reported the death
+            assert _status(instance, run.run_id) == dg.DagsterRunStatus.STARTED  # nothing reported the death
             _monitor_once(instance)
-            assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.FAILURE
+            assert _status(instance, run.run_id) == dg.DagsterRunStatus.FAILURE
             [failure] = instance.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE).records
             assert "no longer running" in failure.event_log_entry.message
     finally:

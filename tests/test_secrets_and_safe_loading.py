@@ -11,6 +11,7 @@ import mlflow
 import pandas as pd
 import pytest
 import torch
+from mlflow.models import Model
 from transformers import BertConfig
 from word_reviews import toy_reviews
 
@@ -167,7 +168,8 @@ def test_a_storage_url_with_a_password_in_run_config_fails_the_run_without_echoi
     )
     assert not result.success
     [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-    assert "SENTIMENT_OPTUNA_STORAGE" in str(failure.event_specific_data.error.message)
+    error = failure.step_failure_data.error
+    assert error is not None and "SENTIMENT_OPTUNA_STORAGE" in str(error.message)
     assert not [
         e
         for e in instance.all_logs(result.run_id)
@@ -192,9 +194,9 @@ def test_a_checkpoint_crafted_to_run_code_is_refused_and_the_code_never_runs(tmp
 
 
 def _minilm_finetuned_dir(directory: Path) -> None:
-    BertConfig(
-        hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64, num_labels=3
-    ).save_pretrained(directory)
+    config = BertConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64)
+    config.num_labels = 3  # a property: BertConfig's typed __init__ does not name it
+    config.save_pretrained(directory)
     (directory / "finetune_config.json").write_text("{}")
 
 
@@ -239,7 +241,7 @@ def test_a_logged_model_holds_no_pickle_and_loads_without_running_any_of_its_fil
     [model_root] = {p.parent for p in (temp_mlflow / "artifacts").rglob("MLmodel")}
     files = [p for p in model_root.rglob("*") if p.is_file()]
     assert not [p.name for p in files if p.suffix in {".pkl", ".joblib", ".bin", ".pt", ".pth", ".pickle"}]
-    assert "python_model" not in mlflow.models.Model.load(str(model_root)).flavors["python_function"]  # no cloudpickle
+    assert "python_model" not in Model.load(str(model_root)).flavors["python_function"]  # no cloudpickle
 
     # Someone with write access to the artifact store plants code in the model's own files.
     marker = tmp_path / "ran"

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from labelled_reviews import labelled_reviews
 from mlflow import MlflowClient
-from mlflow_store import temporary_mlflow
+from mlflow_store import reset_mlflow_uris, temporary_mlflow
 from starlette.testclient import TestClient
 from test_serving_endpoint import JSONL, MODEL_NAME, Server
 
@@ -120,15 +120,18 @@ def champion_only_registry(tmp_path_factory):
 def test_a_registry_with_only_a_champion_alias_loads_the_champion_alone(champion_only_registry):
     try:
         variants = load_variants(champion_only_registry, MODEL_NAME)
+        # create_model_version resolves the source's run against the global tracking URI.
+        mlflow.set_tracking_uri(champion_only_registry)
         client = MlflowClient(tracking_uri=champion_only_registry, registry_uri=champion_only_registry)
         client.create_registered_model("challenger-only")
-        client.create_model_version("challenger-only", client.get_model_version(MODEL_NAME, "1").source)
+        source = client.get_model_version(MODEL_NAME, "1").source
+        assert source is not None
+        client.create_model_version("challenger-only", source)
         client.set_registered_model_alias("challenger-only", "challenger", "1")
         with pytest.raises(NoChampionError, match="challenger-only has no 'champion' alias"):
             load_variants(champion_only_registry, "challenger-only")
     finally:
-        mlflow.set_tracking_uri(None)
-        mlflow.set_registry_uri(None)
+        reset_mlflow_uris()
     assert list(variants) == [CHAMPION] and variants[CHAMPION].version == "1"
     assert variants[CHAMPION].predict(["Love it."])[0][0] in (-1, 0, 1)
 

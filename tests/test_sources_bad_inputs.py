@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 from source_files import CLOTHING_HEADER as HEADER
-from source_files import NOW
+from source_files import NOW, json_cell
 
 from sentiment_assets.sources import ColumnMapping, IngestedIds, SourceError, SourceSpec, gather, read_reviews
 from sentiment_assets.sources.presets import AMAZON_COLUMNS
@@ -53,7 +53,8 @@ def test_an_empty_file_is_an_error_naming_it_and_the_other_files_still_load(tmp_
     with pytest.raises(SourceError, match="a_empty.csv: the file is empty"):
         read_one(empty, on_file_error="raise")
     results = read(tmp_path)
-    assert results[str(empty)].summary.error.startswith(f"{empty}: the file is empty")
+    error = results[str(empty)].summary.error
+    assert error is not None and error.startswith(f"{empty}: the file is empty")
     assert len(results[str(tmp_path / "b_good.csv")].accepted) == 1
 
 
@@ -115,7 +116,7 @@ def test_blank_and_null_review_texts_are_quarantined_and_the_other_rows_kept(tmp
     )
     result = read_one(jsonl, GENERIC)
     assert result.accepted["review_id"].tolist() == ["b"] and reasons(result) == {1: "blank review text"}
-    assert json.loads(result.rejected["raw_record"][0]) == {"id": "a", "text": None, "cat": "Books", "stars": 4}
+    assert json_cell(result.rejected, "raw_record", 0) == {"id": "a", "text": None, "cat": "Books", "stars": 4}
 
 
 def test_texts_that_normalise_to_nothing_are_quarantined_as_blank_while_the_kept_text_stays_as_read(tmp_path):
@@ -223,6 +224,7 @@ def test_a_truncated_gzip_is_an_error_and_its_already_streamed_batches_are_dropp
     streamed = sum(len(b.accepted) for b in batches if b.source_file == str(truncated))
     summary = next(b.summary for b in batches if b.summary and b.source_file == str(truncated))
     assert streamed > 0 and not summary.ok and summary.rows_read == 0
+    assert summary.error is not None
     assert summary.error.startswith(f"{truncated}: the gzip stream is truncated or corrupt")
     assert f"after {streamed} data rows" in summary.error and "was not ingested" in summary.error
     results = gather(batches)
@@ -250,7 +252,7 @@ def test_a_row_with_an_unquoted_delimiter_is_quarantined_not_shifted(tmp_path):
     result = read_one(path, GENERIC)
     assert result.accepted["review_id"].tolist() == ["R1", "R3"]
     assert reasons(result)[2].startswith("more fields than the header")
-    assert json.loads(result.rejected["raw_record"][0])["_field_5"] == "4"
+    assert json_cell(result.rejected, "raw_record", 0)["_field_5"] == "4"
 
 
 def test_a_landing_directory_mixing_two_schemas_reads_each_file_with_its_own_preset(tmp_path):
@@ -265,7 +267,8 @@ def test_a_landing_directory_mixing_two_schemas_reads_each_file_with_its_own_pre
         str(kaggle): "womens_clothing",
     }
     fixed = read(tmp_path, SourceSpec(preset="womens_clothing"))
-    assert fixed[str(amazon)].summary.error.startswith(
+    error = fixed[str(amazon)].summary.error
+    assert error is not None and error.startswith(
         f"{amazon}: missing required column(s) ['Review Text', 'Clothing ID'] for preset 'womens_clothing'"
     )
     assert fixed[str(kaggle)].summary.ok and len(fixed[str(kaggle)].accepted) == 1

@@ -2,14 +2,12 @@
 whole file is refused naming the line; accepted text is stored exactly as read; memory stays
 bounded whatever the input."""
 
-import json
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 from hostile_files import DATED, SPEC, jsonl, read, reasons, refusal, write
-from source_files import NOW
+from source_files import NOW, json_cell
 
 from sentiment_assets.sources import gather, read_reviews
 
@@ -59,7 +57,7 @@ def test_a_one_line_row_with_broken_quoting_is_quarantined_with_its_line_as_read
     assert reasons(result) == {
         1: "malformed quoting (a quote inside a quoted value not doubled, or text after a closing quote)"
     }
-    assert json.loads(result.rejected["raw_record"][0]) == {"_unparsed_line": 'r1,"He said "hi" to me",5\n'}
+    assert json_cell(result.rejected, "raw_record", 0) == {"_unparsed_line": 'r1,"He said "hi" to me",5\n'}
 
 
 # 2. NUL bytes
@@ -93,7 +91,7 @@ def test_a_binary_parquet_text_column_is_decoded_and_its_one_value_that_is_not_u
     result = read(tmp_path / "binary.parquet")
     assert result.accepted["review_body"].tolist() == ["bytes body", "Zu gro\u00df"]
     assert reasons(result) == {2: "column 'text' is not valid UTF-8 text"}
-    assert json.loads(result.rejected["raw_record"][0])["text"] == "caf\\xe9"  # the bytes, escaped; no b'...'
+    assert json_cell(result.rejected, "raw_record", 0)["text"] == "caf\\xe9"  # the bytes, escaped; no b'...'
 
 
 # 5. Duplicate column names
@@ -213,7 +211,7 @@ def test_a_row_with_20_surplus_fields_is_quarantined_like_a_row_with_2(tmp_path)
     assert result.accepted["review_id"].tolist() == ["a", "d"]
     assert set(reasons(result)) == {2, 3}
     assert set(reasons(result).values()) == {"more fields than the header (an unquoted delimiter in a value?)"}
-    assert json.loads(result.rejected["raw_record"][1])["_field_23"] == "s"  # every surplus field kept
+    assert json_cell(result.rejected, "raw_record", 1)["_field_23"] == "s"  # every surplus field kept
 
 
 def test_the_results_do_not_depend_on_the_chunk_size(tmp_path):

@@ -80,7 +80,7 @@ def test_a_sentiment_label_in_words_or_numbers_fills_sentiment_and_leaves_star_r
     )
     result = read_one(path, spec)
     assert result.accepted["sentiment"].tolist() == [1, -1, 0, -1, 1, 0]
-    assert result.accepted["star_rating"].isna().all()
+    assert bool(result.accepted["star_rating"].isna().all())
     assert result.rejected["source_row"].tolist() == [7, 8]
     assert set(result.rejected["reason"]) == {"label is not negative/neutral/positive or -1/0/1"}
 

@@ -83,7 +83,7 @@ def surely_accepted(row: dict, labelled: bool) -> bool:
     a letter or digit that is not part of an HTML entity (the cleaning decodes "&nbsp;" to a space)."""
     visible = re.sub(r"&[A-Za-z0-9#]+;", "", row["text"])
     stars_fine = row["stars"] in ("1", "3", "5") or not labelled
-    return row["field_change"] == 0 and stars_fine and re.search("[A-Za-z0-9]", visible)
+    return row["field_change"] == 0 and stars_fine and re.search("[A-Za-z0-9]", visible) is not None
 
 
 def read_file(path, spec):
@@ -140,7 +140,8 @@ def test_delimited_text_with_any_quoting_encoding_and_field_count_reconciles_or_
         i for i, r in enumerate(records) if len(r) != len(COLUMNS) and any("\n" in f or "\r" in f for f in r)
     ]
     if spanning_misfit:
-        assert not result.summary.ok and re.search(r": line \d+: .*unterminated quote", result.summary.error)
+        error = result.summary.error
+        assert not result.summary.ok and error is not None and re.search(r": line \d+: .*unterminated quote", error)
         return
     check(result, written, lambda row: row["field_change"] == 0)
 
@@ -160,7 +161,7 @@ def test_json_lines_with_any_text_and_missing_or_extra_keys_reconcile_with_the_t
 ):
     lines = []
     for i, row in enumerate(written):
-        record = dict(zip(COLUMNS, fields_of(i, row), strict=False))
+        record: dict[str, str] = dict(zip(COLUMNS, fields_of(i, row), strict=False))
         if row["field_change"] > 0:
             record.update({f"more_{k}": row["surplus"] for k in range(row["field_change"])})
         lines.append(json.dumps(record, ensure_ascii=ensure_ascii))
@@ -172,6 +173,7 @@ def test_json_lines_with_any_text_and_missing_or_extra_keys_reconcile_with_the_t
     # "stars" it is read unlabelled (stars ignored, a record without them is fine).
     first = written[0]["field_change"]
     if first == -2:
+        assert result.summary.error is not None
         assert result.summary.error.startswith(f"{path}: missing required column(s)")
     elif first == -1:
         check(result, written, lambda row: row["field_change"] >= -1, labelled=False)

@@ -39,7 +39,7 @@ def test_an_unlabelled_csv_of_ids_and_text_is_accepted_in_full_with_null_sentime
     accepted = result.accepted
     assert accepted["review_id"].tolist() == ["S1", "S2", "S3"]
     assert accepted["review_body"].tolist() == ["Lovely fabric", "Fell apart after one wash", "It is fine I guess"]
-    assert accepted["sentiment"].isna().all() and accepted["star_rating"].isna().all()
+    assert bool(accepted["sentiment"].isna().all()) and bool(accepted["star_rating"].isna().all())
     assert accepted["product_category"].tolist() == ["unknown"] * 3
     assert {c: str(t) for c, t in accepted.dtypes.items()} == {
         c: str(pd.Series(dtype=d).dtype) for c, d in ACCEPTED_DTYPES.items()
@@ -100,7 +100,8 @@ def test_a_kaggle_export_with_neither_rating_nor_class_name_reads_with_category_
     path = write(tmp_path, "bare_kaggle.csv", header + "0,767,33,Nice,Soft,1,4,General,Dresses\n")
     result = read_one(path, SourceSpec(preset="womens_clothing"))
     assert result.summary.ok and result.summary.labelled is False
-    assert result.accepted["product_category"].tolist() == ["unknown"] and result.accepted["sentiment"].isna().all()
+    assert result.accepted["product_category"].tolist() == ["unknown"]
+    assert bool(result.accepted["sentiment"].isna().all())
 
 
 def test_an_amazon_tsv_without_stars_and_category_reads_unlabelled(tmp_path):
@@ -207,4 +208,4 @@ def test_one_labelled_mapping_reads_a_labelled_file_and_an_unlabelled_one_alike(
     missing_id = read_one(
         write(tmp_path, "noid.csv", "text,stance\nLovely,positive\n"), SourceSpec(preset="generic", mapping=mapping)
     )
-    assert not missing_id.summary.ok and "id" in missing_id.summary.error
+    assert not missing_id.summary.ok and missing_id.summary.error is not None and "id" in missing_id.summary.error

@@ -64,7 +64,7 @@ def test_a_600_review_file_gets_at_least_thirty_of_each_class_where_the_class_ca
 def test_a_small_class_gives_at_most_a_fifth_of_itself_to_each_evaluation_split_and_keeps_the_rest_for_training():
     frame = skewed_reviews(600)  # about 60 neutral reviews
     split = assign_splits(frame, USER_DATA_FRACTIONS)
-    neutral = split[frame["sentiment"] == 0].value_counts()
+    neutral = split.loc[frame["sentiment"] == 0].value_counts()
     size = int((frame["sentiment"] == 0).sum())
     assert neutral["validation"] == neutral["test"] == int(0.2 * size)
     assert neutral["train"] == size - 2 * int(0.2 * size)
@@ -73,7 +73,7 @@ def test_a_small_class_gives_at_most_a_fifth_of_itself_to_each_evaluation_split_
 def test_a_class_of_three_reviews_still_has_one_in_validation_and_one_in_test():
     frame = pd.DataFrame({"review_id": [f"r{i}" for i in range(103)], "sentiment": [1] * 100 + [-1] * 3})
     split = assign_splits(frame)
-    assert split[frame["sentiment"] == -1].value_counts().to_dict() == {"train": 1, "validation": 1, "test": 1}
+    assert split.loc[frame["sentiment"] == -1].value_counts().to_dict() == {"train": 1, "validation": 1, "test": 1}
 
 
 def test_reviews_without_a_sentiment_column_are_split_as_one_stratum():

@@ -80,7 +80,7 @@ def test_scoring_again_rescoring_the_changed_review_and_dropping_the_removed_one
 
     assert labels(reingested) == {"0": -1, "1": 1}
     assert (summary.removed_outdated, summary.already_scored, summary.scored_now) == (2, 1, 1)
-    assert summary.coverage.complete and coverage(reingested).complete
+    assert summary.coverage is not None and summary.coverage.complete and coverage(reingested).complete
 
 
 def test_a_stale_prediction_of_an_older_model_version_is_removed_too(reingested):
@@ -123,4 +123,5 @@ def test_predictions_stored_before_text_fingerprints_are_scored_again_once(tmp_p
     first, second = score(warehouse), score(warehouse)
 
     assert (first.removed_outdated, first.scored_now) == (2, 2) and labels(warehouse) == {"a": -1, "b": 1}
-    assert (second.removed_outdated, second.scored_now) == (0, 0) and second.coverage.complete
+    assert (second.removed_outdated, second.scored_now) == (0, 0)
+    assert second.coverage is not None and second.coverage.complete

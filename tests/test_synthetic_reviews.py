@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pytest
 
@@ -27,11 +28,12 @@ def course_cleaning(df: pd.DataFrame) -> pd.DataFrame:
     """The course's cleaning: drop blank text or category, then categories with <= 10 reviews."""
     kept = df.dropna(subset=["Review Text", "Class Name"])
     sizes = kept["Class Name"].value_counts()
-    return kept[kept["Class Name"].isin(sizes[sizes > 10].index)]
+    return kept.loc[kept["Class Name"].isin(sizes.loc[sizes > 10].index)]
 
 
-def sentiment(stars: pd.Series) -> np.ndarray:
-    return np.where(stars <= 2, -1, np.where(stars == 3, 0, 1))
+def sentiment(stars: npt.ArrayLike) -> np.ndarray:
+    values = np.asarray(stars)
+    return np.where(values <= 2, -1, np.where(values == 3, 0, 1))
 
 
 @pytest.fixture(scope="module")
@@ -176,9 +178,10 @@ def test_text_is_learnable_but_not_trivially_separable(cleaned):
     smallest = cleaned["sentiment"].value_counts().min()
     balanced = pd.concat(g.sample(smallest, random_state=0) for _, g in cleaned.groupby("sentiment"))
     train, test = train_test_split(balanced, test_size=0.1, stratify=balanced["sentiment"], random_state=42)
+    assert isinstance(train, pd.DataFrame) and isinstance(test, pd.DataFrame)
     vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
     model = LogisticRegression(max_iter=1000)
     model.fit(vectorizer.fit_transform(train["Review Text"]), train["sentiment"])
     predicted = model.predict(vectorizer.transform(test["Review Text"]))
-    accuracy = (predicted == test["sentiment"].to_numpy()).mean()
+    accuracy = np.mean(predicted == test["sentiment"].to_numpy())
     assert 0.62 < accuracy < 0.88

@@ -43,7 +43,7 @@ def test_upsample_repeats_the_smaller_classes_with_unique_ids_and_a_copy_shares_
     up = training_population(reviews(), "upsample", seed=0)
     assert up["sentiment"].value_counts().to_dict() == {1: 12, 0: 12, -1: 12}
     assert up["review_id"].is_unique and set(reviews()["review_id"]) <= set(up["review_id"])
-    copies = up[up["review_id"] != up["original_review_id"]]
+    copies = up.loc[up["review_id"] != up["original_review_id"]]
     assert len(copies) == 16 and copies["review_id"].str.contains("#copy").all()
     split_of = dict(zip(up["review_id"], assign_splits(up.assign(review_id=up["original_review_id"])), strict=False))
     assert all(

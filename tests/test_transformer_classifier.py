@@ -3,6 +3,8 @@
 import dataclasses
 import json
 import logging
+from collections.abc import Sequence
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -18,7 +20,7 @@ from sentiment_assets.models.finetune import (
 )
 from sentiment_assets.models.transformer import TransformerClassifier
 
-TINY = dict(max_seq_length=32, batch_size=8, eval_batch_size=16)
+TINY: dict[str, Any] = dict(max_seq_length=32, batch_size=8, eval_batch_size=16)
 
 
 def toy_reviews(per_class: int = 16, seed: int = 0) -> pd.DataFrame:
@@ -29,6 +31,12 @@ def toy_reviews(per_class: int = 16, seed: int = 0) -> pd.DataFrame:
 def fit_tiny(seed: int = 42, epochs: int = 1, **overrides) -> TransformerClassifier:
     config = FineTuneConfig(seed=seed, epochs=epochs, **{**TINY, **overrides})
     return TransformerClassifier(config).fit(toy_reviews())
+
+
+def fitted_weights(seed: int) -> dict[str, torch.Tensor]:
+    model = fit_tiny(seed=seed).model
+    assert model is not None, "fit left no model"
+    return model.state_dict()
 
 
 @pytest.fixture(scope="module")
@@ -110,14 +118,14 @@ def test_pretokenized_input_ids_longer_than_max_seq_length_are_cut_keeping_the_f
 
 def test_fit_to_length_keeps_sep_strips_padding_and_leaves_short_ids_alone():
     assert fit_to_length([101, 5, 6, 7, 8, 102], 4, sep_id=102, pad_id=0) == [101, 5, 6, 102]
-    assert fit_to_length(np.array([101, 5, 102, 0, 0]), 8, sep_id=102, pad_id=0) == [101, 5, 102]
+    # Annotated Sequence[int], but feature stores hand it numpy arrays.
+    padded = cast(Sequence[int], np.array([101, 5, 102, 0, 0]))
+    assert fit_to_length(padded, 8, sep_id=102, pad_id=0) == [101, 5, 102]
     assert fit_to_length([101, 5, 102], 3, sep_id=102, pad_id=0) == [101, 5, 102]
 
 
 def test_same_seed_gives_identical_weights_and_a_different_seed_does_not():
-    first = fit_tiny(seed=7).model.state_dict()
-    again = fit_tiny(seed=7).model.state_dict()
-    other = fit_tiny(seed=8).model.state_dict()
+    first, again, other = fitted_weights(seed=7), fitted_weights(seed=7), fitted_weights(seed=8)
     assert first.keys() == again.keys()
     assert all(torch.equal(first[name], again[name]) for name in first)
     assert not torch.equal(first["classifier.weight"], other["classifier.weight"])

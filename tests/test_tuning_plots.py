@@ -17,8 +17,9 @@ def _study(n_trials: int, fixed: dict | None = None) -> optuna.Study:
         return x + 0.01 * depth
 
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=1))
-    for _ in range(n_trials if fixed else 0):
-        study.enqueue_trial(fixed)
+    if fixed:
+        for _ in range(n_trials):
+            study.enqueue_trial(fixed)
     study.optimize(objective, n_trials=n_trials)
     return study
 

@@ -5,6 +5,7 @@ import dataclasses
 
 import optuna
 import pytest
+from optuna.distributions import CategoricalDistribution, FloatDistribution
 
 from sentiment_assets.models.families import config_class
 from sentiment_assets.models.tuning import (
@@ -22,6 +23,7 @@ from sentiment_assets.models.tuning.registry import fitted_params
 
 def test_the_transformer_suggest_function_yields_configs_inside_the_configured_space():
     from sentiment_assets.models.finetune import FineTuneConfig
+    from sentiment_assets.models.transformer import TransformerClassifier
 
     space = SearchSpace(
         transformer=TransformerSpace(
@@ -39,7 +41,9 @@ def test_the_transformer_suggest_function_yields_configs_inside_the_configured_s
     configs = []
     for _ in range(30):
         trial = study.ask()
-        configs.append(suggest_model(trial, "minilm_finetuned", space, base).config)
+        model = suggest_model(trial, "minilm_finetuned", space, base)
+        assert isinstance(model, TransformerClassifier)
+        configs.append(model.config)
         study.tell(trial, 0.5)
     for c in configs:
         assert 5e-5 <= c.learning_rate <= 4e-4 and c.batch_size in (16, 32) and 1 <= c.epochs <= 3
@@ -56,9 +60,13 @@ def test_the_space_widens_to_cover_the_untuned_config_which_becomes_the_baseline
 
     base = FineTuneConfig(learning_rate=2e-5, batch_size=8, max_seq_length=48)  # BERT-like, outside MiniLM's
     distributions = distributions_for("minilm_finetuned", SearchSpace(), base)
-    assert distributions["learning_rate"].low == 2e-5 and distributions["learning_rate"].high == 4e-4
-    assert distributions["batch_size"].choices == (8, 16, 32)
-    assert distributions["max_seq_length"].choices == (48, 64, 128)
+    learning_rate, batch_size = distributions["learning_rate"], distributions["batch_size"]
+    max_seq_length = distributions["max_seq_length"]
+    assert isinstance(learning_rate, FloatDistribution) and isinstance(batch_size, CategoricalDistribution)
+    assert isinstance(max_seq_length, CategoricalDistribution)
+    assert learning_rate.low == 2e-5 and learning_rate.high == 4e-4
+    assert batch_size.choices == (8, 16, 32)
+    assert max_seq_length.choices == (48, 64, 128)
     assert baseline_params("minilm_finetuned", SearchSpace(), base) == {
         "learning_rate": 2e-5,
         "batch_size": 8,
@@ -100,4 +108,4 @@ def test_training_fractions_must_grow_to_the_whole_training_set():
 
 def test_an_unknown_pruner_is_refused():
     with pytest.raises(ValueError, match="pruner"):
-        TuningConfig(pruner="asha")
+        TuningConfig(pruner="asha")  # pyright: ignore[reportArgumentType]  # an unknown pruner on purpose

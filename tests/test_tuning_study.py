@@ -4,6 +4,7 @@ the best model kept on disk, warm start from an earlier study, and two worker pr
 import os
 
 import mlflow
+import numpy as np
 import optuna
 import pandas as pd
 import pytest
@@ -28,7 +29,7 @@ N_TRIALS = 8
 def reviews() -> tuple[pd.DataFrame, pd.DataFrame]:
     """About 1,500 synthetic reviews: 1,000 to train on, the rest to validate with."""
     frame = labelled_reviews(1600, seed=11)
-    frame.insert(0, "review_id", [f"r{i}" for i in range(len(frame))])
+    frame.insert(0, "review_id", np.array([f"r{i}" for i in range(len(frame))]))
     return frame.iloc[:1000], frame.iloc[1000:]
 
 

@@ -18,9 +18,11 @@ from sentiment_assets.definitions import ALL_ASSETS, defs
 from sentiment_assets.defs.ingest_analyze.partitions import BUNDLED_PARTITION, register_partitions
 
 try:
-    from playwright.sync_api import expect, sync_playwright
-except ImportError:  # an install problem, reported by the fixture as a failure
-    expect = sync_playwright = None
+    from playwright.sync_api import ViewportSize, expect, sync_playwright
+except ImportError as error:  # an install problem, reported by the fixture as a failure
+    PLAYWRIGHT_MISSING: str | None = str(error)
+else:
+    PLAYWRIGHT_MISSING = None
 
 ARTIFACTS = Path(os.environ.get("SENTIMENT_TEST_ARTIFACTS", REPO_ROOT / "test-artifacts")) / "ui"
 LOCATION = "sentiment_assets"
@@ -34,7 +36,8 @@ PLOTS = {
 }
 # The UI's first-visit "Join the Dagster community" dialog, marked as already seen.
 SKIP_COMMUNITY_DIALOG = "window.localStorage.setItem('communityNux', JSON.stringify('1'))"
-WINDOW, TALL_WINDOW = {"width": 1440, "height": 900}, {"width": 1440, "height": 1600}
+WINDOW: "ViewportSize" = {"width": 1440, "height": 900}
+TALL_WINDOW: "ViewportSize" = {"width": 1440, "height": 1600}
 # The first page waits for the code location to load; later ones are quick.
 LOAD_TIMEOUT_MS = 90_000
 
@@ -62,7 +65,7 @@ def ui(tmp_path_factory):
             "no Chromium binary on PATH (chromium, chromium-browser) or at CHROMIUM_PATH; "
             f"install it with `{CHROMIUM_INSTALL}`"
         )
-    if sync_playwright is None:
+    if PLAYWRIGHT_MISSING is not None:
         pytest.fail("Playwright for Python is missing: `pip install -c constraints.txt -e '.[dev]'`", pytrace=False)
     root = tmp_path_factory.mktemp("ui")
     home, dagster_home = root / "sentiment_home", root / "dagster_home"

@@ -73,7 +73,7 @@ def imbalanced_reviews(counts: tuple[int, int, int], seed: int = 0) -> pd.DataFr
     """toy_reviews with `counts[k]` reviews of label k, shuffled: the (default) balanced class
     weights are then not all 1."""
     reviews = toy_reviews(per_class=max(counts), seed=seed)
-    parts = [reviews[reviews["label_id"] == label].head(n) for label, n in enumerate(counts)]
+    parts = [reviews.loc[reviews["label_id"] == label].head(n) for label, n in enumerate(counts)]
     return pd.concat(parts).sample(frac=1.0, random_state=seed).reset_index(drop=True)
 
 

@@ -28,7 +28,7 @@ def words_histogram(words: pd.Series, sentiment: pd.Series, words_limit: int) ->
     figure, axis = plt.subplots(figsize=(7, 3.5))
     bins = np.linspace(0, max(int(words.max()) if len(words) else 1, 1), 41)
     for value, color in SENTIMENT_COLORS.items():
-        axis.hist(words[sentiment == value], bins=bins, alpha=0.55, color=color, label=f"sentiment {value}")
+        axis.hist(words[sentiment == value], bins=bins.tolist(), alpha=0.55, color=color, label=f"sentiment {value}")
     axis.axvline(words_limit, color="black", linestyle="--", label=f"words_limit = {words_limit}")
     axis.set(title="Words per review by sentiment", xlabel="words", ylabel="reviews")
     axis.legend()

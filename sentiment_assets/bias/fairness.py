@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -48,7 +49,8 @@ class FairnessSummary:
 
 def _recall_of(label: object):
     # One class's recall; NaN (not 0) when a group has no review of that class.
-    return functools.partial(recall_score, labels=[label], average="macro", zero_division=np.nan)
+    # cast: untyped scikit-learn, whose default "warn" a checker reads as the parameter's only type.
+    return functools.partial(recall_score, labels=[label], average="macro", zero_division=cast(Any, np.nan))
 
 
 def fairness_by_group(
@@ -63,8 +65,8 @@ def fairness_by_group(
     equalized-odds differences on the binarised problem (positive = in positive_label_values)."""
     positives = list(positive_label_values)
     y_true, y_pred = np.asarray(label), np.asarray(prediction)
-    y_true_binary = np.isin(y_true, positives).astype(int)
-    y_pred_binary = np.isin(y_pred, positives).astype(int)
+    y_true_binary = np.isin(y_true, np.asarray(positives)).astype(int)
+    y_pred_binary = np.isin(y_pred, np.asarray(positives)).astype(int)
     features = np.asarray(sensitive).astype(str)
     metrics = {"accuracy": accuracy_score, **{f"recall_{c}": _recall_of(c) for c in classes}}
     frame = MetricFrame(metrics=metrics, y_true=y_true, y_pred=y_pred, sensitive_features=features)
@@ -79,7 +81,7 @@ def fairness_by_group(
     by_group.index.name = getattr(sensitive, "name", None) or "group"
     return FairnessSummary(
         by_group=by_group,
-        overall=pd.concat([frame.overall, binary.overall]),
+        overall=cast(pd.Series, pd.concat([frame.overall, binary.overall])),  # both Series
         demographic_parity_difference=float(
             demographic_parity_difference(y_true_binary, y_pred_binary, sensitive_features=features)
         ),

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,13 @@ from scipy import sparse
 
 #: A list or a threshold makes two levels, 0 (in a) and 1 (in d), and one group d.
 _D_IS_LEVEL_ONE = sparse.csr_array(np.array([[False, True]]))
+
+
+def _shape(matrix: sparse.csr_array | np.ndarray) -> tuple[int, ...]:
+    shape = matrix.shape
+    if shape is None:  # scipy's attribute before the array is built: never so once it is
+        raise ValueError("a membership matrix without a shape")
+    return shape
 
 
 @dataclass(frozen=True)
@@ -38,7 +46,7 @@ class FacetGroups:
 
     @property
     def n_levels(self) -> int:
-        return self.membership.shape[1]
+        return _shape(self.membership)[1]
 
 
 def facet_groups(
@@ -63,13 +71,13 @@ def facet_groups(
         in_d = _isin_with_str_fallback(facet, values)
         return FacetGroups(in_d.astype(np.intp), _D_IS_LEVEL_ONE, [",".join(map(str, values))])
     codes, uniques = pd.factorize(facet, sort=True, use_na_sentinel=False)
-    one_vs_rest = sparse.eye_array(len(uniques), dtype=bool, format="csr")
+    one_vs_rest = cast(sparse.csr_array, sparse.eye_array(len(uniques), dtype=bool, format="csr"))
     return FacetGroups(codes.astype(np.intp), one_vs_rest, [str(u) for u in uniques])
 
 
 def _threshold_groups(facet: pd.Series, threshold: float) -> FacetGroups:
-    numeric = pd.to_numeric(facet)
-    in_d = (numeric > threshold).to_numpy(dtype=bool)  # NaN compares False: missing ages fall in a
+    numeric = cast(pd.Series, pd.to_numeric(facet))  # of a Series: a Series
+    in_d = numeric.gt(threshold).to_numpy(dtype=bool)  # NaN compares False: missing ages fall in a
     return FacetGroups(in_d.astype(np.intp), _D_IS_LEVEL_ONE, [_interval_name(numeric, threshold)])
 
 
@@ -124,7 +132,7 @@ def split_counts(table: np.ndarray, membership: sparse.csr_array | np.ndarray) -
     """
     # A sparse matrix multiplies 2-D arrays only: flatten every axis after the level.
     levels_by_cell = table.reshape(table.shape[0], int(np.prod(table.shape[1:])))
-    d = np.asarray(membership.astype(float) @ levels_by_cell).reshape((membership.shape[0], *table.shape[1:]))
+    d = np.asarray(membership.astype(float) @ levels_by_cell).reshape((_shape(membership)[0], *table.shape[1:]))
     a = table.sum(axis=0, keepdims=True) - d
     return d, a
 

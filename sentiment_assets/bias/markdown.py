@@ -61,9 +61,8 @@ def _breach_list(frames: Sequence[pd.DataFrame], thresholds: BiasThresholds) -> 
     found = pd.concat([breaches(f, thresholds) for f in frames], ignore_index=True)
     if found.empty:
         return "No metric crosses its warning limit."
-    items = [
-        f"- {r.value_or_threshold}: {r.metric} = {_cell(float(r.value), 4)} ({r.rule})" for r in found.itertuples()
-    ]
+    rows = zip(found["value_or_threshold"], found["metric"], found["value"], found["rule"], strict=True)
+    items = [f"- {where}: {metric} = {_cell(float(value), 4)} ({rule})" for where, metric, value, rule in rows]
     return f"{len(found)} warning(s):\n" + "\n".join(items)
 
 

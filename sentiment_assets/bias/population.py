@@ -12,10 +12,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import pandas as pd
 
 from sentiment_assets.bias.groups import facet_groups
+from sentiment_assets.frames import column as col
 
 MIN_FACET_VALUES = 2  # d and a
 
@@ -76,20 +78,19 @@ def bias_population(
 
     With `sensitive_values` or `threshold` (d = those values, or values above it) the bias is
     measurable only if rows fall both in d and in a."""
-    no_facet = frame[facet].isna()
-    no_label = frame[label].isna()
-    used = frame[~no_facet & ~no_label].reset_index(drop=True)
-    if pd.api.types.is_float_dtype(used[label]) and len(used) and (used[label] % 1 == 0).all():
+    no_facet = col(frame, facet).isna()
+    no_label = col(frame, label).isna()
+    used = frame.loc[~no_facet & ~no_label].reset_index(drop=True)
+    if pd.api.types.is_float_dtype(used[label]) and len(used) and col(used, label).mod(1).eq(0).all():
         used[label] = used[label].astype("int64")  # whole numbers made float by a null: ints again
     values = sorted(map(str, pd.unique(used[facet])))
     split, both_sides = None, True
-    if threshold is not None or sensitive_values is not None:
-        split = (
-            f"threshold {threshold}"
-            if threshold is not None
-            else f"sensitive values {','.join(map(str, sensitive_values))}"
-        )
-        codes = facet_groups(used[facet], sensitive_values=sensitive_values, threshold=threshold).codes
+    if threshold is not None:
+        split = f"threshold {threshold}"
+    elif sensitive_values is not None:
+        split = f"sensitive values {','.join(map(str, sensitive_values))}"
+    if split is not None:
+        codes = facet_groups(col(used, facet), sensitive_values=sensitive_values, threshold=threshold).codes
         both_sides = len(set(codes.tolist())) == 2
     return BiasPopulation(
         facet=facet,
@@ -107,7 +108,11 @@ def bias_population(
 def largest_abs(metrics: pd.DataFrame, metric: str) -> dict[str, object]:
     """The facet value with the largest |metric| and its value; both None when every value is
     undefined (NaN) or there are no rows, e.g. with a single facet value."""
-    values = pd.to_numeric(metrics[metric], errors="coerce").abs() if metric in metrics else pd.Series(dtype=float)
+    values = (
+        cast(pd.Series, pd.to_numeric(col(metrics, metric), errors="coerce")).abs()  # of a Series: a Series
+        if metric in metrics
+        else pd.Series(dtype=float)
+    )
     if values.notna().sum() == 0:
         return {"facet_value": None, metric: None}
     row = metrics.loc[values.idxmax()]

@@ -39,6 +39,7 @@ from sentiment_assets.bias.groups import (
     split_counts,
 )
 from sentiment_assets.bias.pretraining import conditional_demographic_disparity
+from sentiment_assets.frames import columns as select
 
 POSTTRAINING_DESCRIPTIONS: dict[str, str] = {
     "AD": "Accuracy Difference (AD)",
@@ -158,4 +159,4 @@ def posttraining_metrics(
         d_by_group, _ = split_counts(by_group, groups.membership)
         columns["CDDPL"] = conditional_demographic_disparity(d_by_group, by_group.sum(axis=0))
     frame = pd.DataFrame(columns)
-    return frame[["value_or_threshold", "n_d", "n_a", *sorted(c for c in frame.columns if c[0].isupper())]]
+    return select(frame, ["value_or_threshold", "n_d", "n_a", *sorted(c for c in frame.columns if c[0].isupper())])

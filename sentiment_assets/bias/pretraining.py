@@ -35,6 +35,7 @@ from sentiment_assets.bias.groups import (
     positive_label_index,
     split_counts,
 )
+from sentiment_assets.frames import columns as select
 
 # Clarify's own names (the first line of each smclarify metric's docstring), for analysis.json.
 PRETRAINING_DESCRIPTIONS: dict[str, str] = {
@@ -116,6 +117,7 @@ def class_imbalance_and_dpl(
 ) -> pd.DataFrame:
     """One row per facet value (one-vs-rest): facet_value, n_d, n_a, CI, q_d, q_a, DPL."""
     metrics = pretraining_metrics(facet, label, positive_label_values)
-    return metrics.rename(columns={"value_or_threshold": "facet_value"})[
-        ["facet_value", "n_d", "n_a", "CI", "q_d", "q_a", "DPL"]
-    ]
+    return select(
+        metrics.rename(columns={"value_or_threshold": "facet_value"}),
+        ["facet_value", "n_d", "n_a", "CI", "q_d", "q_a", "DPL"],
+    )

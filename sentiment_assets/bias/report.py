@@ -19,6 +19,7 @@ from sentiment_assets.bias.fairness import FairnessSummary, fairness_by_group
 from sentiment_assets.bias.multiclass import multiclass_metrics
 from sentiment_assets.bias.posttraining import posttraining_metrics
 from sentiment_assets.bias.pretraining import pretraining_metrics
+from sentiment_assets.frames import column as col
 
 
 @dataclass(frozen=True)
@@ -74,11 +75,17 @@ def pretraining_report(
         label=label,
         positive_label_values=positives,
         clarify=pretraining_metrics(
-            frame[facet], frame[label], positives, group=None if group is None else frame[group], **split
+            col(frame, facet), col(frame, label), positives, group=None if group is None else col(frame, group), **split
         ),
-        multiclass=multiclass_metrics(frame[facet], frame[label], classes=classes, alpha=alpha, **split),
+        multiclass=multiclass_metrics(col(frame, facet), col(frame, label), classes=classes, alpha=alpha, **split),
         intervals=bootstrap_ci_dpl(
-            frame[facet], frame[label], positives, n_resamples=n_resamples, confidence=confidence, seed=seed, **split
+            col(frame, facet),
+            col(frame, label),
+            positives,
+            n_resamples=n_resamples,
+            confidence=confidence,
+            seed=seed,
+            **split,
         ),
         confidence=confidence,
         alpha=alpha,
@@ -100,18 +107,22 @@ def posttraining_report(
     """Clarify's post-training metrics for `facet` and, for a one-vs-rest facet, fairlearn by group."""
     positives = tuple(positive_label_values)
     clarify = posttraining_metrics(
-        frame[facet],
-        frame[label],
-        frame[prediction],
+        col(frame, facet),
+        col(frame, label),
+        col(frame, prediction),
         positives,
         sensitive_values=sensitive_values,
         threshold=threshold,
-        group=None if group is None else frame[group],
+        group=None if group is None else col(frame, group),
     )
     one_vs_rest = sensitive_values is None and threshold is None
     fairness = None
     if one_vs_rest and len(frame):
         fairness = fairness_by_group(
-            frame[label], frame[prediction], frame[facet], classes=classes, positive_label_values=positives
+            col(frame, label),
+            col(frame, prediction),
+            col(frame, facet),
+            classes=classes,
+            positive_label_values=positives,
         )
     return PosttrainingReport(facet, label, positives, clarify, fairness)

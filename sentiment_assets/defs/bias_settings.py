@@ -2,7 +2,7 @@
 positive, and the warning limits the threshold checks apply."""
 
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from typing import TypedDict, TypeVar
 
 import dagster as dg
 
@@ -12,6 +12,14 @@ from sentiment_assets.sql import quote_identifier
 
 FACET_SOURCE = "cleaned_reviews"
 T = TypeVar("T")
+
+
+class FacetSplit(TypedDict):
+    """How a facet splits into the sensitive group d and the rest a: keyword arguments of the
+    sentiment_assets.bias functions."""
+
+    sensitive_values: list[str] | None
+    threshold: float | None
 
 
 class BiasSettings(dg.Config):
@@ -30,7 +38,7 @@ class BiasSettings(dg.Config):
     def bias_thresholds(self) -> BiasThresholds:
         return BiasThresholds(**self.limits)
 
-    def split(self) -> dict[str, object]:
+    def split(self) -> FacetSplit:
         return {"sensitive_values": self.sensitive_values, "threshold": self.threshold}
 
     def require_columns(self, available: Iterable[str], table: str = FACET_SOURCE) -> None:

@@ -2,8 +2,9 @@
 
 `deployment_for()` reads SENTIMENT_PROFILE (and SENTIMENT_HOME, SENTIMENT_S3_BUCKET,
 MLFLOW_TRACKING_URI) from the environment it is given and returns a frozen `Deployment`;
-definitions.py builds one and takes everything from it. Building it has no side effects: no
-environment variable, file or MLflow setting changes, no cluster is contacted.
+sentiment_assets/definitions.py builds one and binds its resources, executor and automation
+sensor to the defs folder (this module defines no asset, job or sensor itself). Building it has
+no side effects: no environment variable, file or MLflow setting changes, no cluster is contacted.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import dagster as dg
 
 from resources.environment import Profile, default_landing_zone, get_profile, sentiment_home
 from resources.profiles import LOCAL_MLFLOW_UI, aws_resources, local_resources, warehouse_file
+from sentiment_assets.defs.executors import aws_executor
 from sentiment_assets.redaction import redact_url
 
 # `make ui` serves the local Dagster UI here; on AWS the address is the cluster's ingress.
@@ -72,16 +74,13 @@ def _local(home: Path) -> Deployment:
 
 
 def _aws(env: Mapping[str, str]) -> Deployment:
-    # Imported here: dagster-k8s's executor only where it is used.
-    from sentiment_assets.defs.executors import aws_executor
-
     tracking = env.get("MLFLOW_TRACKING_URI", "")
     return Deployment(
         profile=Profile.AWS,
         resources=MappingProxyType(aws_resources()),
         # Each step a Kubernetes Job: tables and partitions are separate S3 objects, so a
         # backfill's batch-prediction partitions fan out across pods.
-        executor=aws_executor,
+        executor=aws_executor(),
         dbt_target=Profile.AWS.value,
         # Someone turns the automation on deliberately in a shared deployment.
         automation_sensor_status=dg.DefaultSensorStatus.STOPPED,

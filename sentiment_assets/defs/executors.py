@@ -6,8 +6,9 @@ AWS the tables are Parquet on S3 behind Glue and Athena, and steps that touch di
 Fine-tuning does not run in these pods: its step starts the training image on a GPU node through
 Dagster Pipes (resources/remote_training.py), so no step pod asks for a GPU.
 
-The aws deployment (sentiment_assets/defs/deployment.py) picks `aws_executor`; the local one
-runs every step in one process (`dg.in_process_executor`).
+The aws deployment (sentiment_assets/defs/deployment.py) picks `aws_executor()`; the local one
+runs every step in one process (`dg.in_process_executor`). dagster-k8s is imported only when the
+aws executor is built: this module is imported with the defs folder under every profile.
 
 The executor runs inside the run pod that the K8sRunLauncher starts (deploy/aws/dagster.yaml),
 which has the user code deployment's environment (deploy/aws/values.yaml). Each step pod gets the
@@ -16,7 +17,9 @@ same image and the variables below, read from the run pod when the step is launc
 
 from __future__ import annotations
 
-from dagster_k8s import k8s_job_executor
+import functools
+
+import dagster as dg
 
 # Plain settings of the aws profile, passed by name from the run pod to each step pod. A name
 # that is unset in the run pod fails the step at launch, naming the variable, instead of letting
@@ -59,4 +62,10 @@ AWS_EXECUTOR_CONFIG = {
     },
 }
 
-aws_executor = k8s_job_executor.configured(AWS_EXECUTOR_CONFIG, name="aws_k8s_executor")
+
+@functools.cache
+def aws_executor() -> dg.ExecutorDefinition:
+    """dagster-k8s's k8s_job_executor with AWS_EXECUTOR_CONFIG (one definition per process)."""
+    from dagster_k8s import k8s_job_executor
+
+    return k8s_job_executor.configured(AWS_EXECUTOR_CONFIG, name="aws_k8s_executor")

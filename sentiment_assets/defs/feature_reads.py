@@ -5,7 +5,6 @@ import pandas as pd
 from resources import Warehouse
 from sentiment_assets.features.feature_group import REVIEWS_FEATURE_GROUP
 from sentiment_assets.features.store import OfflineFeatureStore
-from sentiment_assets.models.holdout import HOLDOUT_COLUMNS
 
 TRAINING_COLUMNS = ["review_body", "input_ids", "label_id", "sentiment"]
 
@@ -18,6 +17,8 @@ def read_split(warehouse: Warehouse, split_type: str) -> pd.DataFrame:
 
 def read_holdout(warehouse: Warehouse) -> pd.DataFrame:
     """The labelled reviews of every `holdout` file (dbt's holdout_reviews), empty when none landed."""
+    from sentiment_assets.models.holdout import HOLDOUT_COLUMNS  # with scikit-learn: when read, not loaded
+
     if not warehouse.table_exists("holdout_reviews"):
-        return pd.DataFrame(columns=HOLDOUT_COLUMNS)
+        return pd.DataFrame(columns=pd.Index(HOLDOUT_COLUMNS))
     return warehouse.read_table("holdout_reviews", HOLDOUT_COLUMNS).sort_values("review_id", ignore_index=True)

@@ -58,11 +58,11 @@ def table_schema(frame: pd.DataFrame) -> dg.TableSchema:
     )
 
 
-def table_metadata(frame: pd.DataFrame, table: str) -> dict[str, object]:
+def table_metadata(frame: pd.DataFrame, table: str) -> dict[str, dg.MetadataValue]:
     """Row count, schema and the table's name: what every table-writing asset reports."""
     return {
-        "dagster/row_count": len(frame),
-        "dagster/column_schema": table_schema(frame),
+        "dagster/row_count": dg.MetadataValue.int(len(frame)),
+        "dagster/column_schema": dg.MetadataValue.table_schema(table_schema(frame)),
         "table": dg.MetadataValue.text(table),
     }
 
@@ -78,4 +78,4 @@ def saved_png(path: Path, png: bytes) -> dg.MetadataValue:
 
 
 def frame_markdown(frame: pd.DataFrame, floatfmt: str = ".4f") -> dg.MetadataValue:
-    return dg.MetadataValue.md(frame.to_markdown(index=False, floatfmt=floatfmt))
+    return dg.MetadataValue.md(frame.to_markdown(index=False, floatfmt=floatfmt) or "")  # str without a buffer

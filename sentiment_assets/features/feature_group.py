@@ -6,8 +6,11 @@ record identifier `review_id`, event time `date` (ISO-8601), and the features tr
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import pandas as pd
+
+from sentiment_assets.frames import column as col
 
 
 @dataclass(frozen=True)
@@ -43,9 +46,9 @@ def records_to_append(features: pd.DataFrame, latest: pd.DataFrame, group: Featu
     for column in group.columns:
         if column == key:
             continue
-        new, old = merged[column], merged[f"{column}__stored"]
-        if column == group.event_time:
-            new, old = pd.to_datetime(new), pd.to_datetime(old)
+        new, old = col(merged, column), col(merged, f"{column}__stored")
+        if column == group.event_time:  # to_datetime of a Series: a Series
+            new, old = cast(pd.Series, pd.to_datetime(new)), cast(pd.Series, pd.to_datetime(old))
         if new.map(_is_sequence).any():  # token-id lists: compare element-wise
             differs = [not _same_sequence(a, b) for a, b in zip(new, old, strict=False)]
         else:

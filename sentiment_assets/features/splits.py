@@ -24,6 +24,8 @@ import hashlib
 import numpy as np
 import pandas as pd
 
+from sentiment_assets.frames import columns as select
+
 SPLIT_NAMES: tuple[str, ...] = ("train", "validation", "test")
 COURSE_FRACTIONS: tuple[float, float, float] = (0.90, 0.05, 0.05)
 USER_DATA_FRACTIONS: tuple[float, float, float] = (0.80, 0.10, 0.10)
@@ -75,7 +77,7 @@ def assign_splits(
     sharing a review_id (up-sampled copies) share a split: the cut is made over distinct ids."""
     check_fractions(fractions)
     columns = ["review_id", stratify_by] if stratify_by in reviews.columns else ["review_id"]
-    distinct = reviews[columns].drop_duplicates("review_id").reset_index(drop=True)
+    distinct = select(reviews, columns).drop_duplicates("review_id").reset_index(drop=True)
     ids = distinct["review_id"].astype(str).to_numpy()
     position = np.array([review_unit_interval(i) for i in ids])
     strata = (
@@ -113,5 +115,7 @@ def split_sizes_too_small(
         index=list(EVALUATION_SPLITS), columns=list(SENTIMENTS), fill_value=0
     )
     return {
-        name: {str(s): int(n) for s, n in row.items()} for name, row in counts.iterrows() if int(row.min()) < minimum
+        str(name): {str(s): int(n) for s, n in row.items()}
+        for name, row in counts.iterrows()
+        if int(row.min()) < minimum
     }

@@ -7,7 +7,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -33,7 +32,8 @@ class SentimentClassifier(ABC):
     `predict_proba` returns an (n, 3) array whose columns are label_id 0, 1, 2.
     """
 
-    family: ClassVar[str]
+    # Set on each family's class; a wrapper (calibration.Calibrated) sets its model's on itself.
+    family: str
 
     @abstractmethod
     def fit(

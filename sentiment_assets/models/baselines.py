@@ -9,13 +9,15 @@ Framework-free; the evaluation step scores both on the test split next to the ca
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
-from sentiment_assets.models.metrics import classification_scores
+from sentiment_assets.models.metrics import ZERO_DIVISION, classification_scores
 
 MAJORITY = "majority_class"
 TFIDF_BASELINE = "tfidf_logreg_baseline"
@@ -32,7 +34,7 @@ def ten_line_baseline():
 
 def baseline_predictions(train: pd.DataFrame, test: pd.DataFrame) -> dict[str, np.ndarray]:
     """Each baseline's predicted label_id for every test review (train needs review_body, label_id)."""
-    majority = int(train["label_id"].value_counts().idxmax())
+    majority = int(cast(int, train["label_id"].value_counts().idxmax()))  # a label id
     predictions = {MAJORITY: np.full(len(test), majority)}
     if train["label_id"].nunique() > 1 and len(test):
         model = ten_line_baseline().fit(train["review_body"], train["label_id"])
@@ -63,7 +65,7 @@ def paired_difference(
     from sentiment_assets.labels import LABEL_IDS
 
     def macro_f1(y, p):
-        return f1_score(y, p, labels=list(LABEL_IDS), average="macro", zero_division=0)
+        return f1_score(y, p, labels=list(LABEL_IDS), average="macro", zero_division=ZERO_DIVISION)
 
     truth, candidate, baseline = map(np.asarray, (truth, candidate, baseline))
     observed = macro_f1(truth, candidate) - macro_f1(truth, baseline)

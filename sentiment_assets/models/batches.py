@@ -109,8 +109,8 @@ def evaluate(
 
 def validation_scores(logits: np.ndarray, labels: np.ndarray) -> dict[str, float]:
     """`evaluate`'s scores from logits (n, num_labels) already computed, e.g. by several processes."""
-    logits = torch.from_numpy(logits)
+    as_tensor = torch.from_numpy(logits)
     labels = np.asarray(labels, dtype=np.int64)
-    scores = classification_scores(labels, logits.argmax(dim=1).numpy())
-    loss = F.cross_entropy(logits, torch.from_numpy(labels)).item()
+    scores = classification_scores(labels, as_tensor.argmax(dim=1).numpy())
+    loss = F.cross_entropy(as_tensor, torch.from_numpy(labels)).item()
     return {"val_loss": loss} | {f"val_{name}": value for name, value in scores.items()}

@@ -67,13 +67,15 @@ def memory_mb(device: torch.device) -> dict[str, float]:
 
 
 def _rss_mb() -> float:
-    try:  # Linux: current resident set size, the second field of statm, in pages
-        with open("/proc/self/statm") as statm:
-            return int(statm.read().split()[1]) * _PAGE_MB
-    except (OSError, TypeError):
-        # Elsewhere only the peak is known (kilobytes on Linux, bytes on macOS).
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return peak / (2**20 if sys.platform == "darwin" else 2**10)
+    if _PAGE_MB is not None:
+        try:  # Linux: current resident set size, the second field of statm, in pages
+            with open("/proc/self/statm") as statm:
+                return int(statm.read().split()[1]) * _PAGE_MB
+        except OSError:
+            pass
+    # Elsewhere only the peak is known (kilobytes on Linux, bytes on macOS).
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (2**20 if sys.platform == "darwin" else 2**10)
 
 
 class TrainingRecorder:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -121,7 +122,7 @@ class EmbeddingLogisticRegression(SentimentClassifier):
         c = self.config
         started = time.perf_counter()
         sample = self._sample(train)
-        self._load_encoder(resolve_model_path(c.model_name_or_path))
+        encoder, tokenizer = self._load_encoder(resolve_model_path(c.model_name_or_path))
         seqs = self._token_ids(sample)
         # Length-sorted within windows, then shuffled: batches pad little, and any prefix of
         # them (all a budget may allow) is a random draw of the sample, not its shortest reviews.
@@ -129,11 +130,10 @@ class EmbeddingLogisticRegression(SentimentClassifier):
             np.array([len(s) for s in seqs]), c.batch_size, torch.Generator().manual_seed(c.seed)
         )
         deadline = None if c.time_budget_s is None else started + c.embed_budget_share * c.time_budget_s
-        rows, vectors = embed(self.encoder, seqs, batches, self.tokenizer.pad_token_id, deadline)
+        rows, vectors = embed(encoder, seqs, batches, tokenizer.pad_token_id, deadline)
         labels = sample["label_id"].to_numpy()[rows]
-        self.head = LogisticRegression(C=c.C, max_iter=2000, class_weight=c.class_weight, random_state=c.seed).fit(
-            vectors, labels
-        )
+        head = LogisticRegression(C=c.C, max_iter=2000, class_weight=c.class_weight, random_state=c.seed)
+        self.head = head.fit(vectors, labels)
         self.train_reviews_embedded = len(rows)
         self.stopped_by_budget = len(rows) < len(sample)
         self.train_seconds = time.perf_counter() - started
@@ -144,7 +144,7 @@ class EmbeddingLogisticRegression(SentimentClassifier):
                     metrics={
                         "train_seconds": self.train_seconds,
                         "train_reviews_embedded": float(self.train_reviews_embedded),
-                        "train_accuracy": float(self.head.score(vectors, labels)),
+                        "train_accuracy": float(head.score(vectors, labels)),
                     },
                 )
             )
@@ -152,24 +152,24 @@ class EmbeddingLogisticRegression(SentimentClassifier):
 
     def embeddings(self, reviews: pd.DataFrame) -> np.ndarray:
         """(n, hidden) unit-length sentence embeddings in the order of `reviews`."""
-        self._require_fitted()
+        encoder, tokenizer, _ = self._require_fitted()
         seqs = self._token_ids(reviews)
         # Longest first: each batch pads little, and memory runs out early if it runs out at all.
         order = np.argsort([-len(s) for s in seqs], kind="stable")
         batches = [order[i : i + self.config.batch_size] for i in range(0, len(order), self.config.batch_size)]
-        rows, vectors = embed(self.encoder, seqs, batches, self.tokenizer.pad_token_id)
+        rows, vectors = embed(encoder, seqs, batches, tokenizer.pad_token_id)
         out = np.zeros_like(vectors)
         out[rows] = vectors
         return out
 
     def predict_proba(self, reviews: pd.DataFrame) -> np.ndarray:
         """(n, 3) class probabilities in the order of `reviews`; columns are label_id 0, 1, 2."""
-        self._require_fitted()
+        _, _, head = self._require_fitted()
         full = np.zeros((len(reviews), len(LABEL_IDS)))
         if len(reviews) == 0:
             return full
         # Order columns as label_id 0,1,2 even if a class was absent from training.
-        full[:, self.head.classes_] = self.head.predict_proba(self.embeddings(reviews))
+        full[:, head.classes_] = head.predict_proba(self.embeddings(reviews))
         return full
 
     def params(self) -> dict[str, object]:
@@ -178,14 +178,14 @@ class EmbeddingLogisticRegression(SentimentClassifier):
     def save(self, directory: Path) -> None:
         """The config, the head, and the encoder: a pointer when it is the bundled MiniLM (which
         every install has), its own files otherwise (a path on this machine may not exist there)."""
-        self._require_fitted()
+        encoder, tokenizer, head = self._require_fitted()
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         (directory / CONFIG_FILE).write_text(json.dumps(self.params(), indent=2))
-        save_estimator(self.head, directory / HEAD_FILE)
+        save_estimator(head, directory / HEAD_FILE)
         if self.config.model_name_or_path != BUNDLED:
-            self.encoder.save_pretrained(directory / ENCODER_DIR)
-            self.tokenizer.save_pretrained(directory / ENCODER_DIR)
+            encoder.save_pretrained(directory / ENCODER_DIR)
+            tokenizer.save_pretrained(directory / ENCODER_DIR)
 
     @classmethod
     def load(cls, directory: Path, device: str | None = None) -> EmbeddingLogisticRegression:
@@ -207,15 +207,19 @@ class EmbeddingLogisticRegression(SentimentClassifier):
 
     # --- helpers -------------------------------------------------------------------------------
 
-    def _load_encoder(self, path: str, use_safetensors: bool | None = None) -> None:
-        self.tokenizer = AutoTokenizer.from_pretrained(path)
-        if self.tokenizer.pad_token_id is None:
+    def _load_encoder(self, path: str, use_safetensors: bool | None = None) -> tuple[Any, Any]:
+        """Load the encoder and its tokenizer from `path`; returns (encoder, tokenizer)."""
+        self.tokenizer = tokenizer = AutoTokenizer.from_pretrained(path)
+        if tokenizer.pad_token_id is None:
             raise ValueError("the tokenizer has no pad token; dynamic padding needs one")
         # float32 whatever the checkpoint's dtype: the head is fitted on float32 embeddings.
-        self.encoder = AutoModel.from_pretrained(path, dtype=torch.float32, use_safetensors=use_safetensors)
-        self.encoder.to(resolve_device(self.config.device)).eval()
+        self.encoder = encoder = AutoModel.from_pretrained(path, dtype=torch.float32, use_safetensors=use_safetensors)
+        encoder.to(resolve_device(self.config.device)).eval()
+        return encoder, tokenizer
 
     def _token_ids(self, frame: pd.DataFrame) -> list[list[int]]:
+        if self.tokenizer is None:
+            raise RuntimeError("EmbeddingLogisticRegression has no tokenizer: call fit() or load() first")
         texts = frame["review_body"].fillna("").astype(str).tolist()
         return self.tokenizer(texts, truncation=True, max_length=self.config.max_seq_length)["input_ids"]
 
@@ -229,8 +233,10 @@ class EmbeddingLogisticRegression(SentimentClassifier):
         # Stratifying needs every class at least twice; a class seen once is left to chance.
         stratify = labels if labels.value_counts().min() >= 2 else None
         sample, _ = train_test_split(train, train_size=n, stratify=stratify, random_state=self.config.seed)
-        return sample
+        return cast(pd.DataFrame, sample)  # a split of a DataFrame is a DataFrame
 
-    def _require_fitted(self) -> None:
+    def _require_fitted(self) -> tuple[Any, Any, LogisticRegression]:
+        """(encoder, tokenizer, head), or a RuntimeError before fit() or load()."""
         if self.encoder is None or self.tokenizer is None or self.head is None:
             raise RuntimeError("EmbeddingLogisticRegression is not fitted: call fit() or load() first")
+        return self.encoder, self.tokenizer, self.head

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from sentiment_assets.labels import LABEL_IDS, SENTIMENT_NAMES, sentiment_from_label_id
-from sentiment_assets.models.metrics import classification_scores
+from sentiment_assets.models.metrics import ZERO_DIVISION, classification_scores
 
 
 def evaluate_predictions(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, object]:
@@ -17,8 +19,10 @@ def evaluate_predictions(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, ob
     """
     y_true = np.asarray(y_true)
     y_pred = np.asarray(y_pred)
-    precision, recall, f1, support = precision_recall_fscore_support(
-        y_true, y_pred, labels=list(LABEL_IDS), zero_division=0
+    # Per class (average=None): four arrays, one value per label id.
+    precision, recall, f1, support = cast(
+        tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+        precision_recall_fscore_support(y_true, y_pred, labels=list(LABEL_IDS), zero_division=ZERO_DIVISION),
     )
     names = [SENTIMENT_NAMES[int(s)] for s in sentiment_from_label_id(np.array(LABEL_IDS))]
     per_class = {

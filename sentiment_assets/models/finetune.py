@@ -6,6 +6,8 @@ Given a CheckpointStore it saves its state as it goes and, when the store alread
 checkpoint, resumes from it and ends with the very weights an uninterrupted run would have.
 Every optimizer step is recorded for the debugger rules and the profiler (`debugger.py`).
 The loss weighs each class as `FineTuneConfig.class_weighting` says (balanced by default).
+With `early_stopping_patience`, the run stops once validation macro-F1 stops improving and ends
+with its best evaluation's weights (`early_stopping.py`).
 Started by torchrun in several processes, they share every batch (`distributed.py`).
 """
 
@@ -65,6 +67,9 @@ class FineTuneResult:
     profile: dict = field(default_factory=dict)  # profiler_summary(record)
     resumed_from_step: int | None = None  # the checkpoint's step when the run was resumed
     stopped_early: bool = False  # max_seconds ran out before the last epoch ended
+    # Why the loop ended: "completed" (every epoch), "max_seconds" or "early_stopping".
+    stop_reason: str = "completed"
+    early_stopping: dict | None = None  # EarlyStopping.summary(): the best evaluation, when on
     class_weights: dict[int, float] = field(default_factory=dict)  # label -> its loss weight
 
 
@@ -105,7 +110,7 @@ def fine_tune(
     run.log_plan()
     batches, out_of_time = None, False
     with deterministic(run.device.type == "cpu"):
-        while progress.epoch <= config.epochs and not out_of_time:
+        while progress.epoch <= config.epochs and not out_of_time and not run.early_stopped:
             if batches is None:  # a new epoch, or the one the checkpoint stopped in
                 batches = run.start_epoch()
             run.train_on(batches[progress.next_batch])
@@ -116,23 +121,39 @@ def fine_tune(
                 continue
             if run.validates and (out_of_time or _every(progress.step, config.eval_every_steps)):
                 run.validate()
-            if out_of_time or _every(progress.step, config.checkpoint_every_steps):
+            if out_of_time or run.early_stopped or _every(progress.step, config.checkpoint_every_steps):
                 run.save_checkpoint()
 
     stopped_early = out_of_time and progress.epoch <= config.epochs
     if stopped_early:
         logger.info("stopping early after step %d: max_seconds=%g ran out", progress.step, config.max_seconds)
+    if run.early_stopped and progress.epoch <= config.epochs:
+        logger.info(
+            "stopping early after step %d: val_macro_f1 has not improved for %d evaluations (early_stopping_patience)",
+            progress.step,
+            config.early_stopping_patience,
+        )
     return _result(run, stopped_early)
 
 
 def _result(run: FineTuneRun, stopped_early: bool) -> FineTuneResult:
-    """The trained model in eval mode, and what the run recorded, over all its resumes."""
+    """The trained model in eval mode (with early stopping, the best evaluation's weights, however
+    the run ended), and what the run recorded, over all its resumes."""
+    stopping = run.early_stopping
+    if stopping is not None:
+        stopping.restore_best(run.model)
     run.model.eval()
     progress = run.progress
     progress.elapsed_seconds = time.perf_counter() - run.clock_start
     record = run.recorder.to_dict()
     # Per process: the examples of its shards since it started (a resumed run counts from there).
     record["distributed"] = {"world_size": run.world.size, "samples_seen_per_rank": run.world.gather(run.samples_here)}
+    stop_reason = "max_seconds" if stopped_early else "completed"
+    if run.early_stopped and run.progress.epoch <= run.config.epochs:
+        stop_reason = "early_stopping"
+    record["stop_reason"] = stop_reason
+    if stopping is not None:
+        record["early_stopping"] = stopping.summary()
     return FineTuneResult(
         history=progress.history,
         train_seconds=progress.elapsed_seconds,
@@ -142,6 +163,8 @@ def _result(run: FineTuneRun, stopped_early: bool) -> FineTuneResult:
         profile=profiler_summary(record),
         resumed_from_step=run.resumed_from_step,
         stopped_early=stopped_early,
+        stop_reason=stop_reason,
+        early_stopping=stopping.summary() if stopping is not None else None,
         class_weights={label: float(w) for label, w in enumerate(run.weights.per_class)},
     )
 

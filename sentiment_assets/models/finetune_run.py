@@ -21,6 +21,7 @@ from sentiment_assets.models.batches import epoch_batches, forward, to_device, v
 from sentiment_assets.models.checkpoints import CheckpointStore
 from sentiment_assets.models.debugger import TrainingRecorder, group_grad_norms, memory_mb, trainable_layer_groups
 from sentiment_assets.models.distributed import World, current_world
+from sentiment_assets.models.early_stopping import EarlyStopping, run_data_fingerprint
 from sentiment_assets.models.finetune_config import FineTuneConfig
 from sentiment_assets.models.finetune_setup import (
     LossWeights,
@@ -33,7 +34,6 @@ from sentiment_assets.models.resume import (
     TrainingProgress,
     checkpoint_payload,
     config_fingerprint,
-    data_fingerprint,
 )
 from sentiment_assets.models.torch_setup import freeze_encoder, resolve_device, seed_everything
 
@@ -71,6 +71,7 @@ class FineTuneRun:
     valid_labels: np.ndarray | None
     on_evaluate: EvaluateCallback | None
     clock_start: float  # carries on from the checkpoint's, so max_seconds budgets the whole run
+    early_stopping: EarlyStopping | None  # None unless config.early_stopping_patience
     samples_here: int = 0  # examples this process stepped on (its shards), for the record
     throughput: Throughput = field(default_factory=Throughput)
 
@@ -105,9 +106,11 @@ class FineTuneRun:
         optimizer, scheduler, total_steps = optimizer_and_schedule(model, config, len(train_ids))
         validates = valid_ids is not None and valid_labels is not None and len(valid_ids) > 0
         groups = trainable_layer_groups(model)
-        prints = (config_fingerprint(config), data_fingerprint(train_ids, train_labels))
+        stopping = EarlyStopping.for_run(config.early_stopping_patience, validates)
+        data_print = run_data_fingerprint(train_ids, train_labels, valid_ids, valid_labels, stopping)
+        prints = (config_fingerprint(config), data_print)
         progress, recorder, resumed_from_step = resume_or_start(
-            world, checkpoints, model, optimizer, scheduler, prints, groups
+            world, checkpoints, model, optimizer, scheduler, prints, groups, stopping
         )
         return cls(
             model=model,
@@ -133,6 +136,7 @@ class FineTuneRun:
             valid_labels=valid_labels if validates else None,
             on_evaluate=on_evaluate,
             clock_start=time.perf_counter() - progress.elapsed_seconds,
+            early_stopping=stopping,
         )
 
     @property
@@ -182,6 +186,11 @@ class FineTuneRun:
         if progress.step % self.config.log_every_steps == 0 or progress.step == self.total_steps:
             self._log_step(step["loss"])
 
+    @property
+    def early_stopped(self) -> bool:
+        """Whether validation macro-F1 has not improved for early_stopping_patience evaluations."""
+        return self.early_stopping is not None and self.early_stopping.stopped
+
     def out_of_time(self) -> bool:
         """Whether max_seconds ran out, agreed by all processes: one that stopped alone would
         leave the others waiting."""
@@ -198,6 +207,8 @@ class FineTuneRun:
         metrics = validation_scores(logits, self.valid_labels)
         self.trainer.train()  # evaluation switched dropout off
         entry = self.recorder.record_evaluation(step=self.progress.step, epoch=self.progress.epoch, metrics=metrics)
+        if self.early_stopping is not None:
+            self.early_stopping.observe(self.model, self.progress.step, self.progress.epoch, metrics)
         if self.on_evaluate is not None:
             self.on_evaluate(self.progress.step, {k: v for k, v in entry.items() if k not in ("step", "epoch")})
         return metrics
@@ -205,8 +216,9 @@ class FineTuneRun:
     def save_checkpoint(self) -> None:
         self.progress.elapsed_seconds = time.perf_counter() - self.clock_start
         if self.checkpoints is not None and self.world.is_main:
+            stopping = self.early_stopping.state_dict() if self.early_stopping is not None else None
             payload = checkpoint_payload(
-                self.model, self.optimizer, self.scheduler, self.progress, self.recorder, *self.prints
+                self.model, self.optimizer, self.scheduler, self.progress, self.recorder, *self.prints, stopping
             )
             self.checkpoints.save(self.progress.step, payload)
 

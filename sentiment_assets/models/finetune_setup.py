@@ -17,6 +17,7 @@ from sentiment_assets.models.checkpoints import CheckpointStore
 from sentiment_assets.models.class_weights import class_weights
 from sentiment_assets.models.debugger import TrainingRecorder
 from sentiment_assets.models.distributed import World
+from sentiment_assets.models.early_stopping import EarlyStopping
 from sentiment_assets.models.finetune_config import FineTuneConfig
 from sentiment_assets.models.resume import TrainingProgress, restore_checkpoint
 from sentiment_assets.models.torch_setup import param_groups
@@ -43,10 +44,12 @@ def loss_weights(train_labels: np.ndarray, labels: torch.Tensor, num_labels: int
 
 
 def optimizer_and_schedule(model, config: FineTuneConfig, examples: int):
-    """AdamW and the linear schedule with warm-up, over every step of every epoch."""
+    """AdamW and the linear schedule with warm-up, over every step of every epoch; with
+    layer-wise decay, the schedule scales each layer's group from its own rate."""
     total_steps = math.ceil(examples / config.batch_size) * config.epochs
     warmup_steps = math.ceil(config.warmup_ratio * total_steps)
-    optimizer = torch.optim.AdamW(param_groups(model, config.weight_decay), lr=config.learning_rate)
+    groups = param_groups(model, config.weight_decay, config.learning_rate, config.layerwise_lr_decay)
+    optimizer = torch.optim.AdamW(groups, lr=config.learning_rate)
     return optimizer, get_linear_schedule_with_warmup(optimizer, warmup_steps, total_steps), total_steps
 
 
@@ -62,14 +65,26 @@ class Throughput:
 
 
 def resume_or_start(
-    world: World, checkpoints: CheckpointStore | None, model, optimizer, scheduler, prints, groups: dict
+    world: World,
+    checkpoints: CheckpointStore | None,
+    model,
+    optimizer,
+    scheduler,
+    prints,
+    groups: dict,
+    early_stopping: EarlyStopping | None = None,
 ):
     """The progress and record of the newest checkpoint and its step, its weights, optimizer,
-    schedule and RNGs loaded; a fresh progress and record (and None) when there is none."""
+    schedule, RNGs (and early stopping state) loaded; a fresh progress and record (and None)
+    when there is none."""
     payload = world.latest_checkpoint(checkpoints) if checkpoints is not None else None
     if checkpoints is None or payload is None:
         return TrainingProgress(), TrainingRecorder(list(groups)), None
-    progress, recorder = restore_checkpoint(payload, model, optimizer, scheduler, *prints, where=checkpoints.describe())
+    where = checkpoints.describe()
+    config_print, data_print = prints
+    progress, recorder = restore_checkpoint(
+        payload, model, optimizer, scheduler, config_print, data_print, where, early_stopping
+    )
     logger.info(
         "resuming from step %d (epoch %d, batch %d) out of %s",
         progress.step,

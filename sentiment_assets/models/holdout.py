@@ -12,6 +12,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from sentiment_assets.frames import columns as select
 from sentiment_assets.models.metrics import classification_scores
 
 #: What a holdout score needs: text to predict, the true label_id, and the file it came from.
@@ -26,8 +27,8 @@ def holdout_scores(predict_label_ids: PredictLabelIds, holdout: pd.DataFrame) ->
     accuracy, macro_f1, balanced_accuracy. Empty (with those columns) when there is no holdout."""
     columns = ["partition", "reviews", "accuracy", "macro_f1", "balanced_accuracy"]
     if holdout.empty:
-        return pd.DataFrame(columns=columns)
-    predicted = np.asarray(predict_label_ids(holdout[["review_body"]].reset_index(drop=True)))
+        return pd.DataFrame(columns=pd.Index(columns))
+    predicted = np.asarray(predict_label_ids(select(holdout, ["review_body"]).reset_index(drop=True)))
     truth = holdout["label_id"].to_numpy()
     rows = []
     for partition, index in [
@@ -38,7 +39,7 @@ def holdout_scores(predict_label_ids: PredictLabelIds, holdout: pd.DataFrame) ->
         rows.append(
             {"partition": str(partition), "reviews": int(len(index)), **{k: float(scores[k]) for k in columns[2:]}}
         )
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=pd.Index(columns))
 
 
 def pooled(scores: pd.DataFrame) -> dict[str, float | int] | None:

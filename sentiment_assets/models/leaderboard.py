@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass
+from typing import Any, cast
 
+import numpy as np
 import pandas as pd
 
+from sentiment_assets.frames import column as col
 from sentiment_assets.models.base import EpochCallback, SentimentClassifier
 from sentiment_assets.models.cross_validation import out_of_fold_label_ids, usable_folds
 from sentiment_assets.models.metrics import classification_scores, macro_f1_interval
@@ -49,8 +52,9 @@ class CandidateResult:
 
 def time_budget_of(model: SentimentClassifier) -> float | None:
     """The training budget in the model's config: `time_budget_s`, or the fine-tune's `max_seconds`."""
+    config = cast(Any, model).config  # every family keeps its hyper-parameters as `config`
     for name in ("time_budget_s", "max_seconds"):
-        budget = getattr(model.config, name, None)
+        budget = getattr(config, name, None)
         if budget is not None:
             return float(budget)
     return None
@@ -79,9 +83,10 @@ def run_candidate(
 
     judged, predicted, evaluation = valid, probabilities.argmax(axis=1), "validation split"
     pool = pd.concat([train, valid], ignore_index=True)
-    folds = usable_folds(pool["label_id"], cv_folds) if cv_folds else 0
+    folds = usable_folds(col(pool, "label_id"), cv_folds) if cv_folds else 0
     if folds:
-        judged, predicted = pool, out_of_fold_label_ids(lambda: type(model)(model.config), pool, folds)
+        family: Any = type(model)  # every family is built from its `config`
+        judged, predicted = pool, out_of_fold_label_ids(lambda: family(cast(Any, model).config), pool, folds)
         evaluation = f"{folds}-fold cross-validation"
     scores = classification_scores(judged["label_id"].to_numpy(), predicted)
     low, high = macro_f1_interval(judged["label_id"].to_numpy(), predicted)
@@ -126,5 +131,5 @@ def rank_candidates(rows: list[dict] | pd.DataFrame, objective: str, tie_breaker
         ascending = [OBJECTIVES[key] == MINIMIZE for key in keys]
         board = board.sort_values(keys, ascending=ascending, na_position="last", kind="stable")
     board = board.reset_index(drop=True)
-    board.insert(0, "rank", range(1, len(board) + 1))
+    board.insert(0, "rank", np.arange(1, len(board) + 1))
     return board

@@ -192,9 +192,10 @@ class OnnxScorer:
             for row, i in enumerate(rows):
                 input_ids[row, : len(ids[i])] = ids[i]
                 mask[row, : len(ids[i])] = 1
-            logits[rows] = self.session.run(
+            outputs = self.session.run(
                 ["logits"], {"input_ids": input_ids, "attention_mask": mask, "token_type_ids": np.zeros_like(input_ids)}
-            )[0]
+            )
+            logits[rows] = np.asarray(outputs[0])  # the "logits" output: an array
         shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
         return shifted / shifted.sum(axis=1, keepdims=True)
 

@@ -4,8 +4,8 @@ whatever its bytes say when loaded). The model's own files are read by families.
 which unpickles nothing. This package's loader, mlflow_model.load_logged_model, does not even
 run this file."""
 
-import mlflow
+from mlflow.models import set_model
 
 from sentiment_assets.models.mlflow_model import SentimentPyfunc
 
-mlflow.models.set_model(SentimentPyfunc())
+set_model(SentimentPyfunc())

@@ -1,6 +1,7 @@
 """What a checkpoint holds, so that a resumed run ends with exactly the weights of an
 uninterrupted one: weights, optimizer and scheduler state, every RNG, where in the epoch the run
-stood, and fingerprints of the config and data that refuse a resume into a different run.
+stood, and fingerprints of the config and data that refuse a resume into a different run. With
+early stopping on, also its state: the best score so far, the evaluations since, the best weights.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ FORMAT_VERSION = 2
 NOT_FINGERPRINTED = frozenset(
     {"device", "eval_batch_size", "log_every_steps", "checkpoint_every_steps", "max_seconds", "eval_every_steps"}
 )
+# Fields added after the others, with the value that turns them off: they enter the fingerprint
+# only when on, so that a run without them keeps its fingerprint (its run key and checkpoints).
+OPTIONAL_FIELDS = {"layerwise_lr_decay": 1.0, "early_stopping_patience": 0}
 
 
 @dataclass
@@ -47,8 +51,13 @@ class TrainingProgress:
 
 def config_fingerprint(config) -> dict:
     """The config fields that decide the weights a run ends with, as a dict (not a digest): a
-    checkpoint stores it, and a resume names each field that differs."""
-    return {k: v for k, v in dataclasses.asdict(config).items() if k not in NOT_FINGERPRINTED}
+    checkpoint stores it, and a resume names each field that differs. With early stopping on,
+    eval_every_steps decides which evaluations there are, so which weights the run ends with."""
+    fields = dataclasses.asdict(config)
+    skipped = NOT_FINGERPRINTED - ({"eval_every_steps"} if fields.get("early_stopping_patience") else set())
+    return {
+        k: v for k, v in fields.items() if k not in skipped and not (k in OPTIONAL_FIELDS and v == OPTIONAL_FIELDS[k])
+    }
 
 
 def data_fingerprint(ids: Sequence[Sequence[int]], labels: np.ndarray) -> str:
@@ -71,8 +80,10 @@ def checkpoint_payload(
     recorder: TrainingRecorder,
     config_print: dict,
     data_print: str,
+    early_stopping: dict | None = None,
 ) -> bytes:
-    """Everything needed to carry on after the step just done, as bytes for a CheckpointStore."""
+    """Everything needed to carry on after the step just done, as bytes for a CheckpointStore;
+    `early_stopping`: EarlyStopping.state_dict() when the run stops early."""
     rng = {"python": random.getstate(), "numpy": _numpy_rng_state(), "torch": torch.get_rng_state()}
     if torch.cuda.is_available():
         rng["cuda"] = torch.cuda.get_rng_state_all()
@@ -87,6 +98,8 @@ def checkpoint_payload(
         "progress": plain(dataclasses.asdict(progress)),
         "record": plain(recorder.to_dict()),
     }
+    if early_stopping is not None:
+        state["early_stopping"] = plain(early_stopping)
     buffer = io.BytesIO()
     torch.save(state, buffer)
     return buffer.getvalue()
@@ -100,10 +113,12 @@ def restore_checkpoint(
     config_print: dict,
     data_print: str,
     where: str,
+    early_stopping=None,
 ) -> tuple[TrainingProgress, TrainingRecorder]:
-    """Load a checkpoint into model, optimizer, scheduler (already on the run's device) and the
-    global RNGs; return the progress and record it holds. Refuses (ValueError) a checkpoint of a
-    different run. A checkpoint written on CUDA resumes on a CPU and the other way round."""
+    """Load a checkpoint into model, optimizer, scheduler (already on the run's device), the
+    global RNGs and `early_stopping` (an EarlyStopping, when on); return the progress and record
+    it holds. Refuses (ValueError) a checkpoint of a different run. A checkpoint written on CUDA
+    resumes on a CPU and the other way round."""
     # map_location="cpu", then each load_state_dict copies tensors to where their parameter is:
     # the weights and Adam's moments follow the model, while Adam's step counters stay on the
     # CPU as in a fresh run (map_location=cuda would leave them on the GPU), and so do RNG states.
@@ -119,6 +134,10 @@ def restore_checkpoint(
     # CUDA's RNG (dropout on a GPU) only when this machine has as many GPUs as the writer had.
     if "cuda" in rng and torch.cuda.is_available() and len(rng["cuda"]) == torch.cuda.device_count():
         torch.cuda.set_rng_state_all(rng["cuda"])
+    if early_stopping is not None:
+        if "early_stopping" not in state:
+            raise ValueError(f"the checkpoint in {where} holds no early stopping state")
+        early_stopping.load_state_dict(state["early_stopping"])
     progress = dict(state["progress"])
     progress["history"] = [EpochReport(**report) for report in progress["history"]]
     return TrainingProgress(**progress), TrainingRecorder.from_dict(state["record"])
@@ -167,8 +186,9 @@ def _check_same_run(state: dict, config_print: dict, data_print: str, where: str
             f"the checkpoint in {where} has format {state.get('format')!r}; this code reads format {FORMAT_VERSION}"
         )
     saved = state["config"]
+    default = OPTIONAL_FIELDS.get  # an optional field left out of a fingerprint is off
     changed = [
-        f"{name} {saved.get(name)!r} -> {config_print.get(name)!r}"
+        f"{name} {saved.get(name, default(name))!r} -> {config_print.get(name, default(name))!r}"
         for name in sorted(saved.keys() | config_print.keys())
         if saved.get(name) != config_print.get(name)
     ]
@@ -181,6 +201,6 @@ def _check_same_run(state: dict, config_print: dict, data_print: str, where: str
     if state["data"] != data_print:
         raise ValueError(
             f"cannot resume from the checkpoint in {where}: it was written for "
-            f"different training data (fingerprint {state['data'][:12]}, now "
-            f"{data_print[:12]}). Use a new checkpoint location, or the same data."
+            f"different training data, or with early stopping validation data (fingerprint "
+            f"{state['data'][:12]}, now {data_print[:12]}). Use a new checkpoint location, or the same data."
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -103,7 +104,7 @@ class TfidfGradientBoosting(TfidfPipelineClassifier):
         gbm = HistGradientBoostingClassifier(
             learning_rate=c.learning_rate,
             max_leaf_nodes=c.max_leaf_nodes,
-            early_stopping=True,
+            early_stopping=cast(Any, True),  # untyped scikit-learn: its default "auto" reads as str only
             validation_fraction=c.validation_fraction,
             n_iter_no_change=c.n_iter_no_change,
             class_weight=c.class_weight,

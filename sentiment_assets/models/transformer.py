@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -75,15 +76,15 @@ class TransformerClassifier(SentimentClassifier):
         self.model = AutoModelForSequenceClassification.from_pretrained(
             path, num_labels=NUM_LABELS, dtype=torch.float32
         )
-        has_valid = valid is not None and len(valid) > 0
+        scored = valid if valid is not None and len(valid) > 0 else None
         result = fine_tune(
             self.model,
             self._token_ids(train),
             labels,
             config,
             pad_id=self._pad_id(),
-            valid_ids=self._token_ids(valid) if has_valid else None,
-            valid_labels=_labels(valid) if has_valid else None,
+            valid_ids=self._token_ids(scored) if scored is not None else None,
+            valid_labels=_labels(scored) if scored is not None else None,
             on_epoch_end=on_epoch_end,
             on_evaluate=on_evaluate,
             checkpoints=self.checkpoints,
@@ -114,11 +115,11 @@ class TransformerClassifier(SentimentClassifier):
 
     def save(self, directory: Path) -> None:
         """A Hugging Face model directory (weights, config, tokenizer) plus finetune_config.json."""
-        self._require_fitted()
+        model, tokenizer = self._require_fitted()
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        self.model.save_pretrained(directory)
-        self.tokenizer.save_pretrained(directory)
+        model.save_pretrained(directory)
+        tokenizer.save_pretrained(directory)
         (directory / CONFIG_FILE).write_text(json.dumps(self.params(), indent=2))
 
     @classmethod
@@ -143,17 +144,23 @@ class TransformerClassifier(SentimentClassifier):
 
     def _token_ids(self, frame: pd.DataFrame) -> list[list[int]]:
         """Token ids per review, at most max_seq_length long, [CLS] ... [SEP]."""
-        max_len = self.config.max_seq_length
+        max_len, tokenizer = self.config.max_seq_length, self._loaded_tokenizer()
         if "input_ids" in frame.columns:
-            sep_id, pad_id = self.tokenizer.sep_token_id, self._pad_id()
+            sep_id, pad_id = tokenizer.sep_token_id, self._pad_id()
             return [fit_to_length(_as_ids(i), max_len, sep_id, pad_id) for i in frame["input_ids"]]
         texts = frame["review_body"].fillna("").astype(str).tolist()
-        return self.tokenizer(texts, truncation=True, max_length=max_len)["input_ids"]
+        return tokenizer(texts, truncation=True, max_length=max_len)["input_ids"]
 
     def _pad_id(self) -> int:
-        if self.tokenizer.pad_token_id is None:
+        pad_id = self._loaded_tokenizer().pad_token_id
+        if pad_id is None:
             raise ValueError("the tokenizer has no pad token; dynamic padding needs one")
-        return self.tokenizer.pad_token_id
+        return pad_id
+
+    def _loaded_tokenizer(self) -> Any:
+        if self.tokenizer is None:
+            raise RuntimeError("TransformerClassifier has no tokenizer: call fit() or load() first")
+        return self.tokenizer
 
     def _limit(self, train: pd.DataFrame) -> pd.DataFrame:
         # A seeded random sample, so a small CPU run sees every class in about its real share.
@@ -162,9 +169,11 @@ class TransformerClassifier(SentimentClassifier):
             return train
         return train.sample(n=n, random_state=self.config.seed)
 
-    def _require_fitted(self) -> None:
+    def _require_fitted(self) -> tuple[Any, Any]:
+        """(model, tokenizer), or a RuntimeError before fit() or load()."""
         if self.model is None or self.tokenizer is None:
             raise RuntimeError("TransformerClassifier is not fitted: call fit() or load() first")
+        return self.model, self.tokenizer
 
 
 def _labels(frame: pd.DataFrame) -> np.ndarray:

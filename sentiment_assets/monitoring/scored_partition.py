@@ -7,7 +7,6 @@ Framework-free: no Dagster. `warehouse` is anything with the warehouse resource'
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -18,6 +17,7 @@ from typing import Protocol
 import duckdb
 import pandas as pd
 
+from sentiment_assets.fingerprints import frame_fingerprint
 from sentiment_assets.models.fast_inference import fast_predict_proba
 from sentiment_assets.models.mlflow_model import load_logged_model
 from sentiment_assets.monitoring.baseline import DriftBaseline
@@ -56,9 +56,9 @@ def progress_line(key: str, version: int, done: int, total: int, scored_this_run
 
 
 def reviews_fingerprint(reviews: pd.DataFrame) -> str:
-    """16 hex digits that change when the partition's reviews change (and only then)."""
-    hashed = pd.util.hash_pandas_object(reviews.sort_values(list(reviews.columns)), index=False)
-    return hashlib.blake2b(hashed.to_numpy().tobytes(), digest_size=8).hexdigest()
+    """16 hex digits that change when the partition's reviews change (and only then): the
+    unsalted `frame_fingerprint` of all its columns (the same digest as before it was shared)."""
+    return frame_fingerprint(reviews, sort_by=list(reviews.columns))
 
 
 def registered_predict_proba(model_name: str, version: int, engine: str, onnx_path: Path) -> PredictProba:

@@ -9,6 +9,7 @@ significant shift. An empty bucket would make the logarithm infinite, so shares 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -16,9 +17,11 @@ from scipy import stats
 DEFAULT_EPSILON = 1e-4
 # The bucket for categories the baseline never saw; they have no bucket of their own there.
 UNSEEN_CATEGORY = "(unseen)"
+#: Numbers as a list or as a numpy array: every function here reads them with np.asarray.
+Numbers = Sequence[float] | np.ndarray
 
 
-def psi(expected_shares: Sequence[float], actual_shares: Sequence[float], epsilon: float = DEFAULT_EPSILON) -> float:
+def psi(expected_shares: Numbers, actual_shares: Numbers, epsilon: float = DEFAULT_EPSILON) -> float:
     """Population stability index of `actual_shares` against `expected_shares` (same buckets)."""
     expected = np.asarray(expected_shares, dtype="float64")
     actual = np.asarray(actual_shares, dtype="float64")
@@ -33,15 +36,15 @@ def psi(expected_shares: Sequence[float], actual_shares: Sequence[float], epsilo
     return float(np.sum((actual - expected) * np.log(actual / expected)))
 
 
-def bin_shares(values: Sequence[float], edges: Sequence[float]) -> np.ndarray:
+def bin_shares(values: Numbers, edges: Sequence[float]) -> np.ndarray:
     """Share of `values` per bin; `edges` are the inner cut points, so there are len(edges) + 1
     bins, the outer two open-ended (a review longer than any in training still lands in one)."""
-    values = np.asarray(values, dtype="float64")
-    if values.size == 0:
+    numbers = np.asarray(values, dtype="float64")
+    if numbers.size == 0:
         raise ValueError("no values to bin")
     # side="right": a value equal to an edge belongs to the bin that starts at it, [a, b).
-    bins = np.searchsorted(np.asarray(edges, dtype="float64"), values, side="right")
-    return np.bincount(bins, minlength=len(edges) + 1) / values.size
+    bins = np.searchsorted(np.asarray(edges, dtype="float64"), numbers, side="right")
+    return np.bincount(bins, minlength=len(edges) + 1) / numbers.size
 
 
 def bin_labels(edges: Sequence[float]) -> list[str]:
@@ -54,7 +57,7 @@ def bin_labels(edges: Sequence[float]) -> list[str]:
 
 
 def numeric_psi(
-    expected_shares: Sequence[float], edges: Sequence[float], values: Sequence[float], epsilon: float = DEFAULT_EPSILON
+    expected_shares: Numbers, edges: Sequence[float], values: Numbers, epsilon: float = DEFAULT_EPSILON
 ) -> tuple[float, dict[str, dict[str, float]]]:
     """PSI of `values` over the baseline's bins; also the shares per bin, for the report."""
     actual = bin_shares(values, edges)
@@ -89,11 +92,12 @@ def categorical_psi(
     return psi(expected_shares, actual_shares, epsilon), shares
 
 
-def ks(baseline_sample: Sequence[float], values: Sequence[float]) -> tuple[float, float]:
+def ks(baseline_sample: Numbers, values: Numbers) -> tuple[float, float]:
     """Two-sample Kolmogorov-Smirnov: the largest gap between the two cumulative distributions,
     and its p-value. With thousands of reviews the p-value flags even harmless shifts, so drift
     is judged on the gap itself."""
     if len(baseline_sample) == 0 or len(values) == 0:
         raise ValueError("ks needs values on both sides")
-    result = stats.ks_2samp(np.asarray(baseline_sample, dtype="float64"), np.asarray(values, dtype="float64"))
+    # Any: scipy builds its result class (statistic, pvalue) at run time, out of a checker's sight.
+    result: Any = stats.ks_2samp(np.asarray(baseline_sample, dtype="float64"), np.asarray(values, dtype="float64"))
     return float(result.statistic), float(result.pvalue)

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from resources.environment import sentiment_home
+from sentiment_assets.frames import column as col
+from sentiment_assets.frames import columns as select
 from sentiment_assets.labels import SENTIMENT_NAMES
 from sentiment_assets.scoring.review_queue import (
     STATUSES,
@@ -65,13 +68,13 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     return parser
 
 
-def _left_aligned(width: int):
+def _left_aligned(width: int) -> Callable[[object], str]:
     """A to_string formatter padding each value to `width` characters."""
     return lambda value: str(value).ljust(width)
 
 
 def _table(frame: pd.DataFrame, columns: list[str]) -> str:
-    shown = frame[columns].copy()
+    shown = select(frame, columns).copy()
     for column in ("predicted_label", "human_label", "sentiment"):
         if column in shown:
             shown[column] = shown[column].map(lambda v: SENTIMENT_NAMES.get(v, "") if pd.notna(v) else "")
@@ -86,8 +89,8 @@ def _table(frame: pd.DataFrame, columns: list[str]) -> str:
         )
     # Text reads better left-aligned; pandas right-aligns unless every cell has the same width.
     text_columns = [c for c in shown if not pd.api.types.is_numeric_dtype(shown[c])]
-    widths = {c: int(shown[c].astype(str).str.len().max()) for c in text_columns}
-    formatters = {c: _left_aligned(w) for c, w in widths.items()}
+    widths = {c: int(col(shown, c).astype(str).str.len().max()) for c in text_columns}
+    formatters: dict[str | int, Callable[[object], str]] = {c: _left_aligned(w) for c, w in widths.items()}
     return shown.fillna("").to_string(index=False, formatters=formatters, justify="left")
 
 

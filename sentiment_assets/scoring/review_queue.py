@@ -16,7 +16,7 @@ import pandas as pd
 
 from sentiment_assets.labels import SENTIMENT_NAMES
 from sentiment_assets.scoring.batch import SCORING_SOURCE_TABLE, scoring_text_sql
-from sentiment_assets.sql import quote_identifier
+from sentiment_assets.sql import quote_identifier, single_value
 from sentiment_assets.timestamps import naive_utc
 
 QUEUE = "review_queue"
@@ -123,8 +123,8 @@ def enqueue_low_confidence(
         QUALIFY row_number() OVER (PARTITION BY p.review_id, p.model_version ORDER BY p.scored_at DESC) = 1
     """,
         parameters,
-    ).fetchone()[0]
-    return int(inserted)
+    ).fetchone()
+    return int(single_value(inserted))
 
 
 def list_items(conn: duckdb.DuckDBPyConnection, status: str | None = "pending", limit: int = 20) -> pd.DataFrame:
@@ -240,4 +240,4 @@ def refresh_human_labels(conn: duckdb.DuckDBPyConnection) -> int:
     Written even when empty, so dbt always finds the table and its columns."""
     ensure_review_queue(conn)
     conn.execute(f"CREATE OR REPLACE TABLE {quote_identifier(HUMAN_LABELS)} AS {HUMAN_LABELS_SQL}").fetchall()
-    return int(conn.execute(f"SELECT count(*) FROM {quote_identifier(HUMAN_LABELS)}").fetchone()[0])
+    return int(single_value(conn.execute(f"SELECT count(*) FROM {quote_identifier(HUMAN_LABELS)}").fetchone()))

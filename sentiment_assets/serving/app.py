@@ -13,6 +13,7 @@ import logging
 import random
 import time
 from collections.abc import Mapping
+from typing import Any, cast
 
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
@@ -22,6 +23,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ExceptionHandler
 
 from sentiment_assets.serving.jsonlines import (
     MAX_JSON_DEPTH,
@@ -114,7 +116,10 @@ def create_app(
             Route("/health", health, methods=["GET"]),
             Route("/stats", stats, methods=["GET"]),
         ],
-        exception_handlers={RequestError: _request_error, HTTPException: _http_error},
+        # Starlette calls each handler with its own exception class only; its type says any Exception.
+        exception_handlers=cast(
+            Mapping[Any, ExceptionHandler], {RequestError: _request_error, HTTPException: _http_error}
+        ),
         middleware=[Middleware(InternalErrorsAnswered)],
     )
 

@@ -13,6 +13,7 @@ the request/response in progress, replaced when a new request's headers are comp
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 TIMEOUT_RESPONSE = b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
 
@@ -22,6 +23,10 @@ def with_header_timeout(protocol: type[asyncio.Protocol], timeout_s: float) -> t
     not complete `timeout_s` seconds after the connection opened or the request's first byte."""
 
     class HeaderTimeoutProtocol(protocol):  # type: ignore[misc, valid-type]
+        # Set by the uvicorn protocol this extends (h11 or httptools), not declared by asyncio's.
+        cycle: Any
+        loop: asyncio.AbstractEventLoop
+        transport: asyncio.Transport
         _header_timer: asyncio.TimerHandle | None = None
         _cycle_when_started: object = None
         _partial_request = False

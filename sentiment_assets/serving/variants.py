@@ -40,16 +40,16 @@ class Variant:
 
 
 def load_variants(tracking_uri: str, model_name: str) -> dict[str, Variant]:
-    """The champion (required) and the challenger (when the alias exists), keyed by variant."""
-    import mlflow
+    """The champion (required) and the challenger (when the alias exists), keyed by variant.
+
+    Everything goes through a client on `tracking_uri` (also the registry): MLflow's
+    process-global tracking and registry URIs are neither read nor set."""
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
     from sentiment_assets.models.mlflow_model import load_logged_model
     from sentiment_assets.redaction import redact_url
 
-    mlflow.set_tracking_uri(tracking_uri)
-    mlflow.set_registry_uri(tracking_uri)
     client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
     no_champion = NoChampionError(
         f"{model_name} has no '{CHAMPION_ALIAS}' alias in {redact_url(tracking_uri)}; register and approve "
@@ -71,5 +71,8 @@ def load_variants(tracking_uri: str, model_name: str) -> dict[str, Variant]:
             continue  # no challenger: the champion serves alone
         version = str(aliases[alias])
         model_uri = f"models:/{model_name}/{version}"
-        variants[variant] = Variant(variant, version, model_uri, load_logged_model(model_uri))
+        # Where the version's files are, asked of this client: downloading a models:/ URI itself
+        # would resolve it against the global registry URI.
+        files = client.get_model_version_download_uri(model_name, version)
+        variants[variant] = Variant(variant, version, model_uri, load_logged_model(files, tracking_uri=tracking_uri))
     return variants

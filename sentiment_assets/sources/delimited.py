@@ -186,7 +186,7 @@ class _Rows:
             if rows:
                 masks[reason] = np.zeros(n, dtype=bool)
                 masks[reason][rows] = True
-        frame = pd.DataFrame(self.rows, columns=self.columns, dtype=object)
+        frame = pd.DataFrame(self.rows, columns=pd.Index(self.columns), dtype=object)
         return RawChunk(frame, first_row, row_problems=masks, raw_records=self.raw, longest_value=self.longest)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gzip
 from pathlib import Path
-from typing import BinaryIO
 
 BLOCK_BYTES = 1 << 20
 CANDIDATE_DELIMITERS: tuple[str, ...] = (",", ";", "\t", "|")
@@ -24,7 +23,6 @@ def undecodable_byte(path: Path, encoding: str, compressed: bool) -> tuple[int, 
     opener = gzip.open if compressed else open
     offset, line, line_start, carry = 0, 1, 0, b""
     with opener(path, "rb") as handle:
-        handle: BinaryIO
         while block := handle.read(BLOCK_BYTES):
             data = carry + block
             try:
@@ -71,7 +69,7 @@ def encoding_message(path: Path, encoding: str, compressed: bool, fallback: str)
 def other_delimiter(header_cell: str, used: str) -> str | None:
     """The delimiter a single-column header is really split by, if it contains one."""
     counts = {d: header_cell.count(d) for d in CANDIDATE_DELIMITERS if d != used}
-    best = max(counts, key=counts.get)
+    best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else None
 
 

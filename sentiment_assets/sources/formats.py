@@ -51,6 +51,13 @@ class ReadOptions:
     quoted_fields: bool = True
     max_record_chars: int = MAX_RECORD_CHARS
 
+    def delimiter_for(self, fmt: Format) -> str:
+        """The delimiter a delimited file is split by: this option's, else the format's."""
+        delimiter = self.delimiter or fmt.delimiter
+        if delimiter is None:
+            raise ValueError(f"a {fmt.kind} file has no delimiter: only delimited text is split by one")
+        return delimiter
+
 
 class PhysicalLines:
     """The lines of a text, counted, none longer than `max_chars` (line ending included).
@@ -135,7 +142,7 @@ def read_header(path: Path, fmt: Format, options: ReadOptions, source: str) -> H
             if fmt.kind == "jsonl":
                 header = Header(structured.jsonl_columns(lines, source), 0)
             else:
-                delimiter = options.delimiter or fmt.delimiter
+                delimiter = options.delimiter_for(fmt)
                 header = delimited.read_header(lines, delimiter, options.quoted_fields)
                 if len(header.columns) == 1 and (really := other_delimiter(header.columns[0], delimiter)):
                     raise SourceError(source, delimiter_message(header.columns[0], delimiter, really))
@@ -159,9 +166,7 @@ def iter_chunks(
             chunks = structured.jsonl_chunks(lines, chunk_rows)
         else:
             lines.skip(header.lines)
-            chunks = delimited.read_chunks(
-                lines, options.delimiter or fmt.delimiter, options.quoted_fields, header, chunk_rows
-            )
+            chunks = delimited.read_chunks(lines, options.delimiter_for(fmt), options.quoted_fields, header, chunk_rows)
         for chunk in chunks:
             rows_read += len(chunk.frame)
             yield chunk

@@ -70,7 +70,7 @@ class LandedFile:
         return literal_location(self.location)
 
 
-def role_folders(landing: str) -> dict[str, str]:
+def role_folders(landing: str) -> dict[str, str | None]:
     """Each folder the sensor watches -> the role its files get (None: the default role)."""
     root = landing.rstrip("/")
     return {root: None, **{f"{root}/{role}": role for role in ROLES}}

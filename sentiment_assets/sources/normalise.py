@@ -6,11 +6,13 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
 
 from sentiment_assets.features.text_normalisation import normalise_review_texts
+from sentiment_assets.frames import column as col
 from sentiment_assets.labels import sentiment_from_stars
 
 from .schema import TEXT, UNKNOWN_CATEGORY, WHOLE, json_lines
@@ -104,7 +106,7 @@ def categories(values: pd.Series | None, index: pd.Index) -> pd.Series:
 
 def whole_numbers(values: pd.Series) -> pd.Series:
     """Integers as nullable Int64; anything that is not a whole number ("five", "4.5", "") -> null."""
-    numbers = pd.to_numeric(values.str.strip(), errors="coerce")
+    numbers = cast(pd.Series, pd.to_numeric(values.str.strip(), errors="coerce"))  # of a Series: a Series
     whole = numbers.notna() & (numbers == np.floor(numbers)) & (numbers.abs() < _MAX_EXACT_INTEGER)
     return numbers.where(whole).astype(WHOLE)
 
@@ -157,7 +159,7 @@ def extra_json(raw: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
     """The kept source columns of each row as one JSON object (blank values as null)."""
     if not columns:
         return pd.Series(pd.NA, index=raw.index, dtype=TEXT)
-    kept = pd.DataFrame({c: text(raw[c]) for c in columns}, index=raw.index)
+    kept = pd.DataFrame({c: text(col(raw, c)) for c in columns}, index=raw.index)
     return pd.Series(json_lines(kept), index=raw.index, dtype=TEXT)
 
 
@@ -172,31 +174,33 @@ def normalise(raw: pd.DataFrame, mapping: ColumnMapping, ingested_at: pd.Timesta
     no row has a label problem."""
     n = len(raw)
     out = pd.DataFrame(index=raw.index)
-    out["review_id"] = text(raw[mapping.review_id]) if mapping.review_id else derived_ids(raw, mapping)
+    out["review_id"] = text(col(raw, mapping.review_id)) if mapping.review_id else derived_ids(raw, mapping)
 
     if mapping.date:
-        out["date"], unparseable, out_of_range, defaulted = dates(raw[mapping.date], ingested_at)
+        out["date"], unparseable, out_of_range, defaulted = dates(col(raw, mapping.date), ingested_at)
     else:
         out["date"], defaulted = pd.Timestamp(ingested_at), np.ones(n, bool)
         unparseable = out_of_range = np.zeros(n, bool)
     out["date"] = out["date"].astype("datetime64[ns]")
 
-    out["title"] = text(raw[mapping.title]) if mapping.title else pd.Series(pd.NA, index=raw.index, dtype=TEXT)
-    out["review_body"], out["review_body_normalised"] = review_texts(raw[mapping.review_body])
-    out["product_category"] = categories(raw[mapping.product_category] if mapping.product_category else None, raw.index)
+    out["title"] = text(col(raw, mapping.title)) if mapping.title else pd.Series(pd.NA, index=raw.index, dtype=TEXT)
+    out["review_body"], out["review_body_normalised"] = review_texts(col(raw, mapping.review_body))
+    out["product_category"] = categories(
+        col(raw, mapping.product_category) if mapping.product_category else None, raw.index
+    )
 
     rating_problem: tuple[str, np.ndarray] | None = None
     if mapping.star_rating:
-        stars = whole_numbers(raw[mapping.star_rating])
+        stars = whole_numbers(col(raw, mapping.star_rating))
         bad = (stars.isna() | ~stars.between(1, 5)).to_numpy()
         out["star_rating"] = stars.where(~bad)
         sentiment = np.full(n, -9, dtype="int64")
-        sentiment[~bad] = sentiment_from_stars(stars[~bad].to_numpy(dtype="int64"))
+        sentiment[~bad] = sentiment_from_stars(cast(pd.Series, stars[~bad]).to_numpy(dtype="int64"))
         out["sentiment"] = pd.Series(sentiment, index=raw.index).where(~bad).astype(WHOLE)
         rating_problem = ("star_rating is not an integer 1..5", bad)
     elif mapping.label:
         out["star_rating"] = pd.Series(pd.NA, index=raw.index, dtype=WHOLE)
-        out["sentiment"] = raw[mapping.label].str.strip().str.lower().map(LABELS).astype(WHOLE)
+        out["sentiment"] = col(raw, mapping.label).str.strip().str.lower().map(LABELS).astype(WHOLE)
         rating_problem = ("label is not negative/neutral/positive or -1/0/1", out["sentiment"].isna().to_numpy())
     else:  # unlabelled: a file to score
         out["star_rating"] = pd.Series(pd.NA, index=raw.index, dtype=WHOLE)
@@ -208,7 +212,7 @@ def normalise(raw: pd.DataFrame, mapping: ColumnMapping, ingested_at: pd.Timesta
         if column is None:
             out[target] = pd.Series(pd.NA, index=raw.index, dtype=dtype)
         else:
-            out[target] = whole_numbers(raw[column]) if dtype == WHOLE else text(raw[column])
+            out[target] = whole_numbers(col(raw, column)) if dtype == WHOLE else text(col(raw, column))
     out["extra"] = extra_json(raw, mapping.extra)
 
     # In the order reasons are listed when several apply.
@@ -219,7 +223,7 @@ def normalise(raw: pd.DataFrame, mapping: ColumnMapping, ingested_at: pd.Timesta
         )
     if rating_problem is not None:
         problems[rating_problem[0]] = rating_problem[1]
-    problems[BLANK_TEXT] = blank_texts(out["review_body_normalised"])
+    problems[BLANK_TEXT] = blank_texts(col(out, "review_body_normalised"))
     problems["unparseable date"] = unparseable
     problems[DATE_OUT_OF_RANGE] = out_of_range
     return Normalised(out, problems, defaulted)

@@ -160,12 +160,18 @@ def generic_preset(mapping: ColumnMapping) -> Preset:
     )
 
 
+def _generic_preset_of(spec: SourceSpec) -> Preset:
+    if spec.mapping is None:  # SourceSpec refuses a generic preset without a mapping already
+        raise ValueError("preset 'generic' needs a column mapping")
+    return generic_preset(spec.mapping)
+
+
 def choose_preset(spec: SourceSpec, columns: Sequence[str], source: str) -> Preset:
     """The preset for a file with this header, or a SourceError naming the file, the expected
     and the found columns. "auto" tries the named presets, then the spec's mapping, first match wins."""
     found = list(columns)
     if spec.preset != "auto":
-        preset = generic_preset(spec.mapping) if spec.preset == "generic" else NAMED_PRESETS[spec.preset]
+        preset = _generic_preset_of(spec) if spec.preset == "generic" else NAMED_PRESETS[spec.preset]
         missing = preset.missing(found)
         if missing:
             raise SourceError(

@@ -99,7 +99,10 @@ def json_lines(frame: pd.DataFrame) -> list[str]:
     if frame.empty:
         return []
     # JSON escapes newlines inside strings, so "\n" separates records exactly.
-    return frame.to_json(orient="records", lines=True, force_ascii=False).split("\n")[: len(frame)]
+    lines = frame.to_json(orient="records", lines=True, force_ascii=False)
+    if lines is None:  # only when given a path to write to
+        raise RuntimeError("DataFrame.to_json returned no text")
+    return lines.split("\n")[: len(frame)]
 
 
 def empty_accepted() -> pd.DataFrame:

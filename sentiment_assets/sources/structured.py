@@ -51,7 +51,9 @@ def _nested_kinds(column: pa.ChunkedArray | pa.Array) -> np.ndarray | None:
         kind = "array"
     else:
         return None
-    return np.where(pc.is_null(column).to_numpy(zero_copy_only=False), "", kind).astype(object)
+    # call_function: pyarrow.compute builds its kernel wrappers (pc.is_null, ...) at import, out
+    # of a type checker's sight.
+    return np.where(pc.call_function("is_null", [column]).to_numpy(zero_copy_only=False), "", kind).astype(object)
 
 
 def _longest_text(column: pa.ChunkedArray | pa.Array) -> int | None:
@@ -61,7 +63,7 @@ def _longest_text(column: pa.ChunkedArray | pa.Array) -> int | None:
     if pa.types.is_primitive(data_type) or pa.types.is_decimal(data_type):
         return 64
     try:
-        return pc.max(pc.binary_length(column)).as_py() or 0
+        return pc.call_function("max", [pc.call_function("binary_length", [column])]).as_py() or 0
     except pa.ArrowNotImplementedError:  # nested, or a type without a length kernel: measure the text
         return None
 
@@ -100,16 +102,20 @@ def parquet_chunks(path: Path, chunk_rows: int, source: str):
     first_row = 1
     try:
         for batch in _parquet_file(path, source).iter_batches(batch_size=chunk_rows):
-            texts, nested, undecodable, longest = {}, {}, {}, [0]
+            texts, nested, undecodable, longest, unmeasured = {}, {}, {}, [0], False
             for name, column in zip(batch.schema.names, batch.columns, strict=False):
-                longest.append(_longest_text(column))
+                length = _longest_text(column)
+                if length is None:
+                    unmeasured = True
+                else:
+                    longest.append(length)
                 texts[name], bad = _as_strings(column)
                 if bad is not None and bad.any():
                     undecodable[name] = bad
                 if (kinds := _nested_kinds(column)) is not None:
                     nested[name] = kinds
             frame = pd.DataFrame(texts)
-            bound = None if None in longest else max(longest)
+            bound = None if unmeasured else max(longest)
             yield RawChunk(frame, first_row, nested=nested, undecodable=undecodable, longest_value=bound)
             first_row += len(frame)
     except (pa.ArrowException, OSError) as error:
@@ -197,7 +203,7 @@ def jsonl_chunks(lines: PhysicalLines, chunk_rows: int):
             data[name], kinds = _column(records, name)
             if kinds is not None:
                 nested[name] = kinds
-        frame = pd.DataFrame(data, columns=list(columns), dtype=object)
+        frame = pd.DataFrame(data, columns=pd.Index(list(columns)), dtype=object)
         # A decoded string is never longer than its line, a number prints at most 24 characters
         # longer ("1e5" -> "100000.0"); nested values are printed anew: measure them.
         longest = None if nested else max(map(len, texts)) + 24

@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from sentiment_assets.frames import column as col
+
 from .normalise import Normalised
 from .schema import ACCEPTED_DTYPES, NORMALISED_COLUMNS, REJECTED_DTYPES, RawChunk, json_lines
 from .spec import ColumnMapping
@@ -38,7 +40,8 @@ class IngestedIds:
         elif isinstance(ids, Mapping):
             self._files = dict(ids)
         else:
-            values = ids.tolist() if hasattr(ids, "tolist") else ids  # numpy arrays, pandas Series
+            tolist = getattr(ids, "tolist", None)  # numpy arrays, pandas Series
+            values = tolist() if tolist is not None else ids
             self._files = dict.fromkeys(values, _UNKNOWN_FILE)
 
     @classmethod
@@ -157,11 +160,11 @@ def validate(
         _append(reasons, mask & readable, reason)
     # Duplicates are judged among rows that are otherwise fine: a broken earlier copy of an id
     # must not push out a good one.
-    already = ingested.reasons(frame["review_id"], source_file)
+    already = ingested.reasons(col(frame, "review_id"), source_file)
     candidates = reasons == ""
     _append(reasons, candidates & (already != ""), already)
     candidates = reasons == ""
-    _append(reasons, seen.duplicates(frame["review_id"], candidates), DUPLICATE_IN_FILE)
+    _append(reasons, seen.duplicates(col(frame, "review_id"), candidates), DUPLICATE_IN_FILE)
 
     ok = reasons == ""
     source_row = np.arange(chunk.first_row, chunk.first_row + n, dtype="int64")

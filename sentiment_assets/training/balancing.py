@@ -7,13 +7,15 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import pandas as pd
 
 
 def values_missing_a_label(frame: pd.DataFrame, facet: str, label: str) -> list[str]:
     """Facet values that lack at least one label value: balancing their cells would empty everything."""
     labels_seen = frame.groupby(facet)[label].nunique()
-    return sorted(str(v) for v in labels_seen[labels_seen < frame[label].nunique()].index)
+    return sorted(str(v) for v in labels_seen.loc[labels_seen < frame[label].nunique()].index)
 
 
 def balance(frame: pd.DataFrame, by: list[str], seed: int) -> pd.DataFrame:
@@ -25,7 +27,7 @@ def balance(frame: pd.DataFrame, by: list[str], seed: int) -> pd.DataFrame:
     if frame.empty:
         return frame.copy()
     smallest = int(frame.groupby(by).size().min())
-    sampled = frame.groupby(by, group_keys=False).sample(n=smallest, random_state=seed)
+    sampled = cast(pd.DataFrame, frame.groupby(by, group_keys=False).sample(n=smallest, random_state=seed))
     # A stable order (not the sampling order) keeps downstream hashing and diffs reproducible.
     return sampled.sort_values(by + ["review_id"]).reset_index(drop=True)
 
@@ -34,7 +36,7 @@ def keep_human_labelled(balanced: pd.DataFrame, reviews: pd.DataFrame) -> pd.Dat
     """`balanced` plus every human-labelled review that down-sampling left out: a label a person
     took the time to give is the most informative row there is (they are the model's doubts),
     and there are few enough of them not to unbalance the classes."""
-    human = reviews[(reviews["label_source"] == "human") & ~reviews["review_id"].isin(balanced["review_id"])]
+    human = reviews.loc[(reviews["label_source"] == "human") & ~reviews["review_id"].isin(balanced["review_id"])]
     if human.empty:
         return balanced
     return pd.concat([balanced, human]).sort_values(["sentiment", "review_id"]).reset_index(drop=True)

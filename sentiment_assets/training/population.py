@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 from sentiment_assets.sources.bundled import BUNDLED_PARTITION
 
@@ -61,7 +61,11 @@ def population_settings(
         if min_reviews_per_category is not None
         else (COURSE_MIN_REVIEWS_PER_CATEGORY if course else USER_DATA_MIN_REVIEWS_PER_CATEGORY)
     )
-    chosen: Balancing = balancing if balancing != "auto" else (COURSE_BALANCING if course else USER_DATA_BALANCING)
+    chosen: Balancing = (
+        cast(Balancing, balancing)  # one of BALANCING_CHOICES, checked above
+        if balancing != "auto"
+        else (COURSE_BALANCING if course else USER_DATA_BALANCING)
+    )
     minimum_reason = "set in run config" if min_reviews_per_category is not None else "auto for " + whose
     return PopulationSettings(
         minimum,

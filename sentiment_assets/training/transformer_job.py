@@ -104,8 +104,11 @@ def train(
     classifier = TransformerClassifier(config, checkpoints=store).fit(train_frame, valid_frame)
     if not world.is_main:
         return None
-    rules = evaluate_rules(classifier.debug_record)
-    last_evaluation = (classifier.debug_record["evaluations"] or [{}])[-1]
+    record, profile, class_weights = classifier.debug_record, classifier.profile, classifier.class_weights
+    if record is None or profile is None or class_weights is None:  # fit sets all three
+        raise RuntimeError("the fine-tune returned no debug record, profile or class weights")
+    rules = evaluate_rules(record)
+    last_evaluation = (record["evaluations"] or [{}])[-1]
     metrics = {
         **{k: v for k, v in last_evaluation.items() if k.startswith("val_")},
         "train_samples_per_second": classifier.train_samples_per_second,
@@ -115,18 +118,18 @@ def train(
         "stopped_early": classifier.stopped_early,
         "world_size": world.size,
         # label_id -> its weight in the training loss; JSON object keys are strings.
-        "class_weights": {str(label): w for label, w in classifier.class_weights.items()},
+        "class_weights": {str(label): w for label, w in class_weights.items()},
     }
 
     # For an s3:// location: written here, then uploaded in the order written.
     with output_directory(args.output_dir) as out:
         out.mkdir(parents=True, exist_ok=True)
-        contents = (classifier.debug_record, classifier.profile, [dataclasses.asdict(r) for r in rules], metrics)
+        contents = (record, profile, [dataclasses.asdict(r) for r in rules], metrics)
         for name, content in zip(OUTPUT_FILES, contents, strict=False):
             (out / name).write_text(json.dumps(content, indent=2))
         classifier.save(out)  # last: a directory with a model in it is a finished run
     logger.info("wrote the model and %s to %s", ", ".join(OUTPUT_FILES), args.output_dir)
-    return metrics, rules, classifier.profile
+    return metrics, rules, profile
 
 
 def report_to_dagster(pipes, metrics: dict, rules: list[RuleResult], profile: dict, output_dir: str) -> None:
@@ -182,9 +185,12 @@ def main(argv: list[str] | None = None, prog: str = "sentiment-assets train") ->
             handler = _ToPipesLog(pipes.log)
             package_logger.addHandler(handler)
             try:
-                metrics, rules, profile = train(args, config, world)
+                trained = train(args, config, world)
             finally:
                 package_logger.removeHandler(handler)
+            if trained is None:  # rank 0 always returns its outputs
+                raise RuntimeError("training returned no outputs on rank 0")
+            metrics, rules, profile = trained
             report_to_dagster(pipes, metrics, rules, profile, args.output_dir)
     return 0
 

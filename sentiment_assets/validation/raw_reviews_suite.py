@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 
 import pandas as pd
 
@@ -30,7 +31,8 @@ class ExpectationOutcome:
     observed: object
 
 
-def _gx():
+def _gx() -> ModuleType:
+    """great_expectations, imported on first use (it is slow to load)."""
     import great_expectations as gx
 
     return gx

@@ -1,24 +1,22 @@
 """batch_predictions: the champion scores each landed file's reviews (SageMaker batch transform),
-resumably, with Model Monitor's drift checks on every partition."""
+resumably, with Model Monitor's drift checks on every partition.
 
-from typing import Literal
+The scoring engines (torch, ONNX Runtime, MLflow) are imported when a partition is scored, not
+when the code location loads."""
+
+from typing import TYPE_CHECKING, Literal
 
 import dagster as dg
-from mlflow.exceptions import MlflowException
 
 from resources import ArtifactStore, MlflowResource, Warehouse
 from sentiment_assets.artifact_records import MissingArtifact
+from sentiment_assets.defs.automation_conditions import score_landed_files_and_new_champions
 from sentiment_assets.defs.ingest_analyze.partitions import review_files
-from sentiment_assets.monitoring import DriftBaseline
-from sentiment_assets.monitoring.baseline_file import load_drift_baseline
-from sentiment_assets.monitoring.scored_partition import (
-    ScoredPartition,
-    drop_predictions_table,
-    predictions_table_unpartitioned,
-    registered_predict_proba,
-    score_and_check_partition,
-)
 from sentiment_assets.registry.approval import CHAMPION_ALIAS
+
+if TYPE_CHECKING:
+    from sentiment_assets.monitoring import DriftBaseline
+    from sentiment_assets.monitoring.scored_partition import ScoredPartition
 
 GROUP = "deploy_manage"
 ASSET = "batch_predictions"
@@ -50,6 +48,7 @@ class BatchPredictionsConfig(dg.Config):
     # rebuild, and no training-only filter (category size, balancing) can leave a review out.
     deps=["registered_model", "raw_reviews", "drift_baseline"],
     partitions_def=review_files,
+    automation_condition=score_landed_files_and_new_champions(),
     check_specs=[
         dg.AssetCheckSpec(
             COVERAGE_CHECK,
@@ -74,6 +73,13 @@ def batch_predictions(
     sha256 of the text it was made from. A run that dies part-way resumes where it stopped (each chunk
     is committed on its own); a new champion adds its own rows; a re-ingested file's changed reviews
     are scored again and its removed ones lose theirs."""
+    from sentiment_assets.monitoring.scored_partition import (
+        drop_predictions_table,
+        predictions_table_unpartitioned,
+        registered_predict_proba,
+        score_and_check_partition,
+    )
+
     name = mlflow_tracking.registered_model_name
     version = champion_version(mlflow_tracking, name)
     baseline = training_baseline(artifacts)
@@ -98,6 +104,8 @@ def batch_predictions(
 
 def champion_version(mlflow_tracking: MlflowResource, name: str) -> int:
     """The registered version the champion alias points at; the run fails without one."""
+    from mlflow.exceptions import MlflowException
+
     try:
         return int(mlflow_tracking.client().get_model_version_by_alias(name, CHAMPION_ALIAS).version)
     except MlflowException as error:
@@ -107,15 +115,17 @@ def champion_version(mlflow_tracking: MlflowResource, name: str) -> int:
         ) from error
 
 
-def training_baseline(artifacts: ArtifactStore) -> DriftBaseline:
+def training_baseline(artifacts: ArtifactStore) -> "DriftBaseline":
     """The training baseline the predictions are checked against; the run fails without one."""
+    from sentiment_assets.monitoring.baseline_file import load_drift_baseline
+
     try:
         return load_drift_baseline(artifacts)
     except MissingArtifact as error:
         raise dg.Failure("no drift baseline to check predictions against: materialize drift_baseline first") from error
 
 
-def materialization(scored: ScoredPartition) -> dg.MaterializeResult:
+def materialization(scored: "ScoredPartition") -> dg.MaterializeResult:
     """The partition's scoring figures, its coverage check and one WARN check per drift statistic."""
     summary, coverage = scored.summary, scored.coverage
     drift_checks = [

@@ -3,13 +3,19 @@
 import dagster as dg
 
 from resources import ArtifactStore, Warehouse
-from sentiment_assets.monitoring import DriftBaseline
-from sentiment_assets.monitoring.baseline_file import save_drift_baseline
+from sentiment_assets.defs.automation_conditions import nightly_retraining
 
 GROUP = "deploy_manage"
 
 
-@dg.asset(group_name=GROUP, kinds={"python", "duckdb"}, deps=["training_reviews"])
+@dg.asset(
+    group_name=GROUP,
+    kinds={"python", "duckdb"},
+    deps=["training_reviews"],
+    # Moves with training (at night, when its input changed), so drift is measured against what
+    # the current model learned from.
+    automation_condition=nightly_retraining(),
+)
 def drift_baseline(warehouse: Warehouse, artifacts: ArtifactStore) -> dg.MaterializeResult:
     """The training population in numbers -- review length bins, category mix, vocabulary and its
     out-of-vocabulary rate, sentiment shares -- against which every batch of predictions is checked
@@ -17,6 +23,9 @@ def drift_baseline(warehouse: Warehouse, artifacts: ArtifactStore) -> dg.Materia
 
     Built from the unbalanced training slice: the reviews that arrive in production look like
     it, not like the class-balanced sample the model was fitted on."""
+    from sentiment_assets.monitoring import DriftBaseline  # with SciPy: when it runs
+    from sentiment_assets.monitoring.baseline_file import save_drift_baseline
+
     reviews = warehouse.read_table("training_reviews", ["review_body", "product_category", "sentiment"])
     baseline = DriftBaseline.from_training(reviews)
     path = save_drift_baseline(artifacts, baseline)  # batch_predictions checks every partition against it

@@ -1,21 +1,15 @@
 """Human review (Amazon A2I's loop): uncertain predictions wait for a person, whose labels flow
-back into the training data. Thin wrappers over sentiment_assets.scoring.review_queue."""
+back into the training data. Thin wrappers over sentiment_assets.scoring.review_queue, imported
+when they run (it loads the scoring stack: MLflow, scikit-learn)."""
 
 from typing import Literal
 
 import dagster as dg
 
 from resources import Warehouse
+from sentiment_assets.defs.automation_conditions import follow_upstream
 from sentiment_assets.defs.ingest_analyze.partitions import review_files
 from sentiment_assets.defs.metadata import frame_markdown
-from sentiment_assets.scoring.review_queue import (
-    enqueue_low_confidence,
-    list_items,
-    record_label,
-    refresh_human_labels,
-    skip_item,
-    threshold_for_share,
-)
 
 GROUP = "deploy_manage"
 
@@ -27,13 +21,21 @@ class ReviewQueueConfig(dg.Config):
     target_share: float | None = None
 
 
-@dg.asset(group_name=GROUP, kinds={"python", "duckdb"}, deps=["batch_predictions"], partitions_def=review_files)
+@dg.asset(
+    group_name=GROUP,
+    kinds={"python", "duckdb"},
+    deps=["batch_predictions"],
+    partitions_def=review_files,
+    automation_condition=follow_upstream(),
+)
 def review_queue(
     context: dg.AssetExecutionContext, config: ReviewQueueConfig, warehouse: Warehouse
 ) -> dg.MaterializeResult:
     """Predictions of this partition the model was unsure of (probability below the threshold),
     queued for a person to label with `sentiment-assets review` or human_review_job.
     Re-running adds only what is new; decided items keep their label."""
+    from sentiment_assets.scoring.review_queue import enqueue_low_confidence, list_items, threshold_for_share
+
     key = context.partition_key
     with warehouse.connect() as connection:
         probabilities = [
@@ -68,11 +70,15 @@ def review_queue(
     )
 
 
+# No automation condition: people label at their own pace and materialize this (or everything_job)
+# when they want their labels to reach training.
 @dg.asset(group_name=GROUP, kinds={"python", "duckdb"})
 def human_labels(warehouse: Warehouse) -> dg.MaterializeResult:
     """The latest label a person gave each queued review, with who gave it and when. dbt's
     training_reviews prefers these over the source's labels, so the next training run learns
     from them (label_source = 'human'). Empty until someone labels."""
+    from sentiment_assets.scoring.review_queue import refresh_human_labels
+
     with warehouse.connect() as connection:
         rows = refresh_human_labels(connection)
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, "table": "human_labels"})
@@ -93,6 +99,8 @@ class HumanReviewConfig(dg.Config):
 @dg.op
 def review_queue_decision(context: dg.OpExecutionContext, config: HumanReviewConfig, warehouse: Warehouse) -> None:
     """List the queue, or record one decision about one item."""
+    from sentiment_assets.scoring.review_queue import list_items, record_label, skip_item
+
     with warehouse.connect() as connection:
         if config.action == "list":
             items = list_items(connection, status="pending", limit=config.limit)

@@ -1,24 +1,21 @@
-"""model_evaluation: the tuned model, as logged to MLflow, scored on the held-out test split."""
+"""model_evaluation: the tuned model, as logged to MLflow, scored on the held-out test split.
+
+MLflow, scikit-learn and matplotlib are imported when the asset runs, not when the code location
+loads."""
 
 from dataclasses import asdict
 
 import dagster as dg
-import mlflow
 import pandas as pd
 
 from resources import ArtifactStore, MlflowResource, Warehouse
-from sentiment_assets.analysis.plots import confusion_matrix_heatmap, reliability_diagram
+from sentiment_assets.defs.automation_conditions import follow_upstream
 from sentiment_assets.defs.feature_reads import read_holdout, read_split
 from sentiment_assets.defs.metadata import frame_markdown, png_markdown
 from sentiment_assets.labels import label_id_from_sentiment
-from sentiment_assets.models.baselines import compare_with_baselines
 from sentiment_assets.models.calibration_error import ece_if_calibrated, expected_calibration_error, reliability_table
-from sentiment_assets.models.evaluation import evaluate_predictions
 from sentiment_assets.models.evaluation_record import Evaluation
-from sentiment_assets.models.holdout import holdout_scores, pooled
-from sentiment_assets.models.mlflow_model import load_logged_model, pyfunc_label_ids
 from sentiment_assets.models.model_card import TunedModelCard
-from sentiment_assets.scoring.batch import PROBABILITY_COLUMNS
 
 GROUP = "deploy_manage"
 TEST_PREDICTIONS_TABLE = "test_predictions"
@@ -27,6 +24,8 @@ TEST_PREDICTIONS_TABLE = "test_predictions"
 def holdout_calibration_error(model, holdout_reviews: pd.DataFrame) -> float | None:
     """ECE of the served (calibrated) probabilities on the user's holdout files; None without any.
     Usually the largest labelled set the model never saw, so the least noisy calibration figure."""
+    from sentiment_assets.scoring.batch import PROBABILITY_COLUMNS
+
     if holdout_reviews.empty:
         return None
     predictions = model.predict(holdout_reviews[["review_body"]].reset_index(drop=True))
@@ -42,7 +41,14 @@ def given_labels(predictions: pd.DataFrame):
     return label_id_from_sentiment(predictions["predicted_label"].to_numpy())
 
 
-@dg.asset(group_name=GROUP, kinds={"python", "mlflow"}, deps=["tuned_model", "holdout_reviews"])
+@dg.asset(
+    group_name=GROUP,
+    kinds={"python", "mlflow"},
+    deps=["tuned_model", "holdout_reviews"],
+    # A new holdout file is judged at the next evaluation: evaluating at once would register the
+    # same model again and re-score every file.
+    automation_condition=follow_upstream(ignoring=dg.AssetSelection.assets("holdout_reviews")),
+)
 def model_evaluation(
     warehouse: Warehouse, artifacts: ArtifactStore, mlflow_tracking: MlflowResource
 ) -> dg.MaterializeResult:
@@ -51,6 +57,15 @@ def model_evaluation(
     every `holdout` file the user kept back, each on its own with its size, and the two
     baselines it must beat (majority class; TF-IDF + logistic regression) trained on the same
     rows. The registry gate reads this."""
+    import mlflow
+
+    from sentiment_assets.analysis.plots import confusion_matrix_heatmap, reliability_diagram
+    from sentiment_assets.models.baselines import compare_with_baselines
+    from sentiment_assets.models.evaluation import evaluate_predictions
+    from sentiment_assets.models.holdout import holdout_scores, pooled
+    from sentiment_assets.models.mlflow_model import load_logged_model, pyfunc_label_ids
+    from sentiment_assets.scoring.batch import PROBABILITY_COLUMNS
+
     mlflow_tracking.activate()
     card = TunedModelCard.load(artifacts)
     test = read_split(warehouse, "test")

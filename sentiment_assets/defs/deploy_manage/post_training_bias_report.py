@@ -1,4 +1,7 @@
-"""post_training_bias_report: does the champion treat product categories differently?"""
+"""post_training_bias_report: does the champion treat product categories differently?
+
+fairlearn, scikit-learn and MLflow are imported when the asset runs, not when the code location
+loads."""
 
 import json
 
@@ -7,15 +10,11 @@ import pandas as pd
 
 from resources import ArtifactStore, MlflowResource, Warehouse
 from resources.warehouse import quote_identifier
-from sentiment_assets.bias.analysis_json import analysis_json
-from sentiment_assets.bias.markdown import markdown_report
-from sentiment_assets.bias.population import bias_population
-from sentiment_assets.bias.report import posttraining_report
 from sentiment_assets.bias.thresholds import breaches
+from sentiment_assets.defs.automation_conditions import follow_upstream
 from sentiment_assets.defs.bias_settings import BiasSettings
 from sentiment_assets.defs.feature_reads import read_split
 from sentiment_assets.defs.metadata import frame_markdown
-from sentiment_assets.models.mlflow_model import load_logged_model
 from sentiment_assets.registry.approval import CHAMPION_ALIAS
 
 GROUP = "deploy_manage"
@@ -35,6 +34,7 @@ def _test_reviews_with_facets(warehouse: Warehouse, settings: BiasSettings) -> p
     group_name=GROUP,
     kinds={"python", "mlflow"},
     deps=["registered_model", "model_evaluation"],
+    automation_condition=follow_upstream(),
     check_specs=[
         dg.AssetCheckSpec(
             WITHIN_LIMITS_CHECK,
@@ -51,6 +51,12 @@ def post_training_bias_report(
     and selection rate by category with demographic-parity and equalized-odds differences.
     Test reviews without a facet value are left out; with fewer than two facet values the bias
     is not measurable, which the report says (and the check passes with that note)."""
+    from sentiment_assets.bias.analysis_json import analysis_json
+    from sentiment_assets.bias.markdown import markdown_report
+    from sentiment_assets.bias.population import bias_population
+    from sentiment_assets.bias.report import posttraining_report
+    from sentiment_assets.models.mlflow_model import load_logged_model
+
     mlflow_tracking.activate()
     name = mlflow_tracking.registered_model_name
     champion = mlflow_tracking.client().get_model_version_by_alias(name, CHAMPION_ALIAS)
@@ -102,9 +108,11 @@ def post_training_bias_report(
             ),
         }
     )
-    check_metadata = {"breaches": dg.MetadataValue.json(json.loads(found.to_json(orient="records")))}
+    check_metadata: dict[str, dg.MetadataValue] = {
+        "breaches": dg.MetadataValue.json(json.loads(found.to_json(orient="records") or "[]"))
+    }
     if not population.measurable:
-        check_metadata["note"] = population.note()
+        check_metadata["note"] = dg.MetadataValue.text(population.note())
     return dg.MaterializeResult(
         metadata={
             "model_version": int(champion.version),

@@ -1,10 +1,10 @@
-"""registered_model: the pipeline's condition step and the MLflow Model Registry."""
+"""registered_model: the pipeline's condition step and the MLflow Model Registry (MLflow is
+imported when the asset runs)."""
 
 import dagster as dg
-import mlflow
-from mlflow.exceptions import MlflowException
 
 from resources import ArtifactStore, MlflowResource
+from sentiment_assets.defs.automation_conditions import follow_upstream
 from sentiment_assets.models.evaluation_record import Evaluation
 from sentiment_assets.registry.approval import APPROVAL_TAG, APPROVED, CHAMPION_ALIAS, initial_status
 from sentiment_assets.registry.promotion import decide_promotion
@@ -24,6 +24,7 @@ class RegisteredModelConfig(dg.Config):
     group_name=GROUP,
     kinds={"mlflow"},
     deps=["model_evaluation"],
+    automation_condition=follow_upstream(),
     check_specs=[
         dg.AssetCheckSpec(
             CHAMPION_CHECK,
@@ -43,6 +44,9 @@ def registered_model(
     trained in the same run (majority class; TF-IDF + logistic regression) and is not worse than
     the current champion's; then it is Approved (auto_approve) or PendingManualApproval, else
     Rejected with the reason. The `champion` alias moves only to an Approved version."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
     client = mlflow_tracking.client()
     name = mlflow_tracking.registered_model_name
     evaluation = Evaluation.load(artifacts)

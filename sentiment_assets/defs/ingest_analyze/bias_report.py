@@ -1,15 +1,21 @@
-"""bias_report: SageMaker Clarify's pre-training bias report, before and after balancing."""
+"""bias_report: SageMaker Clarify's pre-training bias report, before and after balancing.
+
+The bias stack (fairlearn, scikit-learn, SciPy, matplotlib) is imported when the asset runs, not
+when the code location loads."""
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 
 from resources import ArtifactStore, Warehouse
-from sentiment_assets.bias.balancing_stages import FacetChoice, StagedBias, save_staged_bias, staged_bias
-from sentiment_assets.bias.population import largest_abs
+from sentiment_assets.defs.automation_conditions import follow_upstream
 from sentiment_assets.defs.bias_settings import BiasSettings
 from sentiment_assets.defs.metadata import frame_markdown, png_markdown
+from sentiment_assets.frames import column
+
+if TYPE_CHECKING:
+    from sentiment_assets.bias.balancing_stages import FacetChoice, StagedBias
 
 GROUP = "ingest_analyze"
 WITHIN_LIMITS_CHECK = "pretraining_bias_within_limits"
@@ -20,7 +26,9 @@ class BiasReportConfig(BiasSettings):
     bootstrap_resamples: int = 1000
     seed: int = 42
 
-    def choice(self) -> FacetChoice:
+    def choice(self) -> "FacetChoice":
+        from sentiment_assets.bias.balancing_stages import FacetChoice
+
         return FacetChoice(
             facet=self.facet,
             positive_label_values=list(self.positive_label_values),
@@ -37,6 +45,7 @@ class BiasReportConfig(BiasSettings):
     group_name=GROUP,
     kinds={"python", "duckdb"},
     deps=["cleaned_reviews", "balanced_reviews"],
+    automation_condition=follow_upstream(),
     check_specs=[
         dg.AssetCheckSpec(
             WITHIN_LIMITS_CHECK,
@@ -58,9 +67,11 @@ def bias_report(config: BiasReportConfig, warehouse: Warehouse, artifacts: Artif
     intervals, before and after each balancing mode. Large |DPL| means reviews of that category
     are more (or less) positive than the rest. Rows without a facet value or a label are left
     out; with fewer than two facet values the bias is not measurable, which the report says."""
+    from sentiment_assets.bias.balancing_stages import save_staged_bias, staged_bias
+
     choice = config.choice()
     cleaned = config.read_facets(warehouse, lambda: warehouse.read_table("cleaned_reviews", choice.columns))
-    staged = staged_bias(cleaned, warehouse.read_table("balanced_reviews", ["review_id"])["review_id"], choice)
+    staged = staged_bias(cleaned, column(warehouse.read_table("balanced_reviews", ["review_id"]), "review_id"), choice)
     table = staged.table()
     warehouse.write_table("bias_report", table)
     saved = save_staged_bias(staged, artifacts)
@@ -82,7 +93,9 @@ def bias_report(config: BiasReportConfig, warehouse: Warehouse, artifacts: Artif
     )
 
 
-def _population_metadata(staged: StagedBias) -> dict[str, Any]:
+def _population_metadata(staged: "StagedBias") -> dict[str, Any]:
+    from sentiment_assets.bias.population import largest_abs
+
     population = staged.population
     return {
         "facet": staged.choice.facet,
@@ -99,7 +112,7 @@ def _population_metadata(staged: StagedBias) -> dict[str, Any]:
     }
 
 
-def _within_limits_check(staged: StagedBias) -> dg.AssetCheckResult:
+def _within_limits_check(staged: "StagedBias") -> dg.AssetCheckResult:
     found = staged.breaches()
     metadata: dict[str, Any] = {
         "breaches": dg.MetadataValue.json(json.loads(found.to_json(orient="records") or "[]")),

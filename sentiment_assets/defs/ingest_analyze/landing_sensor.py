@@ -1,13 +1,15 @@
 """The landing-zone sensor: each new review file becomes a raw_reviews partition and is ingested;
 a changed file re-ingests its own partition; a byte-identical copy under another name is skipped;
-a file whose name cannot be a partition key is refused by name (see landing_zone.py)."""
+a file whose name cannot be a partition key is refused by name (see landing_zone.py).
+
+A sensor, not an automation condition: it finds files outside Dagster, adds their dynamic
+partitions and hands each run the file's location; the conditions take over from raw_reviews."""
 
 import json
 
 import dagster as dg
 from dagster_aws.s3 import S3Resource
 
-from sentiment_assets.defs.automation import ingest_job
 from sentiment_assets.defs.ingest_analyze.partitions import review_files
 from sentiment_assets.operations.project_config import load_project_config
 from sentiment_assets.sources.landing_zone import LandingScan, landed_file, scan_landing_zone
@@ -21,12 +23,12 @@ def refused_files_line(scan: LandingScan) -> str:
 
 
 @dg.sensor(
-    job=ingest_job,
+    job_name="ingest_job",  # sentiment_assets/defs/jobs.py
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.STOPPED,
     description="Watches config/sentiment.yaml's landing_zone.directory and its train/, score/ and "
     "holdout/ folders: a new file (by content hash) becomes a raw_reviews partition with that role and is "
-    "ingested; the automation sensor carries it "
+    "ingested; the automation conditions carry it "
     "downstream (dbt, features, scoring) while training waits for the night. A file whose name is not a valid "
     "partition key (letters, digits, '.', '_', '-') is refused, never renamed onto another file's partition.",
 )

@@ -6,7 +6,8 @@ import dagster as dg
 from sentiment_assets.sources import bundled
 from sentiment_assets.sources.landing_zone import check_partition_key
 
-review_files = dg.DynamicPartitionsDefinition(name="review_files")
+REVIEW_FILES = "review_files"
+review_files = dg.DynamicPartitionsDefinition(name=REVIEW_FILES)
 
 # The bundled synthetic data is the partition `make demo` registers and ingests.
 BUNDLED_PARTITION = bundled.BUNDLED_PARTITION
@@ -17,6 +18,6 @@ def register_partitions(instance: dg.DagsterInstance, keys: list[str]) -> None:
     rule (a key becomes a path in the landing directory), so a bad one registers nothing."""
     for key in keys:
         check_partition_key(key)
-    new = [k for k in dict.fromkeys(keys) if not instance.has_dynamic_partition(review_files.name, k)]
+    new = [k for k in dict.fromkeys(keys) if not instance.has_dynamic_partition(REVIEW_FILES, k)]
     if new:
-        instance.add_dynamic_partitions(review_files.name, new)
+        instance.add_dynamic_partitions(REVIEW_FILES, new)

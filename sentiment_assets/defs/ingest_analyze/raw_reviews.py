@@ -80,6 +80,8 @@ class RawReviewsConfig(dg.Config):
         return SourceSpec(preset=self.preset, mapping=mapping, encoding=self.encoding, delimiter=self.delimiter)
 
 
+# No automation condition: the landing-zone sensor starts one run per landed file, people start
+# the others (`dg launch`, ingest_job); the conditions of everything downstream take over from here.
 @dg.asset(
     group_name=GROUP,
     kinds={"python", "duckdb"},

@@ -1,9 +1,10 @@
-"""review_profile: what the cleaned reviews look like, and the length limit (in words) they call for."""
+"""review_profile: what the cleaned reviews look like, and the length limit (in words) they call for.
+
+matplotlib is imported when the plots are drawn, not when the code location loads."""
 
 import dagster as dg
 
 from resources import ArtifactStore, Warehouse
-from sentiment_assets.analysis.plots import rating_bars, sentiment_by_category_bars, words_histogram
 from sentiment_assets.analysis.profiling import (
     data_notice,
     has_category,
@@ -12,31 +13,42 @@ from sentiment_assets.analysis.profiling import (
     sentiment_by_category,
     words_per_review,
 )
+from sentiment_assets.defs.automation_conditions import follow_upstream
 from sentiment_assets.defs.ingest_analyze.partitions import BUNDLED_PARTITION
 from sentiment_assets.defs.metadata import frame_markdown, png_markdown, saved_png
+from sentiment_assets.frames import column
 
 GROUP = "ingest_analyze"
 NO_CATEGORY = "no product category in the source"
 NO_STAR_RATINGS = "no star ratings in the source (it has sentiment labels instead)"
 
 
-@dg.asset(group_name=GROUP, kinds={"python", "matplotlib"}, deps=["cleaned_reviews"])
+@dg.asset(
+    group_name=GROUP,
+    kinds={"python", "matplotlib"},
+    deps=["cleaned_reviews"],
+    automation_condition=follow_upstream(),
+)
 def review_profile(warehouse: Warehouse, artifacts: ArtifactStore) -> dg.MaterializeResult:
     """What the cleaned reviews look like: sentiment per category and review length in words, and
     `words_limit`, the course's sequence length counted in words (with the reason). Tokenization
     chooses its own max_seq_length in tokens (review_features). A plot is drawn only where
     its column has data (no star ratings in a labelled-only source, no category in a source
     without one), and the synthetic-data notice appears only when the bundled data is included."""
+    from sentiment_assets.analysis.plots import rating_bars, sentiment_by_category_bars, words_histogram
+
     reviews = warehouse.read_table(
         "cleaned_reviews",
         ["review_id", "review_body", "product_category", "sentiment", "star_rating", "source_partition"],
     )
-    lengths = length_profile(reviews["review_body"])
+    lengths = length_profile(column(reviews, "review_body"))
     counts = sentiment_by_category(reviews)
-    histogram = words_histogram(words_per_review(reviews["review_body"]), reviews["sentiment"], lengths.words_limit)
+    histogram = words_histogram(
+        words_per_review(column(reviews, "review_body")), column(reviews, "sentiment"), lengths.words_limit
+    )
     plots = {"words": ("plot_words_per_review", "words_per_review.png", histogram, "Words per review")}
     skipped = {}
-    if has_category(reviews["product_category"]):
+    if has_category(column(reviews, "product_category")):
         plots["categories"] = (
             "plot_sentiment_by_category",
             "sentiment_by_category.png",
@@ -45,11 +57,11 @@ def review_profile(warehouse: Warehouse, artifacts: ArtifactStore) -> dg.Materia
         )
     else:
         skipped["categories"] = NO_CATEGORY
-    if has_star_ratings(reviews["star_rating"]):
+    if has_star_ratings(column(reviews, "star_rating")):
         plots["ratings"] = (
             "plot_star_ratings",
             "star_ratings.png",
-            rating_bars(reviews["star_rating"]),
+            rating_bars(column(reviews, "star_rating")),
             "Star ratings",
         )
     else:
@@ -75,6 +87,6 @@ def review_profile(warehouse: Warehouse, artifacts: ArtifactStore) -> dg.Materia
                 }
             ),
             **({"plots_skipped": dg.MetadataValue.json(skipped)} if skipped else {}),
-            "data_notice": data_notice(reviews["source_partition"], BUNDLED_PARTITION),
+            "data_notice": data_notice(column(reviews, "source_partition"), BUNDLED_PARTITION),
         }
     )

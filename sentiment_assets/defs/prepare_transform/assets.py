@@ -6,6 +6,7 @@ import dagster as dg
 import pyarrow as pa
 
 from resources import Warehouse
+from sentiment_assets.defs.automation_conditions import follow_upstream
 from sentiment_assets.defs.metadata import frame_markdown, table_metadata
 from sentiment_assets.defs.prepare_transform.population import train_partitions
 from sentiment_assets.features.feature_group import REVIEWS_FEATURE_GROUP, lookup_latency_ms, records_to_append
@@ -39,7 +40,12 @@ class BalancedReviewsConfig(dg.Config):
     balancing: Literal["auto", "none", "downsample", "upsample"] = "auto"
 
 
-@dg.asset(group_name=GROUP, kinds={"python", "duckdb"}, deps=["training_reviews", "excluded_reviews"])
+@dg.asset(
+    group_name=GROUP,
+    kinds={"python", "duckdb"},
+    deps=["training_reviews", "excluded_reviews"],
+    automation_condition=follow_upstream(),
+)
 def balanced_reviews(config: BalancedReviewsConfig, warehouse: Warehouse) -> dg.MaterializeResult:
     """The training population: the dbt training slice (reviews of train files only), kept whole
     with class-weighted losses for users' data, or balanced by sentiment as the course does (a
@@ -92,16 +98,16 @@ class ReviewFeaturesConfig(dg.Config):
 
     def fractions(self, course_data: bool) -> tuple[tuple[float, float, float], str]:
         """The split fractions and why they were chosen."""
-        given = (self.train_fraction, self.validation_fraction, self.test_fraction)
-        if all(f is None for f in given):
+        train, validation, test = given = (self.train_fraction, self.validation_fraction, self.test_fraction)
+        if train is None and validation is None and test is None:
             whose = "the course's bundled data" if course_data else "user data"
             return default_fractions(course_data), f"auto for {whose}"
-        if any(f is None for f in given):
+        if train is None or validation is None or test is None:
             raise ValueError(
                 "review_features: set train_fraction, validation_fraction and test_fraction together "
                 f"(got {given}), or none of them for the automatic split"
             )
-        return (float(given[0]), float(given[1]), float(given[2])), "set in run config"
+        return (float(train), float(validation), float(test)), "set in run config"
 
 
 SPLIT_SIZE_CHECK = "evaluation_splits_have_enough_reviews_per_class"
@@ -112,6 +118,7 @@ FEATURE_SOURCE_SQL = "SELECT review_id, date, review_body, sentiment, label_id F
     group_name=GROUP,
     kinds={"python", "pytorch", "duckdb"},
     deps=[balanced_reviews],
+    automation_condition=follow_upstream(),
     check_specs=[
         dg.AssetCheckSpec(
             SPLIT_SIZE_CHECK,
@@ -196,7 +203,7 @@ def review_features(config: ReviewFeaturesConfig, warehouse: Warehouse) -> dg.Ma
     )
 
 
-@dg.asset(group_name=GROUP, kinds={"python", "duckdb"}, deps=[review_features])
+@dg.asset(group_name=GROUP, kinds={"python", "duckdb"}, deps=[review_features], automation_condition=follow_upstream())
 def feature_store(warehouse: Warehouse) -> dg.MaterializeResult:
     """The feature group `reviews` (the course's Feature Store): record id review_id, event time
     date, an append-only offline table stamped with ingestion time, and an online lookup by

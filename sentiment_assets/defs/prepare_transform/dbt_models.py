@@ -13,6 +13,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from resources import Warehouse
 from resources.dbt import manifest_for_run, prepared_dbt_project, release_duckdb_adapter, use_manifest
+from sentiment_assets.defs.automation_conditions import follow_upstream
 from sentiment_assets.defs.prepare_transform.population import train_partitions
 from sentiment_assets.training.population import PopulationSettings, population_settings
 
@@ -31,13 +32,16 @@ class DbtModelsConfig(dg.Config):
 class TargetNeutralTranslator(DagsterDbtTranslator):
     """dagster-dbt's defaults, but a model's table is named as every target names it (its alias):
     the manifest's database and schema are those of the target it was prepared for, not
-    necessarily the run's."""
+    necessarily the run's. Every model follows its upstream: a landed file flows through dbt at once."""
 
     def get_metadata(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
         metadata = dict(super().get_metadata(dbt_resource_props))
         if "dagster/table_name" in metadata:
             metadata["dagster/table_name"] = dbt_resource_props.get("alias") or dbt_resource_props["name"]
         return metadata
+
+    def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]) -> dg.AutomationCondition:
+        return follow_upstream()
 
 
 def dbt_build_args(settings: PopulationSettings) -> list[str]:

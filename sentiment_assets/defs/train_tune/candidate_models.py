@@ -1,21 +1,20 @@
-"""train_tune: Autopilot-style candidates and their leaderboard."""
+"""train_tune: Autopilot-style candidates and their leaderboard.
+
+MLflow and scikit-learn are imported inside the functions that use them, when the asset runs."""
 
 import json
 from dataclasses import asdict
+from typing import cast
 
 import dagster as dg
-import mlflow
 import pandas as pd
 
 from resources import ArtifactStore, ComputeResource, MlflowResource, Warehouse
+from sentiment_assets.defs.automation_conditions import nightly_retraining
 from sentiment_assets.defs.feature_reads import read_holdout, read_split
 from sentiment_assets.defs.metadata import frame_markdown, table_metadata
 from sentiment_assets.defs.train_tune.candidates import CandidateModelsConfig, build_candidate
 from sentiment_assets.models.base import EpochReport
-from sentiment_assets.models.holdout import holdout_scores, pooled
-from sentiment_assets.models.leaderboard import leaderboard_row, rank_candidates, run_candidate
-from sentiment_assets.models.metrics import macro_f1_interval
-from sentiment_assets.models.mlflow_model import load_logged_model, log_sentiment_model, pyfunc_label_ids
 from sentiment_assets.models.model_card import FinetunedModelCard
 from sentiment_assets.redaction import redact
 
@@ -39,8 +38,15 @@ SHOWN_COLUMNS = [
 LEADERBOARD_HOLDOUT_COLUMNS = ["holdout_reviews", "holdout_accuracy", "holdout_macro_f1"]
 
 
+def columns(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """frame[names]; pandas annotates __getitem__ for any key, and a list of names gives a DataFrame."""
+    return cast(pd.DataFrame, frame[names])
+
+
 def holdout_row(predict_label_ids, holdout: pd.DataFrame) -> dict:
     """The leaderboard's holdout columns for one candidate (pooled over every holdout file)."""
+    from sentiment_assets.models.holdout import holdout_scores, pooled
+
     scores = pooled(holdout_scores(predict_label_ids, holdout))
     return (
         {
@@ -54,6 +60,8 @@ def holdout_row(predict_label_ids, holdout: pd.DataFrame) -> dict:
 
 
 def _log_epoch(report: EpochReport) -> None:
+    import mlflow
+
     mlflow.log_metrics(report.metrics, step=report.epoch)
 
 
@@ -81,6 +89,7 @@ def finetuned_row(card: FinetunedModelCard) -> dict:
     group_name=GROUP,
     kinds={"python", "scikitlearn", "pytorch", "mlflow"},
     deps=["feature_store", "finetuned_minilm", "holdout_reviews"],
+    automation_condition=nightly_retraining(),
 )
 def candidate_models(
     context: dg.AssetExecutionContext,
@@ -94,6 +103,12 @@ def candidate_models(
     and gradient boosting, frozen MiniLM embeddings with a linear head, and the fine-tuned MiniLM
     -- each trained within a time budget on the feature store's train split, judged on the
     validation split. The leaderboard's winner (by the configured objective) gets tuned."""
+    import mlflow
+
+    from sentiment_assets.models.leaderboard import leaderboard_row, rank_candidates, run_candidate
+    from sentiment_assets.models.metrics import macro_f1_interval
+    from sentiment_assets.models.mlflow_model import load_logged_model, log_sentiment_model, pyfunc_label_ids
+
     config.check()
     experiment_id = mlflow_tracking.activate()
     train, valid = read_split(warehouse, "train"), read_split(warehouse, "validation")
@@ -102,7 +117,8 @@ def candidate_models(
     rows = []
     with mlflow.start_run(run_name="candidate_models", tags={"dagster.run_id": context.run.run_id}) as parent:
         for family in config.families:
-            model = build_candidate(family, config, compute.resolve_device())
+            candidate = build_candidate(family, config, compute.resolve_device())
+            model = candidate.model
             context.log.info(
                 "candidate %s: training on %d reviews (budget %s s)",
                 family,
@@ -123,14 +139,14 @@ def candidate_models(
                     **leaderboard_row(family, result),
                     "run_id": run.info.run_id,
                     "model_uri": model_info.model_uri,
-                    "config_json": json.dumps(asdict(model.config)),
+                    "config_json": json.dumps(asdict(candidate.settings)),
                     **holdout_row(lambda reviews, model=model: model.predict_proba(reviews).argmax(axis=1), holdout),
                 }
             )
     card = FinetunedModelCard.load_if_present(artifacts) if config.include_finetuned_minilm else None
     if card is not None:
         predict = pyfunc_label_ids(load_logged_model(card.model_uri))
-        low, high = macro_f1_interval(valid["label_id"].to_numpy(), predict(valid[["review_body"]]))
+        low, high = macro_f1_interval(valid["label_id"].to_numpy(), predict(columns(valid, ["review_body"])))
         rows.append(
             {
                 **finetuned_row(card),
@@ -144,12 +160,11 @@ def candidate_models(
         raise dg.Failure("candidate_models has no candidate: set families or include_finetuned_minilm")
     leaderboard = rank_candidates(pd.DataFrame(rows), config.objective, config.tie_breaker)
     warehouse.write_table("model_leaderboard", leaderboard)
+    shown = columns(leaderboard, SHOWN_COLUMNS + (LEADERBOARD_HOLDOUT_COLUMNS if len(holdout) else []))
     return dg.MaterializeResult(
         metadata={
             **table_metadata(leaderboard, "model_leaderboard"),
-            "leaderboard": frame_markdown(
-                leaderboard[SHOWN_COLUMNS + (LEADERBOARD_HOLDOUT_COLUMNS if len(holdout) else [])], floatfmt=".3f"
-            ),
+            "leaderboard": frame_markdown(shown, floatfmt=".3f"),
             "winner": leaderboard.loc[0, "family"],
             "objective": config.objective,
             "train_reviews": len(train),

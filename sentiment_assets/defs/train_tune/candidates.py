@@ -1,12 +1,14 @@
 """Configuration of the candidate round and how each family is built from it."""
 
 import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, cast
 
 import dagster as dg
 
 from sentiment_assets.models.base import SentimentClassifier
 from sentiment_assets.models.families import FAMILY_NAMES, config_class, family_class
-from sentiment_assets.models.leaderboard import OBJECTIVES
 
 # The fine-tuned transformer trains in its own process (the finetuned_minilm asset) and joins the
 # leaderboard from there; the others train here, one after another.
@@ -39,6 +41,8 @@ class CandidateModelsConfig(dg.Config):
     }
 
     def check(self) -> None:
+        from sentiment_assets.models.leaderboard import OBJECTIVES  # with scikit-learn: at run time
+
         for name, value in (("objective", self.objective), ("tie_breaker", self.tie_breaker)):
             if value not in OBJECTIVES:
                 raise dg.Failure(f"candidate_models.{name} {value!r} is not one of {', '.join(OBJECTIVES)}")
@@ -47,14 +51,26 @@ class CandidateModelsConfig(dg.Config):
             raise dg.Failure(f"candidate_models.families: unknown {unknown}; known: {', '.join(FAMILY_NAMES)}")
 
 
-def build_candidate(family: str, config: CandidateModelsConfig, device: str) -> SentimentClassifier:
-    """A fresh, unfitted model of `family` with its defaults, the round's seed, the family's
-    time budget and the compute resource's device where the family has one."""
+@dataclass(frozen=True)
+class Candidate:
+    """A fresh, unfitted model of one family and the family's config dataclass it was built
+    from (the leaderboard stores it as JSON, so the winner can be rebuilt and tuned)."""
+
+    model: SentimentClassifier
+    settings: Any  # an instance of config_class(family)
+
+
+def build_candidate(family: str, config: CandidateModelsConfig, device: str) -> Candidate:
+    """A model of `family` with its defaults, the round's seed, the family's time budget and the
+    compute resource's device where the family has one."""
     fields = {f.name for f in dataclasses.fields(config_class(family))}
-    settings = {"seed": config.seed}
+    settings: dict[str, Any] = {"seed": config.seed}
     budget = config.time_budget_s.get(family)
     if budget is not None:
         settings["max_seconds" if "max_seconds" in fields else "time_budget_s"] = budget
     if "device" in fields:
         settings["device"] = device
-    return family_class(family)(config_class(family)(**settings))
+    family_settings = config_class(family)(**settings)
+    # Every family's constructor takes its config; the abstract base class does not say so.
+    make = cast("Callable[[Any], SentimentClassifier]", family_class(family))
+    return Candidate(make(family_settings), family_settings)

@@ -1,10 +1,13 @@
 """finetuned_minilm: the transformer candidate, fine-tuned in its own process through Dagster Pipes.
 
 The training entry point (`python -m sentiment_assets.training.transformer_job`) is the same one a
-remote GPU job runs: locally PipesSubprocessClient starts it here, on the aws profile
-PipesK8sClient starts it in a GPU pod (training_launch.py). It checkpoints into the
+remote GPU job runs: the deployment's `training_launcher` starts it in a subprocess here (local
+profile) or in a GPU pod (aws profile; resources/training_launcher.py). It checkpoints into the
 artifact store, so a run that dies (killed, out of memory, machine lost) and is re-executed
 continues from its last checkpoint instead of starting over.
+
+torch, transformers, MLflow and matplotlib are imported inside the asset, when it runs: loading the
+code location must not pay for them.
 """
 
 import json
@@ -14,25 +17,25 @@ from dataclasses import asdict
 from pathlib import Path
 
 import dagster as dg
-import mlflow
-from dagster_k8s import PipesK8sClient
 
-from resources import ArtifactStore, ComputeResource, MlflowResource, Warehouse
-from resources.remote_training import RemoteTrainingResource
-from sentiment_assets.analysis.plots import training_curves_png
+from resources import ArtifactStore, ComputeResource, MlflowResource, TrainingLauncher, Warehouse
+from sentiment_assets.defs.automation_conditions import nightly_retraining
 from sentiment_assets.defs.feature_reads import read_split
 from sentiment_assets.defs.metadata import png_markdown
-from sentiment_assets.defs.train_tune.training_launch import run_training
-from sentiment_assets.models.debugger_rules import RULE_DESCRIPTIONS
-from sentiment_assets.models.finetune import FineTuneConfig
-from sentiment_assets.models.mlflow_model import log_sentiment_model
+from sentiment_assets.models.finetune_config import FineTuneConfig
 from sentiment_assets.models.model_card import FinetunedModelCard
-from sentiment_assets.models.transformer import TransformerClassifier
 from sentiment_assets.redaction import redact
-from sentiment_assets.training.run_name import run_fingerprint
 
 GROUP = "train_tune"
 ASSET = "finetuned_minilm"
+# SageMaker Debugger's rules, one asset check each: sentiment_assets.models.debugger_rules'
+# RULE_DESCRIPTIONS, restated here because that module imports torch (a test keeps them equal).
+DEBUGGER_CHECKS = {
+    "loss_not_decreasing": "The training loss fell from the first steps to the last ones.",
+    "overfitting": "Validation loss did not keep rising while the training loss fell.",
+    "vanishing_gradients": "Gradients did not vanish, and reached every trainable layer group.",
+    "exploding_gradients": "Gradient norms and losses stayed finite and below the threshold.",
+}
 
 
 class FinetunedMinilmConfig(dg.Config):
@@ -69,8 +72,9 @@ class FinetunedMinilmConfig(dg.Config):
     kinds={"python", "pytorch", "mlflow"},
     deps=["feature_store"],
     check_specs=[
-        dg.AssetCheckSpec(name, asset=ASSET, description=description) for name, description in RULE_DESCRIPTIONS.items()
+        dg.AssetCheckSpec(name, asset=ASSET, description=description) for name, description in DEBUGGER_CHECKS.items()
     ],
+    automation_condition=nightly_retraining(),
 )
 def finetuned_minilm(
     context: dg.AssetExecutionContext,
@@ -79,19 +83,21 @@ def finetuned_minilm(
     artifacts: ArtifactStore,
     mlflow_tracking: MlflowResource,
     compute: ComputeResource,
-    pipes_subprocess_client: dg.PipesSubprocessClient,
-    pipes_k8s_client: PipesK8sClient,
-    remote_training: RemoteTrainingResource,
-):
+    training_launcher: TrainingLauncher,
+) -> dg.MaterializeResult:
     """MiniLM fine-tuned end to end for 3-class sentiment: the deep-learning candidate of the
     leaderboard, with SageMaker Debugger's rules (loss not decreasing, overfitting, vanishing
     and exploding gradients) as asset checks and a profiler summary in the metadata."""
+    from sentiment_assets.analysis.plots import training_curves_png
+    from sentiment_assets.models.transformer import TransformerClassifier
+    from sentiment_assets.training.run_name import run_fingerprint
+
     finetune = config.finetune_config(compute.resolve_device())
     train, valid = read_split(warehouse, "train"), read_split(warehouse, "validation")
     # Same config and data -> same checkpoint location, so a retried run resumes where the last died.
     run_key = run_fingerprint(finetune, train)
     with tempfile.TemporaryDirectory(prefix="finetune-") as scratch:
-        run = run_training(
+        run = training_launcher.launch(
             context,
             finetune,
             train,
@@ -99,9 +105,6 @@ def finetuned_minilm(
             scratch=Path(scratch),
             run_key=run_key,
             local_checkpoints=artifacts.path("checkpoints", ASSET, run_key, "x").parent,
-            pipes_subprocess_client=pipes_subprocess_client,
-            pipes_k8s_client=pipes_k8s_client,
-            remote_training=remote_training,
         )
         reported, output = run.reported, run.output
         materialization = next(r for r in reported if isinstance(r, dg.MaterializeResult))
@@ -133,10 +136,21 @@ def finetuned_minilm(
 
 
 def _log_to_mlflow(
-    context, mlflow_tracking, model, finetune, metrics, record, inference_rate, validation_reviews
+    context: dg.AssetExecutionContext,
+    mlflow_tracking: MlflowResource,
+    model,
+    finetune: FineTuneConfig,
+    metrics: dict,
+    record: dict,
+    inference_rate: float,
+    validation_reviews: int,
 ) -> FinetunedModelCard:
     """One MLflow run: the config, the per-step debugger series, the final scores and the model;
     the card of the model it logged."""
+    import mlflow
+
+    from sentiment_assets.models.mlflow_model import log_sentiment_model
+
     experiment_id = mlflow_tracking.activate()
     with mlflow.start_run(run_name=ASSET, tags={"dagster.run_id": context.run.run_id}) as run:
         mlflow.log_params(redact({"family": model.family, **model.params()}))

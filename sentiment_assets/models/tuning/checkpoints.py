@@ -48,4 +48,8 @@ def keep_only_best(study: optuna.Study, models_dir: Path, *, running_too: bool =
 
 def keep_only_best_callback(models_dir: Path) -> Callable[[optuna.Study, FrozenTrial], None]:
     """A Study.optimize callback: tidy the models directory after every trial."""
-    return lambda study, _trial: keep_only_best(study, models_dir)
+
+    def callback(study: optuna.Study, _trial: FrozenTrial) -> None:
+        keep_only_best(study, models_dir)
+
+    return callback

@@ -60,6 +60,8 @@ def fit_by_train_fraction(
         model = build().fit(train.iloc[np.sort(rows)])
         scores = validation_scores(model, valid)
         report(step, {f"val_{name}": value for name, value in scores.items()} | {"train_fraction": fraction})
+    if model is None:
+        raise ValueError("fit_by_train_fraction needs at least one train fraction")
     return model, scores
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import mlflow
 import optuna
@@ -73,7 +74,8 @@ class Objective:
         """Cross-validation folds this objective scores single-pass families by (0: the split)."""
         if not self.config.cv_folds:
             return 0
-        return usable_folds(pd.concat([self.train["label_id"], self.valid["label_id"]]), self.config.cv_folds)
+        labels = cast(pd.Series, pd.concat([self.train["label_id"], self.valid["label_id"]]))  # of two Series
+        return usable_folds(labels, self.config.cv_folds)
 
     def evaluation(self) -> str:
         """How trials of this objective are judged, in words for the model card."""

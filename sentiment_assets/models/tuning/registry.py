@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 import optuna
 from optuna.distributions import (
@@ -56,17 +56,20 @@ def family_search(family: str) -> FamilySearch:
     return SEARCHES[family]
 
 
-def base_or_default(family: str, base: object | None) -> object:
-    """The config trials start from: the given one (the candidate round's), else the defaults."""
+def base_or_default(family: str, base: object | None) -> Any:
+    """The config trials start from: the given one (the candidate round's), else the defaults.
+    A config dataclass of the family (each family has its own class)."""
     return base if base is not None else config_class(family)()
 
 
-def _covering(distribution: BaseDistribution, value: object) -> BaseDistribution:
+def _covering(distribution: BaseDistribution, value: Any) -> BaseDistribution:
     if isinstance(distribution, CategoricalDistribution):
-        return CategoricalDistribution(tuple(sorted({*distribution.choices, value})))
-    if isinstance(distribution, (FloatDistribution, IntDistribution)):
-        kind = type(distribution)
-        return kind(min(distribution.low, value), max(distribution.high, value), log=distribution.log)
+        choices: set[Any] = {*distribution.choices, value}  # alike (all numbers, or all text): sortable
+        return CategoricalDistribution(tuple(sorted(choices)))
+    if isinstance(distribution, IntDistribution):
+        return IntDistribution(min(distribution.low, value), max(distribution.high, value), log=distribution.log)
+    if isinstance(distribution, FloatDistribution):
+        return FloatDistribution(min(distribution.low, value), max(distribution.high, value), log=distribution.log)
     raise TypeError(f"unsupported distribution {distribution!r}")
 
 
@@ -83,7 +86,7 @@ def baseline_params(family: str, space: SearchSpace, base: object | None) -> dic
     return {name: getattr(base, name) for name in family_search(family).distributions(space)}
 
 
-def fitted_params(params: dict[str, object], distributions: dict[str, BaseDistribution]) -> dict[str, object]:
+def fitted_params(params: dict[str, Any], distributions: dict[str, BaseDistribution]) -> dict[str, object]:
     """`params` made valid for `distributions`: unknown names and categorical values that are no
     longer a choice are dropped (the sampler picks them), numbers are clipped into range."""
     fitted: dict[str, object] = {}
@@ -107,14 +110,17 @@ def suggest_params(trial: optuna.Trial, distributions: dict[str, BaseDistributio
             params[name] = trial.suggest_categorical(name, d.choices)
         elif isinstance(d, IntDistribution):
             params[name] = trial.suggest_int(name, d.low, d.high, log=d.log)
-        else:
+        elif isinstance(d, FloatDistribution):
             params[name] = trial.suggest_float(name, d.low, d.high, log=d.log)
+        else:
+            raise TypeError(f"unsupported distribution {d!r}")
     return params
 
 
 def build_model(family: str, base: object | None, params: dict[str, object]) -> SentimentClassifier:
     """An unfitted model of `family`: the base config with `params` replaced."""
-    return family_class(family)(replace(base_or_default(family, base), **params))
+    model_class: Any = family_class(family)  # every family is built from its config
+    return model_class(replace(base_or_default(family, base), **params))
 
 
 def suggest_model(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import optuna
 import pandas as pd
+from optuna.distributions import IntDistribution
 from optuna.trial import TrialState
 
 from sentiment_assets.models.base import SentimentClassifier
@@ -55,7 +56,11 @@ def fidelity_steps(family: str, space: SearchSpace, base_config: object | None, 
         return len(config.train_fractions)
     # One report per epoch: the most epochs a trial may draw, or the base config's when untuned.
     epochs = distributions_for(family, space, base_config).get("epochs")
-    return epochs.high if epochs is not None else base_or_default(family, base_config).epochs
+    if epochs is None:
+        return base_or_default(family, base_config).epochs
+    if not isinstance(epochs, IntDistribution):
+        raise TypeError(f"the epochs of {family} are searched by {epochs!r}, not an IntDistribution")
+    return epochs.high
 
 
 def tune(

@@ -12,9 +12,16 @@ from __future__ import annotations
 import optuna
 from optuna.distributions import BaseDistribution
 from optuna.study import StudyDirection
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial, TrialState
 
 from sentiment_assets.models.tuning.registry import fitted_params
+
+
+def _value(trial: FrozenTrial) -> float:
+    """A complete trial's objective value (a complete trial of a single-objective study has one)."""
+    if trial.value is None:
+        raise ValueError(f"complete trial {trial.number} has no objective value")
+    return trial.value
 
 
 def best_params_of(
@@ -26,7 +33,7 @@ def best_params_of(
         raise ValueError(f"cannot warm-start from study {study_name!r}: it is not in this storage")
     previous = optuna.load_study(study_name=study_name, storage=storage)
     complete = previous.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    best_first = sorted(complete, key=lambda t: t.value, reverse=previous.direction == StudyDirection.MAXIMIZE)
+    best_first = sorted(complete, key=_value, reverse=previous.direction == StudyDirection.MAXIMIZE)
     chosen = [(t.number, fitted_params(t.params, distributions)) for t in best_first[:top_k]]
     return [(number, params) for number, params in chosen if params]
 

@@ -1,6 +1,6 @@
-"""Jobs per phase, one for everything, ingest and scoring jobs per landed file, and the nightly
-retraining schedule. The declarative automation (which asset follows what) is in
-automation_conditions.py; hourly scoring is in deploy_manage/scoring_schedule.py."""
+"""The jobs people run by hand: one per phase, one for everything, and the ingest, retraining and
+scoring jobs. When assets run on their own is decided by their automation conditions
+(automation_conditions.py); these jobs are for backfills, re-runs and the sensors' requests."""
 
 from typing import Any
 
@@ -35,8 +35,8 @@ def landed_file_run_config(partition_key: str) -> dict[str, Any]:
     return project.raw_reviews_run_config(landed.read_location, landed.role)
 
 
-# One run per landed file; a backfill over several files (`dagster job backfill -j ingest_job`)
-# gets each file's location from its partition key. The automation conditions do the rest.
+# One run per landed file (the landing-zone sensor requests it); a backfill over several files
+# (`dagster job backfill -j ingest_job`) gets each file's location from its partition key.
 ingest_job = dg.define_asset_job(
     "ingest_job",
     selection=dg.AssetSelection.assets("raw_reviews"),
@@ -45,7 +45,8 @@ ingest_job = dg.define_asset_job(
 )
 
 # Retraining = everything from the candidate round to the registry, with the data as it stands,
-# and the drift baseline, which must describe the data the new model learned from.
+# and the drift baseline, which must describe the data the new model learned from. The drift
+# sensor requests it; the nightly condition retrains the same assets on its own.
 # Scoring is per landed file (partitioned) and follows a new champion on its own.
 PARTITIONED_SCORING = dg.AssetSelection.assets("batch_predictions", "review_queue")
 retraining_job = dg.define_asset_job(
@@ -59,14 +60,4 @@ scoring_job = dg.define_asset_job(
     "scoring_job",
     selection=PARTITIONED_SCORING,
     description="Score one landed file with the champion and queue its low-confidence reviews.",
-)
-
-nightly_retraining_schedule = dg.ScheduleDefinition(
-    name="nightly_retraining",
-    job=retraining_job,
-    cron_schedule="0 2 * * *",
-    execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.STOPPED,
-    description="02:00 UTC: retrain on the feature store and move the champion if the new model wins. "
-    "Off by default: the automation sensor retrains at the same hour when the data changed.",
 )
