@@ -8,13 +8,15 @@ import numpy as np
 import pytest
 
 from sentiment_assets.models.debugger import TrainingRecorder, layer_group, profiler_summary
-from sentiment_assets.models.debugger_rules import (
+from sentiment_assets.models.debugger_rule_names import (
     EXPLODING_GRADIENTS,
     LOSS_NOT_DECREASING,
     OVERFITTING,
     RULE_DESCRIPTIONS,
     RULE_NAMES,
     VANISHING_GRADIENTS,
+)
+from sentiment_assets.models.debugger_rules import (
     RuleThresholds,
     evaluate_rules,
     exploding_gradients,

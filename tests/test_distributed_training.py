@@ -29,7 +29,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 from resources.remote_training import training_command
 from sentiment_assets.models.batches import epoch_batches
 from sentiment_assets.models.checkpoints import CHECKPOINT_NAME
-from sentiment_assets.models.debugger_rules import RULE_NAMES
+from sentiment_assets.models.debugger_rule_names import RULE_NAMES
 from sentiment_assets.models.distributed import World
 from sentiment_assets.models.s3_io import download_directory
 from sentiment_assets.training.transformer_job import OUTPUT_FILES, main

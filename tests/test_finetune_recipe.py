@@ -17,6 +17,7 @@ from sentiment_assets.models.finetune import FineTuneConfig
 from sentiment_assets.models.finetune_setup import optimizer_and_schedule
 from sentiment_assets.models.resume import config_fingerprint
 from sentiment_assets.models.transformer import TransformerClassifier
+from sentiment_assets.training.transformer_job import returned_weights_evaluation
 
 pytestmark = pytest.mark.usefixtures("torch_on_one_thread")
 
@@ -227,6 +228,17 @@ def test_the_early_stopped_model_predicts_as_it_did_at_its_best_evaluation(stopp
     # The run went on past its best: its last evaluation's weights were not what it returned.
     assert not weights_equal(weights_of(classifier), weights[-1])
     assert not np.array_equal(final, predictions[-1])
+
+
+def test_the_job_reports_the_validation_figures_of_the_weights_it_returns(stopped_run):
+    record = record_of(stopped_run[0])
+    best = record["early_stopping"]["best_evaluation"]
+    reported = returned_weights_evaluation(record)
+    assert reported == record["evaluations"][best - 1] != record["evaluations"][-1]
+    # Without early stopping the weights are the last pass's.
+    plain = {k: v for k, v in record.items() if k != "early_stopping"}
+    assert returned_weights_evaluation(plain) == record["evaluations"][-1]
+    assert returned_weights_evaluation({"evaluations": []}) == {}
 
 
 def test_early_stopping_without_validation_data_is_refused(warm_model_dir, train):

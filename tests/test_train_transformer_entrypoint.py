@@ -17,7 +17,7 @@ from tiny_bert import ONE_THREAD_ENV, make_tiny_bert, toy_reviews, weights_equal
 from transformers import AutoModelForSequenceClassification
 
 from sentiment_assets.models.checkpoints import LocalCheckpointStore
-from sentiment_assets.models.debugger_rules import RULE_NAMES
+from sentiment_assets.models.debugger_rule_names import RULE_NAMES
 from sentiment_assets.training.transformer_job import OUTPUT_FILES, load_config, main
 
 REPO = Path(__file__).resolve().parents[1]

@@ -1,8 +1,9 @@
 """Debugger rules: pure judgements over a training record (see `debugger.py`), each saying
 whether a run shows a known way for training to go wrong.
 
-The rule names are constants because they are also the names of the Dagster asset checks that
-report them. A rule with too few steps or evaluations to judge passes, and says so.
+The rule names (debugger_rule_names.py, which imports nothing heavy) are also the names of the
+Dagster asset checks that report them. A rule with too few steps or evaluations to judge passes,
+and says so.
 """
 
 from __future__ import annotations
@@ -13,19 +14,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sentiment_assets.models.debugger import TrainingRecorder, as_record
-
-LOSS_NOT_DECREASING = "loss_not_decreasing"
-OVERFITTING = "overfitting"
-VANISHING_GRADIENTS = "vanishing_gradients"
-EXPLODING_GRADIENTS = "exploding_gradients"
-RULE_NAMES = (LOSS_NOT_DECREASING, OVERFITTING, VANISHING_GRADIENTS, EXPLODING_GRADIENTS)
-RULE_DESCRIPTIONS = {
-    LOSS_NOT_DECREASING: "The training loss fell from the first steps to the last ones.",
-    OVERFITTING: "Validation loss did not keep rising while the training loss fell.",
-    VANISHING_GRADIENTS: "Gradients did not vanish, and reached every trainable layer group.",
-    EXPLODING_GRADIENTS: "Gradient norms and losses stayed finite and below the threshold.",
-}
-"""What passing each rule means, e.g. as the description of its asset check."""
+from sentiment_assets.models.debugger_rule_names import (
+    EXPLODING_GRADIENTS,
+    LOSS_NOT_DECREASING,
+    OVERFITTING,
+    VANISHING_GRADIENTS,
+)
 
 
 @dataclass(frozen=True)

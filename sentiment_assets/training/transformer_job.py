@@ -108,9 +108,8 @@ def train(
     if record is None or profile is None or class_weights is None:  # fit sets all three
         raise RuntimeError("the fine-tune returned no debug record, profile or class weights")
     rules = evaluate_rules(record)
-    last_evaluation = (record["evaluations"] or [{}])[-1]
     metrics = {
-        **{k: v for k, v in last_evaluation.items() if k.startswith("val_")},
+        **{k: v for k, v in returned_weights_evaluation(record).items() if k.startswith("val_")},
         "train_samples_per_second": classifier.train_samples_per_second,
         "train_seconds": classifier.train_seconds,
         "steps": classifier.steps,
@@ -197,3 +196,15 @@ def main(argv: list[str] | None = None, prog: str = "sentiment-assets train") ->
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def returned_weights_evaluation(record: dict) -> dict:
+    """The validation pass of the weights the fine-tune returned: with early stopping the best
+    pass (its weights are restored, whatever came after), otherwise the last one; {} without any."""
+    evaluations = record.get("evaluations") or []
+    stopping = record.get("early_stopping") or {}
+    if stopping.get("best_evaluation"):
+        best = [e for e in evaluations if e.get("step") == stopping.get("best_step")]
+        if best:
+            return best[-1]
+    return evaluations[-1] if evaluations else {}

@@ -22,20 +22,15 @@ from resources import ArtifactStore, ComputeResource, MlflowResource, TrainingLa
 from sentiment_assets.defs.automation_conditions import nightly_retraining
 from sentiment_assets.defs.feature_reads import read_split
 from sentiment_assets.defs.metadata import png_markdown
+from sentiment_assets.models.debugger_rule_names import RULE_DESCRIPTIONS
 from sentiment_assets.models.finetune_config import FineTuneConfig
 from sentiment_assets.models.model_card import FinetunedModelCard
 from sentiment_assets.redaction import redact
 
 GROUP = "train_tune"
 ASSET = "finetuned_minilm"
-# SageMaker Debugger's rules, one asset check each: sentiment_assets.models.debugger_rules'
-# RULE_DESCRIPTIONS, restated here because that module imports torch (a test keeps them equal).
-DEBUGGER_CHECKS = {
-    "loss_not_decreasing": "The training loss fell from the first steps to the last ones.",
-    "overfitting": "Validation loss did not keep rising while the training loss fell.",
-    "vanishing_gradients": "Gradients did not vanish, and reached every trainable layer group.",
-    "exploding_gradients": "Gradient norms and losses stayed finite and below the threshold.",
-}
+# SageMaker Debugger's rules, one asset check each.
+DEBUGGER_CHECKS = RULE_DESCRIPTIONS
 
 
 class FinetunedMinilmConfig(dg.Config):
@@ -48,7 +43,7 @@ class FinetunedMinilmConfig(dg.Config):
 
     model_name_or_path: str = "bundled"
     max_train_samples: int | None = None  # a seeded sample of this size (None: every train review)
-    max_seq_length: int = 64
+    max_seq_length: int = 64  # tokens per review (WordPiece, [CLS] and [SEP] included)
     epochs: int = 1
     batch_size: int = 32
     # MiniLM (6 layers, 384 wide) needs a larger step than BERT-base's 2e-5 to learn anything in

@@ -52,7 +52,7 @@ class TunedModelConfig(dg.Config):
     warmup_ratio_max: float = 0.2
     weight_decay_min: float = 0.0
     weight_decay_max: float = 0.1
-    max_seq_lengths: list[int] = [64]  # [64, 128] on a GPU
+    max_seq_lengths: list[int] = [64]  # in tokens; [64, 128] on a GPU
     freeze_encoder: list[bool] = [False, True]
 
     def search_space(self) -> "SearchSpace":
