@@ -131,6 +131,18 @@ def train(
     return metrics, rules, profile
 
 
+def returned_weights_evaluation(record: dict) -> dict:
+    """The validation pass of the weights the fine-tune returned: with early stopping the best
+    pass (its weights are restored, whatever came after), otherwise the last one; {} without any."""
+    evaluations = record.get("evaluations") or []
+    stopping = record.get("early_stopping") or {}
+    if stopping.get("best_evaluation"):
+        best = [e for e in evaluations if e.get("step") == stopping.get("best_step")]
+        if best:
+            return best[-1]
+    return evaluations[-1] if evaluations else {}
+
+
 def report_to_dagster(pipes, metrics: dict, rules: list[RuleResult], profile: dict, output_dir: str) -> None:
     """Each rule as an asset check (WARN: a suspicious run is worth a look, not a failed
     materialization), then the materialization with scores, throughput and profile figures."""
@@ -196,15 +208,3 @@ def main(argv: list[str] | None = None, prog: str = "sentiment-assets train") ->
 
 if __name__ == "__main__":
     raise SystemExit(main())
-
-
-def returned_weights_evaluation(record: dict) -> dict:
-    """The validation pass of the weights the fine-tune returned: with early stopping the best
-    pass (its weights are restored, whatever came after), otherwise the last one; {} without any."""
-    evaluations = record.get("evaluations") or []
-    stopping = record.get("early_stopping") or {}
-    if stopping.get("best_evaluation"):
-        best = [e for e in evaluations if e.get("step") == stopping.get("best_step")]
-        if best:
-            return best[-1]
-    return evaluations[-1] if evaluations else {}
