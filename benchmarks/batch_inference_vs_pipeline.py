@@ -35,7 +35,7 @@ from transformers.utils import logging as hf_logging  # noqa: E402  (after the o
 from sentiment_assets.labels import label_id_from_sentiment, sentiment_from_stars  # noqa: E402  (after the offline flags)
 from sentiment_assets.models.families import load_model, save_model  # noqa: E402  (after the offline flags)
 from sentiment_assets.models.fast_inference import FastScorer, physical_cores  # noqa: E402  (after the offline flags)
-from sentiment_assets.models.finetune import FineTuneConfig  # noqa: E402  (after the offline flags)
+from sentiment_assets.models.finetune_config import FineTuneConfig  # noqa: E402  (after the offline flags)
 from sentiment_assets.models.metrics import classification_scores  # noqa: E402  (after the offline flags)
 from sentiment_assets.models.onnx_inference import OnnxScorer  # noqa: E402  (after the offline flags)
 from sentiment_assets.models.transformer import TransformerClassifier  # noqa: E402  (after the offline flags)

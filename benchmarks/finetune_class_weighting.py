@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score, recall_score
 
-from sentiment_assets.models.finetune import FineTuneConfig
+from sentiment_assets.models.finetune_config import FineTuneConfig
 from sentiment_assets.models.transformer import TransformerClassifier
 
 LABEL_IDS = {"negative": 0, "neutral": 1, "positive": 2}

@@ -100,8 +100,13 @@ def main(argv: list[str] | None = None) -> int:
 
     timed(env, "sentiment-assets", "register-partition", "bundled")
     demo = timed(env, "dg", "launch", "--assets", "*", "--partition", "bundled")
+    print(f"full demo (dg launch --assets '*'): {demo:.0f} s", flush=True)
     to_first_step, one_asset_wall = seconds_to_first_step(
-        env, "dg", "launch", "--assets", "review_profile", "--partition", "bundled"
+        env,
+        "dg",
+        "launch",
+        "--assets",
+        "review_profile",  # not partitioned: it reads every file's rows
     )
     land_new_reviews(env)
     flow = sum(
@@ -111,7 +116,6 @@ def main(argv: list[str] | None = None) -> int:
             timed(env, "dg", "launch", "--assets", "batch_predictions", "--partition", NEW_FILE),
         )
     )
-    print(f"full demo (dg launch --assets '*'): {demo:.0f} s")
     print(
         f"one-asset dg launch: first step after {to_first_step:.1f} s (target <= 5 s); "
         f"whole command {one_asset_wall:.1f} s"

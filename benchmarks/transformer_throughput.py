@@ -24,7 +24,7 @@ import pandas as pd  # noqa: E402  (after the offline flags)
 import torch  # noqa: E402  (after the offline flags)
 
 from sentiment_assets.labels import label_id_from_sentiment, sentiment_from_stars  # noqa: E402  (after the offline flags)
-from sentiment_assets.models.finetune import FineTuneConfig  # noqa: E402  (after the offline flags)
+from sentiment_assets.models.finetune_config import FineTuneConfig  # noqa: E402  (after the offline flags)
 from sentiment_assets.models.pretrained import resolve_model_path  # noqa: E402  (after the offline flags)
 from sentiment_assets.models.transformer import TransformerClassifier  # noqa: E402  (after the offline flags)
 from sentiment_assets.synthetic.generator import generate_clothing_reviews  # noqa: E402  (after the offline flags)

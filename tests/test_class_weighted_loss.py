@@ -11,8 +11,10 @@ from tiny_bert import imbalanced_reviews, make_tiny_bert, tiny_config, toy_revie
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from sentiment_assets.models.batches import epoch_batches, forward, to_device
+from sentiment_assets.models.class_weights import class_weights
 from sentiment_assets.models.distributed import World
-from sentiment_assets.models.finetune import FineTuneConfig, class_weights, fine_tune
+from sentiment_assets.models.finetune import fine_tune
+from sentiment_assets.models.finetune_config import FineTuneConfig
 from sentiment_assets.models.transformer import TransformerClassifier
 
 # 2 negative, 5 neutral, 13 positive reviews.

@@ -13,7 +13,7 @@ from transformers import BertConfig, BertForSequenceClassification
 
 from sentiment_assets.models.checkpoints import LocalCheckpointStore
 from sentiment_assets.models.early_stopping import EarlyStopping
-from sentiment_assets.models.finetune import FineTuneConfig
+from sentiment_assets.models.finetune_config import FineTuneConfig
 from sentiment_assets.models.finetune_setup import optimizer_and_schedule
 from sentiment_assets.models.resume import config_fingerprint
 from sentiment_assets.models.transformer import TransformerClassifier

@@ -13,7 +13,7 @@ from dagster_k8s import PipesK8sClient
 from dagster_k8s.pipes import build_pod_body
 
 from resources.remote_training import ENTRY_MODULE, RemoteTrainingResource, training_arguments, training_command
-from sentiment_assets.models.finetune import FineTuneConfig
+from sentiment_assets.models.finetune_config import FineTuneConfig
 from sentiment_assets.training.transformer_job import load_config, parse_args
 
 IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/sentiment-training:2026-11-27"

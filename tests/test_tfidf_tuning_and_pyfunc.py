@@ -88,7 +88,7 @@ def test_the_pyfunc_model_reads_text_normalised_as_in_training(temp_mlflow):
 
 
 def test_the_transformer_family_tunes_and_serves_through_the_same_pyfunc_model(tmp_path, temp_mlflow):
-    from sentiment_assets.models.finetune import FineTuneConfig
+    from sentiment_assets.models.finetune_config import FineTuneConfig
     from sentiment_assets.models.mlflow_model import log_sentiment_model
     from sentiment_assets.models.transformer import TransformerClassifier
 

@@ -13,11 +13,8 @@ import tiny_bert
 import torch
 
 from sentiment_assets.models.base import EpochReport
-from sentiment_assets.models.finetune import (
-    FineTuneConfig,
-    fit_to_length,
-    length_bucketed_batches,
-)
+from sentiment_assets.models.batches import fit_to_length, length_bucketed_batches
+from sentiment_assets.models.finetune_config import FineTuneConfig
 from sentiment_assets.models.transformer import TransformerClassifier
 
 TINY: dict[str, Any] = dict(max_seq_length=32, batch_size=8, eval_batch_size=16)

@@ -22,7 +22,7 @@ from sentiment_assets.models.tuning.registry import fitted_params
 
 
 def test_the_transformer_suggest_function_yields_configs_inside_the_configured_space():
-    from sentiment_assets.models.finetune import FineTuneConfig
+    from sentiment_assets.models.finetune_config import FineTuneConfig
     from sentiment_assets.models.transformer import TransformerClassifier
 
     space = SearchSpace(
@@ -56,7 +56,7 @@ def test_the_transformer_suggest_function_yields_configs_inside_the_configured_s
 
 
 def test_the_space_widens_to_cover_the_untuned_config_which_becomes_the_baseline_trial():
-    from sentiment_assets.models.finetune import FineTuneConfig
+    from sentiment_assets.models.finetune_config import FineTuneConfig
 
     base = FineTuneConfig(learning_rate=2e-5, batch_size=8, max_seq_length=48)  # BERT-like, outside MiniLM's
     distributions = distributions_for("minilm_finetuned", SearchSpace(), base)

@@ -14,7 +14,7 @@ import pandas as pd
 import torch
 from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
-from sentiment_assets.models.finetune import FineTuneConfig
+from sentiment_assets.models.finetune_config import FineTuneConfig
 from sentiment_assets.models.pretrained import resolve_model_path
 
 FILLER = ["the fabric is soft", "it arrived on time", "the colour matches the photo", "I wore it"]

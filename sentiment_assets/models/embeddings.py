@@ -24,9 +24,10 @@ from transformers import AutoModel, AutoTokenizer
 
 from sentiment_assets.labels import LABEL_IDS
 from sentiment_assets.models.base import EpochCallback, EpochReport, SentimentClassifier
-from sentiment_assets.models.finetune import length_bucketed_batches, pad_batch, resolve_device
+from sentiment_assets.models.batches import length_bucketed_batches, pad_batch
 from sentiment_assets.models.pretrained import BUNDLED, resolve_model_path
 from sentiment_assets.models.safe_loading import load_estimator, refuse_pickle, save_estimator
+from sentiment_assets.models.torch_setup import resolve_device
 
 CONFIG_FILE = "embeddings_config.json"
 HEAD_FILE = "embeddings_head.skops"  # skops, not pickle: loading it cannot run code

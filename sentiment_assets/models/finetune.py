@@ -21,36 +21,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sentiment_assets.models.base import EpochCallback, EpochReport
-
-# Re-exported: callers and tests import the batching helpers from here.
-from sentiment_assets.models.batches import (  # noqa: F401
-    BUCKET_BATCHES,
-    batched_logits,
-    epoch_batches,
-    evaluate,
-    fit_to_length,
-    forward,
-    length_bucketed_batches,
-    pad_batch,
-    to_device,
-    validation_scores,
-)
 from sentiment_assets.models.checkpoints import CheckpointStore
-from sentiment_assets.models.class_weights import class_weights  # noqa: F401  (re-exported)
 from sentiment_assets.models.debugger import profiler_summary
-
-# Re-exported: callers import the run's settings from here.
-from sentiment_assets.models.finetune_config import DEVICES, FineTuneConfig  # noqa: F401
+from sentiment_assets.models.finetune_config import FineTuneConfig
 from sentiment_assets.models.finetune_run import EvaluateCallback, FineTuneRun
-
-# Re-exported: callers import resolve_device and seed_everything from here.
-from sentiment_assets.models.torch_setup import (  # noqa: F401
-    deterministic,
-    freeze_encoder,
-    param_groups,
-    resolve_device,
-    seed_everything,
-)
+from sentiment_assets.models.torch_setup import deterministic
 
 logger = logging.getLogger("sentiment_assets.finetune")
 

@@ -17,7 +17,8 @@ from sentiment_assets.labels import LABEL_IDS, NUM_LABELS
 from sentiment_assets.models.base import EpochCallback, EpochReport, SentimentClassifier
 from sentiment_assets.models.batches import batched_logits, fit_to_length
 from sentiment_assets.models.checkpoints import CheckpointStore
-from sentiment_assets.models.finetune import EvaluateCallback, FineTuneConfig, fine_tune
+from sentiment_assets.models.finetune import EvaluateCallback, fine_tune
+from sentiment_assets.models.finetune_config import FineTuneConfig
 from sentiment_assets.models.pretrained import resolve_model_path
 from sentiment_assets.models.safe_loading import refuse_pickle
 from sentiment_assets.models.torch_setup import resolve_device, seed_everything

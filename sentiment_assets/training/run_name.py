@@ -7,7 +7,7 @@ import json
 import pandas as pd
 
 from sentiment_assets.fingerprints import frame_fingerprint
-from sentiment_assets.models.finetune import FineTuneConfig
+from sentiment_assets.models.finetune_config import FineTuneConfig
 from sentiment_assets.models.resume import config_fingerprint
 
 

@@ -40,7 +40,7 @@ from dagster_pipes import PipesEnvVarParamsLoader, open_dagster_pipes
 from sentiment_assets.models.checkpoints import checkpoint_store_from_uri
 from sentiment_assets.models.debugger_rules import RuleResult, evaluate_rules
 from sentiment_assets.models.distributed import World, process_group
-from sentiment_assets.models.finetune import FineTuneConfig
+from sentiment_assets.models.finetune_config import FineTuneConfig
 from sentiment_assets.models.s3_io import is_s3, output_directory, read_parquet
 from sentiment_assets.models.torch_setup import resolve_device
 from sentiment_assets.models.transformer import TransformerClassifier
