@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import Literal
+from typing import Literal, cast
 
 import boto3
+import duckdb
 import pandas as pd
 import pyarrow as pa
 from dagster_aws.athena import AthenaClient, AthenaClientResource
@@ -28,7 +29,7 @@ from pydantic import Field, PrivateAttr
 from resources.athena_query import run_query
 from resources.lazy_session import LazyConnection, LazySession
 from resources.s3_tables import MissingTableError, S3TableStore
-from resources.warehouse import Warehouse
+from resources.warehouse import Warehouse, column_names, select_rows
 from sentiment_assets.sql import quote_identifier, single_value
 
 
@@ -122,10 +123,16 @@ class S3ParquetWarehouse(Warehouse):
             connection.unregister("incoming_frame")
         return arrow.num_rows
 
-    def read_table(self, table: str, columns: list[str] | None = None) -> pd.DataFrame:
-        selected = ", ".join(quote_identifier(c) for c in columns) if columns else "*"
+    def read_table(
+        self, table: str, columns: list[str] | None = None, *, where: dict[str, object] | None = None
+    ) -> pd.DataFrame:
         with self._reading(table) as connection:
-            return connection.execute(f"SELECT {selected} FROM {quote_identifier(table)}").df()
+            return select_rows(_as_duckdb(connection), quote_identifier(table), columns, where)
+
+    def table_columns(self, table: str) -> list[str]:
+        # The session's tables are created from the Glue definitions: nothing is downloaded.
+        with self._reading(table) as connection:
+            return column_names(_as_duckdb(connection), "main", table)
 
     def query(self, sql: str, parameters: list | None = None) -> pd.DataFrame:
         if self.query_engine == "duckdb":
@@ -147,3 +154,8 @@ class S3ParquetWarehouse(Warehouse):
 
     def table_exists(self, table: str) -> bool:
         return self.table_store().get(table) is not None
+
+
+def _as_duckdb(connection: LazyConnection) -> duckdb.DuckDBPyConnection:
+    """The session's connection as the DuckDB connection it stands in for (same methods)."""
+    return cast("duckdb.DuckDBPyConnection", connection)

@@ -7,6 +7,7 @@ rely on; the aws profile's S3ParquetWarehouse (resources/s3_warehouse.py) offers
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -62,8 +63,86 @@ class Warehouse(dg.ConfigurableResource):
         """The table's name as SQL in a `connect()` session."""
         return quote_identifier(table)
 
-    def read_table(self, table: str, columns: list[str] | None = None) -> pd.DataFrame:
+    def _schema(self) -> str:
+        """The schema the tables live in, in a `connect()` session."""
+        return "main"
+
+    def read_table(
+        self, table: str, columns: list[str] | None = None, *, where: dict[str, object] | None = None
+    ) -> pd.DataFrame:
+        """`table`'s rows (only `columns`, in that order, when given); `where` keeps the rows whose
+        column equals a value, or is one of a list or tuple of values (an empty list keeps none)."""
         raise NotImplementedError
+
+    def table_columns(self, table: str) -> list[str]:
+        """`table`'s column names in order; an error naming the table when there is none."""
+        raise NotImplementedError
+
+    def replace_partition(self, table: str, column: str, value: str, frame: pd.DataFrame | pa.Table) -> int:
+        """Swap the rows whose `column` is `value` for `frame`, in one transaction (rows of other
+        values stay). Every row of `frame` must have that value. Creates the table if missing;
+        returns the rows written."""
+        arrow = _as_arrow(frame)
+        _require_columns(arrow, [column], table)
+        with self.connect() as connection, _registered(connection, arrow) as incoming:
+            column_text = f"CAST({quote_identifier(column)} AS VARCHAR)"
+            stray = _count(
+                connection, f"SELECT count(*) FROM {incoming} WHERE {column_text} IS DISTINCT FROM ?", [value]
+            )
+            if stray:
+                raise ValueError(
+                    f"replace_partition({table!r}): {stray} row(s) of the frame have {column} other than {value!r}"
+                )
+            with _transaction(connection):
+                if not self._create_if_missing(connection, table, incoming):
+                    qualified = self._qualified(table)
+                    connection.execute(f"DELETE FROM {qualified} WHERE {column_text} = ?", [value]).fetchall()
+                    connection.execute(f"INSERT INTO {qualified} BY NAME SELECT * FROM {incoming}").fetchall()
+        return arrow.num_rows
+
+    def append_new_keys(self, table: str, frame: pd.DataFrame | pa.Table, key: list[str]) -> int:
+        """Insert the rows of `frame` whose `key` the table does not hold yet (rows already there
+        stay as they are). A key twice in `frame` is an error. Creates the table if missing;
+        returns the rows inserted."""
+        arrow = _as_arrow(frame)
+        _require_columns(arrow, key, table)
+        with self.connect() as connection, _registered(connection, arrow) as incoming:
+            _refuse_duplicate_keys(connection, incoming, key, table)
+            with _transaction(connection):
+                if self._create_if_missing(connection, table, incoming):
+                    return arrow.num_rows
+                qualified = self._qualified(table)
+                return _count(
+                    connection,
+                    f"INSERT INTO {qualified} BY NAME SELECT * FROM {incoming} AS incoming "
+                    f"WHERE NOT EXISTS (SELECT 1 FROM {qualified} AS existing WHERE {_same_key(key)})",
+                )
+
+    def merge_by_key(self, table: str, frame: pd.DataFrame | pa.Table, key: list[str]) -> int:
+        """Upsert: the rows of `frame` replace the table's rows with the same `key` (whole rows),
+        and rows with new keys are added. A key twice in `frame` is an error. Creates the table if
+        missing; returns the rows written."""
+        arrow = _as_arrow(frame)
+        _require_columns(arrow, key, table)
+        with self.connect() as connection, _registered(connection, arrow) as incoming:
+            _refuse_duplicate_keys(connection, incoming, key, table)
+            with _transaction(connection):
+                if not self._create_if_missing(connection, table, incoming):
+                    qualified = self._qualified(table)
+                    connection.execute(
+                        f"DELETE FROM {qualified} AS existing "
+                        f"WHERE EXISTS (SELECT 1 FROM {incoming} AS incoming WHERE {_same_key(key)})"
+                    ).fetchall()
+                    connection.execute(f"INSERT INTO {qualified} BY NAME SELECT * FROM {incoming}").fetchall()
+        return arrow.num_rows
+
+    def _create_if_missing(self, connection: duckdb.DuckDBPyConnection, table: str, incoming: str) -> bool:
+        """Create `table` from the registered frame `incoming` if it does not exist; True if it did not."""
+        if _exists(connection, self._schema(), table):
+            return False
+        connection.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(self._schema())}").fetchall()
+        connection.execute(f"CREATE TABLE {self._qualified(table)} AS SELECT * FROM {incoming}").fetchall()
+        return True
 
     def query(self, sql: str, parameters: list | None = None) -> pd.DataFrame:
         """Rows of a read-only query; `?` placeholders bound to `parameters` in order."""
@@ -136,10 +215,21 @@ class DuckDBWarehouse(Warehouse):
             connection.unregister("incoming_frame")
         return arrow.num_rows
 
-    def read_table(self, table: str, columns: list[str] | None = None) -> pd.DataFrame:
-        selected = ", ".join(quote_identifier(c) for c in columns) if columns else "*"
+    def _schema(self) -> str:
+        return self.schema_name
+
+    def read_table(
+        self, table: str, columns: list[str] | None = None, *, where: dict[str, object] | None = None
+    ) -> pd.DataFrame:
         with self.connect() as connection:
-            return connection.execute(f"SELECT {selected} FROM {self._qualified(table)}").df()
+            return select_rows(connection, self._qualified(table), columns, where)
+
+    def table_columns(self, table: str) -> list[str]:
+        with self.connect() as connection:
+            columns = column_names(connection, self.schema_name, table)
+        if not columns:
+            raise duckdb.CatalogException(f"no table {table!r} in schema {self.schema_name!r} of {self.path}")
+        return columns
 
     def query(self, sql: str, parameters: list | None = None) -> pd.DataFrame:
         with self.connect() as connection:
@@ -160,6 +250,107 @@ class DuckDBWarehouse(Warehouse):
                 ).fetchone()
             )
         return bool(found)
+
+
+def select_rows(
+    connection: duckdb.DuckDBPyConnection,
+    qualified: str,
+    columns: list[str] | None,
+    where: dict[str, object] | None,
+) -> pd.DataFrame:
+    """`read_table` on a connection: the columns of `qualified` (SQL), rows filtered by `where`."""
+    selected = ", ".join(quote_identifier(c) for c in columns) if columns else "*"
+    conditions, parameters = [], []
+    for column, wanted in (where or {}).items():
+        if isinstance(wanted, list | tuple):
+            values = list(wanted)
+            placeholders = ", ".join("?" for _ in values)
+            conditions.append(f"{quote_identifier(column)} IN ({placeholders})" if values else "FALSE")
+            parameters += values
+        elif wanted is None:
+            conditions.append(f"{quote_identifier(column)} IS NULL")
+        else:
+            conditions.append(f"{quote_identifier(column)} = ?")
+            parameters.append(wanted)
+    filtered = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    return connection.execute(f"SELECT {selected} FROM {qualified}{filtered}", parameters).df()
+
+
+def column_names(connection: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:
+    """The columns of `table` in order; empty when there is no such table."""
+    rows = connection.execute(
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_schema = ? AND lower(table_name) = lower(?) ORDER BY ordinal_position",
+        [schema, table],
+    ).fetchall()
+    return [str(row[0]) for row in rows]
+
+
+def _exists(connection: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(
+        _count(
+            connection,
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND lower(table_name) = lower(?)",
+            [schema, table],
+        )
+    )
+
+
+def _count(connection: duckdb.DuckDBPyConnection, sql: str, parameters: list | None = None) -> int:
+    # fetchall, not fetchone: DuckDB refuses the next statement while a result is unfinished.
+    rows = connection.execute(sql, parameters or []).fetchall()
+    return int(single_value(rows[0] if rows else None))
+
+
+def _as_arrow(frame: pd.DataFrame | pa.Table) -> pa.Table:
+    return frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
+
+
+def _require_columns(frame: pa.Table, columns: list[str], table: str) -> None:
+    missing = [c for c in columns if c not in frame.column_names]
+    if not columns or missing:
+        raise ValueError(f"rows for {table!r} need the column(s) {columns}; the frame lacks {missing or columns}")
+
+
+@contextmanager
+def _registered(connection: duckdb.DuckDBPyConnection, frame: pa.Table) -> Iterator[str]:
+    """`frame` as a view of the connection, under a name no table has, for the block."""
+    name = f"incoming_{uuid.uuid4().hex}"
+    connection.register(name, frame)
+    try:
+        yield name
+    finally:
+        connection.unregister(name)
+
+
+@contextmanager
+def _transaction(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    connection.execute("BEGIN TRANSACTION").fetchall()
+    try:
+        yield
+    except BaseException:
+        connection.execute("ROLLBACK").fetchall()
+        raise
+    connection.execute("COMMIT").fetchall()
+
+
+def _same_key(key: list[str]) -> str:
+    """SQL: the row `existing` has the key of the row `incoming`."""
+    return " AND ".join(
+        f"existing.{quote_identifier(c)} IS NOT DISTINCT FROM incoming.{quote_identifier(c)}" for c in key
+    )
+
+
+def _refuse_duplicate_keys(connection: duckdb.DuckDBPyConnection, incoming: str, key: list[str], table: str) -> None:
+    columns = ", ".join(quote_identifier(c) for c in key)
+    repeated = connection.execute(
+        f"SELECT {columns}, count(*) FROM {incoming} GROUP BY {columns} HAVING count(*) > 1 LIMIT 1"
+    ).fetchall()
+    if repeated:
+        *values, times = repeated[0]
+        raise ValueError(
+            f"rows for {table!r}: the key {dict(zip(key, values, strict=True))} is {times} times in the frame"
+        )
 
 
 class StagedTables:

@@ -13,6 +13,7 @@ from sentiment_assets.scoring.review_queue import (
     ReviewQueueError,
     enqueue_low_confidence,
     human_labels,
+    items_by_status,
     list_items,
     record_label,
     refresh_human_labels,
@@ -141,6 +142,15 @@ def test_a_label_records_who_decided_when_and_why(conn):
     assert labelled_at >= queued_at
     assert record_label(conn, "r3", -1, "bob")["human_label"] == -1
     assert record_label(conn, "r4", "0", "bob")["human_label"] == 0
+
+
+def test_items_by_status_counts_the_queue_per_status(conn):
+    assert items_by_status(conn) == {}
+    enqueue_low_confidence(conn, threshold=0.9)
+    record_label(conn, "r2", "positive", "alice")
+    skip_item(conn, "r3", "bob")
+
+    assert items_by_status(conn) == {"labelled": 1, "pending": 1, "skipped": 1}
 
 
 @pytest.mark.parametrize("label", ["great", 2, "", True])

@@ -8,7 +8,6 @@ import dagster as dg
 
 from resources.warehouse import Warehouse
 from sentiment_assets.bias.thresholds import BiasThresholds
-from sentiment_assets.sql import quote_identifier
 
 FACET_SOURCE = "cleaned_reviews"
 T = TypeVar("T")
@@ -64,5 +63,5 @@ class BiasSettings(dg.Config):
 
 
 def source_columns(warehouse: Warehouse, table: str = FACET_SOURCE) -> list[str]:
-    """The columns of `table`, from an empty query."""
-    return [str(c) for c in warehouse.query(f"SELECT * FROM {quote_identifier(table)} LIMIT 0").columns]
+    """The columns of `table`."""
+    return warehouse.table_columns(table)

@@ -6,6 +6,8 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
+from resources import Warehouse
+
 # What each column means, for the asset catalog. One place, so the same name means the same thing
 # in every table.
 COLUMN_DESCRIPTIONS: dict[str, str] = {
@@ -56,6 +58,12 @@ def table_schema(frame: pd.DataFrame) -> dg.TableSchema:
             for c, t in frame.dtypes.items()
         ]
     )
+
+
+def empty_table(warehouse: Warehouse, table: str) -> pd.DataFrame:
+    """`table`'s columns with their types and no rows: what its schema metadata is read from."""
+    columns = warehouse.table_columns(table)
+    return warehouse.read_table(table, columns, where={columns[0]: []})
 
 
 def table_metadata(frame: pd.DataFrame, table: str) -> dict[str, dg.MetadataValue]:

@@ -142,6 +142,13 @@ def list_items(conn: duckdb.DuckDBPyConnection, status: str | None = "pending", 
     ).df()
 
 
+def items_by_status(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """How many queued items each status (pending, labelled, skipped) has, by status name."""
+    ensure_review_queue(conn)
+    rows = conn.execute(f"SELECT status, count(*) FROM {quote_identifier(QUEUE)} GROUP BY 1 ORDER BY 1").fetchall()
+    return {str(status): int(n) for status, n in rows}
+
+
 def parse_label(label: int | str) -> int:
     """A human label as sentiment -1/0/1, from -1/0/1 or negative/neutral/positive."""
     names = {name: sentiment for sentiment, name in SENTIMENT_NAMES.items()}

@@ -34,16 +34,17 @@ def review_queue(
     """Predictions of this partition the model was unsure of (probability below the threshold),
     queued for a person to label with `sentiment-assets review` or human_review_job.
     Re-running adds only what is new; decided items keep their label."""
-    from sentiment_assets.scoring.review_queue import enqueue_low_confidence, list_items, threshold_for_share
+    from sentiment_assets.scoring.review_queue import (
+        enqueue_low_confidence,
+        items_by_status,
+        list_items,
+        threshold_for_share,
+    )
 
     key = context.partition_key
+    predictions = warehouse.read_table("batch_predictions", ["probability"], where={"source_partition": key})
+    probabilities = predictions["probability"].tolist()
     with warehouse.connect() as connection:
-        probabilities = [
-            p
-            for (p,) in connection.execute(
-                "SELECT probability FROM batch_predictions WHERE source_partition = ?", [key]
-            ).fetchall()
-        ]
         threshold = (
             threshold_for_share(probabilities, config.target_share)
             if config.target_share is not None
@@ -51,7 +52,7 @@ def review_queue(
         )
         added = enqueue_low_confidence(connection, threshold=threshold, partition=key)
         pending = list_items(connection, status="pending", limit=10)
-        counts = connection.sql("SELECT status, count(*) FROM review_queue GROUP BY 1 ORDER BY 1").fetchall()
+        counts = items_by_status(connection)
     below = sum(p < threshold for p in probabilities)
     return dg.MaterializeResult(
         metadata={
@@ -60,7 +61,7 @@ def review_queue(
             "predictions_in_file": len(probabilities),
             # With calibrated probabilities this is the share of the file a person has to read.
             "queued_share": round(below / len(probabilities), 4) if probabilities else 0.0,
-            "items_by_status": dg.MetadataValue.json({status: int(n) for status, n in counts}),
+            "items_by_status": dg.MetadataValue.json(counts),
             "least_sure_pending": frame_markdown(
                 pending[["review_id", "predicted_label", "probability", "review_body"]].assign(
                     review_body=pending["review_body"].str.slice(0, 80)

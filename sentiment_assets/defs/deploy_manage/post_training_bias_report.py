@@ -9,7 +9,6 @@ import dagster as dg
 import pandas as pd
 
 from resources import ArtifactStore, MlflowResource, Warehouse
-from resources.warehouse import quote_identifier
 from sentiment_assets.bias.thresholds import breaches
 from sentiment_assets.defs.automation_conditions import follow_upstream
 from sentiment_assets.defs.bias_settings import BiasSettings
@@ -23,9 +22,8 @@ WITHIN_LIMITS_CHECK = "posttraining_bias_within_limits"
 
 def _test_reviews_with_facets(warehouse: Warehouse, settings: BiasSettings) -> pd.DataFrame:
     facets = [c for c in dict.fromkeys([settings.facet, settings.group]) if c]
-    selected = ", ".join(quote_identifier(c) for c in facets)
     facet_values = settings.read_facets(
-        warehouse, lambda: warehouse.query(f"SELECT review_id, {selected} FROM cleaned_reviews")
+        warehouse, lambda: warehouse.read_table("cleaned_reviews", ["review_id", *facets])
     )
     return read_split(warehouse, "test").merge(facet_values, on="review_id", how="left", validate="one_to_one")
 

@@ -7,7 +7,7 @@ from dagster_aws.s3 import S3Resource
 
 from resources import ArtifactStore, Warehouse
 from sentiment_assets.defs.ingest_analyze.partitions import BUNDLED_PARTITION, review_files
-from sentiment_assets.defs.metadata import table_metadata
+from sentiment_assets.defs.metadata import empty_table, table_metadata
 from sentiment_assets.operations.project_config import load_project_config
 from sentiment_assets.sources import ColumnMapping, SourceSpec
 from sentiment_assets.sources.bundled import SYNTHETIC_NOTICE, bundled_reviews_path
@@ -137,7 +137,7 @@ def raw_reviews(
     except NoFileReadable as error:
         raise dg.Failure(str(error)) from error
     metadata: dict[str, Any] = {
-        **table_metadata(warehouse.query("SELECT * FROM raw_reviews LIMIT 0"), "raw_reviews"),
+        **table_metadata(empty_table(warehouse, "raw_reviews"), "raw_reviews"),
         **_ingest_metadata(ingested, location, SYNTHETIC_NOTICE if synthetic else "user-supplied source"),
     }
     return dg.MaterializeResult(

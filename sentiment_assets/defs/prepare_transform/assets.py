@@ -7,10 +7,16 @@ import pyarrow as pa
 
 from resources import Warehouse
 from sentiment_assets.defs.automation_conditions import follow_upstream
-from sentiment_assets.defs.metadata import frame_markdown, table_metadata
+from sentiment_assets.defs.metadata import empty_table, frame_markdown, table_metadata
 from sentiment_assets.defs.prepare_transform.population import train_partitions
 from sentiment_assets.features.feature_group import REVIEWS_FEATURE_GROUP, lookup_latency_ms, records_to_append
 from sentiment_assets.features.online_store import OnlineFeatureStore
+from sentiment_assets.features.review_features_table import (
+    feature_source,
+    review_texts,
+    truncation_summary,
+    write_review_features,
+)
 from sentiment_assets.features.splits import (
     MIN_EVALUATION_REVIEWS_PER_CLASS,
     SPLIT_NAMES,
@@ -55,9 +61,7 @@ def balanced_reviews(config: BalancedReviewsConfig, warehouse: Warehouse) -> dg.
     population = training_population(reviews, settings.balancing, seed=config.seed)
     warehouse.write_table("balanced_reviews", population)
     per_class = population["sentiment"].value_counts().sort_index()
-    excluded = warehouse.query(
-        "SELECT exclusion_reason, count(*) AS n FROM excluded_reviews GROUP BY 1 ORDER BY 2 DESC"
-    )
+    excluded = warehouse.read_table("excluded_reviews", ["exclusion_reason"])["exclusion_reason"].value_counts()
     return dg.MaterializeResult(
         metadata={
             **table_metadata(population, "balanced_reviews"),
@@ -69,10 +73,7 @@ def balanced_reviews(config: BalancedReviewsConfig, warehouse: Warehouse) -> dg.
             "rows_added_as_copies": int((population["review_id"] != population["original_review_id"]).sum()),
             "rows_dropped_by_reason": dg.MetadataValue.json(
                 {
-                    **{
-                        f"cleaning: {r}": int(n)
-                        for r, n in zip(excluded["exclusion_reason"], excluded["n"], strict=False)
-                    },
+                    **{f"cleaning: {r}": int(n) for r, n in excluded.items()},
                     **(
                         {f"balancing: {settings.balancing} to the smallest class": len(reviews) - len(population)}
                         if len(population) < len(reviews)
@@ -111,7 +112,6 @@ class ReviewFeaturesConfig(dg.Config):
 
 
 SPLIT_SIZE_CHECK = "evaluation_splits_have_enough_reviews_per_class"
-FEATURE_SOURCE_SQL = "SELECT review_id, date, review_body, sentiment, label_id FROM balanced_reviews ORDER BY review_id"
 
 
 @dg.asset(
@@ -137,7 +137,7 @@ def review_features(config: ReviewFeaturesConfig, warehouse: Warehouse) -> dg.Ma
     review_id (see features/splits.py). Each review keeps at most `max_seq_length` TOKENS, by
     default enough for the longest review (not review_profile's `words_limit`, counted in words);
     a training run's own max_seq_length (FineTuneConfig, 64 by default) may cut them shorter."""
-    ids = warehouse.query("SELECT review_id, original_review_id, sentiment FROM balanced_reviews")
+    ids = warehouse.read_table("balanced_reviews", ["review_id", "original_review_id", "sentiment"])
     fractions, fractions_reason = config.fractions(is_course_data(train_partitions(warehouse)))
     # An up-sampled copy takes its original's split: the same text never sits on both sides.
     split = assign_splits(ids.assign(review_id=ids["original_review_id"]), fractions)
@@ -146,35 +146,19 @@ def review_features(config: ReviewFeaturesConfig, warehouse: Warehouse) -> dg.Ma
     workers = config.workers or (1 if len(ids) < 50_000 else 2)
     with warehouse.connect() as connection:
         if config.max_seq_length is None:
-            texts = (
-                connection.cursor().sql("SELECT review_body FROM balanced_reviews").to_arrow_reader(config.chunk_rows)
-            )
+            texts = review_texts(connection, config.chunk_rows)
             max_seq_length, reason = max_seq_length_from_tokens(
                 (t for batch in texts for t in batch.column(0).to_pylist()), tokenizer
             )
         else:
             max_seq_length, reason = config.max_seq_length, "set in run config"
-        source = connection.cursor().sql(FEATURE_SOURCE_SQL).to_arrow_reader(config.chunk_rows)
+        source = feature_source(connection, config.chunk_rows)
         tokens = as_record_batch_reader(
             tokenize_stream(source, config.tokenizer, max_seq_length, chunk_rows=config.chunk_rows, workers=workers)
         )
-        connection.register("token_stream", tokens)
-        connection.register("splits", splits)
-        # Written straight from the stream: no step holds every tokenized review in memory.
-        # The stream passes every column through except the text, which is joined back here.
-        connection.execute(
-            "CREATE OR REPLACE TABLE review_features AS "
-            "SELECT t.*, b.review_body, s.split_type FROM token_stream t "
-            "JOIN splits s USING (review_id) JOIN balanced_reviews b USING (review_id)"
-        ).fetchall()
-        connection.unregister("token_stream")
-        connection.unregister("splits")
+        write_review_features(connection, tokens, splits)
+        summary = truncation_summary(connection, max_seq_length)
     too_small = split_sizes_too_small(ids, split, MIN_EVALUATION_REVIEWS_PER_CLASS)
-    summary = warehouse.query(
-        "SELECT count(*) AS n, count(*) FILTER (len(input_ids) >= ?) AS truncated, max(len(input_ids)) AS longest "
-        "FROM review_features",
-        [max_seq_length],
-    ).iloc[0]
     return dg.MaterializeResult(
         check_results=[
             dg.AssetCheckResult(
@@ -188,12 +172,12 @@ def review_features(config: ReviewFeaturesConfig, warehouse: Warehouse) -> dg.Ma
             )
         ],
         metadata={
-            **table_metadata(warehouse.query("SELECT * FROM review_features LIMIT 0"), "review_features"),
-            "dagster/row_count": int(summary["n"]),
+            **table_metadata(empty_table(warehouse, "review_features"), "review_features"),
+            "dagster/row_count": summary.reviews,
             "max_seq_length": max_seq_length,
             "max_seq_length_reason": reason,
-            "longest_tokens": int(summary["longest"]),
-            "reviews_truncated": int(summary["truncated"]),
+            "longest_tokens": summary.longest,
+            "reviews_truncated": summary.truncated,
             "tokenization_workers": workers,
             "split_counts": dg.MetadataValue.json(split.value_counts().to_dict()),
             "split_fractions": dg.MetadataValue.json(dict(zip(SPLIT_NAMES, fractions, strict=False))),

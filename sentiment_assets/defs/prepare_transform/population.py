@@ -8,9 +8,10 @@ def train_partitions(warehouse: Warehouse) -> list[str]:
     """The partitions whose role is `train` (partitions ingested before roles existed count as train)."""
     if not warehouse.table_exists("raw_reviews"):
         return []
-    has_role = not warehouse.query(
-        "SELECT 1 FROM information_schema.columns WHERE table_name = 'raw_reviews' AND column_name = 'source_role'"
-    ).empty
-    role = "coalesce(source_role, 'train')" if has_role else "'train'"
-    found = warehouse.query(f"SELECT DISTINCT source_partition FROM raw_reviews WHERE {role} = ?", [TRAIN])
-    return sorted(found["source_partition"].dropna().astype(str))
+    has_role = "source_role" in warehouse.table_columns("raw_reviews")
+    rows = warehouse.read_table(
+        "raw_reviews", ["source_partition", "source_role"] if has_role else ["source_partition"]
+    )
+    if has_role:
+        rows = rows[rows["source_role"].fillna(TRAIN) == TRAIN]
+    return sorted(rows["source_partition"].dropna().astype(str).unique())

@@ -1,0 +1,105 @@
+"""The warehouse contract every asset relies on (read_table with `where`, table_columns,
+replace_partition, append_new_keys, merge_by_key), held by both warehouses: a DuckDB file and
+Parquet on S3 with the Glue catalog (moto's server on loopback)."""
+
+import duckdb
+import pandas as pd
+import pytest
+
+from resources.warehouse import DuckDBWarehouse, Warehouse
+
+
+@pytest.fixture(params=["duckdb", "s3"])
+def warehouse(request, tmp_path) -> Warehouse:
+    if request.param == "duckdb":
+        return DuckDBWarehouse(path=str(tmp_path / "warehouse.duckdb"))
+    return request.getfixturevalue("aws_warehouse")
+
+
+def _reviews(*rows: tuple[str, str, int]) -> pd.DataFrame:
+    return pd.DataFrame(list(rows), columns=pd.Index(["review_id", "source_partition", "sentiment"]))
+
+
+def _sorted(frame: pd.DataFrame) -> list[tuple]:
+    return sorted(frame.itertuples(index=False, name=None))
+
+
+def test_read_table_with_where_keeps_rows_equal_to_a_value_or_in_a_list(warehouse):
+    warehouse.write_table("reviews", _reviews(("a", "p1", 1), ("b", "p2", 0), ("c", "p3", -1)))
+
+    assert _sorted(warehouse.read_table("reviews", ["review_id"], where={"source_partition": "p2"})) == [("b",)]
+    assert _sorted(warehouse.read_table("reviews", ["review_id"], where={"sentiment": [1, -1]})) == [("a",), ("c",)]
+    assert warehouse.read_table("reviews", where={"sentiment": []}).empty
+    assert list(warehouse.read_table("reviews", ["sentiment", "review_id"]).columns) == ["sentiment", "review_id"]
+
+
+def test_table_columns_lists_the_columns_in_table_order(warehouse):
+    warehouse.write_table("reviews", _reviews(("a", "p1", 1))[["sentiment", "review_id", "source_partition"]])
+
+    assert warehouse.table_columns("reviews") == ["sentiment", "review_id", "source_partition"]
+
+
+def test_table_columns_of_a_missing_table_is_an_error_naming_it(warehouse):
+    with pytest.raises(duckdb.CatalogException, match="no_such_table"):
+        warehouse.table_columns("no_such_table")
+
+
+def test_replace_partition_swaps_one_partitions_rows_and_keeps_the_others(warehouse):
+    assert warehouse.replace_partition("reviews", "source_partition", "p1", _reviews(("a", "p1", 1))) == 1
+    warehouse.replace_partition("reviews", "source_partition", "p2", _reviews(("b", "p2", 0)))
+
+    written = warehouse.replace_partition(
+        "reviews", "source_partition", "p1", _reviews(("c", "p1", -1), ("d", "p1", 1))
+    )
+
+    assert written == 2
+    assert _sorted(warehouse.read_table("reviews")) == [("b", "p2", 0), ("c", "p1", -1), ("d", "p1", 1)]
+
+
+def test_replace_partition_refuses_a_row_of_another_partition_naming_table_column_and_value(warehouse):
+    warehouse.replace_partition("reviews", "source_partition", "p1", _reviews(("a", "p1", 1)))
+
+    with pytest.raises(ValueError, match=r"'reviews'.*source_partition.*'p1'"):
+        warehouse.replace_partition("reviews", "source_partition", "p1", _reviews(("b", "p1", 0), ("c", "p2", 0)))
+
+    assert _sorted(warehouse.read_table("reviews")) == [("a", "p1", 1)]
+
+
+def test_append_new_keys_inserts_only_rows_whose_key_is_new_and_counts_them(warehouse):
+    assert warehouse.append_new_keys("reviews", _reviews(("a", "p1", 1)), key=["review_id"]) == 1
+
+    inserted = warehouse.append_new_keys("reviews", _reviews(("a", "p1", -1), ("b", "p1", 0)), key=["review_id"])
+
+    assert inserted == 1
+    assert _sorted(warehouse.read_table("reviews")) == [("a", "p1", 1), ("b", "p1", 0)]
+
+
+@pytest.mark.parametrize("method", ["append_new_keys", "merge_by_key"])
+def test_a_key_twice_in_the_frame_is_refused_naming_the_key(warehouse, method):
+    warehouse.write_table("reviews", _reviews(("z", "p1", 1)))
+
+    with pytest.raises(ValueError, match=r"review_id.*'a'"):
+        getattr(warehouse, method)("reviews", _reviews(("a", "p1", 1), ("a", "p1", 0)), key=["review_id"])
+
+    assert _sorted(warehouse.read_table("reviews")) == [("z", "p1", 1)]
+
+
+def test_merge_by_key_updates_rows_with_known_keys_and_inserts_new_ones(warehouse):
+    warehouse.write_table("reviews", _reviews(("a", "p1", 1), ("b", "p1", 0)))
+
+    written = warehouse.merge_by_key(
+        "reviews", _reviews(("b", "p2", -1), ("c", "p2", 1)), key=["review_id", "source_partition"]
+    )
+
+    assert written == 2
+    assert _sorted(warehouse.read_table("reviews")) == [("a", "p1", 1), ("b", "p1", 0), ("b", "p2", -1), ("c", "p2", 1)]
+    warehouse.merge_by_key("reviews", _reviews(("a", "p1", -1)), key=["review_id"])
+    assert _sorted(warehouse.read_table("reviews", where={"review_id": "a"})) == [("a", "p1", -1)]
+
+
+def test_the_write_methods_create_a_missing_table(warehouse):
+    warehouse.merge_by_key("merged", _reviews(("a", "p1", 1)), key=["review_id"])
+    warehouse.append_new_keys("appended", _reviews(("b", "p1", 0)), key=["review_id"])
+
+    assert _sorted(warehouse.read_table("merged")) == [("a", "p1", 1)]
+    assert warehouse.table_columns("appended") == ["review_id", "source_partition", "sentiment"]
