@@ -84,9 +84,12 @@ def land_new_reviews(env: dict[str, str], rows: int = 1_000) -> Path:
     from sentiment_assets.synthetic.generator import generate_clothing_reviews
 
     reviews = generate_clothing_reviews(rows, seed=2026)
+    # The Kaggle export's layout without its labels (as a shop's new reviews arrive), with ids
+    # past the bundled file's so that no review is held by another partition.
+    reviews.index = range(900_000, 900_000 + rows)
     path = Path(env["SENTIMENT_CONFIG"]).parent / "landing" / NEW_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    reviews[["review_id", "review_body"]].to_csv(path, index=False)
+    reviews.drop(columns=["Rating", "Class Name"]).to_csv(path)
     return path
 
 
