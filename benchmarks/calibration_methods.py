@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     card = json.loads((args.home / "artifacts" / "models" / "tuned_model.json").read_text())
     model = load_logged_model(card["model_uri"])
     database = str(args.home / "warehouse.duckdb")
-    store = OfflineFeatureStore(lambda: contextlib.closing(duckdb.connect(database, read_only=True)))
+    store = OfflineFeatureStore.at_path(database)
     sets = {
         split: store.split(REVIEWS_FEATURE_GROUP, split, columns=["review_body", "label_id"])
         for split in ("validation", "test")

@@ -1,9 +1,7 @@
 """Only new or changed feature records are appended to the offline store."""
 
-from contextlib import contextmanager
 from datetime import datetime
 
-import duckdb
 import numpy as np
 import pandas as pd
 
@@ -26,14 +24,8 @@ def features(label_ids, ids=("r1", "r2")) -> pd.DataFrame:
     )
 
 
-def test_rerunning_on_unchanged_features_appends_nothing_and_a_changed_record_appends_one_version():
-    connection = duckdb.connect()
-
-    @contextmanager
-    def connect():
-        yield connection
-
-    store = OfflineFeatureStore(connect)
+def test_rerunning_on_unchanged_features_appends_nothing_and_a_changed_record_appends_one_version(tmp_path):
+    store = OfflineFeatureStore.at_path(tmp_path / "features.duckdb")
     group = REVIEWS_FEATURE_GROUP
     store.create_group(group)
     store.ingest(group, records_to_append(features([2, 0]), store.latest(group), group))

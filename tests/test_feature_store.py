@@ -1,6 +1,6 @@
-"""The feature store: append-only offline table, point-in-time reads, online lookups."""
+"""The feature store: append-only offline table, point-in-time reads, online lookups, on each
+warehouse the profiles use (the local DuckDB file and the aws profile's Iceberg tables)."""
 
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 
@@ -8,10 +8,14 @@ import duckdb
 import pandas as pd
 import pytest
 
+from resources.warehouse import DuckDBWarehouse
 from sentiment_assets.features.feature_group import REVIEWS_FEATURE_GROUP as GROUP
 from sentiment_assets.features.online_store import OnlineFeatureStore
 from sentiment_assets.features.store import OfflineFeatureStore
 from sentiment_assets.features.store_schema import FeatureStoreError
+
+# pyiceberg warns when an overwrite's filter matches no rows: a table written for the first time.
+pytestmark = pytest.mark.filterwarnings("ignore:Delete operation did not match any records")
 
 T1, T2, T3 = datetime(2024, 1, 1), datetime(2024, 2, 1), datetime(2024, 3, 1)
 
@@ -33,16 +37,15 @@ def frame(*rows):
 
 
 @pytest.fixture
-def store():
-    """One in-memory DuckDB connection shared by every operation (a file costs ~0.1 s a write)."""
-    connection = duckdb.connect()
+def store(any_warehouse):
+    """A store on each warehouse in turn: what it does must not depend on the profile."""
+    return OfflineFeatureStore(any_warehouse)
 
-    @contextmanager
-    def connect():
-        yield connection
 
-    yield OfflineFeatureStore(connect)
-    connection.close()
+@pytest.fixture
+def local_store(tmp_path):
+    """A store in a DuckDB file, for the checks made before anything is written."""
+    return OfflineFeatureStore.at_path(tmp_path / "features.duckdb")
 
 
 @pytest.fixture
@@ -73,22 +76,38 @@ def test_ingest_creates_the_group_table_with_typed_columns_and_ingestion_time(tm
     assert row["date"] == pd.Timestamp("2024-01-01")
     assert list(row["input_ids"]) == [101, 2307, 102]
     assert isinstance(row["ingested_at"], pd.Timestamp)
-    with store._connect() as connection:
+    with duckdb.connect(str(tmp_path / "features.duckdb"), read_only=True) as connection:
         types = dict(
             connection.execute(
                 "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'fg_reviews_v2'"
             ).fetchall()
         )
-    assert types["input_ids"] == "INTEGER[]" and types["date"] == "TIMESTAMP" and types["ingested_at"] == "TIMESTAMP"
+    assert types == {
+        "review_id": "VARCHAR",
+        "date": "TIMESTAMP",
+        "sentiment": "INTEGER",
+        "label_id": "INTEGER",
+        "input_ids": "INTEGER[]",
+        "review_body": "VARCHAR",
+        "split_type": "VARCHAR",
+        "ingested_at": "TIMESTAMP",
+    }
 
 
 def test_reingesting_a_record_appends_a_row_and_keeps_the_old_one(store):
     store.ingest(GROUP, frame(review("r1", T1, body="first")), ingested_at=T1)
     store.ingest(GROUP, frame(review("r1", T1, body="second")), ingested_at=T2)
     assert store.row_count(GROUP) == 2
-    with store._connect() as connection:
-        kept = connection.execute("SELECT review_body, ingested_at FROM fg_reviews_v2 ORDER BY ingested_at").fetchall()
-    assert kept == [("first", T1), ("second", T2)]
+    kept = store.warehouse.read_table("fg_reviews_v2", ["review_body", "ingested_at"]).sort_values("ingested_at")
+    assert list(kept.itertuples(index=False, name=None)) == [("first", T1), ("second", T2)]
+
+
+def test_ingesting_the_same_rows_with_the_same_stamp_again_appends_nothing(store):
+    rows = frame(review("r1", T1), review("r2", T1))
+    assert store.ingest(GROUP, rows, ingested_at=T1) == 2
+    assert store.ingest(GROUP, rows, ingested_at=T1) == 0
+    assert store.ingest(GROUP, rows, ingested_at=T2) == 2
+    assert store.row_count(GROUP) == 4
 
 
 def test_creating_an_existing_group_again_keeps_its_rows(store):
@@ -113,13 +132,9 @@ def test_a_changed_schema_under_the_same_version_is_refused(store):
 
 
 def test_a_table_with_string_event_times_is_refused(store):
-    with store._connect() as connection:
-        connection.execute(
-            "CREATE TABLE fg_reviews_v2 AS SELECT 'r1' AS review_id, '2024-01-01T00:00:00Z' AS date, "
-            "1 AS sentiment, 2 AS label_id, [1, 2] AS input_ids, 'x' AS review_body, "
-            "'train' AS split_type, now()::TIMESTAMP AS ingested_at"
-        )
-    with pytest.raises(FeatureStoreError, match=r"has \['date'\] as \['VARCHAR'\], not TIMESTAMP"):
+    written_before_the_store = frame(review("r1", "2024-01-01T00:00:00Z")).assign(ingested_at=T1)
+    store.warehouse.write_table("fg_reviews_v2", written_before_the_store)
+    with pytest.raises(FeatureStoreError, match=r"has \['date'\] as \['object'\], not timestamps"):
         store.ingest(GROUP, frame(review("r2", T1)))
 
 
@@ -149,9 +164,9 @@ def test_as_of_leaves_out_records_with_no_version_before_that_time(history):
     assert bodies(history.as_of(GROUP, datetime(2024, 1, 15), record_ids=["r2"], by="event_time")) == {}
 
 
-def test_as_of_rejects_an_unknown_read_mode(history):
+def test_as_of_rejects_an_unknown_read_mode(local_store):
     with pytest.raises(FeatureStoreError, match="by must be"):
-        history.as_of(GROUP, T3, by="write_time")
+        local_store.as_of(GROUP, T3, by="write_time")
 
 
 def test_latest_takes_the_newest_event_time_per_record(history):
@@ -190,23 +205,57 @@ def test_split_reads_the_latest_rows_of_one_split(store):
     assert store.split(GROUP, "validation").empty
 
 
-def test_a_frame_missing_a_group_column_is_rejected_naming_group_and_column(store):
+class RecordedReads:
+    """A warehouse that notes the columns and filter of every read."""
+
+    def __init__(self, warehouse: DuckDBWarehouse):
+        self.inner, self.reads = warehouse, []
+
+    def read_table(self, table, columns=None, *, where=None):
+        self.reads.append((columns, where))
+        return self.inner.read_table(table, columns, where=where)
+
+    def table_exists(self, table):
+        return self.inner.table_exists(table)
+
+    def table_columns(self, table):
+        return self.inner.table_columns(table)
+
+    def row_count(self, table):
+        return self.inner.row_count(table)
+
+    def append_new_keys(self, table, frame, key):
+        return self.inner.append_new_keys(table, frame, key)
+
+
+def test_a_split_or_a_set_of_records_reads_token_ids_only_of_those_rows(tmp_path):
+    warehouse = RecordedReads(DuckDBWarehouse(path=str(tmp_path / "features.duckdb")))
+    store = OfflineFeatureStore(warehouse)
+    store.ingest(GROUP, frame(review("a", T1), review("b", T1, split_type="test")), ingested_at=T1)
+    warehouse.reads.clear()
+    assert list(store.split(GROUP, "test", columns=["input_ids"])["review_id"]) == ["b"]
+    assert list(store.latest(GROUP, record_ids=["a"], columns=["input_ids"])["review_id"]) == ["a"]
+    wide = [where for columns, where in warehouse.reads if columns is None or "input_ids" in columns]
+    assert wide == [{"split_type": "test"}, {"review_id": ["a"]}]
+
+
+def test_a_frame_missing_a_group_column_is_rejected_naming_group_and_column(local_store):
     with pytest.raises(FeatureStoreError, match=r"reviews v2.*missing columns \['input_ids'\]"):
-        store.ingest(GROUP, frame(review("r1", T1)).drop(columns="input_ids"))
+        local_store.ingest(GROUP, frame(review("r1", T1)).drop(columns="input_ids"))
 
 
-def test_a_null_record_id_or_event_time_is_rejected(store):
+def test_a_null_record_id_or_event_time_is_rejected(local_store):
     with pytest.raises(FeatureStoreError, match=r"reviews v2: 1 rows have a null review_id \(first at row 1\)"):
-        store.ingest(GROUP, frame(review("r1", T1), review(None, T1)))
+        local_store.ingest(GROUP, frame(review("r1", T1), review(None, T1)))
     with pytest.raises(FeatureStoreError, match="null date"):
-        store.ingest(GROUP, frame(review("r1", None)))
+        local_store.ingest(GROUP, frame(review("r1", None)))
     with pytest.raises(FeatureStoreError, match="event time date is not a timestamp"):
-        store.ingest(GROUP, frame(review("r1", "last tuesday")))
+        local_store.ingest(GROUP, frame(review("r1", "last tuesday")))
 
 
-def test_one_write_may_not_hold_a_record_twice_at_the_same_event_time(store):
+def test_one_write_may_not_hold_a_record_twice_at_the_same_event_time(local_store):
     with pytest.raises(FeatureStoreError, match="repeat a .*'r1'"):
-        store.ingest(GROUP, frame(review("r1", T1, body="x"), review("r1", T1, body="y")))
+        local_store.ingest(GROUP, frame(review("r1", T1, body="x"), review("r1", T1, body="y")))
 
 
 def test_reading_a_group_never_ingested_names_the_missing_table(store):
@@ -237,6 +286,6 @@ def test_online_store_sees_new_ingestion_only_after_refresh(store):
     assert r2 is not None and r2["review_body"] == "fine"
 
 
-def test_online_store_must_be_refreshed_before_use(store):
+def test_online_store_must_be_refreshed_before_use(local_store):
     with pytest.raises(RuntimeError, match="call refresh"):
-        OnlineFeatureStore(store, GROUP).get("r1")
+        OnlineFeatureStore(local_store, GROUP).get("r1")

@@ -40,7 +40,7 @@ def champion_and_test_split(tmp_path_factory):
             }
         ),
     )
-    OfflineFeatureStore(warehouse.connect).ingest(
+    OfflineFeatureStore(warehouse).ingest(
         REVIEWS_FEATURE_GROUP,
         pd.DataFrame(
             {

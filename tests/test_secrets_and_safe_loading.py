@@ -107,7 +107,7 @@ def tuned_with_a_secret_in_the_storage_url(tmp_path_factory):
     reviews = pd.concat(
         [toy_reviews(120, 1).assign(split_type="train"), toy_reviews(40, 2).assign(split_type="validation")]
     )
-    OfflineFeatureStore(warehouse.connect).ingest(
+    OfflineFeatureStore(warehouse).ingest(
         REVIEWS_FEATURE_GROUP,
         reviews.assign(
             date=pd.Timestamp("2024-05-01"), sentiment=reviews["label_id"] - 1, input_ids=[[101, 7, 102]] * len(reviews)

@@ -12,7 +12,7 @@ TRAINING_COLUMNS = ["review_body", "input_ids", "label_id", "sentiment"]
 def read_split(warehouse: Warehouse, split_type: str) -> pd.DataFrame:
     """The latest version of every record in one split ('train' | 'validation' | 'test') of the
     offline feature store, ordered by review_id."""
-    return OfflineFeatureStore(warehouse.connect).split(REVIEWS_FEATURE_GROUP, split_type, columns=TRAINING_COLUMNS)
+    return OfflineFeatureStore(warehouse).split(REVIEWS_FEATURE_GROUP, split_type, columns=TRAINING_COLUMNS)
 
 
 def read_holdout(warehouse: Warehouse) -> pd.DataFrame:

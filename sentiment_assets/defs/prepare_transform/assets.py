@@ -193,7 +193,7 @@ def feature_store(warehouse: Warehouse) -> dg.MaterializeResult:
     date, an append-only offline table stamped with ingestion time, and an online lookup by
     review_id. Training, tuning and evaluation read their splits from here."""
     group = REVIEWS_FEATURE_GROUP
-    offline = OfflineFeatureStore(warehouse.connect)
+    offline = OfflineFeatureStore(warehouse)
     offline.create_group(group)
     features = warehouse.read_table("review_features", list(group.columns))
     changed = records_to_append(features, offline.latest(group, columns=list(group.columns)), group)
