@@ -76,13 +76,10 @@ def test_the_feature_store_and_the_review_queue_run_unchanged_through_connect(aw
         model_name="review-sentiment",
         model_version=1,
     )
-    with aws_warehouse.connect() as connection:
-        assert enqueue_low_confidence(connection, threshold=0.9, partition="p1") == 3
-    with aws_warehouse.connect() as connection:  # the queue's primary key and CHECKs came back from S3
-        assert enqueue_low_confidence(connection, threshold=0.9, partition="p1") == 0
-        record_label(connection, "p1-1", "positive", reviewer="ann")
-    with aws_warehouse.connect() as connection:
-        assert refresh_human_labels(connection) == 1
+    assert enqueue_low_confidence(aws_warehouse, threshold=0.9, partition="p1") == 3
+    assert enqueue_low_confidence(aws_warehouse, threshold=0.9, partition="p1") == 0  # the queue came back from S3
+    record_label(aws_warehouse, "p1-1", "positive", reviewer="ann")
+    assert refresh_human_labels(aws_warehouse) == 1
     assert aws_warehouse.read_table("human_labels")[["review_id", "sentiment", "reviewer"]].values.tolist() == [
         ["p1-1", 1, "ann"]
     ]

@@ -17,7 +17,6 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from resources.environment import sentiment_home
@@ -27,6 +26,7 @@ from sentiment_assets.labels import SENTIMENT_NAMES
 from sentiment_assets.scoring.review_queue import (
     STATUSES,
     ReviewQueueError,
+    Warehouse,
     enqueue_low_confidence,
     human_labels,
     list_items,
@@ -94,15 +94,15 @@ def _table(frame: pd.DataFrame, columns: list[str]) -> str:
     return shown.fillna("").to_string(index=False, formatters=formatters, justify="left")
 
 
-def _run(args: argparse.Namespace, conn: duckdb.DuckDBPyConnection) -> str:
+def _run(args: argparse.Namespace, warehouse: Warehouse) -> str:
     if args.command == "enqueue":
         added = enqueue_low_confidence(
-            conn, threshold=args.threshold, model_version=args.model_version, partition=args.partition
+            warehouse, threshold=args.threshold, model_version=args.model_version, partition=args.partition
         )
         return f"queued {added} prediction(s) with probability below {args.threshold}"
     if args.command == "list":
         status = None if args.status == "all" else args.status
-        items = list_items(conn, status=status, limit=args.limit)
+        items = list_items(warehouse, status=status, limit=args.limit)
         if items.empty:
             return f"no {status} items in the review queue" if status else "the review queue is empty"
         return _table(
@@ -120,17 +120,17 @@ def _run(args: argparse.Namespace, conn: duckdb.DuckDBPyConnection) -> str:
         )
     if args.command in ("label", "skip"):
         if args.command == "label":
-            item = record_label(conn, args.review_id, args.label, args.reviewer, args.note, args.model_version)
+            item = record_label(warehouse, args.review_id, args.label, args.reviewer, args.note, args.model_version)
             done = f"labelled {args.review_id} as {SENTIMENT_NAMES[item['human_label']]}"
         else:
-            item = skip_item(conn, args.review_id, args.reviewer, args.note, args.model_version)
+            item = skip_item(warehouse, args.review_id, args.reviewer, args.note, args.model_version)
             done = f"skipped {args.review_id}"
         model_said = (
             f"model v{item['model_version']} said {SENTIMENT_NAMES[item['predicted_label']]} "
             f"with probability {item['probability']:.3f}"
         )
         return f"{done} ({model_said}); reviewer {item['reviewer']}"
-    labels = human_labels(conn)
+    labels = human_labels(warehouse)
     if labels.empty:
         return "no human labels yet"
     return _table(labels, ["review_id", "sentiment", "reviewer", "labelled_at", "model_version", "model_probability"])
@@ -142,9 +142,11 @@ def main(argv: list[str] | None = None, prog: str = "sentiment-assets review") -
     if not db.exists():
         print(f"error: no warehouse at {db}: pass --db or set SENTIMENT_HOME", file=sys.stderr)
         return 2
+    # Imported here: resources.warehouse loads Dagster, which `--help` and a bad path need not wait for.
+    from resources.warehouse import DuckDBWarehouse
+
     try:
-        with duckdb.connect(str(db)) as conn:
-            print(_run(args, conn))
+        print(_run(args, DuckDBWarehouse(path=str(db))))
     except ReviewQueueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

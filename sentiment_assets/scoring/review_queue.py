@@ -5,18 +5,21 @@ Low-confidence batch predictions go into `review_queue` as pending items; a revi
 unions in next to the star-rating labels. One item per (review_id, model_version): a review
 that a later model is unsure of again comes back as a new item.
 
-Functions take an open DuckDB connection (e.g. from `Warehouse.connect()`); every result
-is fetched before the next statement, as DuckDB requires.
+Functions take the warehouse (anything with the narrow Warehouse contract: the local DuckDB
+file, the aws profile's Iceberg tables) and do their logic in pandas: no SQL session. The
+rules the old table's CHECK constraints enforced are checked here, before every write.
 """
 
 from __future__ import annotations
 
-import duckdb
-import pandas as pd
+from typing import Protocol
 
+import pandas as pd
+import pyarrow as pa
+
+from sentiment_assets.frames import column
 from sentiment_assets.labels import SENTIMENT_NAMES
-from sentiment_assets.scoring.batch import SCORING_SOURCE_TABLE, scoring_text_sql
-from sentiment_assets.sql import quote_identifier, single_value
+from sentiment_assets.scoring.batch import SCORING_SOURCE_TABLE
 from sentiment_assets.timestamps import naive_utc
 
 QUEUE = "review_queue"
@@ -25,34 +28,61 @@ PREDICTIONS = "batch_predictions"
 # Every scored review is here, labelled or not (a `score` file's reviews never reach cleaned_reviews).
 REVIEWS = SCORING_SOURCE_TABLE
 STATUSES: tuple[str, ...] = ("pending", "labelled", "skipped")
+HUMAN_LABEL_VALUES = sorted(SENTIMENT_NAMES)  # -1, 0, 1
+ITEM_KEY = ["review_id", "model_version"]  # one item per review and model version
 
-# labelled_at is when the reviewer decided: the label's time, or the skip's (human_label null).
-QUEUE_COLUMNS_SQL = """
-    review_id VARCHAR NOT NULL,
-    review_body VARCHAR,
-    predicted_label INTEGER,
-    probability DOUBLE,
-    model_name VARCHAR,
-    model_version INTEGER NOT NULL,
-    source_partition VARCHAR,
-    queued_at TIMESTAMP NOT NULL,
-    status VARCHAR NOT NULL CHECK (status IN ('pending', 'labelled', 'skipped')),
-    human_label INTEGER CHECK (human_label IN (-1, 0, 1)),
-    reviewer VARCHAR,
-    labelled_at TIMESTAMP,
-    note VARCHAR,
-    PRIMARY KEY (review_id, model_version)
-"""
+# The columns and types of the table the local profile created with CREATE TABLE (so existing
+# DuckDB files keep working). labelled_at is when the reviewer decided: the label's time, or the
+# skip's (human_label null).
+QUEUE_SCHEMA = pa.schema(
+    [
+        ("review_id", pa.string()),
+        ("review_body", pa.string()),
+        ("predicted_label", pa.int32()),
+        ("probability", pa.float64()),
+        ("model_name", pa.string()),
+        ("model_version", pa.int32()),
+        ("source_partition", pa.string()),
+        ("queued_at", pa.timestamp("us")),
+        ("status", pa.string()),
+        ("human_label", pa.int32()),
+        ("reviewer", pa.string()),
+        ("labelled_at", pa.timestamp("us")),
+        ("note", pa.string()),
+    ]
+)
+REQUIRED_COLUMNS = ("review_id", "model_version", "queued_at", "status")  # never null in an item
 
-# Latest label wins: a review labelled again (for another unsure model version) takes the newer.
-HUMAN_LABELS_SQL = f"""
-    SELECT review_id, human_label AS sentiment, human_label + 1 AS label_id, 'human' AS label_source,
-           reviewer, labelled_at, model_name, model_version, probability AS model_probability, note
-    FROM {quote_identifier(QUEUE)}
-    WHERE status = 'labelled'
-    QUALIFY row_number() OVER (PARTITION BY review_id ORDER BY labelled_at DESC, model_version DESC) = 1
-    ORDER BY review_id
-"""
+HUMAN_LABELS_SCHEMA = pa.schema(
+    [
+        ("review_id", pa.string()),
+        ("sentiment", pa.int32()),
+        ("label_id", pa.int32()),
+        ("label_source", pa.string()),
+        ("reviewer", pa.string()),
+        ("labelled_at", pa.timestamp("us")),
+        ("model_name", pa.string()),
+        ("model_version", pa.int32()),
+        ("model_probability", pa.float64()),
+        ("note", pa.string()),
+    ]
+)
+
+
+class Warehouse(Protocol):
+    """What the queue needs from the warehouse resource (resources.warehouse.Warehouse)."""
+
+    def read_table(
+        self, table: str, columns: list[str] | None = None, *, where: dict[str, object] | None = None
+    ) -> pd.DataFrame: ...
+
+    def table_exists(self, table: str) -> bool: ...
+
+    def write_table(self, table: str, frame: pd.DataFrame | pa.Table) -> int: ...
+
+    def append_new_keys(self, table: str, frame: pd.DataFrame | pa.Table, key: list[str]) -> int: ...
+
+    def merge_by_key(self, table: str, frame: pd.DataFrame | pa.Table, key: list[str]) -> int: ...
 
 
 class ReviewQueueError(ValueError):
@@ -71,21 +101,64 @@ def threshold_for_share(probabilities, share: float) -> float:
     return float(min(np.nextafter(np.quantile(np.asarray(probabilities), share), 2.0), 1.0))
 
 
-def ensure_review_queue(conn: duckdb.DuckDBPyConnection) -> None:
-    conn.execute(f"CREATE TABLE IF NOT EXISTS {quote_identifier(QUEUE)} ({QUEUE_COLUMNS_SQL})").fetchall()
-
-
-def _require_tables(conn: duckdb.DuckDBPyConnection, *tables: str) -> None:
-    present = {row[0] for row in conn.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    missing = [t for t in tables if t not in present]
+def _require_tables(warehouse: Warehouse, *tables: str) -> None:
+    missing = [t for t in tables if not warehouse.table_exists(t)]
     if missing:
         raise ReviewQueueError(
             f"no {', '.join(missing)} table in this warehouse: materialize {' and '.join(missing)} first"
         )
 
 
+def _items(
+    warehouse: Warehouse, columns: list[str] | None = None, where: dict[str, object] | None = None
+) -> pd.DataFrame:
+    """Queue rows (only `columns`, filtered by `where`); none while the warehouse has no queue."""
+    if not warehouse.table_exists(QUEUE):
+        empty = QUEUE_SCHEMA.empty_table()
+        return (empty.select(columns) if columns else empty).to_pandas()
+    return warehouse.read_table(QUEUE, columns, where=where)
+
+
+def checked_items(frame: pd.DataFrame) -> pa.Table:
+    """Queue rows in the queue's types, checked as the old table's constraints checked them (a
+    ReviewQueueError naming the item): a key, a queue time and a known status in every row, and
+    a human label of -1, 0 or 1 where there is one. One row per key is the contract's check."""
+    for name in REQUIRED_COLUMNS:
+        missing = frame[column(frame, name).isna()]
+        if not missing.empty:
+            which = f"review_id {missing.iloc[0]['review_id']!r} has none" if name != "review_id" else "a row has none"
+            raise ReviewQueueError(f"every {QUEUE} item needs a {name}; {which}")
+    bad_status = frame[~frame["status"].isin(STATUSES)]
+    if not bad_status.empty:
+        row = bad_status.iloc[0]
+        raise ReviewQueueError(
+            f"{QUEUE} status must be one of {', '.join(STATUSES)}; review_id {row['review_id']!r} has {row['status']!r}"
+        )
+    labels = frame["human_label"]
+    bad_label = frame[labels.notna() & ~labels.isin(HUMAN_LABEL_VALUES)]
+    if not bad_label.empty:
+        row = bad_label.iloc[0]
+        raise ReviewQueueError(
+            f"{QUEUE} human_label must be -1, 0, 1 or empty; review_id {row['review_id']!r} has {row['human_label']}"
+        )
+    return pa.Table.from_pandas(frame[QUEUE_SCHEMA.names], schema=QUEUE_SCHEMA, preserve_index=False)
+
+
+def _review_texts(warehouse: Warehouse, partitions: list[str]) -> pd.DataFrame:
+    """review_id, source_partition and the text as models read it (scoring_text_sql: the
+    normalised text, else the raw text trimmed of spaces) of the reviews in `partitions`."""
+    reviews = warehouse.read_table(
+        REVIEWS,
+        ["review_id", "source_partition", "review_body", "review_body_normalised"],
+        where={"source_partition": partitions},
+    )
+    normalised = reviews["review_body_normalised"]
+    text = normalised.where(normalised.notna(), reviews["review_body"].str.strip(" "))
+    return reviews[["review_id", "source_partition"]].assign(review_body=text)
+
+
 def enqueue_low_confidence(
-    conn: duckdb.DuckDBPyConnection,
+    warehouse: Warehouse,
     *,
     threshold: float = 0.90,
     model_version: int | None = None,
@@ -96,57 +169,53 @@ def enqueue_low_confidence(
     again adds nothing new, and never resets an item a reviewer already decided."""
     if not 0.0 < threshold <= 1.0:
         raise ReviewQueueError(f"threshold must be in (0, 1], got {threshold}")
-    _require_tables(conn, PREDICTIONS, REVIEWS)
-    ensure_review_queue(conn)
-    conditions, parameters = ["p.probability < ?"], [naive_utc().to_pydatetime(), threshold]
+    _require_tables(warehouse, PREDICTIONS, REVIEWS)
+    where: dict[str, object] = {}
     if model_version is not None:
-        conditions.append("p.model_version = ?")
-        parameters.append(int(model_version))
+        where["model_version"] = int(model_version)
     if partition is not None:
-        conditions.append("p.source_partition = ?")
-        parameters.append(partition)
-    queue = quote_identifier(QUEUE)
-    inserted = conn.execute(
-        f"""
-        INSERT INTO {queue} (review_id, review_body, predicted_label, probability, model_name,
-                             model_version, source_partition, queued_at, status)
-        SELECT p.review_id, {scoring_text_sql("c")}, p.predicted_label, p.probability, p.model_name,
-               p.model_version, p.source_partition, ?, 'pending'
-        FROM {quote_identifier(PREDICTIONS)} AS p
-        -- the text of the same review in the same partition (a review id may recur across loads)
-        JOIN {quote_identifier(REVIEWS)} AS c
-          ON c.review_id = p.review_id AND c.source_partition = p.source_partition
-        WHERE {" AND ".join(conditions)}
-          AND NOT EXISTS (SELECT 1 FROM {queue} AS q
-                          WHERE q.review_id = p.review_id AND q.model_version = p.model_version)
-        -- one item per (review, version) even if a table holds a row twice
-        QUALIFY row_number() OVER (PARTITION BY p.review_id, p.model_version ORDER BY p.scored_at DESC) = 1
-    """,
-        parameters,
-    ).fetchone()
-    return int(single_value(inserted))
+        where["source_partition"] = partition
+    predictions = warehouse.read_table(
+        PREDICTIONS,
+        [
+            "review_id",
+            "source_partition",
+            "predicted_label",
+            "probability",
+            "model_name",
+            "model_version",
+            "scored_at",
+        ],
+        where=where,
+    )
+    unsure = predictions.loc[column(predictions, "probability") < threshold]
+    # The text of the same review in the same partition (a review id may recur across loads).
+    texts = _review_texts(warehouse, sorted(column(unsure, "source_partition").dropna().unique().tolist()))
+    joined = unsure.merge(texts, on=["review_id", "source_partition"], how="inner")
+    # One item per (review, version) even if a table holds a row twice: the latest scoring.
+    items = joined.sort_values("scored_at", ascending=False, kind="stable").drop_duplicates(ITEM_KEY)
+    items = items.assign(
+        queued_at=naive_utc(), status="pending", human_label=None, reviewer=None, labelled_at=pd.NaT, note=None
+    )
+    # Creates the queue on the first run; items already queued (decided or not) stay as they are.
+    return warehouse.append_new_keys(QUEUE, checked_items(items), key=ITEM_KEY)
 
 
-def list_items(conn: duckdb.DuckDBPyConnection, status: str | None = "pending", limit: int = 20) -> pd.DataFrame:
+def list_items(warehouse: Warehouse, status: str | None = "pending", limit: int = 20) -> pd.DataFrame:
     """Queue items with `status` (None: all), the ones the model was least sure of first."""
     if status is not None and status not in STATUSES:
         raise ReviewQueueError(f"status must be one of {', '.join(STATUSES)}, got {status!r}")
     if limit < 1:
         raise ReviewQueueError(f"limit must be at least 1, got {limit}")
-    ensure_review_queue(conn)
-    where, parameters = ("WHERE status = ?", [status]) if status else ("", [])
-    return conn.execute(
-        f"SELECT * FROM {quote_identifier(QUEUE)} {where} "
-        "ORDER BY probability, queued_at, review_id, model_version LIMIT ?",
-        [*parameters, int(limit)],
-    ).df()
+    items = _items(warehouse, where={"status": status} if status else None)
+    ordered = items.sort_values(["probability", "queued_at", "review_id", "model_version"], kind="stable")
+    return ordered.head(int(limit)).reset_index(drop=True)
 
 
-def items_by_status(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
+def items_by_status(warehouse: Warehouse) -> dict[str, int]:
     """How many queued items each status (pending, labelled, skipped) has, by status name."""
-    ensure_review_queue(conn)
-    rows = conn.execute(f"SELECT status, count(*) FROM {quote_identifier(QUEUE)} GROUP BY 1 ORDER BY 1").fetchall()
-    return {str(status): int(n) for status, n in rows}
+    counts = _items(warehouse, ["status"])["status"].value_counts()
+    return {str(status): int(n) for status, n in sorted(counts.items())}
 
 
 def parse_label(label: int | str) -> int:
@@ -160,15 +229,12 @@ def parse_label(label: int | str) -> int:
     raise ReviewQueueError(f"label must be -1, 0, 1 or {', '.join(names)}; got {label!r}")
 
 
-def _find_item(conn: duckdb.DuckDBPyConnection, review_id: str, model_version: int | None) -> int:
+def _find_item(warehouse: Warehouse, review_id: str, model_version: int | None) -> int:
     """The model version of the one queued item of `review_id` (narrowed by `model_version`)."""
-    ensure_review_queue(conn)
-    sql = f"SELECT model_version FROM {quote_identifier(QUEUE)} WHERE review_id = ?"
-    parameters: list = [str(review_id)]
+    where: dict[str, object] = {"review_id": str(review_id)}
     if model_version is not None:
-        sql += " AND model_version = ?"
-        parameters.append(int(model_version))
-    versions = sorted(row[0] for row in conn.execute(sql, parameters).fetchall())
+        where["model_version"] = int(model_version)
+    versions = sorted(int(v) for v in _items(warehouse, ["model_version"], where=where)["model_version"])
     if not versions:
         for_version = f" for model version {model_version}" if model_version is not None else ""
         raise ReviewQueueError(f"review_id {review_id!r} is not in the review queue{for_version}")
@@ -181,7 +247,7 @@ def _find_item(conn: duckdb.DuckDBPyConnection, review_id: str, model_version: i
 
 
 def _decide(
-    conn: duckdb.DuckDBPyConnection,
+    warehouse: Warehouse,
     review_id: str,
     model_version: int | None,
     *,
@@ -192,23 +258,21 @@ def _decide(
 ) -> dict:
     if not reviewer or not str(reviewer).strip():
         raise ReviewQueueError("a reviewer name is required, so every human label can be traced")
-    version = _find_item(conn, review_id, model_version)
-    queue = quote_identifier(QUEUE)
-    conn.execute(
-        f"UPDATE {queue} SET status = ?, human_label = ?, reviewer = ?, labelled_at = ?, note = ? "
-        "WHERE review_id = ? AND model_version = ?",
-        [status, human_label, str(reviewer).strip(), naive_utc().to_pydatetime(), note, str(review_id), version],
-    ).fetchall()
+    item_key: dict[str, object] = {
+        "review_id": str(review_id),
+        "model_version": _find_item(warehouse, review_id, model_version),
+    }
+    decided = warehouse.read_table(QUEUE, where=item_key).assign(
+        status=status, human_label=human_label, reviewer=str(reviewer).strip(), labelled_at=naive_utc(), note=note
+    )
+    warehouse.merge_by_key(QUEUE, checked_items(decided), key=ITEM_KEY)
     # Keep the table dbt reads in step with every decision.
-    refresh_human_labels(conn)
-    row = conn.execute(
-        f"SELECT * FROM {queue} WHERE review_id = ? AND model_version = ?", [str(review_id), version]
-    ).df()
-    return row.iloc[0].to_dict()
+    refresh_human_labels(warehouse)
+    return warehouse.read_table(QUEUE, where=item_key).iloc[0].to_dict()
 
 
 def record_label(
-    conn: duckdb.DuckDBPyConnection,
+    warehouse: Warehouse,
     review_id: str,
     label: int | str,
     reviewer: str,
@@ -219,12 +283,12 @@ def record_label(
     `model_version` is needed only when the review is queued for more than one version."""
     sentiment = parse_label(label)
     return _decide(
-        conn, review_id, model_version, status="labelled", human_label=sentiment, reviewer=reviewer, note=note
+        warehouse, review_id, model_version, status="labelled", human_label=sentiment, reviewer=reviewer, note=note
     )
 
 
 def skip_item(
-    conn: duckdb.DuckDBPyConnection,
+    warehouse: Warehouse,
     review_id: str,
     reviewer: str,
     note: str | None = None,
@@ -232,19 +296,42 @@ def skip_item(
 ) -> dict:
     """Mark a queued review as skipped (no label: unclear, off-topic, not English); a label it
     had is withdrawn. Returns the item."""
-    return _decide(conn, review_id, model_version, status="skipped", human_label=None, reviewer=reviewer, note=note)
+    return _decide(
+        warehouse, review_id, model_version, status="skipped", human_label=None, reviewer=reviewer, note=note
+    )
 
 
-def human_labels(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def _human_labels_table(warehouse: Warehouse) -> pa.Table:
+    """The labelled items as training reads them, one row per review, ordered by review_id."""
+    labelled = _items(warehouse, where={"status": "labelled"})
+    # Latest label wins: a review labelled again (for another unsure model version) takes the newer.
+    latest = labelled.sort_values(["labelled_at", "model_version"], ascending=False, kind="stable").drop_duplicates(
+        "review_id"
+    )
+    frame = pd.DataFrame(
+        {
+            "review_id": latest["review_id"],
+            "sentiment": latest["human_label"],
+            "label_id": latest["human_label"] + 1,
+            "label_source": "human",
+            "reviewer": latest["reviewer"],
+            "labelled_at": latest["labelled_at"],
+            "model_name": latest["model_name"],
+            "model_version": latest["model_version"],
+            "model_probability": latest["probability"],
+            "note": latest["note"],
+        }
+    ).sort_values("review_id", kind="stable")
+    return pa.Table.from_pandas(frame, schema=HUMAN_LABELS_SCHEMA, preserve_index=False)
+
+
+def human_labels(warehouse: Warehouse) -> pd.DataFrame:
     """One row per human-labelled review: review_id, sentiment, label_id, label_source ('human'),
     reviewer, labelled_at, and which model (name, version, model_probability) was unsure."""
-    ensure_review_queue(conn)
-    return conn.execute(HUMAN_LABELS_SQL).df()
+    return _human_labels_table(warehouse).to_pandas()
 
 
-def refresh_human_labels(conn: duckdb.DuckDBPyConnection) -> int:
+def refresh_human_labels(warehouse: Warehouse) -> int:
     """Rewrite the `human_labels` table (a dbt source) from the queue; returns its row count.
     Written even when empty, so dbt always finds the table and its columns."""
-    ensure_review_queue(conn)
-    conn.execute(f"CREATE OR REPLACE TABLE {quote_identifier(HUMAN_LABELS)} AS {HUMAN_LABELS_SQL}").fetchall()
-    return int(single_value(conn.execute(f"SELECT count(*) FROM {quote_identifier(HUMAN_LABELS)}").fetchone()))
+    return warehouse.write_table(HUMAN_LABELS, _human_labels_table(warehouse))

@@ -44,15 +44,12 @@ def review_queue(
     key = context.partition_key
     predictions = warehouse.read_table("batch_predictions", ["probability"], where={"source_partition": key})
     probabilities = predictions["probability"].tolist()
-    with warehouse.connect() as connection:
-        threshold = (
-            threshold_for_share(probabilities, config.target_share)
-            if config.target_share is not None
-            else config.threshold
-        )
-        added = enqueue_low_confidence(connection, threshold=threshold, partition=key)
-        pending = list_items(connection, status="pending", limit=10)
-        counts = items_by_status(connection)
+    threshold = (
+        threshold_for_share(probabilities, config.target_share) if config.target_share is not None else config.threshold
+    )
+    added = enqueue_low_confidence(warehouse, threshold=threshold, partition=key)
+    pending = list_items(warehouse, status="pending", limit=10)
+    counts = items_by_status(warehouse)
     below = sum(p < threshold for p in probabilities)
     return dg.MaterializeResult(
         metadata={
@@ -80,8 +77,7 @@ def human_labels(warehouse: Warehouse) -> dg.MaterializeResult:
     from them (label_source = 'human'). Empty until someone labels."""
     from sentiment_assets.scoring.review_queue import refresh_human_labels
 
-    with warehouse.connect() as connection:
-        rows = refresh_human_labels(connection)
+    rows = refresh_human_labels(warehouse)
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, "table": "human_labels"})
 
 
@@ -102,31 +98,30 @@ def review_queue_decision(context: dg.OpExecutionContext, config: HumanReviewCon
     """List the queue, or record one decision about one item."""
     from sentiment_assets.scoring.review_queue import list_items, record_label, skip_item
 
-    with warehouse.connect() as connection:
-        if config.action == "list":
-            items = list_items(connection, status="pending", limit=config.limit)
-            context.log.info(
-                "%d pending item(s), least sure first:\n%s",
-                len(items),
-                items[["review_id", "model_version", "predicted_label", "probability", "review_body"]].to_string(
-                    index=False
-                ),
-            )
-            return
-        if config.action == "label":
-            outcome = record_label(
-                connection,
-                config.review_id,
-                config.label,
-                config.reviewer,
-                note=config.note,
-                model_version=config.model_version,
-            )
-        else:
-            outcome = skip_item(
-                connection, config.review_id, config.reviewer, note=config.note, model_version=config.model_version
-            )
-        context.log.info("recorded: %s", outcome)
+    if config.action == "list":
+        items = list_items(warehouse, status="pending", limit=config.limit)
+        context.log.info(
+            "%d pending item(s), least sure first:\n%s",
+            len(items),
+            items[["review_id", "model_version", "predicted_label", "probability", "review_body"]].to_string(
+                index=False
+            ),
+        )
+        return
+    if config.action == "label":
+        outcome = record_label(
+            warehouse,
+            config.review_id,
+            config.label,
+            config.reviewer,
+            note=config.note,
+            model_version=config.model_version,
+        )
+    else:
+        outcome = skip_item(
+            warehouse, config.review_id, config.reviewer, note=config.note, model_version=config.model_version
+        )
+    context.log.info("recorded: %s", outcome)
 
 
 @dg.job(description="List the human review queue or record a label (config: action, review_id, label, reviewer).")
