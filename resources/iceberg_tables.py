@@ -20,7 +20,7 @@ import logging
 import random
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -109,6 +109,14 @@ class IcebergTableStore:
     def row_count(self, table: str) -> int:
         return self._load(table).scan().count()
 
+    def drop_table(self, table: str) -> None:
+        """Remove `table` from the catalog, if it is there (its files stay until the bucket's
+        lifecycle rules remove them: other readers may still be scanning a snapshot)."""
+        try:
+            self.catalog.drop_table(self._identifier(table))
+        except NoSuchTableError:
+            pass
+
     def location(self, table: str) -> str:
         return self._load(table).location()
 
@@ -121,8 +129,8 @@ class IcebergTableStore:
             require_columns(arrow, [partition_column], table)
 
         def write(current: Table | None) -> int:
-            if current is not None and _same_layout(current, arrow, partition_column):
-                current.overwrite(arrow)
+            if current is not None and _same_layout(current, conform(arrow, current), partition_column):
+                current.overwrite(conform(arrow, current))
                 return arrow.num_rows
             if current is not None:
                 self.catalog.drop_table(self._identifier(table))
@@ -137,16 +145,16 @@ class IcebergTableStore:
         `column`. Returns the rows written."""
         arrow = storable(arrow)
         require_columns(arrow, [column], table)
-        same = pc.call_function("equal", [arrow[column], pa.scalar(value).cast(arrow.schema.field(column).type)])
+        same = pc.call_function("equal", [arrow[column].cast(pa.string()), pa.scalar(str(value))])
         stray = arrow.num_rows - (pc.call_function("sum", [same]).as_py() or 0)  # a null is not `value`
-        if arrow.num_rows and stray:
+        if stray:
             raise ValueError(f"replace_partition({table!r}): {stray} row(s) have {column} other than {value!r}")
 
         def write(current: Table | None) -> int:
             if current is None:
                 self._create(table, arrow, column)
             else:
-                current.overwrite(arrow, overwrite_filter=_equal(column, value))
+                current.overwrite(conform(arrow, current), overwrite_filter=_equal(column, value))
             return arrow.num_rows
 
         return self.commit(table, write)
@@ -163,7 +171,7 @@ class IcebergTableStore:
                 self._create(table, arrow, partition_column)
                 return arrow.num_rows
             held = current.scan(row_filter=_key_filter(arrow, key), selected_fields=tuple(key)).to_arrow()
-            new_rows = _rows_without_keys(arrow, held, key)
+            new_rows = conform(_rows_without_keys(arrow, held, key), current)
             if new_rows.num_rows:
                 current.append(new_rows)
             return new_rows.num_rows
@@ -188,12 +196,13 @@ class IcebergTableStore:
             # The rows that may share a key (every key column among the given values), less those
             # that do: deleted and written back with the new rows, in one commit.
             candidates = _key_filter(arrow, key)
-            kept = _rows_without_keys(current.scan(row_filter=candidates).to_arrow(), arrow, key)
+            incoming = conform(arrow, current)
+            kept = _rows_without_keys(current.scan(row_filter=candidates).to_arrow(), incoming, key)
             with current.transaction() as transaction:
                 transaction.delete(candidates)
                 if kept.num_rows:
                     transaction.append(kept)
-                transaction.append(arrow)
+                transaction.append(incoming)
             return arrow.num_rows
 
         return self.commit(table, write)
@@ -206,6 +215,22 @@ class IcebergTableStore:
         filter reaches the scan planning, so the data files of other partitions are not read."""
         scan = self._load(table).scan(row_filter=row_filter(where), selected_fields=_selected(columns))
         return _ordered(scan.to_arrow(), columns)
+
+    def read_batches(
+        self,
+        table: str,
+        columns: list[str] | None = None,
+        where: dict[str, object] | None = None,
+        batch_rows: int = 65_536,
+    ) -> Iterator[pa.Table]:
+        """`read` in tables of at most `batch_rows` rows, streamed from the data files one record
+        batch at a time (memory holds about one data file's batch, not the table)."""
+        if batch_rows < 1:
+            raise ValueError(f"batch_rows must be >= 1, got {batch_rows}")
+        scan = self._load(table).scan(row_filter=row_filter(where), selected_fields=_selected(columns))
+        for batch in scan.to_arrow_batch_reader():
+            for start in range(0, batch.num_rows, batch_rows):
+                yield _ordered(pa.Table.from_batches([batch.slice(start, batch_rows)]), columns)
 
     def data_files_read(self, table: str, where: dict[str, object] | None = None) -> list[str]:
         """The data files a `read(table, where=where)` scans: how partition pruning shows."""
@@ -315,6 +340,18 @@ def storable(arrow: pa.Table) -> pa.Table:
     ]
     schema = pa.schema(fields, metadata=arrow.schema.metadata)
     return arrow if schema.equals(arrow.schema) else arrow.cast(schema, safe=False)
+
+
+def conform(arrow: pa.Table, current: Table) -> pa.Table:
+    """`arrow` with each column that the table has cast to the table's type: a pandas frame's
+    empty text column arrives as Arrow's null type, and an int64 count for an int column."""
+    wanted = {field.name: field.type for field in current.schema().as_arrow()}
+    columns = [
+        column.cast(wanted[name]) if name in wanted and column.type != wanted[name] else column
+        for name, column in zip(arrow.column_names, arrow.columns, strict=True)
+    ]
+    fields = [pa.field(name, column.type) for name, column in zip(arrow.column_names, columns, strict=True)]
+    return pa.Table.from_arrays(columns, schema=pa.schema(fields))
 
 
 def require_columns(arrow: pa.Table, columns: Sequence[str], table: str) -> None:

@@ -12,6 +12,7 @@ field here and none is logged.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import NoReturn
 
@@ -89,6 +90,20 @@ class IcebergWarehouse(Warehouse):
             _missing(error)
         return as_pandas(arrow)
 
+    def read_batches(
+        self,
+        table: str,
+        columns: list[str] | None = None,
+        *,
+        where: dict[str, object] | None = None,
+        batch_rows: int = 65_536,
+    ) -> Iterator[pd.DataFrame]:
+        try:
+            for batch in self.table_store().read_batches(table, columns, where, batch_rows):
+                yield as_pandas(batch)
+        except MissingIcebergTable as error:
+            _missing(error)
+
     def table_columns(self, table: str) -> list[str]:
         try:
             return self.table_store().columns(table)
@@ -103,6 +118,9 @@ class IcebergWarehouse(Warehouse):
 
     def merge_by_key(self, table: str, frame: pd.DataFrame | pa.Table, key: list[str]) -> int:
         return self.table_store().merge_by_key(table, _as_arrow(frame), key, self.partition_columns.get(table))
+
+    def drop_table(self, table: str) -> None:
+        self.table_store().drop_table(table)
 
     def query(self, sql: str, parameters: list | None = None) -> pd.DataFrame:
         """Rows of a read-only query, run by Athena in the Glue database (Athena engine v3 reads

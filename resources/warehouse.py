@@ -74,6 +74,21 @@ class Warehouse(dg.ConfigurableResource):
         column equals a value, or is one of a list or tuple of values (an empty list keeps none)."""
         raise NotImplementedError
 
+    def read_batches(
+        self,
+        table: str,
+        columns: list[str] | None = None,
+        *,
+        where: dict[str, object] | None = None,
+        batch_rows: int = 65_536,
+    ) -> Iterator[pd.DataFrame]:
+        """`read_table`'s rows in frames of at most `batch_rows` rows, so that memory holds one
+        frame at a time however large the table (this default reads the whole slice first; the
+        DuckDB and Iceberg warehouses stream it)."""
+        frame = self.read_table(table, columns, where=where)
+        for start in range(0, len(frame), batch_rows):
+            yield frame.iloc[start : start + batch_rows].reset_index(drop=True)
+
     def table_columns(self, table: str) -> list[str]:
         """`table`'s column names in order; an error naming the table when there is none."""
         raise NotImplementedError
@@ -143,6 +158,11 @@ class Warehouse(dg.ConfigurableResource):
         connection.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(self._schema())}").fetchall()
         connection.execute(f"CREATE TABLE {self._qualified(table)} AS SELECT * FROM {incoming}").fetchall()
         return True
+
+    def drop_table(self, table: str) -> None:
+        """Remove `table` and its rows, if it exists."""
+        with self.connect() as connection:
+            connection.execute(f"DROP TABLE IF EXISTS {self._qualified(table)}").fetchall()
 
     def query(self, sql: str, parameters: list | None = None) -> pd.DataFrame:
         """Rows of a read-only query; `?` placeholders bound to `parameters` in order."""
@@ -224,6 +244,22 @@ class DuckDBWarehouse(Warehouse):
         with self.connect() as connection:
             return select_rows(connection, self._qualified(table), columns, where)
 
+    def read_batches(
+        self,
+        table: str,
+        columns: list[str] | None = None,
+        *,
+        where: dict[str, object] | None = None,
+        batch_rows: int = 65_536,
+    ) -> Iterator[pd.DataFrame]:
+        if batch_rows < 1:
+            raise ValueError(f"batch_rows must be >= 1, got {batch_rows}")
+        with self.connect() as connection:
+            sql, parameters = select_sql(self._qualified(table), columns, where)
+            for batch in connection.sql(sql, params=parameters).to_arrow_reader(batch_rows):
+                for start in range(0, batch.num_rows, batch_rows):
+                    yield batch.slice(start, batch_rows).to_pandas()
+
     def table_columns(self, table: str) -> list[str]:
         with self.connect() as connection:
             columns = column_names(connection, self.schema_name, table)
@@ -259,6 +295,12 @@ def select_rows(
     where: dict[str, object] | None,
 ) -> pd.DataFrame:
     """`read_table` on a connection: the columns of `qualified` (SQL), rows filtered by `where`."""
+    sql, parameters = select_sql(qualified, columns, where)
+    return connection.execute(sql, parameters).df()
+
+
+def select_sql(qualified: str, columns: list[str] | None, where: dict[str, object] | None) -> tuple[str, list]:
+    """The SELECT of `read_table` and its parameters."""
     selected = ", ".join(quote_identifier(c) for c in columns) if columns else "*"
     conditions, parameters = [], []
     for column, wanted in (where or {}).items():
@@ -273,7 +315,7 @@ def select_rows(
             conditions.append(f"{quote_identifier(column)} = ?")
             parameters.append(wanted)
     filtered = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-    return connection.execute(f"SELECT {selected} FROM {qualified}{filtered}", parameters).df()
+    return f"SELECT {selected} FROM {qualified}{filtered}", parameters
 
 
 def column_names(connection: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import cast
 
+import numpy as np
 import pandas as pd
 
 
@@ -24,3 +25,8 @@ def column(frame: pd.DataFrame, name: str) -> pd.Series:
 def columns(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     """`frame[names]`: those columns in that order (a list of names always selects a DataFrame)."""
     return cast(pd.DataFrame, frame[names])
+
+
+def rows_where(frame: pd.DataFrame, keep: pd.Series | np.ndarray) -> pd.DataFrame:
+    """The rows of `frame` where the boolean mask `keep` is true, numbered from 0 again."""
+    return cast(pd.DataFrame, frame[np.asarray(keep, dtype=bool)]).reset_index(drop=True)

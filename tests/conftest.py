@@ -71,6 +71,39 @@ def aws_warehouse(aws):
     )
 
 
+@pytest.fixture()
+def iceberg_warehouse(aws, monkeypatch):
+    """The aws profile's warehouse: Iceberg tables in the Glue catalog (resources/iceberg_warehouse.py),
+    in a bucket and Glue database of their own, with Glue's optimistic locking restored in moto."""
+    from iceberg_stand_ins import new_place, update_table_checking_version
+    from loopback_aws import REGION
+    from moto.glue.responses import GlueResponse
+
+    from resources.iceberg_warehouse import IcebergWarehouse
+
+    monkeypatch.setattr(GlueResponse, "update_table", update_table_checking_version(GlueResponse.update_table))
+    place = new_place(aws)
+    return IcebergWarehouse(
+        bucket=place.bucket,
+        prefix=place.prefix,
+        glue_database=place.database,
+        region_name=REGION,
+        endpoint_url=aws,
+        athena_polling_seconds=0.01,
+    )
+
+
+@pytest.fixture(params=["duckdb", "iceberg"])
+def any_warehouse(request, tmp_path):
+    """Each warehouse the profiles use, in turn: the local DuckDB file and the aws profile's Iceberg
+    tables. Code written against the Warehouse contract must behave the same on both."""
+    from resources.warehouse import DuckDBWarehouse
+
+    if request.param == "duckdb":
+        return DuckDBWarehouse(path=str(tmp_path / "warehouse.duckdb"))
+    return request.getfixturevalue("iceberg_warehouse")
+
+
 # --- Threads: on two cores shared with other test runs, spin-waiting threads make small models
 # several times slower (measured). ---
 

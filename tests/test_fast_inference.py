@@ -19,6 +19,7 @@ from sentiment_assets.models.fast_inference import (
     physical_cores,
 )
 from sentiment_assets.models.tfidf import TfidfLogisticRegression
+from resources.warehouse import DuckDBWarehouse
 from sentiment_assets.scoring.batch import score_partition
 
 # A tiny model runs fastest on one thread, and one thread does not stall when other processes
@@ -128,7 +129,7 @@ def test_a_fast_scorer_scores_a_partition_into_the_warehouse(tmp_path, tiny_bert
         ).fetchall()
 
     summary = score_partition(
-        lambda: closing(duckdb.connect(str(db))),
+        DuckDBWarehouse(path=str(db)),
         partition_key="p",
         predict_proba=FastScorer(tiny_bert_classifier, quantize=False, num_threads=THREADS).predict_proba,
         model_name="tiny",

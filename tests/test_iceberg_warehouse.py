@@ -8,9 +8,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from iceberg_stand_ins import new_place, update_table_checking_version
 from loopback_aws import REGION
-from moto.glue.responses import GlueResponse
 from test_aws_athena_query import seed_athena_results  # moto's canned Athena results, shared
 
 from resources.iceberg_warehouse import IcebergWarehouse
@@ -21,17 +19,8 @@ pytestmark = pytest.mark.filterwarnings("ignore:Delete operation did not match a
 
 
 @pytest.fixture()
-def warehouse(aws, monkeypatch) -> IcebergWarehouse:
-    monkeypatch.setattr(GlueResponse, "update_table", update_table_checking_version(GlueResponse.update_table))
-    place = new_place(aws)
-    return IcebergWarehouse(
-        bucket=place.bucket,
-        prefix=place.prefix,
-        glue_database=place.database,
-        region_name=REGION,
-        endpoint_url=aws,
-        athena_polling_seconds=0.01,
-    )
+def warehouse(iceberg_warehouse) -> IcebergWarehouse:
+    return iceberg_warehouse
 
 
 def _reviews(*rows: tuple[str, str, int]) -> pd.DataFrame:

@@ -71,7 +71,7 @@ def predictions(db: Path, where: str = "true") -> pd.DataFrame:
 
 def score(db: Path, model, partition: str = "a", version: int = 1, **kwargs):
     return score_partition(
-        DuckDBWarehouse(path=str(db)).connect,
+        DuckDBWarehouse(path=str(db)),
         partition_key=partition,
         predict_proba=model.predict_proba,
         model_name="review-sentiment",

@@ -23,7 +23,7 @@ def keyword_model(frame: pd.DataFrame) -> np.ndarray:
 
 def score(warehouse, key: str = "shop.csv", version: int = 1):
     return score_partition(
-        warehouse.connect,
+        warehouse,
         partition_key=key,
         predict_proba=keyword_model,
         model_name="review-sentiment",
@@ -33,18 +33,9 @@ def score(warehouse, key: str = "shop.csv", version: int = 1):
 
 
 def coverage(warehouse, key: str = "shop.csv", version: int = 1):
-    from sentiment_assets.scoring.batch import SCORING_SOURCE_TABLE, SCORING_TEXT_SQL
-    from sentiment_assets.scoring.freshness import prediction_coverage
+    from sentiment_assets.scoring.batch import partition_coverage
 
-    with warehouse.connect() as connection:
-        return prediction_coverage(
-            connection,
-            partition_key=key,
-            model_version=version,
-            source_table=SCORING_SOURCE_TABLE,
-            table="batch_predictions",
-            text_sql=SCORING_TEXT_SQL,
-        )
+    return partition_coverage(warehouse, key, version)
 
 
 def labels(warehouse) -> dict[str, int]:

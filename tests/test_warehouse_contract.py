@@ -1,6 +1,7 @@
 """The warehouse contract every asset relies on (read_table with `where`, table_columns,
-replace_partition, append_new_keys, merge_by_key), held by both warehouses: a DuckDB file and
-Parquet on S3 with the Glue catalog (moto's server on loopback)."""
+replace_partition, append_new_keys, merge_by_key), held by every warehouse: a DuckDB file,
+Parquet on S3 with the Glue catalog, and Iceberg tables in the Glue catalog (moto's server on
+loopback)."""
 
 import duckdb
 import pandas as pd
@@ -9,10 +10,12 @@ import pytest
 from resources.warehouse import DuckDBWarehouse, Warehouse
 
 
-@pytest.fixture(params=["duckdb", "s3"])
+@pytest.fixture(params=["duckdb", "s3", "iceberg"])
 def warehouse(request, tmp_path) -> Warehouse:
     if request.param == "duckdb":
         return DuckDBWarehouse(path=str(tmp_path / "warehouse.duckdb"))
+    if request.param == "iceberg":
+        return request.getfixturevalue("iceberg_warehouse")
     return request.getfixturevalue("aws_warehouse")
 
 
@@ -103,3 +106,23 @@ def test_the_write_methods_create_a_missing_table(warehouse):
 
     assert _sorted(warehouse.read_table("merged")) == [("a", "p1", 1)]
     assert warehouse.table_columns("appended") == ["review_id", "source_partition", "sentiment"]
+
+
+def test_read_batches_streams_the_filtered_rows_in_frames_of_at_most_the_batch_size(warehouse):
+    rows = [(f"r{i:02d}", "p1" if i % 3 else "p2", i % 3 - 1) for i in range(20)]
+    warehouse.write_table("reviews", _reviews(*rows))
+
+    batches = list(warehouse.read_batches("reviews", ["review_id"], where={"source_partition": "p1"}, batch_rows=4))
+
+    assert all(0 < len(batch) <= 4 for batch in batches)
+    assert sorted(pd.concat(batches)["review_id"]) == [r[0] for r in rows if r[1] == "p1"]
+    assert list(warehouse.read_batches("reviews", where={"source_partition": "none"}, batch_rows=4)) == []
+
+
+def test_drop_table_removes_the_table_and_a_missing_one_is_no_error(warehouse):
+    warehouse.write_table("reviews", _reviews(("a", "p1", 1)))
+
+    warehouse.drop_table("reviews")
+    warehouse.drop_table("reviews")
+
+    assert not warehouse.table_exists("reviews")

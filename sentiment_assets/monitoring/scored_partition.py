@@ -1,47 +1,43 @@
 """One landed file scored by the champion and checked for drift against the training baseline:
 the batch_predictions asset's work (SageMaker batch transform with Model Monitor's checks).
 
-Framework-free: no Dagster. `warehouse` is anything with the warehouse resource's `connect`
-(a context manager giving a DuckDB connection), `query` and `table_exists`.
+Framework-free: no Dagster, no SQL. `warehouse` is anything with the warehouse contract that
+scoring uses (scoring.batch.ScoringWarehouse) and `drop_table`; every read names the partition.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-import duckdb
 import pandas as pd
 
 from sentiment_assets.fingerprints import frame_fingerprint
+from sentiment_assets.frames import column
 from sentiment_assets.models.fast_inference import fast_predict_proba
 from sentiment_assets.models.mlflow_model import load_logged_model
 from sentiment_assets.monitoring.baseline import DriftBaseline
 from sentiment_assets.monitoring.drift import DriftResult, data_drift, prediction_drift
 from sentiment_assets.scoring.batch import (
+    PREDICTIONS_TABLE,
     SCORING_SOURCE_TABLE,
-    SCORING_TEXT_SQL,
+    PartitionReviews,
     PredictProba,
     ScoringSummary,
+    ScoringWarehouse,
     score_partition,
+    scoring_texts,
 )
 from sentiment_assets.scoring.freshness import PredictionCoverage
 
-PREDICTIONS_TABLE = "batch_predictions"
 
+class Warehouse(ScoringWarehouse, Protocol):
+    """What scoring and its checks need from the warehouse resource."""
 
-class Warehouse(Protocol):
-    """What scoring needs from the warehouse resource."""
-
-    def connect(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]: ...
-
-    def query(self, sql: str, parameters: list | None = None) -> pd.DataFrame: ...
-
-    def table_exists(self, table: str) -> bool: ...
+    def drop_table(self, table: str) -> None: ...
 
 
 def progress_line(key: str, version: int, done: int, total: int, scored_this_run: int, seconds: float) -> str:
@@ -70,18 +66,13 @@ def registered_predict_proba(model_name: str, version: int, engine: str, onnx_pa
 
 def predictions_table_unpartitioned(warehouse: Warehouse) -> bool:
     """Whether the predictions table is in its layout from before it had a source_partition."""
-    return (
-        warehouse.table_exists(PREDICTIONS_TABLE)
-        and warehouse.query(
-            "SELECT 1 FROM information_schema.columns WHERE table_name = ? AND column_name = 'source_partition'",
-            [PREDICTIONS_TABLE],
-        ).empty
+    return warehouse.table_exists(PREDICTIONS_TABLE) and "source_partition" not in warehouse.table_columns(
+        PREDICTIONS_TABLE
     )
 
 
 def drop_predictions_table(warehouse: Warehouse) -> None:
-    with warehouse.connect() as connection:
-        connection.execute(f"DROP TABLE {PREDICTIONS_TABLE}").fetchall()
+    warehouse.drop_table(PREDICTIONS_TABLE)
 
 
 class ScoringProgress:
@@ -142,7 +133,7 @@ def score_and_check_partition(
     (chunk by committed chunk, logging progress), then hold the partition's reviews and this
     version's predictions against the training baseline."""
     summary = score_partition(
-        warehouse.connect,
+        warehouse,
         partition_key=key,
         predict_proba=predict_proba,
         model_name=model_name,
@@ -150,16 +141,8 @@ def score_and_check_partition(
         chunk_size=chunk_size,
         on_chunk=ScoringProgress(key, model_version, chunk_size, log),
     )
-    reviews = warehouse.query(
-        f"SELECT {SCORING_TEXT_SQL} AS review_body, product_category FROM {SCORING_SOURCE_TABLE} "
-        "WHERE source_partition = ?",
-        [key],
-    )
-    predicted = warehouse.query(
-        f"SELECT predicted_label, count(*) AS n, avg(probability) AS mean_probability FROM {PREDICTIONS_TABLE} "
-        "WHERE source_partition = ? AND model_version = ? GROUP BY 1 ORDER BY 1",
-        [key, model_version],
-    )
+    reviews = partition_texts_and_categories(warehouse, key)
+    predicted = predicted_label_summary(warehouse, key, model_version)
     drift = (
         [
             *data_drift(baseline, reviews),
@@ -175,4 +158,30 @@ def score_and_check_partition(
         predicted=predicted,
         reviews_fingerprint=reviews_fingerprint(reviews),
         drift=drift,
+    )
+
+
+def partition_texts_and_categories(warehouse: Warehouse, key: str) -> pd.DataFrame:
+    """The partition's reviews as the drift checks compare them: review_body (the text models
+    read) and product_category."""
+    columns = [*PartitionReviews(warehouse, key).columns(), "product_category"]
+    rows = warehouse.read_table(SCORING_SOURCE_TABLE, columns, where={"source_partition": key})
+    return pd.DataFrame({"review_body": scoring_texts(rows), "product_category": rows["product_category"]})
+
+
+def predicted_label_summary(warehouse: Warehouse, key: str, model_version: int) -> pd.DataFrame:
+    """predicted_label, n and mean_probability of the version's predictions in the partition."""
+    rows = warehouse.read_table(
+        PREDICTIONS_TABLE,
+        ["predicted_label", "probability"],
+        where={"source_partition": key, "model_version": int(model_version)},
+    )
+    grouped = column(rows, "probability").groupby(column(rows, "predicted_label"), sort=True)
+    counts, means = grouped.size(), grouped.mean()
+    return pd.DataFrame(
+        {
+            "predicted_label": counts.index.to_numpy().astype("int32"),
+            "n": counts.to_numpy().astype("int64"),
+            "mean_probability": means.to_numpy().astype("float64"),
+        }
     )

@@ -6,59 +6,48 @@ id alone would then go on saying "positive", or describe a review that no longer
 prediction stores `text_sha256`, the sha256 of the text the model read, and a prediction is
 *current* only while its partition still holds an accepted review with that id and that text.
 
-Framework-free (DuckDB SQL on a connection): scoring removes what is not current before it scores,
-and the batch_predictions asset check counts what is not current after.
+Framework-free, and no SQL: the partition's reviews are fingerprints by review id (`current`),
+its predictions a frame read through the warehouse contract. Scoring removes what is not current
+before it scores, and the batch_predictions asset check counts what is not current after.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 
-import duckdb
+import numpy as np
+import pandas as pd
 
-from sentiment_assets.sql import quote_identifier
+from sentiment_assets.frames import column
 
 #: The column holding the sha256 (hex) of the text a prediction was made from.
 FINGERPRINT_COLUMN = "text_sha256"
 
 
-def text_fingerprint_sql(text_sql: str) -> str:
-    """SQL for the sha256 of a review's text as the model reads it (`text_sql`, set by code)."""
-    return f"sha256(coalesce({text_sql}, ''))"
+def text_fingerprint(text: object) -> str:
+    """The sha256 (hex) of a review's text as the model read it; a missing text hashes as ''
+    (the same digest DuckDB's sha256(coalesce(text, '')) gave the predictions stored before)."""
+    return hashlib.sha256(("" if text is None or text is pd.NA else str(text)).encode("utf-8")).hexdigest()
 
 
-def _current(src: str, text_sql: str) -> str:
-    # "Current" predicted review: same partition, same id, same text. A missing fingerprint
-    # (predictions stored before there was one) never matches: those reviews are scored again.
-    return (
-        f"EXISTS (SELECT 1 FROM {src} r WHERE r.source_partition = p.source_partition "
-        f"AND r.review_id = p.review_id AND {text_fingerprint_sql(text_sql)} = p.{FINGERPRINT_COLUMN})"
+def current_mask(predictions: pd.DataFrame, current: Mapping[Hashable, str]) -> np.ndarray:
+    """For each prediction row, whether its review is still held with the text it was made from.
+    A missing fingerprint (predictions stored before there was one) is never current: those
+    reviews are scored again."""
+    if predictions.empty:
+        return np.zeros(0, dtype=bool)
+    stored = (
+        predictions[FINGERPRINT_COLUMN].tolist() if FINGERPRINT_COLUMN in predictions else [None] * len(predictions)
     )
-
-
-def remove_outdated_predictions(
-    connection: duckdb.DuckDBPyConnection, *, partition_key: str, source_table: str, table: str, text_sql: str
-) -> int:
-    """Delete, for every model version, the predictions that are not current and concern this
-    partition: its own (texts changed, reviews gone) and another partition's for a review this one
-    now holds (a review moved between files), which would block its new prediction. One
-    transaction; returns the rows deleted."""
-    src, dst = quote_identifier(source_table), quote_identifier(table)
-    connection.execute("BEGIN TRANSACTION").fetchall()
-    try:
-        [(removed,)] = connection.execute(
-            f"""
-            DELETE FROM {dst} AS p
-            WHERE NOT {_current(src, text_sql)}
-              AND (p.source_partition = ?
-                   OR p.review_id IN (SELECT review_id FROM {src} WHERE source_partition = ?))""",
-            [partition_key, partition_key],
-        ).fetchall()
-    except BaseException:
-        connection.execute("ROLLBACK").fetchall()
-        raise
-    connection.execute("COMMIT").fetchall()
-    return int(removed)
+    return np.array(
+        [
+            fingerprint is not None and current.get(review_id) == fingerprint
+            for review_id, fingerprint in zip(predictions["review_id"].tolist(), stored, strict=True)
+        ],
+        dtype=bool,
+    )
 
 
 @dataclass(frozen=True)
@@ -86,45 +75,20 @@ class PredictionCoverage:
         }
 
 
-def prediction_coverage(
-    connection: duckdb.DuckDBPyConnection,
-    *,
-    partition_key: str,
-    model_version: int,
-    source_table: str,
-    table: str,
-    text_sql: str,
-) -> PredictionCoverage:
-    """Count, for the `every_accepted_review_scored_once` check, how far the stored predictions
-    of `partition_key` are from one current prediction per accepted review."""
-    src, dst = quote_identifier(source_table), quote_identifier(table)
-    fingerprint = text_fingerprint_sql(text_sql)
-    # A table from before fingerprints: none of its predictions can be shown current.
-    stored = (
-        FINGERPRINT_COLUMN
-        if connection.execute(
-            "SELECT 1 FROM information_schema.columns WHERE table_name = ? AND column_name = ?",
-            [table, FINGERPRINT_COLUMN],
-        ).fetchall()
-        else f"NULL::VARCHAR AS {FINGERPRINT_COLUMN}"
+def coverage_of(predictions: pd.DataFrame, current: Mapping[Hashable, str], model_version: int) -> PredictionCoverage:
+    """Count, for the `every_accepted_review_scored_once` check, how far `predictions` (one
+    partition's, every version: review_id, model_version and text_sha256) are from one current
+    prediction per review of `current` by `model_version`."""
+    if predictions.empty:
+        return PredictionCoverage(len(current), 0, 0, 0, 0)
+    review_ids = column(predictions, "review_id")
+    held = review_ids.isin(list(current)).to_numpy()
+    is_current = current_mask(predictions, current)
+    by_version = (column(predictions, "model_version") == model_version).to_numpy()
+    return PredictionCoverage(
+        reviews=len(current),
+        scored=len(set(review_ids.to_numpy()[by_version & is_current].tolist())),
+        duplicated=int(by_version.sum()) - len(set(review_ids.to_numpy()[by_version].tolist())),
+        stale=int((held & ~is_current).sum()),
+        orphaned=int((~held).sum()),
     )
-    row = connection.execute(
-        f"""
-        WITH reviews AS (SELECT DISTINCT review_id, {fingerprint} AS {FINGERPRINT_COLUMN}
-                         FROM {src} WHERE source_partition = ?),
-             predicted AS (SELECT review_id, model_version, {stored}
-                           FROM {dst} WHERE source_partition = ?)
-        SELECT
-            (SELECT count(DISTINCT review_id) FROM reviews),
-            (SELECT count(DISTINCT r.review_id) FROM reviews r JOIN predicted p
-                ON p.review_id = r.review_id AND p.{FINGERPRINT_COLUMN} = r.{FINGERPRINT_COLUMN}
-               AND p.model_version = ?),
-            (SELECT count(*) - count(DISTINCT review_id) FROM predicted WHERE model_version = ?),
-            (SELECT count(*) FROM predicted p
-              WHERE p.review_id IN (SELECT review_id FROM reviews)
-                AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.review_id = p.review_id
-                                AND r.{FINGERPRINT_COLUMN} = p.{FINGERPRINT_COLUMN})),
-            (SELECT count(*) FROM predicted WHERE review_id NOT IN (SELECT review_id FROM reviews))""",
-        [partition_key, partition_key, model_version, model_version],
-    ).fetchall()[0]
-    return PredictionCoverage(*(int(value) for value in row))
