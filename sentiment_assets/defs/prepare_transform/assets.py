@@ -11,12 +11,7 @@ from sentiment_assets.defs.metadata import empty_table, frame_markdown, table_me
 from sentiment_assets.defs.prepare_transform.population import train_partitions
 from sentiment_assets.features.feature_group import REVIEWS_FEATURE_GROUP, lookup_latency_ms, records_to_append
 from sentiment_assets.features.online_store import OnlineFeatureStore
-from sentiment_assets.features.review_features_table import (
-    feature_source,
-    review_texts,
-    truncation_summary,
-    write_review_features,
-)
+from sentiment_assets.features.review_features_table import feature_source, review_texts, write_review_features
 from sentiment_assets.features.splits import (
     MIN_EVALUATION_REVIEWS_PER_CLASS,
     SPLIT_NAMES,
@@ -26,12 +21,7 @@ from sentiment_assets.features.splits import (
     split_sizes_too_small,
 )
 from sentiment_assets.features.store import OfflineFeatureStore
-from sentiment_assets.features.tokenization import (
-    as_record_batch_reader,
-    load_tokenizer,
-    max_seq_length_from_tokens,
-    tokenize_stream,
-)
+from sentiment_assets.features.tokenization import load_tokenizer, max_seq_length_from_tokens, tokenize_stream
 from sentiment_assets.training.balancing import training_population
 from sentiment_assets.training.population import is_course_data, population_settings
 
@@ -144,20 +134,13 @@ def review_features(config: ReviewFeaturesConfig, warehouse: Warehouse) -> dg.Ma
     splits = pa.table({"review_id": ids["review_id"].astype(str), "split_type": split.astype(str)})
     tokenizer = load_tokenizer(config.tokenizer)
     workers = config.workers or (1 if len(ids) < 50_000 else 2)
-    with warehouse.connect() as connection:
-        if config.max_seq_length is None:
-            texts = review_texts(connection, config.chunk_rows)
-            max_seq_length, reason = max_seq_length_from_tokens(
-                (t for batch in texts for t in batch.column(0).to_pylist()), tokenizer
-            )
-        else:
-            max_seq_length, reason = config.max_seq_length, "set in run config"
-        source = feature_source(connection, config.chunk_rows)
-        tokens = as_record_batch_reader(
-            tokenize_stream(source, config.tokenizer, max_seq_length, chunk_rows=config.chunk_rows, workers=workers)
-        )
-        write_review_features(connection, tokens, splits)
-        summary = truncation_summary(connection, max_seq_length)
+    if config.max_seq_length is None:
+        max_seq_length, reason = max_seq_length_from_tokens(review_texts(warehouse, config.chunk_rows), tokenizer)
+    else:
+        max_seq_length, reason = config.max_seq_length, "set in run config"
+    source = feature_source(warehouse, config.chunk_rows, ids["review_id"])
+    tokens = tokenize_stream(source, config.tokenizer, max_seq_length, chunk_rows=config.chunk_rows, workers=workers)
+    summary = write_review_features(warehouse, tokens, splits, max_seq_length)
     too_small = split_sizes_too_small(ids, split, MIN_EVALUATION_REVIEWS_PER_CLASS)
     return dg.MaterializeResult(
         check_results=[
