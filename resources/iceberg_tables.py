@@ -16,11 +16,14 @@ Credentials come only from the standard AWS chain (environment, profile, instanc
 
 from __future__ import annotations
 
+import itertools
 import logging
 import random
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -37,9 +40,10 @@ from pyiceberg.expressions import (
     EqualTo,
     In,
     IsNull,
+    Not,
 )
 from pyiceberg.io import S3_ENDPOINT, S3_REGION
-from pyiceberg.table import Table, TableProperties
+from pyiceberg.table import Table, TableProperties, Transaction
 
 logger = logging.getLogger(__name__)
 
@@ -112,10 +116,8 @@ class IcebergTableStore:
     def drop_table(self, table: str) -> None:
         """Remove `table` from the catalog, if it is there (its files stay until the bucket's
         lifecycle rules remove them: other readers may still be scanning a snapshot)."""
-        try:
+        with suppress(NoSuchTableError):
             self.catalog.drop_table(self._identifier(table))
-        except NoSuchTableError:
-            pass
 
     def location(self, table: str) -> str:
         return self._load(table).location()
@@ -138,6 +140,56 @@ class IcebergTableStore:
             return arrow.num_rows
 
         return self.commit(table, write)
+
+    def write_table_in_chunks(self, table: str, chunks: Iterable[pa.Table], partition_column: str | None = None) -> int:
+        """Replace all of `table`'s rows with `chunks`, in one commit: each chunk's data files are
+        written as it comes (memory holds one chunk), and readers see the old rows until the
+        commit. The first chunk (even empty) fixes the columns; no rows at all is an error."""
+        iterator = iter(chunks)
+        first = next(iterator, None)
+        if first is None:
+            raise ValueError(f"no rows to write to {table}")
+        first = storable(first)
+        if partition_column is not None:
+            require_columns(first, [partition_column], table)
+        current = self._load_or_none(table)
+        if current is not None and not _same_layout(current, conform(first, current), partition_column):
+            self.catalog.drop_table(self._identifier(table))
+            current = None
+        written = 0
+        with self._replacing(table, current, first, partition_column) as (transaction, schema):
+            for chunk in itertools.chain([first], iterator):
+                arrow = conform_to(storable(chunk), schema)
+                if arrow.num_rows:
+                    transaction.append(arrow)
+                    written += arrow.num_rows
+            if not written:
+                raise ValueError(f"no rows to write to {table}")  # raised inside: nothing is committed
+        return written
+
+    @contextmanager
+    def _replacing(
+        self, table: str, current: Table | None, first: pa.Table, partition_column: str | None
+    ) -> Iterator[tuple[Transaction, pa.Schema]]:
+        """A transaction that starts by removing every row of `table` (or creates it, shaped like
+        `first`), and the Arrow schema rows must have; committed when the block exits cleanly."""
+        if current is not None:
+            with current.transaction() as transaction:
+                transaction.delete(AlwaysTrue())
+                yield transaction, current.schema().as_arrow()
+            return
+        self._ensure_namespace()
+        with self.catalog.create_table_transaction(
+            self._identifier(table), schema=first.schema, properties=TABLE_PROPERTIES
+        ) as transaction:
+            if partition_column is not None:
+                with transaction.update_spec() as spec:
+                    spec.add_identity(partition_column)
+            yield transaction, transaction.table_metadata.schema().as_arrow()
+
+    def staged_partition(self, column: str, value: str, partition_columns: dict[str, str]) -> IcebergPartitionStage:
+        """A stage rebuilding partition `value` of `column` in several tables (see IcebergPartitionStage)."""
+        return IcebergPartitionStage(self, column, value, partition_columns)
 
     def replace_partition(self, table: str, column: str, value: str, arrow: pa.Table) -> int:
         """Swap the rows whose `column` is `value` for `arrow`, in one commit; other values' rows
@@ -288,11 +340,20 @@ class IcebergTableStore:
                 f"no Iceberg table {table!r} in Glue database {self.database!r}; materialize it first"
             ) from error
 
-    def _create(self, table: str, arrow: pa.Table, partition_column: str | None) -> None:
-        """Create `table` holding `arrow`, in one commit (the table appears with its rows)."""
+    def _load_or_none(self, table: str) -> Table | None:
+        try:
+            return self._load(table)
+        except MissingIcebergTable:
+            return None
+
+    def _ensure_namespace(self) -> None:
         if not self._namespace_ready:
             self.catalog.create_namespace_if_not_exists(self.database)
             self._namespace_ready = True
+
+    def _create(self, table: str, arrow: pa.Table, partition_column: str | None) -> None:
+        """Create `table` holding `arrow`, in one commit (the table appears with its rows)."""
+        self._ensure_namespace()
         with self.catalog.create_table_transaction(
             self._identifier(table), schema=arrow.schema, properties=TABLE_PROPERTIES
         ) as transaction:
@@ -345,7 +406,12 @@ def storable(arrow: pa.Table) -> pa.Table:
 def conform(arrow: pa.Table, current: Table) -> pa.Table:
     """`arrow` with each column that the table has cast to the table's type: a pandas frame's
     empty text column arrives as Arrow's null type, and an int64 count for an int column."""
-    wanted = {field.name: field.type for field in current.schema().as_arrow()}
+    return conform_to(arrow, current.schema().as_arrow())
+
+
+def conform_to(arrow: pa.Table, schema: pa.Schema) -> pa.Table:
+    """`arrow` with each column that `schema` has cast to its type there."""
+    wanted = {field.name: field.type for field in schema}
     columns = [
         column.cast(wanted[name]) if name in wanted and column.type != wanted[name] else column
         for name, column in zip(arrow.column_names, arrow.columns, strict=True)
@@ -448,3 +514,94 @@ def _selected(columns: list[str] | None) -> tuple[str, ...]:
 
 def _ordered(arrow: pa.Table, columns: list[str] | None) -> pa.Table:
     return arrow.select(columns) if columns else arrow
+
+
+class IcebergPartitionStage:
+    """One partition (`column` = `value`) of several tables rebuilt chunk by chunk: `append` and
+    `delete` work on private staging tables (`{table}__stage_{random}`), which other readers never
+    look at; `commit` then replaces the partition in each table, one commit per table (Iceberg
+    has no transaction across tables), retried if another writer committed first; the staging
+    tables are dropped either way. Memory holds one chunk at a time."""
+
+    def __init__(self, store: IcebergTableStore, column: str, value: str, partition_columns: dict[str, str]):
+        self.store, self.column, self.value = store, column, value
+        self.partition_columns = partition_columns
+        self.written: dict[str, int] = {}
+        self._staging: dict[str, str] = {}
+        self._elsewhere: dict[str, int] = {}
+        self._token = uuid.uuid4().hex[:8]
+
+    def append(self, table: str, frame: pa.Table) -> None:
+        """Stage rows of the partition; the first chunk (even empty) fixes the table's columns."""
+        arrow = storable(frame)
+        if table not in self._staging:
+            staging = valid_name(f"{valid_name(table)}__stage_{self._token}")
+            self.store._create(staging, arrow, None)
+            self._staging[table], self.written[table] = staging, arrow.num_rows
+            current = self.store._load_or_none(table)
+            self._elsewhere[table] = (
+                current.scan(row_filter=_not_in_partition(self.column, self.value)).count() if current else 0
+            )
+            return
+        if arrow.num_rows:
+            staged = self.store._load(self._staging[table])
+            staged.append(conform(arrow, staged))
+            self.written[table] += arrow.num_rows
+
+    def delete(self, table: str, column: str, value: object) -> None:
+        """Unstage the rows whose `column` is `value` (say, of a file that broke part-way)."""
+        if table not in self._staging:
+            return
+        staged = self.store._load(self._staging[table])
+        before = staged.scan().count()
+        staged.delete(_equal(column, _plain(value)))
+        self.written[table] -= before - self.store._load(self._staging[table]).scan().count()
+
+    def rows_elsewhere(self, table: str) -> int:
+        """The table's rows of other partitions when the stage began (they stay as they are)."""
+        return self._elsewhere.get(table, 0)
+
+    def commit(self) -> None:
+        for table, staging in self._staging.items():
+            self._replace_from(table, staging)
+
+    def discard(self) -> None:
+        for staging in self._staging.values():
+            self.store.drop_table(staging)
+        self._staging.clear()
+
+    def _replace_from(self, table: str, staging: str) -> None:
+        partition_column = self.partition_columns.get(table)
+        staged = self.store._load(staging)
+
+        def write(current: Table | None) -> int:
+            batches = (pa.Table.from_batches([batch]) for batch in staged.scan().to_arrow_batch_reader())
+            if current is None:
+                empty = staged.schema().as_arrow().empty_table()
+                with self.store._replacing(table, None, empty, partition_column) as (transaction, schema):
+                    return _append_all(transaction, batches, schema)
+            with current.transaction() as transaction:
+                held = set(current.schema().column_names)
+                if any(name not in held for name in staged.schema().column_names):
+                    # Columns the code added since the table was written: the table takes them
+                    # (its other partitions' rows read them as null), as DuckDB's staged swap does.
+                    with transaction.update_schema() as update:
+                        update.union_by_name(staged.schema())
+                transaction.delete(_equal(self.column, self.value))
+                return _append_all(transaction, batches, transaction.table_metadata.schema().as_arrow())
+
+        self.store.commit(table, write)
+
+
+def _append_all(transaction: Transaction, batches: Iterable[pa.Table], schema: pa.Schema) -> int:
+    written = 0
+    for batch in batches:
+        if batch.num_rows:
+            transaction.append(conform_to(batch, schema))
+            written += batch.num_rows
+    return written
+
+
+def _not_in_partition(column: str, value: object) -> BooleanExpression:
+    """Rows whose `column` is not `value` (nulls included)."""
+    return cast(Any, Not)(_equal(column, value))

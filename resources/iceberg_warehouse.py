@@ -2,9 +2,10 @@
 what Athena engine v3 reads and writes natively, with atomic commits, partitions that separate
 processes replace at the same time, and earlier snapshots readable.
 
-It offers the narrow Warehouse contract (whole tables, partitions, keyed appends and upserts,
-filtered reads) and `query` through Athena, not a DuckDB session: `connect()` and so
-`write_table_in_chunks` / `staged_tables` are not available here.
+It offers the narrow Warehouse contract (whole tables, written at once or chunk by chunk;
+partitions, replaced at once or rebuilt chunk by chunk; keyed appends and upserts; filtered and
+streamed reads) and `query` through Athena, not a DuckDB session: `connect()` and
+`staged_tables` are not available here.
 
 Credentials, as everywhere in this project, come only from the standard AWS chain; none is a
 field here and none is logged.
@@ -12,8 +13,8 @@ field here and none is logged.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import AbstractContextManager
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import NoReturn
 
 import boto3
@@ -24,9 +25,9 @@ from dagster_aws.athena import AthenaClient
 from pydantic import Field, PrivateAttr
 
 from resources.athena_query import run_query
-from resources.iceberg_tables import IcebergTableStore, MissingIcebergTable
+from resources.iceberg_tables import IcebergPartitionStage, IcebergTableStore, MissingIcebergTable
 from resources.s3_tables import MissingTableError
-from resources.warehouse import Warehouse
+from resources.warehouse import PartitionStage, Warehouse
 
 
 class IcebergWarehouse(Warehouse):
@@ -80,6 +81,20 @@ class IcebergWarehouse(Warehouse):
 
     def write_table(self, table: str, frame: pd.DataFrame | pa.Table) -> int:
         return self.table_store().write_table(table, _as_arrow(frame), self.partition_columns.get(table))
+
+    def write_table_in_chunks(self, table: str, chunks: Iterable[pd.DataFrame]) -> int:
+        return self.table_store().write_table_in_chunks(
+            table, (_as_arrow(chunk) for chunk in chunks), self.partition_columns.get(table)
+        )
+
+    @contextmanager
+    def staged_partition(self, column: str, value: str) -> Iterator[PartitionStage]:
+        stage = self.table_store().staged_partition(column, value, self.partition_columns)
+        try:
+            yield _ArrowStage(stage)
+            stage.commit()
+        finally:
+            stage.discard()
 
     def read_table(
         self, table: str, columns: list[str] | None = None, *, where: dict[str, object] | None = None
@@ -157,3 +172,23 @@ def _as_arrow(frame: pd.DataFrame | pa.Table) -> pa.Table:
 def _missing(error: MissingIcebergTable) -> NoReturn:
     """The contract's error for a missing table: a duckdb.CatalogException, as the other warehouses raise."""
     raise MissingTableError(str(error)) from error
+
+
+class _ArrowStage:
+    """The Iceberg stage taking pandas frames, as the PartitionStage protocol does."""
+
+    def __init__(self, stage: IcebergPartitionStage):
+        self._stage = stage
+
+    @property
+    def written(self) -> dict[str, int]:
+        return self._stage.written
+
+    def append(self, table: str, frame: pd.DataFrame) -> None:
+        self._stage.append(table, _as_arrow(frame))
+
+    def delete(self, table: str, column: str, value: object) -> None:
+        self._stage.delete(table, column, value)
+
+    def rows_elsewhere(self, table: str) -> int:
+        return self._stage.rows_elsewhere(table)

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Protocol
 
 import dagster as dg
 import duckdb
@@ -58,6 +59,16 @@ class Warehouse(dg.ConfigurableResource):
                 stage.drop_all()
                 raise
             stage.swap_in()
+
+    @contextmanager
+    def staged_partition(self, column: str, value: str) -> Iterator[PartitionStage]:
+        """Rebuild partition `value` of `column` in several tables chunk by chunk: `append` rows
+        of the partition, `delete` staged rows (of a file that broke part-way); on a clean exit
+        each table's rows of that partition are replaced by what was staged, and its other rows
+        stay. If the block raises, nothing changes. (Here: staging tables swapped in together in
+        one transaction, the other partitions' rows carried into them.)"""
+        with self.staged_tables() as stage:
+            yield CarryingPartitionStage(stage, column, value)
 
     def _qualified(self, table: str) -> str:
         """The table's name as SQL in a `connect()` session."""
@@ -395,6 +406,49 @@ def _refuse_duplicate_keys(connection: duckdb.DuckDBPyConnection, incoming: str,
         )
 
 
+class PartitionStage(Protocol):
+    """One partition of several tables being rebuilt (Warehouse.staged_partition)."""
+
+    written: dict[str, int]  # table -> rows of the partition staged so far
+
+    def append(self, table: str, frame: pd.DataFrame) -> None:
+        """Stage rows of the partition; the first frame (even empty) fixes the table's columns."""
+        ...
+
+    def delete(self, table: str, column: str, value: object) -> None:
+        """Unstage the staged rows whose `column` is `value`."""
+        ...
+
+    def rows_elsewhere(self, table: str) -> int:
+        """The table's rows of other partitions, which stay as they are."""
+        ...
+
+
+class CarryingPartitionStage:
+    """A partition rebuilt in whole staging tables (StagedTables) that the other partitions' rows
+    are carried into when a table is first appended to."""
+
+    def __init__(self, stage: StagedTables, column: str, value: str):
+        self._stage, self.column, self.value = stage, column, value
+        self._elsewhere: dict[str, int] = {}
+
+    @property
+    def written(self) -> dict[str, int]:
+        return {table: rows - self._elsewhere.get(table, 0) for table, rows in self._stage.written.items()}
+
+    def append(self, table: str, frame: pd.DataFrame) -> None:
+        first = table not in self._stage.written
+        self._stage.append(table, frame)
+        if first:
+            self._elsewhere[table] = self._stage.keep_existing_rows(table, self.column, unless=self.value)
+
+    def delete(self, table: str, column: str, value: object) -> None:
+        self._stage.delete(table, column, value, within=(self.column, self.value))
+
+    def rows_elsewhere(self, table: str) -> int:
+        return self._elsewhere.get(table, 0)
+
+
 class StagedTables:
     """Tables being rebuilt: `append` chunks, `delete` rows (e.g. of a file that failed part-way)."""
 
@@ -441,9 +495,15 @@ class StagedTables:
         self.written[table] += carried
         return carried
 
-    def delete(self, table: str, column: str, value: object) -> None:
+    def delete(self, table: str, column: str, value: object, within: tuple[str, object] | None = None) -> None:
+        """Delete the staged rows whose `column` is `value` (and, given `within`, whose column
+        `within[0]` is `within[1]`)."""
         before = self.rows(table)
-        self._run(f"DELETE FROM {self._staging(table)} WHERE {quote_identifier(column)} = ?", [value])
+        condition, parameters = f"{quote_identifier(column)} = ?", [value]
+        if within is not None:
+            condition += f" AND {quote_identifier(within[0])} = ?"
+            parameters.append(within[1])
+        self._run(f"DELETE FROM {self._staging(table)} WHERE {condition}", parameters)
         self.written[table] -= before - self.rows(table)
 
     def rows(self, table: str) -> int:

@@ -126,3 +126,52 @@ def test_drop_table_removes_the_table_and_a_missing_one_is_no_error(warehouse):
     warehouse.drop_table("reviews")
 
     assert not warehouse.table_exists("reviews")
+
+
+def test_write_table_in_chunks_replaces_the_table_and_a_failing_stream_leaves_the_old_rows(warehouse):
+    warehouse.write_table("reviews", _reviews(("old", "p1", 1)))
+
+    def failing():
+        yield _reviews(("a", "p1", 1))
+        raise RuntimeError("the source broke")
+
+    with pytest.raises(RuntimeError, match="the source broke"):
+        warehouse.write_table_in_chunks("reviews", failing())
+    assert _sorted(warehouse.read_table("reviews")) == [("old", "p1", 1)]
+
+    written = warehouse.write_table_in_chunks("reviews", iter([_reviews(("a", "p1", 1)), _reviews(("b", "p2", 0))]))
+
+    assert written == 2
+    assert _sorted(warehouse.read_table("reviews")) == [("a", "p1", 1), ("b", "p2", 0)]
+
+
+def test_a_staged_partition_replaces_that_partition_in_each_table_and_keeps_the_others(warehouse):
+    warehouse.replace_partition("raw_reviews", "source_partition", "p1", _reviews(("a", "p1", 1)))
+    warehouse.replace_partition("raw_reviews", "source_partition", "p2", _reviews(("b", "p2", 0)))
+    rejected = pd.DataFrame({"source_partition": ["p1"], "source_file": ["f1"], "reason": ["blank"]}, dtype="string")
+
+    with warehouse.staged_partition("source_partition", "p1") as stage:
+        typed = {"review_id": "string", "source_partition": "string", "sentiment": "int64"}
+        stage.append("raw_reviews", _reviews().astype(typed).assign(source_file=pd.Series(dtype="string")))
+        stage.append("rejected_reviews", rejected.iloc[:0])
+        elsewhere = stage.rows_elsewhere("raw_reviews")
+        stage.append("raw_reviews", _reviews(("c", "p1", -1), ("d", "p1", 1)).assign(source_file="f1"))
+        stage.append("raw_reviews", _reviews(("e", "p1", 1)).assign(source_file="broken"))
+        stage.append("rejected_reviews", rejected)
+        stage.delete("raw_reviews", "source_file", "broken")
+        assert stage.written == {"raw_reviews": 2, "rejected_reviews": 1}
+
+    assert elsewhere == 1
+    rows = warehouse.read_table("raw_reviews", ["review_id", "source_partition"])
+    assert _sorted(rows) == [("b", "p2"), ("c", "p1"), ("d", "p1")]
+    assert warehouse.read_table("rejected_reviews")["reason"].tolist() == ["blank"]
+
+
+def test_a_staged_partition_whose_block_raises_changes_nothing(warehouse):
+    warehouse.replace_partition("raw_reviews", "source_partition", "p1", _reviews(("a", "p1", 1)))
+
+    with pytest.raises(RuntimeError, match="stopped"), warehouse.staged_partition("source_partition", "p1") as stage:
+        stage.append("raw_reviews", _reviews(("z", "p1", 0)))
+        raise RuntimeError("stopped")
+
+    assert _sorted(warehouse.read_table("raw_reviews")) == [("a", "p1", 1)]

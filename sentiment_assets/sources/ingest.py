@@ -3,9 +3,10 @@ with nothing lost: what the raw_reviews asset calls.
 
 The partition's rows replace its earlier ones; other partitions' rows are carried over. Review ids
 another partition already holds are quarantined as duplicates naming that partition. A file that
-fails part-way, or whose role needs labels it lacks, contributes no rows. Framework-free: the
-warehouse is anything with `query` and `staged_tables` (resources.warehouse.Warehouse), the log
-anything with `info`/`warning`/`error` (a logging.Logger, Dagster's context.log).
+fails part-way, or whose role needs labels it lacks, contributes no rows. Framework-free, and no
+SQL: the warehouse is the Warehouse contract (resources.warehouse.Warehouse: `staged_partition`,
+`read_table`), the log anything with `info`/`warning`/`error` (a logging.Logger, Dagster's
+context.log).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from sentiment_assets.frames import column, rows_where
 from sentiment_assets.sources.roles import unlabelled_file_error
 
 from .reader import FileSummary, read_reviews
@@ -93,12 +95,11 @@ def ingest_partition(
     changed, when no file could be read."""
     ingested = _ids_in_other_partitions(warehouse, key) if _has_partition_column(warehouse) else None
     summaries: list[FileSummary] = []
-    with warehouse.staged_tables() as stage:
+    with warehouse.staged_partition("source_partition", key) as stage:
         # Empty frames first: they fix every column's type even if no row is ever accepted.
         stage.append("raw_reviews", _tagged(empty_accepted(), key, role))
         stage.append("rejected_reviews", _tagged(empty_rejected(), key, role))
-        carried = stage.keep_existing_rows("raw_reviews", "source_partition", unless=key)
-        stage.keep_existing_rows("rejected_reviews", "source_partition", unless=key)
+        carried = stage.rows_elsewhere("raw_reviews")
         batches = read_reviews(
             location,
             spec,
@@ -146,7 +147,7 @@ def ingest_partition(
 
 def partition_rows(warehouse: Warehouse, key: str, columns: list[str] = VALIDATED_COLUMNS) -> pd.DataFrame:
     """The partition's accepted rows (by default the columns the expectations check)."""
-    return warehouse.query(f"SELECT {', '.join(columns)} FROM raw_reviews WHERE source_partition = ?", [key])
+    return warehouse.read_table("raw_reviews", columns, where={"source_partition": key})
 
 
 def _tagged(frame: pd.DataFrame, key: str, role: str) -> pd.DataFrame:
@@ -164,9 +165,7 @@ def _refused_for_role(summary: FileSummary, role: str) -> FileSummary:
 
 
 def _has_partition_column(warehouse: Warehouse) -> bool:
-    return not warehouse.query(
-        "SELECT 1 FROM information_schema.columns WHERE table_name = 'raw_reviews' AND column_name = 'source_partition'"
-    ).empty
+    return warehouse.table_exists("raw_reviews") and "source_partition" in warehouse.table_columns("raw_reviews")
 
 
 def _ids_in_other_partitions(warehouse: Warehouse, key: str) -> IngestedIds:
@@ -174,10 +173,8 @@ def _ids_in_other_partitions(warehouse: Warehouse, key: str) -> IngestedIds:
     (/landing/a.csv)"): a repeat in this partition is quarantined as a duplicate naming them.
     Named by partition, not by file, because IngestedIds lets an id through when its origin is the
     file being read -- and the same file ingested under two partitions would then count twice."""
-    held = warehouse.query(
-        "SELECT review_id, source_partition, source_file FROM raw_reviews WHERE source_partition IS DISTINCT FROM ?",
-        [key],
-    )
+    every = warehouse.read_table("raw_reviews", ["review_id", "source_partition", "source_file"])
+    held = rows_where(every, (column(every, "source_partition") != key).fillna(True).to_numpy())
     origins = (
         f"partition {partition!r} ({source_file})"
         for partition, source_file in zip(held["source_partition"], held["source_file"], strict=False)
