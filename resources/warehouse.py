@@ -409,7 +409,10 @@ def _refuse_duplicate_keys(connection: duckdb.DuckDBPyConnection, incoming: str,
 class PartitionStage(Protocol):
     """One partition of several tables being rebuilt (Warehouse.staged_partition)."""
 
-    written: dict[str, int]  # table -> rows of the partition staged so far
+    @property
+    def written(self) -> dict[str, int]:
+        """Table -> rows of the partition staged so far."""
+        ...
 
     def append(self, table: str, frame: pd.DataFrame) -> None:
         """Stage rows of the partition; the first frame (even empty) fixes the table's columns."""
