@@ -392,15 +392,22 @@ def valid_name(name: str) -> str:
 
 def storable(arrow: pa.Table) -> pa.Table:
     """`arrow` with the types Iceberg stores: timestamps in microseconds (Iceberg v2 has no
-    nanoseconds; pandas' nanoseconds are truncated), other types as they are."""
-    fields = [
-        pa.field(field.name, pa.timestamp("us", field.type.tz), field.nullable, field.metadata)
-        if pa.types.is_timestamp(field.type) and field.type.unit == "ns"
-        else field
-        for field in arrow.schema
-    ]
+    nanoseconds; pandas' nanoseconds are truncated), a column of only nulls as text, other types
+    as they are."""
+    fields = [_storable_field(field) for field in arrow.schema]
     schema = pa.schema(fields, metadata=arrow.schema.metadata)
     return arrow if schema.equals(arrow.schema) else arrow.cast(schema, safe=False)
+
+
+def _storable_field(field: pa.Field) -> pa.Field:
+    if pa.types.is_timestamp(field.type) and field.type.unit == "ns":
+        return pa.field(field.name, pa.timestamp("us", field.type.tz), field.nullable, field.metadata)
+    if pa.types.is_null(field.type):
+        # A column with no value yet (a pandas column of None): Iceberg v2 has no null type. Text
+        # is the type that holds anything later written to it; an existing table's type wins
+        # (conform).
+        return pa.field(field.name, pa.string(), True, field.metadata)
+    return field
 
 
 def conform(arrow: pa.Table, current: Table) -> pa.Table:

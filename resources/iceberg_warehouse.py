@@ -13,6 +13,7 @@ field here and none is logged.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import NoReturn
@@ -57,8 +58,10 @@ class IcebergWarehouse(Warehouse):
                 bucket=self.bucket,
                 prefix=self.prefix,
                 database=self.glue_database,
-                region_name=self.region_name,
-                endpoint_url=self.endpoint_url,
+                region_name=self.region_name or _from_environment("AWS_REGION", "AWS_DEFAULT_REGION"),
+                # boto3 (the Glue client) reads AWS_ENDPOINT_URL itself; pyiceberg's S3 file
+                # access is told explicitly, so both reach the same S3-compatible server.
+                endpoint_url=self.endpoint_url or _from_environment("AWS_ENDPOINT_URL"),
             )
         return self._store
 
@@ -157,6 +160,11 @@ class IcebergWarehouse(Warehouse):
 
     def table_exists(self, table: str) -> bool:
         return self.table_store().table_exists(table)
+
+
+def _from_environment(*names: str) -> str | None:
+    """The first of the standard AWS environment variables that is set (not a credential)."""
+    return next((os.environ[name] for name in names if os.environ.get(name)), None)
 
 
 def as_pandas(arrow: pa.Table) -> pd.DataFrame:

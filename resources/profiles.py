@@ -19,11 +19,11 @@ from resources.compute import ComputeResource
 from resources.dbt import DBT_PROJECT_DIR
 from resources.dbt_cli import SentimentDbtCliResource, dbt_executable
 from resources.environment import Profile, sentiment_home
+from resources.iceberg_warehouse import IcebergWarehouse
 from resources.mlflow_tracking import MlflowResource
 from resources.optuna_storage import OptunaStorage
 from resources.remote_training import RemoteTrainingResource
 from resources.s3_artifacts import S3ArtifactStore
-from resources.s3_warehouse import S3ParquetWarehouse
 from resources.training_launcher import K8sTrainingLauncher, SubprocessTrainingLauncher
 from resources.warehouse import DuckDBWarehouse
 
@@ -65,8 +65,9 @@ def local_resources(home: Path) -> dict[str, Any]:
 
 
 def aws_resources() -> dict[str, Any]:
-    """Everything on AWS: Parquet tables on S3 behind the Glue catalog, dbt on Athena, artifacts and
-    checkpoints on S3, MLflow and Optuna at URLs from the environment, fine-tuning on a GPU node.
+    """Everything on AWS: Apache Iceberg tables on S3 in the Glue catalog (written by the assets with
+    pyiceberg, built by dbt on Athena, read by both), artifacts and checkpoints on S3, MLflow and
+    Optuna at URLs from the environment, fine-tuning on a GPU node.
 
     Settings come from environment variables (deploy/aws/.env.aws.example lists them), read when a
     run starts through dg.EnvVar, so a missing one fails naming the variable. AWS credentials are
@@ -75,14 +76,13 @@ def aws_resources() -> dict[str, Any]:
     """
     bucket = dg.EnvVar("SENTIMENT_S3_BUCKET")
     return {
-        "warehouse": S3ParquetWarehouse(
+        # The assets read and write through the warehouse contract (no SQL); the set-based
+        # transformations are dbt models that Athena builds as Iceberg tables in the same database.
+        "warehouse": IcebergWarehouse(
             bucket=bucket,
             glue_database=dg.EnvVar("SENTIMENT_GLUE_DATABASE"),
             athena_workgroup=dg.EnvVar("SENTIMENT_ATHENA_WORKGROUP"),
             athena_output=dg.EnvVar("SENTIMENT_ATHENA_STAGING_DIR"),
-            # The Python assets' SQL is DuckDB's dialect and runs in-process over the tables it
-            # names (downloaded from S3); the set-based transformations are dbt models on Athena.
-            query_engine="duckdb",
         ),
         "artifacts": S3ArtifactStore(bucket=bucket, prefix="artifacts"),
         # No ui_url: links go to the tracking server, which serves the UI.

@@ -105,5 +105,5 @@ def build_dbt_models_like_athena(warehouse, scratch) -> dict[str, int]:
     written = {}
     with duckdb.connect(str(database), read_only=True) as connection:
         for model in DBT_MODELS[1:]:
-            written[model] = warehouse.write_table(model, connection.execute(f"SELECT * FROM {model}").df())
+            written[model] = warehouse.write_table(model, connection.sql(f"SELECT * FROM {model}").to_arrow_table())
     return written

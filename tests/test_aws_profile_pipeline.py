@@ -1,30 +1,35 @@
-"""Ingest -> features -> batch predictions under SENTIMENT_PROFILE=aws, against moto on loopback.
+"""Ingest -> features -> feature store -> batch predictions under SENTIMENT_PROFILE=aws, against
+moto on loopback.
 
 The assets are the same objects the local profile runs; only `resources_for(Profile.AWS)` differs.
-Every table is read and written as Parquet objects on the loopback S3 server through boto3 and
-registered in its Glue catalog; artifacts (the drift baseline) go to S3 as well; MLflow and Optuna
-URLs come from the environment, as on AWS (here: SQLite files, since no server runs).
+Every table is an Apache Iceberg table in the loopback Glue catalog, its data and metadata on the
+loopback S3 server, written and read with pyiceberg; artifacts (the drift baseline) go to S3 as
+well; MLflow and Optuna URLs come from the environment, as on AWS (here: SQLite files, since no
+server runs).
 
 Athena (which moto does not execute) and the Kubernetes GPU pod have stand-ins
-(tests/aws_stand_ins.py): the dbt models run on DuckDB and are written where Athena would write
-them; fine-tuning goes through the profile's K8sTrainingLauncher, whose pod's command runs here.
+(tests/aws_stand_ins.py): the dbt models run on DuckDB over the Iceberg sources and are written
+back as Iceberg tables, where Athena would build them; fine-tuning goes through the profile's
+K8sTrainingLauncher, whose pod's command runs here.
 """
 
 import os
 import uuid
-from urllib.parse import quote
 
 import boto3
 import dagster as dg
 import mlflow
 import pytest
-from aws_stand_ins import PodOnThisMachine, build_dbt_models_like_athena, launcher_with_pod_here, parquet_rows, s3_keys
+from aws_stand_ins import PodOnThisMachine, build_dbt_models_like_athena, launcher_with_pod_here, s3_keys
+from iceberg_stand_ins import update_table_checking_version
+from moto.glue.responses import GlueResponse
+from pyiceberg.table import DataScan
 
 from resources.environment import Profile
+from resources.iceberg_warehouse import IcebergWarehouse
 from resources.mlflow_tracking import MlflowResource
 from resources.profiles import resources_for
 from resources.remote_training import RemoteTrainingResource
-from resources.s3_warehouse import S3ParquetWarehouse
 from sentiment_assets.definitions import ALL_ASSETS
 from sentiment_assets.defs.feature_reads import read_split
 from sentiment_assets.defs.ingest_analyze.partitions import register_partitions
@@ -58,6 +63,8 @@ def aws_run(s3_endpoint, tmp_path_factory):
             "SENTIMENT_OPTUNA_STORAGE": f"sqlite:///{scratch / 'optuna.db'}",
         }.items():
             patch.setenv(name, value)
+        # Real Glue refuses a commit based on an older table version; moto's server does not.
+        patch.setattr(GlueResponse, "update_table", update_table_checking_version(GlueResponse.update_table))
         s3 = boto3.client("s3")
         s3.create_bucket(Bucket=bucket)
         landed = generate_clothing_reviews(n_rows=400, seed=11)
@@ -109,7 +116,7 @@ def aws_run(s3_endpoint, tmp_path_factory):
         )
         # The profile's resources hold dg.EnvVar references that Dagster resolves when a run
         # starts; between runs the test reads and writes through the same classes, resolved here.
-        warehouse = S3ParquetWarehouse(bucket=bucket, glue_database="sentiment_ci", query_engine="duckdb")
+        warehouse = IcebergWarehouse(bucket=bucket, glue_database="sentiment_ci")
         dbt_rows = build_dbt_models_like_athena(warehouse, scratch)
         results["features"] = dg.materialize(
             ALL_ASSETS,
@@ -155,9 +162,19 @@ def aws_run(s3_endpoint, tmp_path_factory):
             version = mlflow.register_model(info.model_uri, tracking.registered_model_name).version
         client = tracking.client()
         client.set_registered_model_alias(tracking.registered_model_name, "champion", version)
+        planned: list[str] = []  # the data files the scoring run's table scans plan to read
+        plan_files = DataScan.plan_files
+
+        def recording(scan):
+            tasks = list(plan_files(scan))
+            planned.extend(task.file.file_path for task in tasks)
+            return tasks
+
+        patch.setattr(DataScan, "plan_files", recording)
         results["predictions"] = dg.materialize(
             ALL_ASSETS, selection=["batch_predictions"], resources=resources, instance=instance, partition_key=PARTITION
         )
+        patch.setattr(DataScan, "plan_files", plan_files)
         results["score_predictions"] = dg.materialize(
             ALL_ASSETS,
             selection=["batch_predictions"],
@@ -173,6 +190,7 @@ def aws_run(s3_endpoint, tmp_path_factory):
             "dbt_rows": dbt_rows,
             "instance": instance,
             "warehouse": warehouse,
+            "planned_while_scoring": planned,
         }
 
 
@@ -188,35 +206,50 @@ def test_every_step_succeeds_under_the_aws_profile(aws_run):
     }
 
 
-def test_raw_reviews_land_as_one_parquet_object_per_partition_registered_in_glue(aws_run):
-    bucket = aws_run["bucket"]
-    key = f"warehouse/raw_reviews/source_partition={PARTITION}/data.parquet"
-
-    assert key in s3_keys(bucket, "warehouse/raw_reviews/")
-    accepted = parquet_rows(bucket, key)
-    rejected = (
-        aws_run["warehouse"]
-        .query("SELECT count(*) AS n FROM rejected_reviews WHERE source_partition = ?", [PARTITION])["n"]
-        .iloc[0]
-    )
-    assert accepted + rejected == len(aws_run["landed"])  # nothing lost on the way to S3
-    glue = boto3.client("glue")
-    table = glue.get_table(DatabaseName="sentiment_ci", Name="raw_reviews")["Table"]
-    assert table.get("StorageDescriptor", {}).get("Location") == f"s3://{bucket}/warehouse/raw_reviews/"
-    partitions = glue.get_partitions(DatabaseName="sentiment_ci", TableName="raw_reviews")["Partitions"]
-    assert sorted(p.get("Values", []) for p in partitions) == sorted([[PARTITION], [SCORE_PARTITION]])
+def glue_tables() -> dict[str, dict]:
+    return {t["Name"]: t for t in boto3.client("glue").get_tables(DatabaseName="sentiment_ci")["TableList"]}
 
 
-def test_features_and_the_feature_store_are_parquet_tables_in_the_glue_database(aws_run):
-    bucket = aws_run["bucket"]
-    tables = {t["Name"] for t in boto3.client("glue").get_tables(DatabaseName="sentiment_ci")["TableList"]}
+def test_every_table_is_an_iceberg_table_in_the_glue_database(aws_run):
+    tables = glue_tables()
 
-    assert {"raw_reviews", "cleaned_reviews", "training_reviews", "balanced_reviews", "review_features"} <= tables
+    assert {"raw_reviews", "rejected_reviews", "cleaned_reviews", "training_reviews", "balanced_reviews"} <= set(tables)
+    assert {"review_features", "batch_predictions", "human_labels"} <= set(tables)
     assert any(name.startswith("fg_reviews") for name in tables)  # the offline feature store's group
-    balanced = parquet_rows(bucket, "warehouse/balanced_reviews/data.parquet")
+    assert {name: t.get("Parameters", {}).get("table_type") for name, t in tables.items()} == dict.fromkeys(
+        tables, "ICEBERG"
+    )
+    assert not [name for name in tables if "__stage_" in name]  # ingest's staging tables are gone
+
+
+def test_raw_reviews_are_partitioned_by_file_and_nothing_is_lost_on_the_way(aws_run):
+    warehouse = aws_run["warehouse"]
+    accepted = warehouse.read_table("raw_reviews", ["review_id"], where={"source_partition": PARTITION})
+    rejected = warehouse.read_table("rejected_reviews", ["source_partition"], where={"source_partition": PARTITION})
+
+    assert len(accepted) + len(rejected) == len(aws_run["landed"])
+    files = warehouse.table_store().data_files_read("raw_reviews", {"source_partition": PARTITION})
+    assert files and all(f"/source_partition={PARTITION}/" in path for path in files)
+
+
+def test_an_earlier_snapshot_of_raw_reviews_holds_only_what_was_ingested_by_then(aws_run):
+    store = aws_run["warehouse"].table_store()
+    [first, *later] = store.snapshots("raw_reviews")
+
+    before_the_score_file = store.read_at("raw_reviews", snapshot_id=first.snapshot_id, columns=["source_partition"])
+
+    assert later  # the score file's ingest committed after
+    assert set(before_the_score_file["source_partition"].to_pylist()) == {PARTITION}
+    assert SCORE_PARTITION in set(store.read("raw_reviews", ["source_partition"])["source_partition"].to_pylist())
+
+
+def test_features_and_the_feature_store_hold_every_training_review(aws_run):
+    warehouse = aws_run["warehouse"]
+    balanced = warehouse.row_count("balanced_reviews")
+
     # A user's file: every training review is kept (class-weighted losses, no down-sampling).
     assert 0 < balanced == aws_run["dbt_rows"]["training_reviews"]
-    assert parquet_rows(bucket, "warehouse/review_features/data.parquet") == balanced
+    assert warehouse.row_count("review_features") == balanced
 
 
 def test_the_drift_baseline_artifact_is_written_to_s3(aws_run):
@@ -225,22 +258,12 @@ def test_the_drift_baseline_artifact_is_written_to_s3(aws_run):
     assert any(key.endswith(".json") and "drift" in key for key in keys), keys
 
 
-def test_batch_predictions_score_every_accepted_review_of_each_partition_into_its_own_s3_object(aws_run):
-    bucket = aws_run["bucket"]
-    # A partition value is URL-quoted in the object key (score/new_reviews.csv -> score%2Fnew_reviews.csv).
-    keys = {
-        partition: f"warehouse/batch_predictions/source_partition={quote(partition, safe='')}/data.parquet"
-        for partition in (PARTITION, SCORE_PARTITION)
-    }
-    accepted = dict(
-        aws_run["warehouse"]
-        .query("SELECT source_partition, count(*) AS n FROM raw_reviews GROUP BY 1")
-        .itertuples(index=False)
-    )
-
-    assert s3_keys(bucket, "warehouse/batch_predictions/") == sorted(keys.values())
-    for partition, key in keys.items():
-        assert parquet_rows(bucket, key) == accepted[partition] > 100, partition
+def test_batch_predictions_score_every_accepted_review_of_each_partition(aws_run):
+    warehouse = aws_run["warehouse"]
+    for partition in (PARTITION, SCORE_PARTITION):
+        accepted = warehouse.read_table("raw_reviews", ["review_id"], where={"source_partition": partition})
+        predicted = warehouse.read_table("batch_predictions", ["review_id"], where={"source_partition": partition})
+        assert sorted(predicted["review_id"]) == sorted(accepted["review_id"]) and len(accepted) > 100, partition
     for run in ("predictions", "score_predictions"):
         coverage = [
             c
@@ -250,16 +273,25 @@ def test_batch_predictions_score_every_accepted_review_of_each_partition_into_it
         assert coverage and all(c.passed for c in coverage)
 
 
-def test_the_unlabelled_score_file_reaches_no_training_table_on_s3(aws_run):
+def test_scoring_one_partition_reads_only_that_partitions_data_files(aws_run):
+    planned = aws_run["planned_while_scoring"]
+    store = aws_run["warehouse"].table_store()
+    other_partition_files = store.data_files_read("raw_reviews", {"source_partition": SCORE_PARTITION})
+
+    assert planned and all(f"/source_partition={PARTITION}/" in path for path in planned), planned
+    assert other_partition_files and not set(other_partition_files) & set(planned)
+
+
+def test_the_unlabelled_score_file_reaches_no_training_table(aws_run):
     warehouse = aws_run["warehouse"]
-    [(role, labelled)] = warehouse.query(
-        "SELECT min(source_role) AS role, count(sentiment) AS labelled FROM raw_reviews WHERE source_partition = ?",
-        [SCORE_PARTITION],
-    ).itertuples(index=False)
-    assert (role, labelled) == ("score", 0)
+    scored = warehouse.read_table(
+        "raw_reviews", ["source_role", "sentiment"], where={"source_partition": SCORE_PARTITION}
+    )
+
+    assert set(scored["source_role"]) == {"score"} and scored["sentiment"].isna().all()
     for table in ("cleaned_reviews", "training_reviews", "balanced_reviews", "review_features"):
-        leaked = warehouse.query(f"SELECT count(*) AS n FROM {table} WHERE review_id LIKE 's%'")["n"].iloc[0]
-        assert leaked == 0, table
+        ids = warehouse.read_table(table, ["review_id"])["review_id"].astype(str)
+        assert not ids.str.startswith("s").any(), table
 
 
 def test_no_credential_reaches_the_run_logs(aws_run):

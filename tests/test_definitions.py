@@ -130,15 +130,15 @@ def test_the_profile_switch_defaults_to_local_and_names_the_allowed_values(monke
 
 def test_the_aws_profile_switches_every_resource_of_the_local_one(tmp_path):
     from resources.environment import Profile
+    from resources.iceberg_warehouse import IcebergWarehouse
     from resources.profiles import resources_for
     from resources.s3_artifacts import S3ArtifactStore
-    from resources.s3_warehouse import S3ParquetWarehouse
     from resources.training_launcher import K8sTrainingLauncher
 
     local, aws = resources_for(Profile.LOCAL, home=tmp_path), resources_for(Profile.AWS)
 
     assert set(aws) == set(local)
-    assert isinstance(aws["warehouse"], S3ParquetWarehouse) and isinstance(aws["artifacts"], S3ArtifactStore)
+    assert isinstance(aws["warehouse"], IcebergWarehouse) and isinstance(aws["artifacts"], S3ArtifactStore)
     assert aws["dbt"].target == "aws"
     launcher = aws["training_launcher"]
     assert isinstance(launcher, K8sTrainingLauncher)  # fine-tuning in a GPU pod
