@@ -3,13 +3,14 @@
 What is verified: the real dbt CLI, started by dagster-dbt's DbtCliResource with target `aws`,
 parses the project with the athena adapter, reaches Athena, Glue and S3 through the standard AWS
 environment (AWS_ENDPOINT_URL, region, credentials) and sends Athena one statement per model: a
-view for staging, and for each mart a CTAS into a Hive table of Parquet files whose
-external_location is under the bucket (the SENTIMENT_DBT_S3_DATA_DIR default derived from
+view for staging, and for each mart a CTAS into an Iceberg table (Parquet data) at a fresh
+location under the bucket (the SENTIMENT_DBT_S3_DATA_DIR default derived from
 SENTIMENT_S3_BUCKET), in the Glue database SENTIMENT_GLUE_DATABASE names, reading the sources from
 that database, in the workgroup SENTIMENT_ATHENA_WORKGROUP names, with results under
 SENTIMENT_ATHENA_STAGING_DIR. The statements carry none of the DuckDB-only syntax listed below, and
-the two expressions Trino evaluates differently from DuckDB are written portably. Before rewriting
-a table, dbt deletes the old files under that table's own location and nothing else in the bucket.
+the two expressions Trino evaluates differently from DuckDB are written portably. Replacing a table
+of an earlier run (here: the Hive tables this project's dbt models were before they were Iceberg)
+deletes the old files under that table's own location and nothing else in the bucket.
 
 What is not verified: moto records each StartQueryExecution and reports it SUCCEEDED without
 parsing or running it. So Trino never checks the SQL (names, types, functions), no Parquet is
@@ -217,13 +218,14 @@ def test_staging_is_a_view_over_the_sources_in_the_glue_database(athena_run):
 
 
 @pytest.mark.parametrize("mart", MARTS)
-def test_each_mart_is_a_parquet_hive_table_under_the_bucket(athena_run, mart):
+def test_each_mart_is_an_iceberg_table_at_a_location_of_its_own_under_the_bucket(athena_run, mart):
     create = athena_run.by_model[mart]
-    assert re.search(rf'create table "awsdatacatalog"\."{DATABASE}"\."{mart}"', create)
-    assert "table_type='hive'" in create and "format='parquet'" in create
-    # The default SENTIMENT_DBT_S3_DATA_DIR, s3://<SENTIMENT_S3_BUCKET>/warehouse/: the folder per
-    # table where the Python assets read and write theirs (resources/s3_tables.py).
-    assert f"external_location='s3://{BUCKET}/warehouse/{mart}'" in create
+    # dbt-athena builds the new table beside the old one (`__ha`) and swaps the names when it is done.
+    assert re.search(rf'create table "awsdatacatalog"\."{DATABASE}"\."{mart}(__ha)?"', create)
+    assert "table_type='iceberg'" in create and "format='parquet'" in create
+    # The default SENTIMENT_DBT_S3_DATA_DIR, s3://<SENTIMENT_S3_BUCKET>/iceberg/dbt/, beside the
+    # Python assets' Iceberg tables; a fresh location per build, which Athena needs for Iceberg.
+    assert re.search(rf"location='s3://{BUCKET}/iceberg/dbt/{DATABASE}/{mart}/[0-9a-f-]{{36}}'", create)
 
 
 def test_no_statement_uses_duckdb_only_syntax(athena_run):
@@ -247,3 +249,4 @@ def test_queries_run_in_the_configured_workgroup_with_results_in_the_staging_dir
 def test_a_rerun_replaces_only_the_models_own_files(athena_run):
     assert not {k for k in athena_run.keys if k.endswith("previous-run.parquet")}
     assert PYTHON_ASSET_FILE in athena_run.keys
+
