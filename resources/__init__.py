@@ -11,10 +11,10 @@ if TYPE_CHECKING:  # what type checkers see; at run time __getattr__ imports on 
     from resources.artifacts import ArtifactStore, LocalArtifactStore
     from resources.compute import ComputeResource
     from resources.environment import Profile, get_profile, sentiment_home
+    from resources.iceberg_warehouse import IcebergWarehouse
     from resources.mlflow_tracking import MlflowResource
     from resources.remote_training import RemoteTrainingResource
     from resources.s3_artifacts import S3ArtifactStore
-    from resources.s3_warehouse import S3ParquetWarehouse
     from resources.training_launcher import TrainingLauncher
     from resources.warehouse import DuckDBWarehouse, Warehouse
 
@@ -23,7 +23,7 @@ _WHERE = {
     "ArtifactStore": "resources.artifacts",
     "LocalArtifactStore": "resources.artifacts",
     "S3ArtifactStore": "resources.s3_artifacts",
-    "S3ParquetWarehouse": "resources.s3_warehouse",
+    "IcebergWarehouse": "resources.iceberg_warehouse",
     "Warehouse": "resources.warehouse",
     "ComputeResource": "resources.compute",
     "Profile": "resources.environment",
@@ -39,12 +39,12 @@ __all__ = [  # the keys of _WHERE, written out for type checkers
     "ArtifactStore",
     "ComputeResource",
     "DuckDBWarehouse",
+    "IcebergWarehouse",
     "LocalArtifactStore",
     "MlflowResource",
     "Profile",
     "RemoteTrainingResource",
     "S3ArtifactStore",
-    "S3ParquetWarehouse",
     "TrainingLauncher",
     "Warehouse",
     "get_profile",

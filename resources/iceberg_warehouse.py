@@ -27,7 +27,6 @@ from pydantic import Field, PrivateAttr
 
 from resources.athena_query import run_query
 from resources.iceberg_tables import IcebergPartitionStage, IcebergTableStore, MissingIcebergTable
-from resources.s3_tables import MissingTableError
 from resources.warehouse import PartitionStage, Warehouse
 
 
@@ -175,6 +174,10 @@ def as_pandas(arrow: pa.Table) -> pd.DataFrame:
 
 def _as_arrow(frame: pd.DataFrame | pa.Table) -> pa.Table:
     return frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
+
+
+class MissingTableError(duckdb.CatalogException):
+    """No such table in the Glue database; a CatalogException, as DuckDB's own would be."""
 
 
 def _missing(error: MissingIcebergTable) -> NoReturn:

@@ -1,8 +1,9 @@
 """The analytical warehouse: one DuckDB file, shared with dbt-duckdb (the local profile).
 
 Python assets write and read whole tables here; dbt builds its models in the same file, so the
-lineage raw_reviews -> dbt models -> features is one database. `Warehouse` is what assets may
-rely on; the aws profile's S3ParquetWarehouse (resources/s3_warehouse.py) offers the same.
+lineage raw_reviews -> dbt models -> features is one database. `Warehouse` is the contract the
+assets rely on (reads, writes and partition replaces; no SQL); the aws profile's IcebergWarehouse
+(resources/iceberg_warehouse.py) offers the same on Apache Iceberg tables in the Glue catalog.
 """
 
 from __future__ import annotations
@@ -25,12 +26,13 @@ STAGING_SUFFIX = "__staging"  # a table being rebuilt is `{table}__staging` unti
 
 
 class Warehouse(dg.ConfigurableResource):
-    """Named tables the assets write and read, whatever holds them: a DuckDB file, or Parquet on
-    S3 in the Glue catalog. Every profile's warehouse implements these methods."""
+    """Named tables the assets write and read, whatever holds them: a DuckDB file, or Iceberg
+    tables in the Glue catalog. Every profile's warehouse implements these methods."""
 
     def connect(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
-        """A DuckDB connection whose tables are the warehouse's, for SQL the helpers run
-        (scoring, the review queue, the feature store); what it changes is kept on a clean exit."""
+        """A DuckDB connection whose tables are the warehouse's, on which the DuckDB warehouse
+        builds the contract's methods (no asset or domain module uses it: the Iceberg warehouse
+        has none)."""
         raise NotImplementedError
 
     def write_table(self, table: str, frame: pd.DataFrame | pa.Table) -> int:
@@ -187,7 +189,7 @@ class Warehouse(dg.ConfigurableResource):
 
 
 class DuckDBWarehouse(Warehouse):
-    """Tables in a local DuckDB file (the aws profile uses S3 + Athena instead)."""
+    """Tables in a local DuckDB file (the aws profile uses Iceberg tables instead)."""
 
     path: str
     schema_name: str = "main"

@@ -3,11 +3,9 @@ the fixtures several test modules share. A test asks for one by naming it as an 
 one-thread fixtures are for whole modules: `pytestmark = pytest.mark.usefixtures("...")`.
 
 Helpers that are plain functions live in modules of their own beside this file (loopback_aws.py,
-aws_tables.py, labelled_reviews.py, mlflow_store.py, tiny_bert.py, word_reviews.py,
+labelled_reviews.py, mlflow_store.py, tiny_bert.py, word_reviews.py,
 source_files.py, landed_reviews.py, cli_helpers.py, pipeline_run.py), imported by name:
 conftest.py itself is not imported."""
-
-import uuid
 
 import pytest
 
@@ -48,27 +46,6 @@ def aws_endpoint_env(aws, monkeypatch) -> str:
     """`aws`, and AWS_ENDPOINT_URL pointing at the server: a plain boto3.client("s3") finds it."""
     monkeypatch.setenv("AWS_ENDPOINT_URL", aws)
     return aws
-
-
-@pytest.fixture()
-def aws_warehouse(aws):
-    """The aws profile's warehouse (Parquet on S3, the Glue catalog) in a bucket and Glue
-    database of its own: the module's server state never leaks between tests."""
-    import boto3
-    from loopback_aws import REGION
-
-    from resources.s3_warehouse import S3ParquetWarehouse
-
-    bucket = f"warehouse-{uuid.uuid4().hex[:12]}"
-    boto3.client("s3", endpoint_url=aws, region_name=REGION).create_bucket(Bucket=bucket)
-    return S3ParquetWarehouse(
-        bucket=bucket,
-        glue_database=f"sentiment_{uuid.uuid4().hex[:8]}",
-        endpoint_url=aws,
-        region_name=REGION,
-        query_engine="duckdb",
-        athena_polling_seconds=0.01,
-    )
 
 
 @pytest.fixture()

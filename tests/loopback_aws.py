@@ -1,5 +1,5 @@
 """AWS for the tests: moto's S3 (and Glue, Athena) server on loopback, never real AWS (not a test
-module; conftest.py's fixtures `s3_endpoint`, `aws`, `aws_endpoint_env` and `aws_warehouse` are
+module; conftest.py's fixtures `s3_endpoint`, `aws`, `aws_endpoint_env` and `iceberg_warehouse` are
 built on it). Credentials come from the environment, as in production."""
 
 import contextlib

@@ -1,4 +1,4 @@
-"""The S3 warehouse's Athena path through dagster-aws's client: SQL, parameters, workgroup and
+"""The Iceberg warehouse's Athena path through dagster-aws's client: SQL, parameters, workgroup and
 database as sent (moto's Athena on loopback records them and returns canned results), typed
 results, and the failures moto cannot produce, with a stand-in client."""
 
@@ -14,7 +14,6 @@ import pytest
 from loopback_aws import KEY_ID, SECRET
 
 from resources.athena_query import AthenaQueryError, athena_literal, wait_for_query
-from resources.s3_warehouse import S3ParquetWarehouse
 
 
 def seed_athena_results(endpoint: str, rows: list[list[str | None]], columns: list[tuple[str, str]]) -> None:
@@ -38,15 +37,10 @@ def seed_athena_results(endpoint: str, rows: list[list[str | None]], columns: li
         assert response.status == 201
 
 
-def test_an_athena_query_sends_sql_parameters_workgroup_and_database_and_returns_typed_rows(aws_warehouse, aws, caplog):
-    athena = S3ParquetWarehouse(
-        bucket=aws_warehouse.bucket,
-        glue_database=aws_warehouse.glue_database,
-        endpoint_url=aws,
-        region_name="us-east-1",
-        query_engine="athena",
-        athena_polling_seconds=0.01,
-    )
+def test_an_athena_query_sends_sql_parameters_workgroup_and_database_and_returns_typed_rows(
+    iceberg_warehouse, aws, caplog
+):
+    athena = iceberg_warehouse
     columns = [
         ("review_id", "varchar"),
         ("n", "bigint"),
@@ -77,8 +71,8 @@ def test_an_athena_query_sends_sql_parameters_workgroup_and_database_and_returns
     assert execution["Query"] == sql
     assert execution["ExecutionParameters"] == ["'o''hara.csv'", "3", "TIMESTAMP '2024-01-01 12:30:00.000'"]
     assert execution["WorkGroup"] == "primary"
-    assert execution["QueryExecutionContext"] == {"Database": aws_warehouse.glue_database}
-    assert execution["ResultConfiguration"]["OutputLocation"].startswith(f"s3://{aws_warehouse.bucket}/athena-results/")
+    assert execution["QueryExecutionContext"] == {"Database": athena.glue_database}
+    assert execution["ResultConfiguration"]["OutputLocation"].startswith(f"s3://{athena.bucket}/athena-results/")
     assert frame.columns.tolist() == [c for c, _ in columns]
     assert frame.dtypes.astype(str).tolist() == ["object", "int64", "float64", "datetime64[ns]", "bool", "object"]
     assert frame["review_id"].tolist() == ["r1", "r2"] and frame["n"].tolist() == [3, 4]

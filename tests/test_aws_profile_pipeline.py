@@ -206,7 +206,7 @@ def test_every_step_succeeds_under_the_aws_profile(aws_run):
     }
 
 
-def glue_tables() -> dict[str, dict]:
+def glue_tables() -> dict:
     return {t["Name"]: t for t in boto3.client("glue").get_tables(DatabaseName="sentiment_ci")["TableList"]}
 
 

@@ -249,4 +249,3 @@ def test_queries_run_in_the_configured_workgroup_with_results_in_the_staging_dir
 def test_a_rerun_replaces_only_the_models_own_files(athena_run):
     assert not {k for k in athena_run.keys if k.endswith("previous-run.parquet")}
     assert PYTHON_ASSET_FILE in athena_run.keys
-

@@ -12,6 +12,7 @@ import torch
 from tiny_bert import random_length_reviews
 from torch.ao.nn.quantized.dynamic import Linear as DynamicQuantizedLinear
 
+from resources.warehouse import DuckDBWarehouse
 from sentiment_assets.models.fast_inference import (
     FastScorer,
     fast_predict_proba,
@@ -19,7 +20,6 @@ from sentiment_assets.models.fast_inference import (
     physical_cores,
 )
 from sentiment_assets.models.tfidf import TfidfLogisticRegression
-from resources.warehouse import DuckDBWarehouse
 from sentiment_assets.scoring.batch import score_partition
 
 # A tiny model runs fastest on one thread, and one thread does not stall when other processes

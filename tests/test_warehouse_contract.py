@@ -1,22 +1,18 @@
 """The warehouse contract every asset relies on (read_table with `where`, table_columns,
-replace_partition, append_new_keys, merge_by_key), held by every warehouse: a DuckDB file,
-Parquet on S3 with the Glue catalog, and Iceberg tables in the Glue catalog (moto's server on
-loopback)."""
+replace_partition, append_new_keys, merge_by_key, streamed reads and writes, staged
+partitions), held by both warehouses: a DuckDB file, and Iceberg tables in the Glue catalog
+(moto's server on loopback)."""
 
 import duckdb
 import pandas as pd
 import pytest
 
-from resources.warehouse import DuckDBWarehouse, Warehouse
+from resources.warehouse import Warehouse
 
 
-@pytest.fixture(params=["duckdb", "s3", "iceberg"])
-def warehouse(request, tmp_path) -> Warehouse:
-    if request.param == "duckdb":
-        return DuckDBWarehouse(path=str(tmp_path / "warehouse.duckdb"))
-    if request.param == "iceberg":
-        return request.getfixturevalue("iceberg_warehouse")
-    return request.getfixturevalue("aws_warehouse")
+@pytest.fixture()
+def warehouse(any_warehouse) -> Warehouse:
+    return any_warehouse
 
 
 def _reviews(*rows: tuple[str, str, int]) -> pd.DataFrame:

@@ -1,6 +1,7 @@
 """Which raw_reviews partitions are training data: what the population settings are decided on."""
 
 from resources import Warehouse
+from sentiment_assets.frames import column, rows_where
 from sentiment_assets.sources.roles import TRAIN
 
 
@@ -13,5 +14,5 @@ def train_partitions(warehouse: Warehouse) -> list[str]:
         "raw_reviews", ["source_partition", "source_role"] if has_role else ["source_partition"]
     )
     if has_role:
-        rows = rows[rows["source_role"].fillna(TRAIN) == TRAIN]
-    return sorted(rows["source_partition"].dropna().astype(str).unique())
+        rows = rows_where(rows, column(rows, "source_role").fillna(TRAIN) == TRAIN)
+    return sorted(column(rows, "source_partition").dropna().astype(str).unique().tolist())
