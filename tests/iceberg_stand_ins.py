@@ -63,6 +63,21 @@ def replace_partition_when_both_are_ready(place: StorePlace, partition: str, row
     store.replace_partition("reviews", "source_partition", partition, reviews(partition, ids))
 
 
+def stage_partition_when_both_are_ready(place: StorePlace, partition: str, rows: int, barrier) -> None:
+    """In a child process: stage `partition` in two chunks (as ingest does), wait for the other
+    writer, then commit the stage."""
+    store = place.open()
+    stage = store.staged_partition("source_partition", partition, {"reviews": "source_partition"})
+    try:
+        half = rows // 2
+        stage.append("reviews", reviews(partition, [f"{partition}-{i}" for i in range(half)]))
+        stage.append("reviews", reviews(partition, [f"{partition}-{i}" for i in range(half, rows)]))
+        barrier.wait(timeout=120)
+        stage.commit()
+    finally:
+        stage.discard()
+
+
 class ConcurrentModificationException(GlueClientError):
     def __init__(self, message: str):
         super().__init__("ConcurrentModificationException", message)

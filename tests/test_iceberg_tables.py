@@ -7,7 +7,13 @@ import time
 import boto3
 import pyarrow as pa
 import pytest
-from iceberg_stand_ins import new_place, replace_partition_when_both_are_ready, reviews, update_table_checking_version
+from iceberg_stand_ins import (
+    new_place,
+    replace_partition_when_both_are_ready,
+    reviews,
+    stage_partition_when_both_are_ready,
+    update_table_checking_version,
+)
 from loopback_aws import REGION
 from moto.glue.responses import GlueResponse
 
@@ -125,6 +131,29 @@ def test_two_processes_replacing_different_partitions_of_one_table_both_land(sto
         "p1": 2000,
         "p2": 2000,
     }
+
+
+def test_two_processes_committing_staged_partitions_of_one_table_at_once_both_land(store, place):
+    store.write_table("reviews", reviews("p0", ["seed"]), "source_partition")
+    spawn = multiprocessing.get_context("spawn")
+    barrier = spawn.Barrier(2)
+    writers = [
+        spawn.Process(target=stage_partition_when_both_are_ready, args=(place, partition, 1000, barrier))
+        for partition in ("p1", "p2")
+    ]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(timeout=180)
+
+    assert [writer.exitcode for writer in writers] == [0, 0]
+    counts = store.read("reviews", ["source_partition"]).group_by("source_partition").aggregate([([], "count_all")])
+    assert dict(zip(counts["source_partition"].to_pylist(), counts["count_all"].to_pylist(), strict=True)) == {
+        "p0": 1,
+        "p1": 1000,
+        "p2": 1000,
+    }
+    assert [name for (_, name) in store.catalog.list_tables(store.database)] == ["reviews"]  # staging dropped
 
 
 def test_a_writer_that_lost_the_race_commits_again_on_a_fresh_read(store, place):
