@@ -111,48 +111,32 @@ def test_replace_partition_refuses_rows_of_another_value_naming_table_column_and
     assert not store.table_exists("reviews")
 
 
-def test_two_processes_replacing_different_partitions_of_one_table_both_land(store, place):
+def rows_per_partition_after_two_writers(store, place, write, rows: int) -> dict[str, int]:
+    """Seed partition p0, then run `write(place, partition, rows, barrier)` for p1 and p2 in two
+    spawned processes that commit at the same moment; the rows each partition then holds."""
     store.write_table("reviews", reviews("p0", ["seed"]), "source_partition")
     spawn = multiprocessing.get_context("spawn")
     barrier = spawn.Barrier(2)
-    writers = [
-        spawn.Process(target=replace_partition_when_both_are_ready, args=(place, partition, 2000, barrier))
-        for partition in ("p1", "p2")
-    ]
+    writers = [spawn.Process(target=write, args=(place, partition, rows, barrier)) for partition in ("p1", "p2")]
     for writer in writers:
         writer.start()
     for writer in writers:
         writer.join(timeout=180)
-
     assert [writer.exitcode for writer in writers] == [0, 0]
     counts = store.read("reviews", ["source_partition"]).group_by("source_partition").aggregate([([], "count_all")])
-    assert dict(zip(counts["source_partition"].to_pylist(), counts["count_all"].to_pylist(), strict=True)) == {
-        "p0": 1,
-        "p1": 2000,
-        "p2": 2000,
-    }
+    return dict(zip(counts["source_partition"].to_pylist(), counts["count_all"].to_pylist(), strict=True))
+
+
+def test_two_processes_replacing_different_partitions_of_one_table_both_land(store, place):
+    counts = rows_per_partition_after_two_writers(store, place, replace_partition_when_both_are_ready, 2000)
+
+    assert counts == {"p0": 1, "p1": 2000, "p2": 2000}
 
 
 def test_two_processes_committing_staged_partitions_of_one_table_at_once_both_land(store, place):
-    store.write_table("reviews", reviews("p0", ["seed"]), "source_partition")
-    spawn = multiprocessing.get_context("spawn")
-    barrier = spawn.Barrier(2)
-    writers = [
-        spawn.Process(target=stage_partition_when_both_are_ready, args=(place, partition, 1000, barrier))
-        for partition in ("p1", "p2")
-    ]
-    for writer in writers:
-        writer.start()
-    for writer in writers:
-        writer.join(timeout=180)
+    counts = rows_per_partition_after_two_writers(store, place, stage_partition_when_both_are_ready, 1000)
 
-    assert [writer.exitcode for writer in writers] == [0, 0]
-    counts = store.read("reviews", ["source_partition"]).group_by("source_partition").aggregate([([], "count_all")])
-    assert dict(zip(counts["source_partition"].to_pylist(), counts["count_all"].to_pylist(), strict=True)) == {
-        "p0": 1,
-        "p1": 1000,
-        "p2": 1000,
-    }
+    assert counts == {"p0": 1, "p1": 1000, "p2": 1000}
     assert [name for (_, name) in store.catalog.list_tables(store.database)] == ["reviews"]  # staging dropped
 
 
