@@ -131,7 +131,8 @@ class Warehouse(dg.ConfigurableResource):
     def append_new_keys(self, table: str, frame: pd.DataFrame | pa.Table, key: list[str]) -> int:
         """Insert the rows of `frame` whose `key` the table does not hold yet (rows already there
         stay as they are). A key twice in `frame` is an error. Creates the table if missing;
-        returns the rows inserted."""
+        returns the rows inserted. A row that a unique constraint of the table refuses (tables
+        created with a primary key before this contract) is skipped too, not an error."""
         arrow = _as_arrow(frame)
         _require_columns(arrow, key, table)
         with self.connect() as connection, _registered(connection, arrow) as incoming:
@@ -140,10 +141,12 @@ class Warehouse(dg.ConfigurableResource):
                 if self._create_if_missing(connection, table, incoming):
                     return arrow.num_rows
                 qualified = self._qualified(table)
+                constrained = _has_unique_constraint(connection, self._schema(), table)
                 return _count(
                     connection,
                     f"INSERT INTO {qualified} BY NAME SELECT * FROM {incoming} AS incoming "
-                    f"WHERE NOT EXISTS (SELECT 1 FROM {qualified} AS existing WHERE {_same_key(key)})",
+                    f"WHERE NOT EXISTS (SELECT 1 FROM {qualified} AS existing WHERE {_same_key(key)})"
+                    + (" ON CONFLICT DO NOTHING" if constrained else ""),
                 )
 
     def merge_by_key(self, table: str, frame: pd.DataFrame | pa.Table, key: list[str]) -> int:
@@ -346,6 +349,17 @@ def _exists(connection: duckdb.DuckDBPyConnection, schema: str, table: str) -> b
         _count(
             connection,
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND lower(table_name) = lower(?)",
+            [schema, table],
+        )
+    )
+
+
+def _has_unique_constraint(connection: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(
+        _count(
+            connection,
+            "SELECT count(*) FROM duckdb_constraints() WHERE schema_name = ? AND lower(table_name) = lower(?) "
+            "AND constraint_type IN ('PRIMARY KEY', 'UNIQUE')",
             [schema, table],
         )
     )

@@ -115,3 +115,30 @@ def test_scoring_one_partition_on_iceberg_plans_only_that_partitions_data_files(
     assert rescored.removed_outdated == 3 and rescored.scored_now == 2
     assert planned and all("/source_partition=p2/" in path for path in planned), planned
     assert labels(iceberg_warehouse, "p1") == {"p1-0": 1, "p1-1": -1, "p1-2": 1}
+
+
+def test_on_a_duckdb_table_keyed_by_review_and_version_a_review_that_moved_files_is_skipped_not_an_error(tmp_path):
+    from resources.warehouse import DuckDBWarehouse
+
+    warehouse = DuckDBWarehouse(path=str(tmp_path / "w.duckdb"))
+    warehouse.replace_partition("raw_reviews", "source_partition", "p1", raw_reviews("p1", ["Lovely"]))
+    with warehouse.connect() as connection:  # the table as scoring created it before the contract
+        connection.execute(
+            "CREATE TABLE batch_predictions (review_id VARCHAR NOT NULL, source_partition VARCHAR NOT NULL, "
+            "predicted_label INTEGER NOT NULL, probability DOUBLE NOT NULL, probability_negative DOUBLE NOT NULL, "
+            "probability_neutral DOUBLE NOT NULL, probability_positive DOUBLE NOT NULL, model_name VARCHAR NOT NULL, "
+            "model_version INTEGER NOT NULL, scored_at TIMESTAMP NOT NULL, text_sha256 VARCHAR NOT NULL, "
+            "PRIMARY KEY (review_id, model_version))"
+        ).fetchall()
+    score(warehouse, "p1")
+    # The review moves to p2's file; p1's prediction of it stays until p1 is scored again.
+    warehouse.replace_partition("raw_reviews", "source_partition", "p1", raw_reviews("p1", [])[:0])
+    moved = raw_reviews("p2", ["Lovely"]).assign(review_id="p1-0")
+    warehouse.replace_partition("raw_reviews", "source_partition", "p2", moved)
+
+    blocked = score(warehouse, "p2")
+    score(warehouse, "p1")  # drops p1's orphaned prediction
+    unblocked = score(warehouse, "p2")
+
+    assert (blocked.scored_now, blocked.coverage is not None and blocked.coverage.complete) == (0, False)
+    assert unblocked.scored_now == 1 and unblocked.coverage is not None and unblocked.coverage.complete
