@@ -3,7 +3,9 @@ with nothing lost: what the raw_reviews asset calls.
 
 The partition's rows replace its earlier ones; other partitions' rows are carried over. Review ids
 another partition already holds are quarantined as duplicates naming that partition. A file that
-fails part-way, or whose role needs labels it lacks, contributes no rows. Framework-free, and no
+fails part-way, or whose role needs labels it lacks, contributes no rows. Each file read whole
+gets a row in `source_files` (its sha256, size, ingestion time and row counts: provenance.py),
+replaced with the partition's reviews. Framework-free, and no
 SQL: the warehouse is the Warehouse contract (resources.warehouse.Warehouse: `staged_partition`,
 `read_table`), the log anything with `info`/`warning`/`error` (a logging.Logger, Dagster's
 context.log).
@@ -14,14 +16,15 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from sentiment_assets.frames import column, rows_where
 from sentiment_assets.sources.roles import unlabelled_file_error
+from sentiment_assets.timestamps import naive_utc
 
+from .provenance import SOURCE_FILES, source_file_rows
 from .reader import FileSummary, read_reviews
 from .schema import empty_accepted, empty_rejected
 from .spec import SourceSpec
@@ -47,6 +50,7 @@ class IngestedPartition:
     summaries: list[FileSummary]
     rows_in_other_partitions: int  # raw_reviews rows carried over from other partitions
     held_by_other_partitions: dict[str, int]  # other partition -> rows of this one quarantined for it
+    ingested_at: pd.Timestamp  # naive UTC: the source_files rows' time, and the date of rows without one
 
     @property
     def read(self) -> list[FileSummary]:
@@ -94,16 +98,18 @@ def ingest_partition(
     `role`), chunk by chunk, and swap the rebuilt tables in. NoFileReadable, with nothing
     changed, when no file could be read."""
     ingested = _ids_in_other_partitions(warehouse, key) if _has_partition_column(warehouse) else None
+    ingested_at = naive_utc()
     summaries: list[FileSummary] = []
     with warehouse.staged_partition("source_partition", key) as stage:
         # Empty frames first: they fix every column's type even if no row is ever accepted.
         stage.append("raw_reviews", _tagged(empty_accepted(), key, role))
         stage.append("rejected_reviews", _tagged(empty_rejected(), key, role))
+        stage.append(SOURCE_FILES, source_file_rows([], key, role, ingested_at))
         carried = stage.rows_elsewhere("raw_reviews")
         batches = read_reviews(
             location,
             spec,
-            ingested_at=datetime.now(UTC),
+            ingested_at=ingested_at,
             chunk_rows=chunk_rows,
             s3_client=s3_client,
             ingested_ids=ingested,
@@ -133,6 +139,7 @@ def ingest_partition(
             raise NoFileReadable(
                 "no file at the location could be read: " + " | ".join(s.error or "" for s in summaries)
             )
+        stage.append(SOURCE_FILES, source_file_rows(summaries, key, role, ingested_at))
         held_elsewhere = _held_by_other_partitions([s for s in summaries if s.ok])
         if held_elsewhere:
             log.warning(
@@ -142,7 +149,7 @@ def ingest_partition(
                 sum(held_elsewhere.values()),
                 ", ".join(map(repr, held_elsewhere)),
             )
-    return IngestedPartition(key, role, summaries, carried, held_elsewhere)
+    return IngestedPartition(key, role, summaries, carried, held_elsewhere, ingested_at)
 
 
 def partition_rows(warehouse: Warehouse, key: str, columns: list[str] = VALIDATED_COLUMNS) -> pd.DataFrame:

@@ -164,9 +164,22 @@ def _ingest_metadata(ingested: IngestedPartition, location: str, data_notice: st
         "rows_rejected": ingested.rejected,
         "rows_held_by_other_partitions": dg.MetadataValue.json(ingested.held_by_other_partitions),
         "files": dg.MetadataValue.json([s.as_metadata() for s in ingested.summaries]),
+        "source_files": _source_files_markdown(ingested),
+        "ingested_at": dg.MetadataValue.timestamp(ingested.ingested_at.tz_localize("UTC")),
         "data_notice": data_notice,
         "date_defaulted_rows": sum(s.date_defaulted_rows for s in ingested.summaries),
     }
+
+
+def _source_files_markdown(ingested: IngestedPartition) -> dg.MetadataValue:
+    """The files read whole, as the source_files table records them: file, sha256, bytes."""
+    lines = ["| file | sha256 | bytes |", "| --- | --- | ---: |"]
+    lines += [f"| {_cell(s.source_file)} | `{s.sha256}` | {s.size_bytes} |" for s in ingested.read]
+    return dg.MetadataValue.md("\n".join(lines))
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", r"\|")
 
 
 def _check_results(ingested: IngestedPartition, outcomes: list[ExpectationOutcome]) -> list[dg.AssetCheckResult]:
