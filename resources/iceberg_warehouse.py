@@ -45,7 +45,10 @@ class IcebergWarehouse(Warehouse):
     athena_polling_seconds: float = Field(default=1.0, description="longest wait between polls of a running query")
     athena_max_polls: int = 900
     partition_columns: dict[str, str] = Field(
-        default_factory=lambda: {"raw_reviews": "source_partition", "batch_predictions": "source_partition"},
+        # Every table a landed file's run replaces or reads its own part of.
+        default_factory=lambda: dict.fromkeys(
+            ("raw_reviews", "rejected_reviews", "source_files", "batch_predictions"), "source_partition"
+        ),
         description="table -> column each of whose values is an Iceberg partition (identity transform)",
     )
 

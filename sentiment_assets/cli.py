@@ -19,6 +19,7 @@ EXAMPLES = """\
     sentiment-assets registry pending
     sentiment-assets registry approve 3 --reason "checked per-class recall"
     sentiment-assets review list --limit 10
+    sentiment-assets lineage prediction 1234 --partition bundled
     sentiment-assets score --db PATH --model-dir DIR --partition KEY --model-name NAME --model-version 3
     sentiment-assets serving serve --port 8080
     sentiment-assets train --train train.parquet --valid valid.parquet --output-dir out/"""
@@ -53,6 +54,11 @@ COMMANDS = (
         "queue the predictions the model was unsure of and label them",
     ),
     Command("score", "sentiment_assets.scoring.batch", "score one partition's reviews into batch_predictions"),
+    Command(
+        "lineage",
+        "sentiment_assets.lineage.__main__",
+        "where a prediction or a registered model came from: model version, training run, data, raw file hashes",
+    ),
     Command(
         "serving",
         "sentiment_assets.serving.commands",

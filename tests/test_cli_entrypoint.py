@@ -22,6 +22,7 @@ HELP_MENTIONS = {
     "where-to-look": ["warehouse", "SENTIMENT_HOME"],
     "registry": ["pending", "approve", "reject"],
     "review": ["enqueue", "list", "label", "skip", "labels", "--db"],
+    "lineage": ["prediction", "model"],
     "score": ["--db", "--model-dir", "--partition", "--model-version", "--engine"],
     "serving": ["serve", "shift-traffic", "stats"],
     "train": ["--train", "--valid", "--set KEY=VALUE", "--output-dir", "--checkpoints"],

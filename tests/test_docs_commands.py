@@ -25,6 +25,8 @@ RUN_BY = {
     "sentiment-assets review skip": "test_review_queue.py",
     "sentiment-assets review labels": "test_review_queue.py",
     "sentiment-assets score": "test_resumable_scoring.py",
+    "sentiment-assets lineage prediction": "test_lineage.py",
+    "sentiment-assets lineage model": "test_lineage.py",
     "sentiment-assets train": "test_train_transformer_entrypoint.py",  # its entry point, python -m
     "dg launch": "test_cli.py",
     "dagster job backfill": "test_cli.py",

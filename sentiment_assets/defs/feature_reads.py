@@ -7,6 +7,8 @@ from sentiment_assets.features.feature_group import REVIEWS_FEATURE_GROUP
 from sentiment_assets.features.store import OfflineFeatureStore
 
 TRAINING_COLUMNS = ["review_body", "input_ids", "label_id", "sentiment"]
+# How lineage names the feature group training reads (its table is fg_<name>_v<version>).
+FEATURE_GROUP_LABEL = f"{REVIEWS_FEATURE_GROUP.name} v{REVIEWS_FEATURE_GROUP.version}"
 
 
 def read_split(warehouse: Warehouse, split_type: str) -> pd.DataFrame:

@@ -29,6 +29,8 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "source_file": "The file the row was read from.",
     "source_row": "1-based data row number in that file (header excluded).",
     "source_partition": "The raw_reviews partition (source file) that wrote the row.",
+    "sha256": "The sha256 (hex) of the source file's bytes as stored, when it was ingested.",
+    "size_bytes": "The source file's size in bytes, when it was ingested.",
     "source_role": "What the file is for: train (may feed training), score (predicted only), holdout (evaluated only).",
     "original_review_id": "The review an up-sampled copy repeats (its own review_id otherwise).",
     "sentiment": "-1 negative, 0 neutral, 1 positive (from the source's label, else from the stars).",

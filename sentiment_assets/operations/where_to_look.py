@@ -13,6 +13,7 @@ from sentiment_assets.sql import quote_identifier
 TABLES = (
     "raw_reviews",
     "rejected_reviews",
+    "source_files",
     "cleaned_reviews",
     "excluded_reviews",
     "reviews_by_category",

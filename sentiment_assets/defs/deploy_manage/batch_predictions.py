@@ -99,7 +99,33 @@ def batch_predictions(
         chunk_size=config.chunk_size,
         log=context.log.info,
     )
-    return materialization(scored)
+    result = materialization(scored)
+    return result._replace(
+        metadata={**(result.metadata or {}), **provenance_metadata(warehouse, mlflow_tracking, scored)}
+    )
+
+
+def provenance_metadata(warehouse: Warehouse, mlflow_tracking: MlflowResource, scored: "ScoredPartition") -> dict:
+    """Where this partition's predictions came from: the model version and its training run, and
+    the file's bytes as ingested (`sentiment-assets lineage prediction REVIEW_ID` prints the rest)."""
+    from sentiment_assets.lineage.chain import partition_source_files
+
+    client = mlflow_tracking.client()
+    name = mlflow_tracking.registered_model_name
+    version = client.get_model_version(name, str(scored.model_version))
+    metadata: dict = {
+        "model_version": scored.model_version,
+        "model_link": dg.MetadataValue.url(mlflow_tracking.model_link(scored.model_version)),
+    }
+    if version.run_id:
+        experiment_id = client.get_run(version.run_id).info.experiment_id
+        metadata["training_run"] = dg.MetadataValue.url(mlflow_tracking.run_link(experiment_id, version.run_id))
+    files = partition_source_files(warehouse, scored.partition)
+    if files:
+        metadata["source_files"] = dg.MetadataValue.json(
+            {f.source_file: {"sha256": f.sha256, "size_bytes": f.size_bytes} for f in files}
+        )
+    return metadata
 
 
 def champion_version(mlflow_tracking: MlflowResource, name: str) -> int:
@@ -125,7 +151,7 @@ def training_baseline(artifacts: ArtifactStore) -> "DriftBaseline":
         raise dg.Failure("no drift baseline to check predictions against: materialize drift_baseline first") from error
 
 
-def materialization(scored: "ScoredPartition") -> dg.MaterializeResult:
+def materialization(scored: "ScoredPartition", provenance: dict | None = None) -> dg.MaterializeResult:
     """The partition's scoring figures, its coverage check and one WARN check per drift statistic."""
     summary, coverage = scored.summary, scored.coverage
     drift_checks = [
@@ -157,6 +183,7 @@ def materialization(scored: "ScoredPartition") -> dg.MaterializeResult:
             "drift_detected": bool(scored.drifted),
             "reviews_fingerprint": scored.reviews_fingerprint,
             "drifted": dg.MetadataValue.json(scored.drifted),
+            **(provenance or {}),
         },
         check_results=[
             dg.AssetCheckResult(check_name=COVERAGE_CHECK, passed=coverage.complete, metadata=coverage.as_metadata()),

@@ -10,6 +10,24 @@ from sentiment_assets.registry.approval import APPROVAL_TAG, APPROVED, CHAMPION_
 from sentiment_assets.registry.promotion import decide_promotion
 
 GROUP = "deploy_manage"
+
+
+def lineage_metadata(client, mlflow_tracking: MlflowResource, name: str, version: int) -> dict:
+    """Where the version came from, as the asset's metadata: the chain `lineage model` prints,
+    and a link to its training run."""
+    from sentiment_assets.lineage.chain import format_model_chain, model_chain
+
+    chain = model_chain(client, name, version)
+    metadata: dict = {"lineage": dg.MetadataValue.md(f"```\n{format_model_chain(chain)}\n```")}
+    if chain.run_id:
+        experiment_id = client.get_run(chain.run_id).info.experiment_id
+        metadata["training_run"] = dg.MetadataValue.url(mlflow_tracking.run_link(experiment_id, chain.run_id))
+    if chain.training:
+        metadata["train_fingerprint"] = chain.training.train_fingerprint
+        metadata["code_version"] = chain.training.code_version
+    return metadata
+
+
 CHAMPION_CHECK = "champion_passes_accuracy_gate"
 
 
@@ -47,6 +65,8 @@ def registered_model(
     import mlflow
     from mlflow.exceptions import MlflowException
 
+    from sentiment_assets.lineage.records import load_training_lineage
+
     client = mlflow_tracking.client()
     name = mlflow_tracking.registered_model_name
     evaluation = Evaluation.load(artifacts)
@@ -80,6 +100,11 @@ def registered_model(
             "dagster.run_id": context.run.run_id,
         },
     )
+    # The training run's lineage (data, raw file hashes, code, seed) goes onto the version too,
+    # so the registry alone answers where a version came from.
+    training = load_training_lineage(client, version.run_id) if version.run_id else None
+    for key, value in (training.tags() if training else {}).items():
+        client.set_model_version_tag(name, version.version, key, value)
     if status == APPROVED:
         client.set_registered_model_alias(name, CHAMPION_ALIAS, version.version)
     context.log.info(
@@ -99,6 +124,7 @@ def registered_model(
             "min_accuracy": config.min_accuracy,
             "champion_version": int(current.version) if current else -1,
             "model_link": dg.MetadataValue.url(mlflow_tracking.model_link(version.version)),
+            **lineage_metadata(client, mlflow_tracking, name, int(version.version)),
         },
         check_results=[
             dg.AssetCheckResult(

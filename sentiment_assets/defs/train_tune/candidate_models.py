@@ -11,12 +11,14 @@ import pandas as pd
 
 from resources import ArtifactStore, ComputeResource, MlflowResource, Warehouse
 from sentiment_assets.defs.automation_conditions import nightly_retraining
-from sentiment_assets.defs.feature_reads import read_holdout, read_split
+from sentiment_assets.defs.feature_reads import FEATURE_GROUP_LABEL, read_holdout, read_split
 from sentiment_assets.defs.metadata import frame_markdown, table_metadata
 from sentiment_assets.defs.train_tune.candidates import CandidateModelsConfig, build_candidate
+from sentiment_assets.lineage.records import base_model_identity, record_training_lineage, training_lineage
 from sentiment_assets.models.base import EpochReport
 from sentiment_assets.models.model_card import FinetunedModelCard
 from sentiment_assets.redaction import redact
+from sentiment_assets.timestamps import naive_utc
 
 GROUP = "train_tune"
 SHOWN_COLUMNS = [
@@ -111,6 +113,7 @@ def candidate_models(
 
     config.check()
     experiment_id = mlflow_tracking.activate()
+    read_at = naive_utc().isoformat()  # the feature store as of now: what every candidate trains on
     train, valid = read_split(warehouse, "train"), read_split(warehouse, "validation")
     holdout = read_holdout(warehouse)  # files kept back: scored, never trained on
     cv_folds = config.cv_folds if len(train) + len(valid) < config.cross_validate_below else 0
@@ -131,6 +134,19 @@ def candidate_models(
                 figures = {k: v for k, v in asdict(result).items() if isinstance(v, (int, float)) and v is not None}
                 mlflow.log_metrics({k: float(v) for k, v in figures.items()})
                 model_info = log_sentiment_model(model)
+            record_training_lineage(
+                mlflow_tracking.client(),
+                run.info.run_id,
+                training_lineage(
+                    warehouse,
+                    train,
+                    family=family,
+                    feature_group=FEATURE_GROUP_LABEL,
+                    seed=config.seed,
+                    base_model=base_model_identity(family),
+                    read_at=read_at,
+                ),
+            )
             context.log.info(
                 "candidate %s: val macro-F1 %.3f in %.1f s", family, result.val_macro_f1, result.train_seconds
             )

@@ -20,12 +20,14 @@ import dagster as dg
 
 from resources import ArtifactStore, ComputeResource, MlflowResource, TrainingLauncher, Warehouse
 from sentiment_assets.defs.automation_conditions import nightly_retraining
-from sentiment_assets.defs.feature_reads import read_split
+from sentiment_assets.defs.feature_reads import FEATURE_GROUP_LABEL, read_split
 from sentiment_assets.defs.metadata import png_markdown
+from sentiment_assets.lineage.records import base_model_identity, record_training_lineage, training_lineage
 from sentiment_assets.models.debugger_rule_names import RULE_DESCRIPTIONS
 from sentiment_assets.models.finetune_config import FineTuneConfig
 from sentiment_assets.models.model_card import FinetunedModelCard
 from sentiment_assets.redaction import redact
+from sentiment_assets.timestamps import naive_utc
 
 GROUP = "train_tune"
 ASSET = "finetuned_minilm"
@@ -88,6 +90,7 @@ def finetuned_minilm(
     from sentiment_assets.training.run_name import run_fingerprint
 
     finetune = config.finetune_config(compute.resolve_device())
+    read_at = naive_utc().isoformat()  # the feature store as of now: what the fine-tune trains on
     train, valid = read_split(warehouse, "train"), read_split(warehouse, "validation")
     # Same config and data -> same checkpoint location, so a retried run resumes where the last died.
     run_key = run_fingerprint(finetune, train)
@@ -112,6 +115,19 @@ def finetuned_minilm(
         metrics = json.loads((output / "metrics.json").read_text())
         record = json.loads((output / "debugger.json").read_text())
         card = _log_to_mlflow(context, mlflow_tracking, model, finetune, metrics, record, inference_rate, len(valid))
+        record_training_lineage(
+            mlflow_tracking.client(),
+            card.run_id,
+            training_lineage(
+                warehouse,
+                train,
+                family=model.family,
+                feature_group=FEATURE_GROUP_LABEL,
+                seed=finetune.seed,
+                base_model=base_model_identity(model.family),
+                read_at=read_at,
+            ),
+        )
         card.save(artifacts)  # candidate_models puts it on the leaderboard
     if not config.keep_checkpoints:
         run.discard_checkpoints()

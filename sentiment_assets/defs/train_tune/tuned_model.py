@@ -12,9 +12,11 @@ import pandas as pd
 from resources import ArtifactStore, ComputeResource, MlflowResource, Warehouse
 from resources.optuna_storage import OptunaStorage
 from sentiment_assets.defs.automation_conditions import follow_upstream
-from sentiment_assets.defs.feature_reads import read_split
+from sentiment_assets.defs.feature_reads import FEATURE_GROUP_LABEL, read_split
 from sentiment_assets.defs.metadata import png_markdown
+from sentiment_assets.lineage.records import base_model_identity, record_training_lineage, training_lineage
 from sentiment_assets.redaction import redact_url
+from sentiment_assets.timestamps import naive_utc
 
 if TYPE_CHECKING:
     from sentiment_assets.models.tuning import SearchSpace
@@ -131,6 +133,7 @@ def tuned_model(
     leaderboard = warehouse.read_table("model_leaderboard")
     config.check_storage_url()
     storage_url = config.optuna_storage or optuna_storage.storage_url(str(artifacts.path("optuna", "optuna.db")))
+    read_at = naive_utc().isoformat()  # the feature store as of now: what the study trains on
     train, valid = read_split(warehouse, "train"), read_split(warehouse, "validation")
     plan = config.study_plan(
         leaderboard, len(train) + len(valid), compute.resolve_device(), storage_url, context.run.run_id
@@ -150,6 +153,20 @@ def tuned_model(
         space=config.search_space(),
         experiment_id=experiment_id,
         run_tags={"dagster.run_id": context.run.run_id},
+    )
+    seed = tuned.card.params.get("seed")
+    record_training_lineage(
+        mlflow_tracking.client(),
+        tuned.card.run_id,
+        training_lineage(
+            warehouse,
+            train,
+            family=plan.family,
+            feature_group=FEATURE_GROUP_LABEL,
+            seed=int(seed) if seed is not None else None,
+            base_model=base_model_identity(plan.family),
+            read_at=read_at,
+        ),
     )
     card_path = tuned.card.save(artifacts)  # model_evaluation scores the model it names
     mlflow_run = mlflow_tracking.run_link(experiment_id, tuned.card.run_id)

@@ -1,0 +1,69 @@
+"""Where a prediction or a registered model came from, printed as a chain.
+
+    python -m sentiment_assets.lineage prediction REVIEW_ID [--partition KEY]
+    python -m sentiment_assets.lineage model VERSION
+
+(also `sentiment-assets lineage ...`). It reads the profile's warehouse and MLflow registry
+($SENTIMENT_PROFILE, $SENTIMENT_HOME as for the pipeline).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def main(argv: list[str] | None = None, prog: str = "python -m sentiment_assets.lineage") -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=(__doc__ or "").partition("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    prediction = commands.add_parser("prediction", help="a review's stored predictions and what each came from")
+    prediction.add_argument("review_id", help="the review's id as raw_reviews holds it")
+    prediction.add_argument("--partition", help="only the prediction in this partition (source file)")
+    model = commands.add_parser("model", help="a registered model version and what it came from")
+    model.add_argument("version", type=int, help="the registered model's version number")
+    args = parser.parse_args(argv)
+
+    # Imported only now: the profiles pull in Dagster and MLflow, which `--help` need not load.
+    from resources.environment import disable_telemetry, get_profile
+    from resources.profiles import resources_for
+    from sentiment_assets.lineage.chain import (
+        LineageNotFound,
+        format_model_chain,
+        format_prediction_chain,
+        model_chain,
+        prediction_chains,
+    )
+
+    disable_telemetry()
+    resources = resources_for(get_profile())
+    tracking = resources["mlflow_tracking"]
+    client = tracking.client()
+    try:
+        if args.command == "model":
+            print(format_model_chain(model_chain(client, tracking.registered_model_name, args.version)))
+            return 0
+        chains = prediction_chains(_warehouse(resources), client, args.review_id, args.partition)
+    except LineageNotFound as error:
+        print(f"{prog}: {error}", file=sys.stderr)
+        return 1
+    print("\n\n".join(format_prediction_chain(chain) for chain in chains))
+    return 0
+
+
+def _warehouse(resources: dict):
+    """The profile's warehouse, with the aws profile's settings read from the environment here
+    (outside a Dagster run nothing resolves its dg.EnvVar fields)."""
+    from resources.environment import Profile, get_profile
+
+    if get_profile() is Profile.LOCAL:
+        return resources["warehouse"]
+    from resources.iceberg_warehouse import IcebergWarehouse
+
+    return IcebergWarehouse(
+        bucket=os.environ["SENTIMENT_S3_BUCKET"], glue_database=os.environ["SENTIMENT_GLUE_DATABASE"]
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
