@@ -27,6 +27,7 @@ RUN_BY = {
     "sentiment-assets score": "test_resumable_scoring.py",
     "sentiment-assets lineage prediction": "test_lineage.py",
     "sentiment-assets lineage model": "test_lineage.py",
+    "sentiment-assets lineage reproduce": "test_lineage.py",
     "sentiment-assets train": "test_train_transformer_entrypoint.py",  # its entry point, python -m
     "dg launch": "test_cli.py",
     "dagster job backfill": "test_cli.py",

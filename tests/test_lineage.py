@@ -2,10 +2,12 @@
 chain names the model version the champion alias points at, that version's training run, the
 feature group and the train split's fingerprint, and the raw file whose bytes hash as recorded;
 the same chain is on the registered_model and batch_predictions materializations, and
-`sentiment-assets lineage` prints it."""
+`sentiment-assets lineage` prints it. `reproduce` re-creates the TF-IDF champion with identical
+test predictions, and refuses, naming the file, once one byte of the raw file changed."""
 
 import hashlib
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -114,3 +116,57 @@ def test_the_lineage_command_prints_the_chain_of_a_prediction_and_of_a_model(end
     assert chain.review_files[0].sha256 in prediction.stdout
     assert model.returncode == 0, model.stderr
     assert chain.model.training.train_fingerprint in model.stdout  # pyright: ignore[reportOptionalMemberAccess]
+
+
+def test_reproduce_re_creates_the_tfidf_champion_with_identical_test_predictions(end_to_end_run, chain):
+    from sentiment_assets.lineage.reproduce import reproduce
+
+    tracking = end_to_end_run.resources["mlflow_tracking"]
+
+    result = reproduce(
+        end_to_end_run.resources["warehouse"],
+        tracking.client(),
+        tracking.registered_model_name,
+        chain.model.version,
+        tracking_uri=tracking.tracking_uri,
+    )
+
+    assert result.family.startswith("tfidf")  # the small run's champion: an in-process family
+    assert result.test_reviews > 0 and result.identical and result.max_abs_difference == 0.0
+
+
+def test_reproduce_refuses_naming_the_raw_file_when_one_byte_of_it_changed(end_to_end_run, chain):
+    from sentiment_assets.lineage.reproduce import CannotReproduce, reproduce
+
+    tracking = end_to_end_run.resources["mlflow_tracking"]
+    raw = Path(chain.model.training.source_files[0].source_file)  # pyright: ignore[reportOptionalMemberAccess]
+    original = raw.read_bytes()
+    changed = bytearray(original)
+    changed[len(changed) // 2] ^= 0x01
+    raw.write_bytes(bytes(changed))
+    try:
+        with pytest.raises(CannotReproduce, match=rf"raw file {re.escape(str(raw))}: sha256 [0-9a-f]{{64}}"):
+            reproduce(
+                end_to_end_run.resources["warehouse"],
+                tracking.client(),
+                tracking.registered_model_name,
+                chain.model.version,
+                tracking_uri=tracking.tracking_uri,
+            )
+    finally:
+        raw.write_bytes(original)  # later tests re-run slices of the pipeline on this file
+
+
+def test_the_reproduce_command_prints_the_comparison_and_exits_0_when_identical(end_to_end_run, chain):
+    env = {**os.environ, "SENTIMENT_HOME": str(end_to_end_run.home), "SENTIMENT_PROFILE": "local"}
+
+    done = subprocess.run(
+        [str(SCRIPT), "lineage", "reproduce", str(chain.model.version)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert f"v{chain.model.version}" in done.stdout and "identical predictions" in done.stdout

@@ -61,6 +61,8 @@ class TrainingLineage:
     seed: int | None = None
     base_model: str | None = None  # the pretrained encoder and tokenizer, when the family has one
     source_files: list[SourceFile] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)  # the model's whole config (model.params())
+    calibrated: bool = False  # a temperature and class biases fitted on the validation split on top
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -143,6 +145,8 @@ def training_lineage(
     seed: int | None = None,
     base_model: str | None = None,
     read_at: str | None = None,
+    config: dict[str, Any] | None = None,
+    calibrated: bool = False,
 ) -> TrainingLineage:
     """The lineage of a model trained on `train` (read from the feature store at `read_at`, default
     now) in this process."""
@@ -156,6 +160,8 @@ def training_lineage(
         seed=seed,
         base_model=base_model,
         source_files=training_source_files(warehouse),
+        config=dict(config or {}),
+        calibrated=calibrated,
     )
 
 

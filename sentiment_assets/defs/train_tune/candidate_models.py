@@ -145,6 +145,7 @@ def candidate_models(
                     seed=config.seed,
                     base_model=base_model_identity(family),
                     read_at=read_at,
+                    config=model.params(),
                 ),
             )
             context.log.info(

@@ -126,6 +126,7 @@ def finetuned_minilm(
                 seed=finetune.seed,
                 base_model=base_model_identity(model.family),
                 read_at=read_at,
+                config=model.params(),
             ),
         )
         card.save(artifacts)  # candidate_models puts it on the leaderboard

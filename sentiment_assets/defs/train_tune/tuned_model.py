@@ -166,6 +166,8 @@ def tuned_model(
             seed=int(seed) if seed is not None else None,
             base_model=base_model_identity(plan.family),
             read_at=read_at,
+            config=tuned.card.params,
+            calibrated=True,
         ),
     )
     card_path = tuned.card.save(artifacts)  # model_evaluation scores the model it names
