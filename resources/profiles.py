@@ -106,6 +106,14 @@ def aws_resources() -> dict[str, Any]:
     }
 
 
+def resolved(resource: Any) -> Any:
+    """`resource` with each dg.EnvVar field read from the environment now: what Dagster does when
+    a run starts, for the commands that use a profile's resources outside a run (an unresolved
+    field holds the variable's name, not its value)."""
+    fields = {name: getattr(resource, name) for name in type(resource).model_fields}
+    return type(resource)(**{k: v.get_value() if isinstance(v, dg.EnvVar) else v for k, v in fields.items()})
+
+
 def resources_for(profile: Profile, home: Path | None = None, env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The resource set of a profile. `home` overrides SENTIMENT_HOME (tests use a temp dir);
     `env` (default os.environ) is only read."""

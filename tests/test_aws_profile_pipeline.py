@@ -320,3 +320,53 @@ def test_fine_tuning_runs_the_entry_point_from_a_gpu_pod_spec_with_its_data_on_s
     assert not [k for k in keys if "/checkpoints/" in k]  # removed after success
     metadata = aws_run["results"]["finetune"].get_asset_materialization_events()[0].materialization.metadata
     assert metadata["checkpoints"].value.startswith(f"s3://{aws_run['bucket']}/training/")
+
+
+def test_the_landed_objects_hash_is_recorded_and_a_predictions_lineage_reaches_it(aws_run):
+    import hashlib
+
+    from sentiment_assets.lineage.chain import partition_source_files, prediction_chains
+
+    warehouse = aws_run["warehouse"]
+    body = boto3.client("s3").get_object(Bucket=aws_run["bucket"], Key=LANDED_KEY)["Body"].read()
+    tracking = MlflowResource(tracking_uri=os.environ["MLFLOW_TRACKING_URI"])
+    review_id = str(
+        warehouse.read_table("batch_predictions", ["review_id"], where={"source_partition": PARTITION})[
+            "review_id"
+        ].iloc[0]
+    )
+
+    [chain] = prediction_chains(warehouse, tracking.client(), review_id, PARTITION)
+
+    [recorded] = partition_source_files(warehouse, PARTITION)
+    assert recorded.source_file.startswith("s3://") and recorded.source_file.endswith(LANDED_KEY)
+    assert (recorded.sha256, recorded.size_bytes) == (hashlib.sha256(body).hexdigest(), len(body))
+    assert chain.review_files == [recorded]
+    champion = tracking.client().get_model_version_by_alias(tracking.registered_model_name, "champion")
+    assert chain.model.version == int(champion.version) and chain.model.run_id == champion.run_id
+
+
+def test_the_lineage_command_runs_on_the_aws_profile(aws_run):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    warehouse = aws_run["warehouse"]
+    review_id = str(
+        warehouse.read_table("batch_predictions", ["review_id"], where={"source_partition": PARTITION})[
+            "review_id"
+        ].iloc[0]
+    )
+    script = Path(sys.executable).parent / "sentiment-assets"
+
+    done = subprocess.run(
+        [str(script), "lineage", "prediction", review_id, "--partition", PARTITION],
+        env={**os.environ, "SENTIMENT_PROFILE": "aws"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert f"review {review_id} in {PARTITION}" in done.stdout and LANDED_KEY in done.stdout
+    assert SECRET not in done.stdout + done.stderr

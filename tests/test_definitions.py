@@ -212,3 +212,21 @@ def test_retraining_job_stops_before_the_partitioned_scoring():
     keys = {k.to_user_string() for k in job.asset_layer.selected_asset_keys}
     assert {"finetuned_minilm", "candidate_models", "tuned_model", "registered_model"} <= keys
     assert not keys & {"batch_predictions", "review_queue"}
+
+
+def test_resources_used_outside_a_run_read_their_environment_variables_when_resolved(monkeypatch):
+    from resources.environment import Profile
+    from resources.profiles import resolved, resources_for
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:////tmp/tracking-from-env.db")
+    monkeypatch.setenv("SENTIMENT_S3_BUCKET", "bucket-from-env")
+    monkeypatch.setenv("SENTIMENT_GLUE_DATABASE", "glue_from_env")
+    monkeypatch.setenv("SENTIMENT_ATHENA_WORKGROUP", "wg")
+    monkeypatch.setenv("SENTIMENT_ATHENA_STAGING_DIR", "s3://bucket-from-env/athena/")
+    aws = resources_for(Profile.AWS)
+
+    tracking, warehouse = resolved(aws["mlflow_tracking"]), resolved(aws["warehouse"])
+
+    assert aws["mlflow_tracking"].tracking_uri == "MLFLOW_TRACKING_URI"  # unresolved: the variable's name
+    assert tracking.tracking_uri == "sqlite:////tmp/tracking-from-env.db"
+    assert (warehouse.bucket, warehouse.glue_database) == ("bucket-from-env", "glue_from_env")

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 
@@ -33,7 +32,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m sentiment_assets.
 
     # Imported only now: the profiles pull in Dagster and MLflow, which `--help` need not load.
     from resources.environment import disable_telemetry, get_profile
-    from resources.profiles import resources_for
+    from resources.profiles import resolved, resources_for
     from sentiment_assets.lineage.chain import (
         LineageNotFound,
         format_model_chain,
@@ -44,15 +43,15 @@ def main(argv: list[str] | None = None, prog: str = "python -m sentiment_assets.
 
     disable_telemetry()
     resources = resources_for(get_profile())
-    tracking = resources["mlflow_tracking"]
+    tracking, warehouse = resolved(resources["mlflow_tracking"]), resolved(resources["warehouse"])
     client = tracking.client()
     try:
         if args.command == "model":
             print(format_model_chain(model_chain(client, tracking.registered_model_name, args.version)))
             return 0
         if args.command == "reproduce":
-            return _reproduce(resources, tracking, client, args.version, prog)
-        chains = prediction_chains(_warehouse(resources), client, args.review_id, args.partition)
+            return _reproduce(resources, warehouse, tracking, client, args.version, prog)
+        chains = prediction_chains(warehouse, client, args.review_id, args.partition)
     except LineageNotFound as error:
         print(f"{prog}: {error}", file=sys.stderr)
         return 1
@@ -60,14 +59,14 @@ def main(argv: list[str] | None = None, prog: str = "python -m sentiment_assets.
     return 0
 
 
-def _reproduce(resources: dict, tracking, client, version: int, prog: str) -> int:
+def _reproduce(resources: dict, warehouse, tracking, client, version: int, prog: str) -> int:
     """Print the comparison; exit 0 when the predictions are identical, 1 when they differ, 2 when
     the version cannot be re-created (the reason on stderr)."""
     from sentiment_assets.lineage.reproduce import CannotReproduce, reproduce
 
     try:
         result = reproduce(
-            _warehouse(resources),
+            warehouse,
             client,
             tracking.registered_model_name,
             version,
@@ -88,20 +87,6 @@ def _s3_client(resources: dict):
         return resources["s3"].get_client()
     except Exception:  # no region, no credentials: botocore raises several types  # noqa: BLE001
         return None
-
-
-def _warehouse(resources: dict):
-    """The profile's warehouse, with the aws profile's settings read from the environment here
-    (outside a Dagster run nothing resolves its dg.EnvVar fields)."""
-    from resources.environment import Profile, get_profile
-
-    if get_profile() is Profile.LOCAL:
-        return resources["warehouse"]
-    from resources.iceberg_warehouse import IcebergWarehouse
-
-    return IcebergWarehouse(
-        bucket=os.environ["SENTIMENT_S3_BUCKET"], glue_database=os.environ["SENTIMENT_GLUE_DATABASE"]
-    )
 
 
 if __name__ == "__main__":

@@ -29,11 +29,11 @@ def main(argv: list[str] | None = None, prog: str = "sentiment-assets registry")
 
     # Imported only now: the profiles pull in Dagster and MLflow, which `--help` need not load.
     from resources.environment import disable_telemetry, get_profile
-    from resources.profiles import resources_for
+    from resources.profiles import resolved, resources_for
     from sentiment_assets.registry.approval import pending_versions, record_decision
 
     disable_telemetry()
-    tracking = resources_for(get_profile())["mlflow_tracking"]
+    tracking = resolved(resources_for(get_profile())["mlflow_tracking"])
     client, name = tracking.client(), tracking.registered_model_name
     if args.command == "pending":
         waiting = pending_versions(client, name)
