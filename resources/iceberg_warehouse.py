@@ -26,8 +26,10 @@ from dagster_aws.athena import AthenaClient
 from pydantic import Field, PrivateAttr
 
 from resources.athena_query import run_query
-from resources.iceberg_tables import IcebergPartitionStage, IcebergTableStore, MissingIcebergTable
-from resources.warehouse import PartitionStage, Warehouse
+from resources.iceberg_stage import IcebergPartitionStage
+from resources.iceberg_tables import IcebergTableStore, MissingIcebergTable
+from resources.staged_tables import PartitionStage
+from resources.warehouse import Warehouse
 
 
 class IcebergWarehouse(Warehouse):
@@ -94,7 +96,7 @@ class IcebergWarehouse(Warehouse):
 
     @contextmanager
     def staged_partition(self, column: str, value: str) -> Iterator[PartitionStage]:
-        stage = self.table_store().staged_partition(column, value, self.partition_columns)
+        stage = IcebergPartitionStage(self.table_store(), column, value, self.partition_columns)
         try:
             yield _ArrowStage(stage)
             stage.commit()

@@ -15,6 +15,7 @@ from loopback_aws import REGION
 from moto.glue.exceptions import GlueClientError
 from moto.glue.responses import GlueResponse
 
+from resources.iceberg_stage import IcebergPartitionStage
 from resources.iceberg_tables import IcebergTableStore
 
 
@@ -67,7 +68,7 @@ def stage_partition_when_both_are_ready(place: StorePlace, partition: str, rows:
     """In a child process: stage `partition` in two chunks (as ingest does), wait for the other
     writer, then commit the stage."""
     store = place.open()
-    stage = store.staged_partition("source_partition", partition, {"reviews": "source_partition"})
+    stage = IcebergPartitionStage(store, "source_partition", partition, {"reviews": "source_partition"})
     try:
         half = rows // 2
         stage.append("reviews", reviews(partition, [f"{partition}-{i}" for i in range(half)]))
