@@ -48,6 +48,15 @@ class InterruptedAfterSaves(CheckpointStore):
     def describe(self) -> str:
         return self.inner.describe()
 
+    def write_object(self, name: str, data: bytes) -> None:
+        self.inner.write_object(name, data)
+
+    def read_object(self, name: str) -> bytes | None:
+        return self.inner.read_object(name)
+
+    def delete_object(self, name: str) -> None:
+        self.inner.delete_object(name)
+
 
 pytestmark = pytest.mark.usefixtures("torch_on_one_thread")
 

@@ -2,11 +2,14 @@
 resumed on another: a local directory, or an S3 prefix that any machine can reach.
 
 A store only keeps opaque payloads (bytes) numbered by optimizer step; what is inside them is
-the training loop's business (see `resume.py`).
+the training loop's business (see `resume.py`). Beside them it keeps a few small named objects:
+the STOP marker that asks the run training into it to stop at its next step boundary (how a run
+is moved to another machine, `training/move.py`), and the run's segments (`segments.py`).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
@@ -15,6 +18,7 @@ from pathlib import Path
 
 CHECKPOINT_NAME = "checkpoint-{step:08d}.pt"
 _CHECKPOINT_PATTERN = re.compile(r"checkpoint-(\d{8})\.pt$")
+STOP_NAME = "STOP"  # present: the run training into this store stops at its next step boundary
 
 
 class CheckpointStore(ABC):
@@ -41,6 +45,36 @@ class CheckpointStore(ABC):
     def describe(self) -> str:
         """Where the checkpoints are, for log lines and error messages."""
 
+    @abstractmethod
+    def write_object(self, name: str, data: bytes) -> None:
+        """Store a small named object beside the checkpoints (whole or not at all)."""
+
+    @abstractmethod
+    def read_object(self, name: str) -> bytes | None:
+        """The named object, or None when there is none."""
+
+    @abstractmethod
+    def delete_object(self, name: str) -> None:
+        """Remove the named object, if there is one."""
+
+    def request_stop(self, after_step: int = 0) -> None:
+        """Ask the run training into this store to stop once it has done `after_step` steps (0:
+        at its next step boundary); it checkpoints that step first. Any process that reaches the
+        store may ask: the run checks after every optimizer step."""
+        if after_step < 0:
+            raise ValueError(f"after_step must be >= 0, got {after_step!r}")
+        self.write_object(STOP_NAME, json.dumps({"after_step": after_step}).encode())
+
+    def stop_requested(self, step: int) -> bool:
+        """Whether a run that has done `step` optimizer steps is asked to stop now."""
+        marker = self.read_object(STOP_NAME)
+        return marker is not None and step >= int(json.loads(marker).get("after_step", 0))
+
+    def clear_stop(self) -> None:
+        """Withdraw the stop request (the run that honours one clears it, so that the next run
+        into this store does not stop at once)."""
+        self.delete_object(STOP_NAME)
+
     def latest(self) -> bytes | None:
         """The newest checkpoint's payload, or None when the store is empty."""
         steps = self.steps()
@@ -58,19 +92,7 @@ class LocalCheckpointStore(CheckpointStore):
         self.directory = Path(directory)
 
     def save(self, step: int, payload: bytes) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        # Write elsewhere, flush to disk, then rename: a run killed mid-write leaves only a
-        # temp file (which `steps` ignores), never a truncated checkpoint that looks complete.
-        fd, tmp = tempfile.mkstemp(prefix=".checkpoint-", suffix=".tmp", dir=self.directory)
-        try:
-            with os.fdopen(fd, "wb") as file:
-                file.write(payload)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(tmp, self.directory / CHECKPOINT_NAME.format(step=step))
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        self.write_object(CHECKPOINT_NAME.format(step=step), payload)
         for old in self._to_prune():
             (self.directory / CHECKPOINT_NAME.format(step=old)).unlink(missing_ok=True)
 
@@ -85,6 +107,28 @@ class LocalCheckpointStore(CheckpointStore):
 
     def describe(self) -> str:
         return str(self.directory)
+
+    def write_object(self, name: str, data: bytes) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        # Write elsewhere, flush to disk, then rename: a run killed mid-write leaves only a
+        # temp file (which `steps` ignores), never a truncated checkpoint that looks complete.
+        fd, tmp = tempfile.mkstemp(prefix=".checkpoint-", suffix=".tmp", dir=self.directory)
+        try:
+            with os.fdopen(fd, "wb") as file:
+                file.write(data)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(tmp, self.directory / name)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def read_object(self, name: str) -> bytes | None:
+        path = self.directory / name
+        return path.read_bytes() if path.is_file() else None
+
+    def delete_object(self, name: str) -> None:
+        (self.directory / name).unlink(missing_ok=True)
 
 
 class S3CheckpointStore(CheckpointStore):
@@ -119,6 +163,22 @@ class S3CheckpointStore(CheckpointStore):
 
     def describe(self) -> str:
         return f"s3://{self.bucket}/{self.prefix}"
+
+    def write_object(self, name: str, data: bytes) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=self._key_prefix() + name, Body=data)
+
+    def read_object(self, name: str) -> bytes | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self._key_prefix() + name)["Body"].read()
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return None
+            raise
+
+    def delete_object(self, name: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=self._key_prefix() + name)
 
     def _key_prefix(self) -> str:
         return f"{self.prefix}/" if self.prefix else ""

@@ -8,6 +8,9 @@ Every optimizer step is recorded for the debugger rules and the profiler (`debug
 The loss weighs each class as `FineTuneConfig.class_weighting` says (balanced by default).
 With `early_stopping_patience`, the run stops once validation macro-F1 stops improving and ends
 with its best evaluation's weights (`early_stopping.py`).
+With a CheckpointStore, a stop request (its STOP marker, or a stop signal, `stop_signal.py`) ends
+the run after the current step, that step checkpointed: how a run is moved to another machine.
+Each run into a store records its segment there when its loop ends (`segments.py`).
 Started by torchrun in several processes, they share every batch (`distributed.py`).
 """
 
@@ -25,6 +28,8 @@ from sentiment_assets.models.checkpoints import CheckpointStore
 from sentiment_assets.models.debugger import profiler_summary
 from sentiment_assets.models.finetune_config import FineTuneConfig
 from sentiment_assets.models.finetune_run import EvaluateCallback, FineTuneRun
+from sentiment_assets.models.segments import Segment, append_segment
+from sentiment_assets.models.stop_signal import received as stop_signal_received
 from sentiment_assets.models.torch_setup import deterministic
 
 logger = logging.getLogger("sentiment_assets.finetune")
@@ -42,7 +47,8 @@ class FineTuneResult:
     profile: dict = field(default_factory=dict)  # profiler_summary(record)
     resumed_from_step: int | None = None  # the checkpoint's step when the run was resumed
     stopped_early: bool = False  # max_seconds ran out before the last epoch ended
-    # Why the loop ended: "completed" (every epoch), "max_seconds" or "early_stopping".
+    # Why the loop ended: "completed" (every epoch), "max_seconds", "early_stopping" or
+    # "stop_requested" (asked to stop, e.g. to be moved: the model is half-trained).
     stop_reason: str = "completed"
     early_stopping: dict | None = None  # EarlyStopping.summary(): the best evaluation, when on
     class_weights: dict[int, float] = field(default_factory=dict)  # label -> its loss weight
@@ -82,24 +88,33 @@ def fine_tune(
         on_evaluate=on_evaluate,
     )
     progress = run.progress  # epoch, next batch and step: where the run stands (or resumes)
+    segment_start = time.perf_counter()
     run.log_plan()
-    batches, out_of_time = None, False
+    batches, out_of_time, asked_to_stop = None, False, False
     with deterministic(run.device.type == "cpu"):
-        while progress.epoch <= config.epochs and not out_of_time and not run.early_stopped:
+        while progress.epoch <= config.epochs and not out_of_time and not run.early_stopped and not asked_to_stop:
             if batches is None:  # a new epoch, or the one the checkpoint stopped in
                 batches = run.start_epoch()
             run.train_on(batches[progress.next_batch])
             out_of_time = run.out_of_time()
+            asked_to_stop = _stop_requested(run)
             if progress.next_batch == len(batches):
                 run.end_epoch(on_epoch_end)  # validates, reports and checkpoints, even out of time
                 batches = None
                 continue
             if run.validates and (out_of_time or _every(progress.step, config.eval_every_steps)):
                 run.validate()
-            if out_of_time or run.early_stopped or _every(progress.step, config.checkpoint_every_steps):
+            if (
+                out_of_time
+                or run.early_stopped
+                or asked_to_stop
+                or _every(progress.step, config.checkpoint_every_steps)
+            ):
                 run.save_checkpoint()
 
     stopped_early = out_of_time and progress.epoch <= config.epochs
+    if asked_to_stop and progress.epoch <= config.epochs:
+        logger.info("stopping after step %d as asked: its checkpoint is in %s", progress.step, _where(run))
     if stopped_early:
         logger.info("stopping early after step %d: max_seconds=%g ran out", progress.step, config.max_seconds)
     if run.early_stopped and progress.epoch <= config.epochs:
@@ -108,10 +123,39 @@ def fine_tune(
             progress.step,
             config.early_stopping_patience,
         )
-    return _result(run, stopped_early)
+    result = _result(run, stopped_early, asked_to_stop)
+    _record_segment(run, result.stop_reason, time.perf_counter() - segment_start)
+    return result
 
 
-def _result(run: FineTuneRun, stopped_early: bool) -> FineTuneResult:
+def _stop_requested(run: FineTuneRun) -> bool:
+    """Whether to stop after the step just done, agreed by all processes: asked by a stop signal
+    (to any of them) or by the store's STOP marker (read by rank 0). Only a run that checkpoints
+    stops: without a store, stopping would throw the steps away as surely as dying."""
+    store = run.checkpoints
+    if store is None:
+        return False
+    asked = stop_signal_received() or (run.world.is_main and store.stop_requested(run.progress.step))
+    return run.world.any(asked)
+
+
+def _record_segment(run: FineTuneRun, stop_reason: str, seconds: float) -> None:
+    """This process's segment of the run, in the store (rank 0); a stop request it honoured is
+    cleared, so that the run's next segment does not stop at once."""
+    store = run.checkpoints
+    if store is None or not run.world.is_main:
+        return
+    if stop_reason == "stop_requested":
+        store.clear_stop()
+    start = run.resumed_from_step or 0
+    append_segment(store, Segment.here(str(run.device), run.world.size, start, run.progress.step, seconds, stop_reason))
+
+
+def _where(run: FineTuneRun) -> str:
+    return run.checkpoints.describe() if run.checkpoints is not None else "no store"
+
+
+def _result(run: FineTuneRun, stopped_early: bool, asked_to_stop: bool = False) -> FineTuneResult:
     """The trained model in eval mode (with early stopping, the best evaluation's weights, however
     the run ended), and what the run recorded, over all its resumes."""
     stopping = run.early_stopping
@@ -126,6 +170,8 @@ def _result(run: FineTuneRun, stopped_early: bool) -> FineTuneResult:
     stop_reason = "max_seconds" if stopped_early else "completed"
     if run.early_stopped and run.progress.epoch <= run.config.epochs:
         stop_reason = "early_stopping"
+    if asked_to_stop and run.progress.epoch <= run.config.epochs:
+        stop_reason = "stop_requested"
     record["stop_reason"] = stop_reason
     if stopping is not None:
         record["early_stopping"] = stopping.summary()

@@ -36,8 +36,9 @@ class TransformerClassifier(SentimentClassifier):
     After `fit` (or `load`): `model`, `tokenizer`; after `fit`: `training_history` (one
     EpochReport per epoch), `train_seconds`, `train_samples_per_second`, `steps`, `debug_record`
     (the debugger record, a dict), `profile` (its profiler summary), `resumed_from_step` (None
-    unless resumed), `stopped_early` (the max_seconds budget ran out) and `class_weights` (each
-    label_id's weight in the training loss, see FineTuneConfig.class_weighting).
+    unless resumed), `stopped_early` (the max_seconds budget ran out), `stop_reason` (why the loop
+    ended; "stop_requested": asked to stop, to be moved, so half-trained) and `class_weights`
+    (each label_id's weight in the training loss, see FineTuneConfig.class_weighting).
     """
 
     family = "minilm_finetuned"
@@ -56,6 +57,7 @@ class TransformerClassifier(SentimentClassifier):
         self.profile: dict | None = None
         self.resumed_from_step: int | None = None
         self.stopped_early: bool | None = None
+        self.stop_reason: str | None = None
         self.class_weights: dict[int, float] | None = None
 
     def fit(
@@ -98,6 +100,7 @@ class TransformerClassifier(SentimentClassifier):
         self.profile = result.profile
         self.resumed_from_step = result.resumed_from_step
         self.stopped_early = result.stopped_early
+        self.stop_reason = result.stop_reason
         self.class_weights = result.class_weights
         return self
 
