@@ -69,8 +69,8 @@ def train_in_subprocess(
     )
     command = training_command(1, args)
     context.log.info("fine-tuning in a subprocess: %s", redact_text(" ".join(command)))
-    reported = client.run(command=command, context=context).get_results()
-    return TrainingRun(list(reported), output, str(checkpoints))
+    reported = finished_or_stopped(client.run(command=command, context=context))
+    return TrainingRun(reported, output, str(checkpoints))
 
 
 def train_in_pod(
@@ -103,9 +103,31 @@ def train_in_pod(
         checkpoints=where.checkpoints,
     )
     context.log.info("fine-tuning in a %d-GPU pod (image %s), outputs to %s", pod.gpus, pod.image, where.output_dir)
-    reported = client.run(context=context, **pod.run_kwargs(args)).get_results()
+    reported = finished_or_stopped(client.run(context=context, **pod.run_kwargs(args)))
     download_directory(where.output_dir, output)
-    return TrainingRun(list(reported), output, where.checkpoints)
+    return TrainingRun(reported, output, where.checkpoints)
+
+
+def finished_or_stopped(invocation) -> list:
+    """The results a finished run reported; a dg.Failure when it stopped when asked (to be moved),
+    so that the asset registers no half-trained model and says where the checkpoint is."""
+    stops = [m["stopped"] for m in invocation.get_custom_messages() if isinstance(m, dict) and "stopped" in m]
+    if stops:
+        stop = stops[-1]
+        raise dg.Failure(
+            description=(
+                f"fine-tuning stopped after step {stop['step']} when asked (to be moved to another machine); "
+                f"no model was registered. Its checkpoint is in {stop['checkpoints']}: the run resumes from "
+                f"there (`sentiment-assets move`, or materializing again with the checkpoints at the target)."
+            ),
+            metadata={
+                "stopped_at_step": stop["step"],
+                "checkpoints": stop["checkpoints"],
+                "segments": dg.MetadataValue.json(stop["segments"]),
+            },
+            allow_retries=False,
+        )
+    return list(invocation.get_results())
 
 
 class TrainingLauncher(dg.ConfigurableResource):

@@ -22,7 +22,8 @@ EXAMPLES = """\
     sentiment-assets lineage prediction 1234 --partition bundled
     sentiment-assets score --db PATH --model-dir DIR --partition KEY --model-name NAME --model-version 3
     sentiment-assets serving serve --port 8080
-    sentiment-assets train --train train.parquet --valid valid.parquet --output-dir out/"""
+    sentiment-assets train --train train.parquet --valid valid.parquet --output-dir out/
+    sentiment-assets move --from checkpoints/run-1 --to s3://bucket/run-1 --device cuda -- --train ..."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,11 @@ COMMANDS = (
         "train",
         "sentiment_assets.training.transformer_job",
         "fine-tune the transformer on Parquet splits (what a training pod runs, under torchrun for several GPUs)",
+    ),
+    Command(
+        "move",
+        "sentiment_assets.training.move_command",
+        "move a running fine-tune to another machine or device: stop at a step boundary, copy the checkpoints, resume",
     ),
 )
 

@@ -26,6 +26,7 @@ HELP_MENTIONS = {
     "score": ["--db", "--model-dir", "--partition", "--model-version", "--engine"],
     "serving": ["serve", "shift-traffic", "stats"],
     "train": ["--train", "--valid", "--set KEY=VALUE", "--output-dir", "--checkpoints"],
+    "move": ["--from", "--to", "--device", "--processes", "--after-step", "--interrupted", "--no-relaunch"],
 }
 
 

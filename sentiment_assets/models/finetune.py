@@ -145,10 +145,10 @@ def _record_segment(run: FineTuneRun, stop_reason: str, seconds: float) -> None:
     store = run.checkpoints
     if store is None or not run.world.is_main:
         return
-    if stop_reason == "stop_requested":
-        store.clear_stop()
     start = run.resumed_from_step or 0
     append_segment(store, Segment.here(str(run.device), run.world.size, start, run.progress.step, seconds, stop_reason))
+    if stop_reason == "stop_requested":
+        store.clear_stop()  # after the segment: a mover that sees the marker gone finds the segment
 
 
 def _where(run: FineTuneRun) -> str:

@@ -21,6 +21,11 @@ data-parallel, `batch_size` being the batch of one step over all of them (see
 
     torchrun --standalone --nnodes 1 --nproc_per_node 4 -m sentiment_assets.training.transformer_job ...
 
+A run with `--checkpoints` stops at its next step boundary when asked (the STOP marker in its
+checkpoint store, `sentiment-assets move`, or SIGUSR1/SIGTERM): it checkpoints that step, writes
+no model and exits with status 75 (EXIT_STOPPED; under Pipes it exits 0 and says so in a custom
+message, `{"stopped": {...}}`), to be resumed from the checkpoint, here or on another machine.
+
 Under Dagster Pipes the progress lines go to Dagster's log, each debugger rule comes back as an
 asset check (severity WARN) and the scores and profile as materialization metadata. Only
 `dagster_pipes` is imported, never `dagster`: the training image needs no orchestrator.
@@ -29,6 +34,7 @@ asset check (severity WARN) and the scores and profile as materialization metada
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import logging
@@ -42,11 +48,28 @@ from sentiment_assets.models.debugger_rules import RuleResult, evaluate_rules
 from sentiment_assets.models.distributed import World, process_group
 from sentiment_assets.models.finetune_config import FineTuneConfig
 from sentiment_assets.models.s3_io import is_s3, output_directory, read_parquet
+from sentiment_assets.models.segments import read_segments
+from sentiment_assets.models.stop_signal import stop_on_signals
 from sentiment_assets.models.torch_setup import resolve_device
 from sentiment_assets.models.transformer import TransformerClassifier
 
 logger = logging.getLogger("sentiment_assets.training.transformer_job")
 OUTPUT_FILES = ("debugger.json", "profile.json", "rules.json", "metrics.json")
+EXIT_STOPPED = 75  # EX_TEMPFAIL: stopped when asked, its checkpoint written, to be resumed
+
+
+class StoppedWhenAsked(Exception):
+    """The run stopped at a stop request after `step`, checkpointed in `checkpoints`: no model."""
+
+    def __init__(self, step: int, checkpoints: str, segments: list[dict]) -> None:
+        super().__init__(
+            f"stopped after step {step} when asked (to be moved): its checkpoint is in {checkpoints}; "
+            f"no model was written. Start the same command with --checkpoints {checkpoints} to resume."
+        )
+        self.step, self.checkpoints, self.segments = step, checkpoints, segments
+
+    def report(self) -> dict:
+        return {"step": self.step, "checkpoints": self.checkpoints, "segments": self.segments}
 
 
 def parse_args(argv: list[str] | None = None, prog: str = "sentiment-assets train") -> argparse.Namespace:
@@ -104,6 +127,9 @@ def train(
     classifier = TransformerClassifier(config, checkpoints=store).fit(train_frame, valid_frame)
     if not world.is_main:
         return None
+    segments = [dataclasses.asdict(s) for s in read_segments(store)] if store is not None else []
+    if classifier.stop_reason == "stop_requested" and store is not None:
+        raise StoppedWhenAsked(classifier.steps or 0, store.describe(), segments)
     record, profile, class_weights = classifier.debug_record, classifier.profile, classifier.class_weights
     if record is None or profile is None or class_weights is None:  # fit sets all three
         raise RuntimeError("the fine-tune returned no debug record, profile or class weights")
@@ -116,6 +142,9 @@ def train(
         "resumed_from_step": classifier.resumed_from_step,
         "stopped_early": classifier.stopped_early,
         "world_size": world.size,
+        # Each process that trained into the checkpoints (moves, resumes), oldest first.
+        "segments": segments,
+        "segment_count": len(segments),
         # label_id -> its weight in the training loss; JSON object keys are strings.
         "class_weights": {str(label): w for label, w in class_weights.items()},
     }
@@ -155,9 +184,9 @@ def report_to_dagster(pipes, metrics: dict, rules: list[RuleResult], profile: di
         )
     pipes.report_asset_materialization(
         metadata={
-            # Pipes infers scalars' types but wants a dict (the class weights) marked as JSON.
+            # Pipes infers scalars' types but wants a dict or list (class weights, segments) marked as JSON.
             **{
-                name: {"raw_value": value, "type": "json"} if isinstance(value, dict) else value
+                name: {"raw_value": value, "type": "json"} if isinstance(value, (dict, list)) else value
                 for name, value in metrics.items()
             },
             **{f"profile_{name}": value for name, value in profile.items()},
@@ -183,20 +212,32 @@ def main(argv: list[str] | None = None, prog: str = "sentiment-assets train") ->
     package_logger = logging.getLogger("sentiment_assets")
     package_logger.setLevel(logging.INFO)
     config = load_config(args.config, args.overrides)
+    # A signal stops a run that checkpoints at its next step boundary; one without checkpoints
+    # would lose its steps either way, so it keeps the default (die).
+    signals = stop_on_signals() if args.checkpoints else contextlib.nullcontext()
     # Under torchrun: join the other processes (nccl or gloo, after the config's device).
-    with process_group(resolve_device(config.device)) as world:
+    with signals, process_group(resolve_device(config.device)) as world:
         if not world.is_main:
             package_logger.setLevel(logging.WARNING)  # one account of the run: rank 0's
         # Only rank 0 opens Pipes: Dagster expects one reporting process, and the context's
         # messages channel (a file, or the pod's log) must not receive every rank's reports.
         if not world.is_main or not PipesEnvVarParamsLoader().is_dagster_pipes_process():
-            train(args, config, world)
+            try:
+                train(args, config, world)
+            except StoppedWhenAsked as stopped:
+                logger.warning("%s", stopped)
+                return EXIT_STOPPED
             return 0
         with open_dagster_pipes() as pipes:
             handler = _ToPipesLog(pipes.log)
             package_logger.addHandler(handler)
             try:
                 trained = train(args, config, world)
+            except StoppedWhenAsked as stopped:
+                # Not a failure of the process: the launcher turns it into a clear stop.
+                pipes.log.warning(str(stopped))
+                pipes.report_custom_message({"stopped": stopped.report()})
+                return 0
             finally:
                 package_logger.removeHandler(handler)
             if trained is None:  # rank 0 always returns its outputs
