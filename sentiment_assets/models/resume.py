@@ -117,8 +117,15 @@ def restore_checkpoint(
 ) -> tuple[TrainingProgress, TrainingRecorder]:
     """Load a checkpoint into model, optimizer, scheduler (already on the run's device), the
     global RNGs and `early_stopping` (an EarlyStopping, when on); return the progress and record
-    it holds. Refuses (ValueError) a checkpoint of a different run. A checkpoint written on CUDA
-    resumes on a CPU and the other way round."""
+    it holds. Refuses (ValueError) a checkpoint of a different run, or with another batch_size.
+
+    A checkpoint written on CUDA resumes on a CPU and the other way round: every tensor is read
+    onto the CPU and copied to where the run's model is. What is per device: the CPU RNGs
+    (Python, numpy, torch) are always restored; CUDA's RNG (dropout masks on a GPU) only where the
+    writer had one and this machine has as many GPUs, else it stays as seed_everything left it
+    (seeded, not the writer's), so dropout after a device change draws other masks than an
+    uninterrupted run would. Kernels differ between devices too (and bf16 autocast applies on
+    CUDA only), so across devices the run carries on the same optimisation, not the same bits."""
     # map_location="cpu", then each load_state_dict copies tensors to where their parameter is:
     # the weights and Adam's moments follow the model, while Adam's step counters stay on the
     # CPU as in a fresh run (map_location=cuda would leave them on the GPU), and so do RNG states.
@@ -186,6 +193,14 @@ def _check_same_run(state: dict, config_print: dict, data_print: str, where: str
             f"the checkpoint in {where} has format {state.get('format')!r}; this code reads format {FORMAT_VERSION}"
         )
     saved = state["config"]
+    if saved.get("batch_size") != config_print.get("batch_size"):
+        raise ValueError(
+            f"cannot resume from the checkpoint in {where} with batch_size {config_print.get('batch_size')!r}: it "
+            f"was written with batch_size {saved.get('batch_size')!r}. batch_size is the global batch of one optimizer "
+            f"step; the epoch's batches, the number of steps and the schedule follow from it, so another size is "
+            f"another optimisation. Resume with batch_size={saved.get('batch_size')!r}: a bigger machine takes the "
+            f"same batch faster, or shares it over more processes (torchrun --nproc_per_node)."
+        )
     default = OPTIONAL_FIELDS.get  # an optional field left out of a fingerprint is off
     changed = [
         f"{name} {saved.get(name, default(name))!r} -> {config_print.get(name, default(name))!r}"
