@@ -68,6 +68,7 @@ def test_the_hand_run_jobs_are_defined_and_no_schedule_competes_with_the_automat
         "scoring_job",
         "model_approval_job",
         "human_review_job",
+        "move_finetuned_minilm",
     }
     assert not list(defs.schedules or [])  # when assets run is their condition's decision
     assert {s.name for s in defs.sensors or []} == {

@@ -1,0 +1,57 @@
+"""move_finetuned_minilm: move a running (or interrupted) finetuned_minilm training to another
+machine, launched from the UI with config: stop it at its next step boundary, wait for that
+step's checkpoint and copy the checkpoints (and segments) to where the target trains.
+
+The relaunch is the next materialization of finetuned_minilm on the target (e.g. the aws
+profile's GPU pod, whose checkpoints are `s3://<bucket>/training/<run key>/checkpoints`): its
+run key (same config, same data) names the copied location, so it resumes from the copied step,
+and its metadata shows every segment. `sentiment-assets move` does the same from a shell and
+also starts the entry point itself (training/move.py, training/move_command.py).
+"""
+
+import dagster as dg
+
+from sentiment_assets.models.checkpoints import checkpoint_store_from_uri
+from sentiment_assets.models.segments import segments_table
+from sentiment_assets.training.move import move_checkpoints
+
+
+class MoveTrainingConfig(dg.Config):
+    # The run's checkpoints: artifacts/checkpoints/finetuned_minilm/<run key> on the local
+    # profile (the asset's `checkpoints` metadata names it), or an s3:// prefix.
+    source: str
+    # Where the target trains into: for the aws profile's pod s3://<bucket>/training/<run key>/checkpoints.
+    target: str
+    after_step: int = 0  # stop once this many steps are done (0: at the next step boundary)
+    interrupted: bool = False  # no run is training into `source`: move its newest checkpoint
+    wait_seconds: float = 600.0
+
+
+@dg.op
+def stop_and_copy_checkpoints(context: dg.OpExecutionContext, config: MoveTrainingConfig) -> dg.Output[int]:
+    """The step the moved run resumes from, with the steps copied and the segments so far."""
+    moved = move_checkpoints(
+        checkpoint_store_from_uri(config.source),
+        checkpoint_store_from_uri(config.target),
+        after_step=config.after_step,
+        interrupted=config.interrupted,
+        wait_seconds=config.wait_seconds,
+    )
+    context.log.info(f"stopped at step {moved.step}; checkpoints {moved.copied_steps} copied to {moved.target}")
+    return dg.Output(
+        moved.step,
+        metadata={
+            "resumes_from_step": moved.step,
+            "copied_steps": dg.MetadataValue.json(moved.copied_steps),
+            "target": moved.target,
+            "segments": dg.MetadataValue.md(segments_table(moved.segments)),
+        },
+    )
+
+
+@dg.job(
+    description="Stop a running finetuned_minilm training at a step boundary and copy its checkpoints to the "
+    "target's location (config: source, target); materializing finetuned_minilm there resumes it."
+)
+def move_finetuned_minilm():
+    stop_and_copy_checkpoints()
