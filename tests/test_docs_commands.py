@@ -29,6 +29,8 @@ RUN_BY = {
     "sentiment-assets lineage model": "test_lineage.py",
     "sentiment-assets lineage reproduce": "test_lineage.py",
     "sentiment-assets train": "test_train_transformer_entrypoint.py",  # its entry point, python -m
+    "sentiment-assets move": "test_move_training.py",
+    "kill": "test_stop_requests.py",  # SIGUSR1 sent to the training process by os.kill
     "dg launch": "test_cli.py",
     "dagster job backfill": "test_cli.py",
     "make dagster-home": "test_cli_user_data.py",
