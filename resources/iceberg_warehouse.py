@@ -165,6 +165,12 @@ class IcebergWarehouse(Warehouse):
     def table_exists(self, table: str) -> bool:
         return self.table_store().table_exists(table)
 
+    def table_snapshots(self, table: str) -> list[tuple[int, int]]:
+        try:
+            return [(info.snapshot_id, info.timestamp_ms) for info in self.table_store().snapshots(table)]
+        except MissingIcebergTable as error:
+            _missing(error)
+
 
 def _from_environment(*names: str) -> str | None:
     """The first of the standard AWS environment variables that is set (not a credential)."""

@@ -188,6 +188,12 @@ class Warehouse(dg.ConfigurableResource):
     def table_exists(self, table: str) -> bool:
         raise NotImplementedError
 
+    def table_snapshots(self, table: str) -> list[tuple[int, int]]:
+        """(snapshot id, committed at in ms since the epoch) of `table`'s snapshots, oldest first,
+        where the table format keeps them (Iceberg); empty where it does not (a DuckDB table is
+        only ever its current state)."""
+        return []
+
 
 class DuckDBWarehouse(Warehouse):
     """Tables in a local DuckDB file (the aws profile uses Iceberg tables instead)."""

@@ -31,8 +31,8 @@ from resources.mlflow_tracking import MlflowResource
 from resources.profiles import resources_for
 from resources.remote_training import RemoteTrainingResource
 from sentiment_assets.definitions import ALL_ASSETS
-from sentiment_assets.defs.feature_reads import read_split
 from sentiment_assets.defs.ingest_analyze.partitions import register_partitions
+from sentiment_assets.features.training_splits import read_split
 from sentiment_assets.models.mlflow_model import log_sentiment_model
 from sentiment_assets.models.tfidf import TfidfLogisticRegression
 from sentiment_assets.synthetic.generator import generate_clothing_reviews
@@ -370,3 +370,55 @@ def test_the_lineage_command_runs_on_the_aws_profile(aws_run):
     assert done.returncode == 0, done.stderr[-3000:]
     assert f"review {review_id} in {PARTITION}" in done.stdout and LANDED_KEY in done.stdout
     assert SECRET not in done.stdout + done.stderr
+
+
+def registered_fine_tune(aws_run, name: str) -> tuple[MlflowResource, int]:
+    """The fine-tune's logged model, registered as a version of `name`."""
+    metadata = aws_run["results"]["finetune"].get_asset_materialization_events()[0].materialization.metadata
+    tracking = MlflowResource(tracking_uri=os.environ["MLFLOW_TRACKING_URI"])
+    with tracking.activated():
+        version = mlflow.register_model(metadata["model_uri"].value, name)
+    return tracking, int(version.version)
+
+
+def test_reproduce_re_trains_the_fine_tune_on_the_aws_profile_from_its_s3_object_and_table_snapshot(aws_run):
+    from sentiment_assets.features.training_splits import FEATURE_TABLE
+    from sentiment_assets.lineage.chain import model_chain
+    from sentiment_assets.lineage.reproduce import reproduce
+
+    warehouse = aws_run["warehouse"]
+    tracking, version = registered_fine_tune(aws_run, "finetuned-on-aws")
+    training = model_chain(tracking.client(), "finetuned-on-aws", version).training
+
+    assert training is not None and training.source_files
+    assert all(f.source_file.startswith(f"s3://{aws_run['bucket']}/") for f in training.source_files)
+    assert training.feature_snapshot in [snapshot for snapshot, _ in warehouse.table_snapshots(FEATURE_TABLE)]
+    result = reproduce(
+        warehouse,
+        tracking.client(),
+        "finetuned-on-aws",
+        version,
+        tracking_uri=tracking.tracking_uri,
+        s3_client=boto3.client("s3"),
+    )
+    assert result.reproduced and result.test_reviews > 0
+
+
+def test_reproduce_on_the_aws_profile_refuses_when_the_recorded_table_snapshot_is_gone(aws_run):
+    import dataclasses
+
+    from sentiment_assets.features.training_splits import FEATURE_TABLE
+    from sentiment_assets.lineage.chain import model_chain
+    from sentiment_assets.lineage.reproduce import differences
+
+    tracking, version = registered_fine_tune(aws_run, "finetuned-on-aws-snapshot")
+    training = model_chain(tracking.client(), "finetuned-on-aws-snapshot", version).training
+    assert training is not None and training.feature_snapshot is not None
+    expired = dataclasses.replace(training, feature_snapshot=training.feature_snapshot + 1)
+
+    found = differences(expired, aws_run["warehouse"], s3_client=boto3.client("s3"))
+
+    assert found == [
+        f"feature table {FEATURE_TABLE}: snapshot {expired.feature_snapshot} the training read is no longer "
+        "in its history (the table was rebuilt or the snapshot expired)"
+    ]

@@ -187,6 +187,20 @@ def test_latest_filters_by_record_ids_and_selects_columns(history):
     assert result.to_dict("records") == [{"review_id": "r2", "sentiment": 1}]
 
 
+def test_a_split_as_of_a_moment_is_the_split_a_reader_saw_then_whatever_landed_later(store):
+    store.ingest(GROUP, frame(review("a", T1), review("c", T1, body="c old")), ingested_at=T1)
+    store.ingest(
+        GROUP, frame(review("c", T2, body="c new"), review("d", T2), review("a", T2, split_type="test")), ingested_at=T2
+    )
+    columns = ["review_body", "label_id"]
+
+    seen_at_t1 = store.split(GROUP, "train", columns=columns, as_of=T1)
+    now = store.split(GROUP, "train", columns=columns)
+
+    assert bodies(seen_at_t1) == {"a": "fine", "c": "c old"}
+    assert bodies(now) == {"c": "c new", "d": "fine"}  # a moved to test, c changed, d landed
+
+
 def test_split_reads_the_latest_rows_of_one_split(store):
     store.ingest(
         GROUP,

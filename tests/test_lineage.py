@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from sentiment_assets.defs.feature_reads import FEATURE_GROUP_LABEL, read_split
+from sentiment_assets.features.training_splits import FEATURE_GROUP_LABEL, read_split
 from sentiment_assets.lineage.chain import LineageNotFound, model_chain, prediction_chains
 from sentiment_assets.lineage.records import split_fingerprint
 

@@ -207,3 +207,39 @@ def test_a_multipart_s3_object_is_hashed_from_its_bytes_not_its_etag(aws):
 
     assert etag.strip('"').endswith("-2")  # a multipart ETag: no hash of the content
     assert (digest, size) == (sha256(b"".join(parts)), sum(map(len, parts)))
+
+
+def test_a_local_file_rewritten_after_it_was_hashed_is_refused_by_name(tmp_path):
+    shop = tmp_path / "shop.csv"
+    shop.write_text(clothing_csv(SHOP))
+    [listed] = locations.expand_location(str(shop))
+    shop.write_text(clothing_csv({**SHOP, 3: "Rewritten in between"}))
+
+    reading = locations.local_copy(listed)
+    with pytest.raises(locations.SourceError, match=r"shop\.csv.*changed while it was read"), reading as path:
+        path.read_bytes()
+
+
+def test_ingesting_a_file_that_changes_after_listing_keeps_none_of_its_rows_and_records_no_hash(tmp_path, monkeypatch):
+    from sentiment_assets.sources import reader
+
+    resources, instance = local(tmp_path, "shop.csv")
+    shop = tmp_path / "shop.csv"
+    shop.write_text(clothing_csv(SHOP))
+    listing = reader.expand_location
+
+    def listed_then_rewritten(location, s3_client=None):
+        files = listing(location, s3_client)
+        shop.write_text(clothing_csv({**SHOP, 3: "Rewritten in between"}))
+        return files
+
+    monkeypatch.setattr(reader, "expand_location", listed_then_rewritten)
+    result = ingest(resources, instance, "shop.csv", str(shop))
+
+    assert not result.success  # the partition's only file failed: the run says so, naming it
+    failure = str(result.get_step_failure_events()[0].step_failure_data.error)
+    assert "shop.csv" in failure and "changed while it was read" in failure
+
+    warehouse = resources["warehouse"]
+    assert partition_files(warehouse, "shop.csv").empty
+    assert not warehouse.table_exists("raw_reviews") or counts(warehouse, "raw_reviews", str(shop)) == 0

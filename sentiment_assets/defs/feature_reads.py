@@ -1,20 +1,9 @@
-"""Reads from the review feature group, so every training step uses the same split of the store."""
+"""Reads from the review feature group, so every training step uses the same split of the store
+(the splits themselves: `sentiment_assets.features.training_splits`)."""
 
 import pandas as pd
 
 from resources import Warehouse
-from sentiment_assets.features.feature_group import REVIEWS_FEATURE_GROUP
-from sentiment_assets.features.store import OfflineFeatureStore
-
-TRAINING_COLUMNS = ["review_body", "input_ids", "label_id", "sentiment"]
-# How lineage names the feature group training reads (its table is fg_<name>_v<version>).
-FEATURE_GROUP_LABEL = f"{REVIEWS_FEATURE_GROUP.name} v{REVIEWS_FEATURE_GROUP.version}"
-
-
-def read_split(warehouse: Warehouse, split_type: str) -> pd.DataFrame:
-    """The latest version of every record in one split ('train' | 'validation' | 'test') of the
-    offline feature store, ordered by review_id."""
-    return OfflineFeatureStore(warehouse).split(REVIEWS_FEATURE_GROUP, split_type, columns=TRAINING_COLUMNS)
 
 
 def read_holdout(warehouse: Warehouse) -> pd.DataFrame:

@@ -177,17 +177,22 @@ class OfflineFeatureStore:
         split_type: str,
         columns: Sequence[str] | None = None,
         split_column: str = "split_type",
+        as_of: datetime | None = None,
     ) -> pd.DataFrame:
         """The latest rows whose split is `split_type` ('train' | 'validation' | 'test'), ordered by
-        record id. The split is taken from each record's latest row, so a record is in one split."""
+        record id. The split is taken from each record's latest row, so a record is in one split.
+
+        With `as_of`, only rows ingested at or before it count: the split exactly as a reader at
+        that moment saw it (how a training run's inputs are read again to re-create its model)."""
         _check_columns(group, [split_column])
         wanted = _read_columns(group, columns)
+        known = _known_at(as_of)
         # Which records' latest row is in the split: the key columns of every row (no token ids).
         keys = [group.record_identifier, group.event_time, INGESTED_AT]
-        everyone = _newest_per_record(self._read(group, [*keys, split_column], None), group)
+        everyone = _newest_per_record(known(self._read(group, [*keys, split_column], None)), group)
         members = everyone.loc[everyone[split_column] == split_type, group.record_identifier]
         # Only this split's rows in full. A member's latest row is the newest of its rows here.
-        rows = _newest_per_record(self._read(group, wanted, {split_column: split_type}), group)
+        rows = _newest_per_record(known(self._read(group, wanted, {split_column: split_type})), group)
         rows = rows.loc[rows[group.record_identifier].isin(members)].reset_index(drop=True)
         return _chosen_columns(rows, group, columns)
 
@@ -243,6 +248,14 @@ def _newest_per_record(rows: pd.DataFrame, group: FeatureGroup) -> pd.DataFrame:
     """Per record, its row with the latest event time (ties: the latest ingestion), by record id."""
     ordered = rows.sort_values([group.record_identifier, group.event_time, INGESTED_AT], kind="stable")
     return ordered.drop_duplicates(group.record_identifier, keep="last").reset_index(drop=True)
+
+
+def _known_at(as_of: datetime | None):
+    """A filter keeping the rows ingested at or before `as_of` (every row when None)."""
+    if as_of is None:
+        return lambda rows: rows
+    moment = naive_utc(as_of).to_pydatetime()
+    return lambda rows: rows.loc[rows[INGESTED_AT] <= moment]
 
 
 def _ids_filter(group: FeatureGroup, record_ids: Sequence | None) -> dict[str, object] | None:

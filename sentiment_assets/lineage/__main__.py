@@ -60,7 +60,8 @@ def main(argv: list[str] | None = None, prog: str = "python -m sentiment_assets.
 
 
 def _reproduce(resources: dict, warehouse, tracking, client, version: int, prog: str) -> int:
-    """Print the comparison; exit 0 when the predictions are identical, 1 when they differ, 2 when
+    """Print the comparison; exit 0 when the predictions are identical (or, for the transformer,
+    within its stated tolerance), 1 when they differ, 2 when
     the version cannot be re-created (the reason on stderr)."""
     from sentiment_assets.lineage.reproduce import CannotReproduce, reproduce
 
@@ -77,7 +78,7 @@ def _reproduce(resources: dict, warehouse, tracking, client, version: int, prog:
         print(f"{prog}: {error}", file=sys.stderr)
         return 2
     print(result.summary())
-    return 0 if result.identical else 1
+    return 0 if result.reproduced else 1
 
 
 def _s3_client(resources: dict):

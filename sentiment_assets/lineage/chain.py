@@ -139,10 +139,13 @@ def format_model_chain(chain: ModelChain, indent: str = "") -> str:
     lines += [
         f"{indent}  family: {training.family}  seed: {training.seed}  base model: {training.base_model or '-'}",
         f"{indent}  code: {training.code_version}",
-        f"{indent}  feature group: {training.feature_group}, read as of {training.features_read_at}",
+        f"{indent}  feature group: {training.feature_group}, read as of {training.features_read_at}"
+        + (f", table snapshot {training.feature_snapshot}" if training.feature_snapshot is not None else ""),
         f"{indent}    train split: {training.train_reviews} reviews, fingerprint {training.train_fingerprint}",
-        f"{indent}  raw files ({len(training.source_files)}):",
     ]
+    if training.steps is not None:
+        lines.append(f"{indent}    trained {training.steps} steps, ended: {training.stop_reason or '-'}")
+    lines.append(f"{indent}  raw files ({len(training.source_files)}):")
     lines += [
         f"{indent}    {f.source_partition}: {f.source_file}  sha256 {f.sha256}  {f.size_bytes} bytes"
         f"  ingested {f.ingested_at}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
@@ -33,6 +34,8 @@ class LineageWarehouse(Protocol):
     def read_table(
         self, table: str, columns: list[str] | None = None, *, where: dict[str, object] | None = None
     ) -> pd.DataFrame: ...
+
+    def table_snapshots(self, table: str) -> list[tuple[int, int]]: ...
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,11 @@ class TrainingLineage:
     source_files: list[SourceFile] = field(default_factory=list)
     config: dict[str, Any] = field(default_factory=dict)  # the model's whole config (model.params())
     calibrated: bool = False  # a temperature and class biases fitted on the validation split on top
+    # The feature table's snapshot the read saw, where the table format keeps snapshots (Iceberg).
+    feature_snapshot: int | None = None
+    # How many optimizer steps the training took and why it ended (families trained in steps).
+    steps: int | None = None
+    stop_reason: str | None = None  # "completed", "early_stopping", "max_seconds"
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -82,6 +90,7 @@ class TrainingLineage:
             f"{TAG_PREFIX}seed": "" if self.seed is None else str(self.seed),
             f"{TAG_PREFIX}base_model": self.base_model or "",
             f"{TAG_PREFIX}source_files": str(len(self.source_files)),
+            f"{TAG_PREFIX}feature_snapshot": "" if self.feature_snapshot is None else str(self.feature_snapshot),
         }
 
 
@@ -147,13 +156,18 @@ def training_lineage(
     read_at: str | None = None,
     config: dict[str, Any] | None = None,
     calibrated: bool = False,
+    feature_table: str | None = None,
+    steps: int | None = None,
+    stop_reason: str | None = None,
 ) -> TrainingLineage:
     """The lineage of a model trained on `train` (read from the feature store at `read_at`, default
-    now) in this process."""
+    now) in this process. With `feature_table`, the table's snapshot current at `read_at` is
+    recorded where the warehouse keeps snapshots."""
+    read_at = read_at or naive_utc().isoformat()
     return TrainingLineage(
         family=family,
         feature_group=feature_group,
-        features_read_at=read_at or naive_utc().isoformat(),
+        features_read_at=read_at,
         train_fingerprint=split_fingerprint(train),
         train_reviews=len(train),
         code_version=code_version(),
@@ -162,7 +176,18 @@ def training_lineage(
         source_files=training_source_files(warehouse),
         config=dict(config or {}),
         calibrated=calibrated,
+        feature_snapshot=snapshot_at(warehouse, feature_table, read_at) if feature_table else None,
+        steps=steps,
+        stop_reason=stop_reason,
     )
+
+
+def snapshot_at(warehouse: LineageWarehouse, table: str, moment: str) -> int | None:
+    """The id of `table`'s newest snapshot committed at or before `moment` (ISO 8601, UTC): what
+    a read at that moment saw. None where the warehouse keeps no snapshots (DuckDB)."""
+    cutoff_ms = naive_utc(datetime.fromisoformat(moment)).value // 1_000_000
+    committed = [snapshot for snapshot, at_ms in warehouse.table_snapshots(table) if at_ms <= cutoff_ms]
+    return committed[-1] if committed else None
 
 
 def record_training_lineage(client, run_id: str, lineage: TrainingLineage) -> None:

@@ -123,9 +123,24 @@ def expand_location(location: str, s3_client: Any = None) -> list[SourceFile]:
 @contextlib.contextmanager
 def local_copy(source: SourceFile, s3_client: Any = None) -> Iterator[Path]:
     """A local path with the file's bytes: the file itself, or an S3 object downloaded (streamed)
-    into a temporary directory that is removed afterwards. Readers need a path: Parquet seeks."""
+    into a temporary directory that is removed afterwards. Readers need a path: Parquet seeks.
+
+    Either way the bytes read are the bytes hashed when the file was listed: an S3 object is
+    checked as it downloads, a local file is hashed again once read (a SourceError naming it
+    when it changed in between, so the recorded sha256 is always that of the rows ingested)."""
     if not source.uri.startswith("s3://"):
-        yield Path(source.uri)
+        path = Path(source.uri)
+        yield path
+        try:
+            with path.open("rb") as handle:
+                now = _sha256(handle)
+        except OSError as error:
+            raise SourceError(source.uri, f"the file went away while it was read ({error})") from error
+        if now != source.sha256:
+            raise SourceError(
+                source.uri,
+                f"the file changed while it was read (sha256 {source.sha256} when listed, {now} after); read it again",
+            )
         return
     bucket, key = _split_s3(source.uri)
     with tempfile.TemporaryDirectory(prefix="reviews-") as folder:

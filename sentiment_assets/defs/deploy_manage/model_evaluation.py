@@ -10,8 +10,9 @@ import pandas as pd
 
 from resources import ArtifactStore, MlflowResource, Warehouse
 from sentiment_assets.defs.automation_conditions import follow_upstream
-from sentiment_assets.defs.feature_reads import read_holdout, read_split
+from sentiment_assets.defs.feature_reads import read_holdout
 from sentiment_assets.defs.metadata import frame_markdown, png_markdown
+from sentiment_assets.features.training_splits import read_split
 from sentiment_assets.labels import label_id_from_sentiment
 from sentiment_assets.models.calibration_error import ece_if_calibrated, expected_calibration_error, reliability_table
 from sentiment_assets.models.evaluation_record import Evaluation

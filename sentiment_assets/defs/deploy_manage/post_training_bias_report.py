@@ -12,8 +12,8 @@ from resources import ArtifactStore, MlflowResource, Warehouse
 from sentiment_assets.bias.thresholds import breaches
 from sentiment_assets.defs.automation_conditions import follow_upstream
 from sentiment_assets.defs.bias_settings import BiasSettings
-from sentiment_assets.defs.feature_reads import read_split
 from sentiment_assets.defs.metadata import frame_markdown
+from sentiment_assets.features.training_splits import read_split
 from sentiment_assets.registry.approval import CHAMPION_ALIAS
 
 GROUP = "deploy_manage"

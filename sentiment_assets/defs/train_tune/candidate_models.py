@@ -11,9 +11,10 @@ import pandas as pd
 
 from resources import ArtifactStore, ComputeResource, MlflowResource, Warehouse
 from sentiment_assets.defs.automation_conditions import nightly_retraining
-from sentiment_assets.defs.feature_reads import FEATURE_GROUP_LABEL, read_holdout, read_split
+from sentiment_assets.defs.feature_reads import read_holdout
 from sentiment_assets.defs.metadata import frame_markdown, table_metadata
 from sentiment_assets.defs.train_tune.candidates import CandidateModelsConfig, build_candidate
+from sentiment_assets.features.training_splits import FEATURE_GROUP_LABEL, FEATURE_TABLE, read_split
 from sentiment_assets.lineage.records import base_model_identity, record_training_lineage, training_lineage
 from sentiment_assets.models.base import EpochReport
 from sentiment_assets.models.model_card import FinetunedModelCard
@@ -146,6 +147,7 @@ def candidate_models(
                     base_model=base_model_identity(family),
                     read_at=read_at,
                     config=model.params(),
+                    feature_table=FEATURE_TABLE,
                 ),
             )
             context.log.info(

@@ -20,8 +20,8 @@ import dagster as dg
 
 from resources import ArtifactStore, ComputeResource, MlflowResource, TrainingLauncher, Warehouse
 from sentiment_assets.defs.automation_conditions import nightly_retraining
-from sentiment_assets.defs.feature_reads import FEATURE_GROUP_LABEL, read_split
 from sentiment_assets.defs.metadata import png_markdown
+from sentiment_assets.features.training_splits import FEATURE_GROUP_LABEL, FEATURE_TABLE, read_split
 from sentiment_assets.lineage.records import base_model_identity, record_training_lineage, training_lineage
 from sentiment_assets.models.debugger_rule_names import RULE_DESCRIPTIONS
 from sentiment_assets.models.finetune_config import FineTuneConfig
@@ -127,6 +127,9 @@ def finetuned_minilm(
                 base_model=base_model_identity(model.family),
                 read_at=read_at,
                 config=model.params(),
+                feature_table=FEATURE_TABLE,
+                steps=metrics.get("steps"),
+                stop_reason=record.get("stop_reason"),
             ),
         )
         card.save(artifacts)  # candidate_models puts it on the leaderboard

@@ -12,8 +12,8 @@ import pandas as pd
 from resources import ArtifactStore, ComputeResource, MlflowResource, Warehouse
 from resources.optuna_storage import OptunaStorage
 from sentiment_assets.defs.automation_conditions import follow_upstream
-from sentiment_assets.defs.feature_reads import FEATURE_GROUP_LABEL, read_split
 from sentiment_assets.defs.metadata import png_markdown
+from sentiment_assets.features.training_splits import FEATURE_GROUP_LABEL, FEATURE_TABLE, read_split
 from sentiment_assets.lineage.records import base_model_identity, record_training_lineage, training_lineage
 from sentiment_assets.redaction import redact_url
 from sentiment_assets.timestamps import naive_utc
@@ -168,6 +168,7 @@ def tuned_model(
             read_at=read_at,
             config=tuned.card.params,
             calibrated=True,
+            feature_table=FEATURE_TABLE,
         ),
     )
     card_path = tuned.card.save(artifacts)  # model_evaluation scores the model it names
