@@ -15,7 +15,9 @@ loss: what one process gets from `cross_entropy(weight=...)`. Every process know
 so W needs no communication. Hence N processes take the very steps one
 process would (up to float rounding), only faster: the same config ends with the same weights
 whatever the number of GPUs, and the position in an epoch (`next_batch`) means the same thing
-to every process, so a checkpoint resumes on all of them.
+to every process, so a checkpoint resumes on all of them, and under another number of
+processes than wrote it (1 -> N and back: each rank keeps its own RNG states only when the
+number is the same, `rng_states.py`).
 
 Only rank 0 writes: checkpoints, outputs, reports. Validation is sharded the same way and the
 logits gathered, so every process computes the same scores on the whole validation set.

@@ -30,11 +30,8 @@ from sentiment_assets.models.finetune_setup import (
     optimizer_and_schedule,
     resume_or_start,
 )
-from sentiment_assets.models.resume import (
-    TrainingProgress,
-    checkpoint_payload,
-    config_fingerprint,
-)
+from sentiment_assets.models.resume import TrainingProgress, checkpoint_payload, config_fingerprint
+from sentiment_assets.models.rng_states import rng_state
 from sentiment_assets.models.torch_setup import freeze_encoder, resolve_device, seed_everything
 
 logger = logging.getLogger("sentiment_assets.finetune")
@@ -215,12 +212,13 @@ class FineTuneRun:
 
     def save_checkpoint(self) -> None:
         self.progress.elapsed_seconds = time.perf_counter() - self.clock_start
-        if self.checkpoints is not None and self.world.is_main:
+        if self.checkpoints is None:
+            return
+        rng_per_rank = self.world.gather(rng_state())  # a collective: every rank's, rank 0 writes
+        if self.world.is_main:
             stopping = self.early_stopping.state_dict() if self.early_stopping is not None else None
-            payload = checkpoint_payload(
-                self.model, self.optimizer, self.scheduler, self.progress, self.recorder, *self.prints, stopping
-            )
-            self.checkpoints.save(self.progress.step, payload)
+            parts = (self.model, self.optimizer, self.scheduler, self.progress, self.recorder, *self.prints, stopping)
+            self.checkpoints.save(self.progress.step, checkpoint_payload(*parts, rng_per_rank=rng_per_rank))
 
     def end_epoch(self, on_epoch_end: EpochCallback | None) -> None:
         """The epoch's report (validated when there is validation data), a checkpoint, then the

@@ -82,14 +82,16 @@ def resume_or_start(
         return TrainingProgress(), TrainingRecorder(list(groups)), None
     where = checkpoints.describe()
     config_print, data_print = prints
+    # Any world size resumes any other's checkpoint: the progress counts global batches.
     progress, recorder = restore_checkpoint(
-        payload, model, optimizer, scheduler, config_print, data_print, where, early_stopping
+        payload, model, optimizer, scheduler, config_print, data_print, where, early_stopping, world.rank, world.size
     )
     logger.info(
-        "resuming from step %d (epoch %d, batch %d) out of %s",
+        "resuming from step %d (epoch %d, batch %d) out of %s%s",
         progress.step,
         progress.epoch,
         progress.next_batch,
         checkpoints.describe(),
+        f" on {world.size} processes" if world.distributed else "",
     )
     return progress, recorder, progress.step

@@ -10,7 +10,6 @@ import dataclasses
 import hashlib
 import io
 import pickle
-import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -19,6 +18,7 @@ import torch
 
 from sentiment_assets.models.base import EpochReport
 from sentiment_assets.models.debugger import TrainingRecorder
+from sentiment_assets.models.rng_states import restore_rng, rng_for_rank, rng_state
 from sentiment_assets.models.safe_loading import RefusedUnsafeFile
 
 # 2: every value a tensor or a plain Python value, so checkpoints load with weights_only=True
@@ -81,20 +81,23 @@ def checkpoint_payload(
     config_print: dict,
     data_print: str,
     early_stopping: dict | None = None,
+    rng_per_rank: list[dict] | None = None,
 ) -> bytes:
     """Everything needed to carry on after the step just done, as bytes for a CheckpointStore;
-    `early_stopping`: EarlyStopping.state_dict() when the run stops early."""
-    rng = {"python": random.getstate(), "numpy": _numpy_rng_state(), "torch": torch.get_rng_state()}
-    if torch.cuda.is_available():
-        rng["cuda"] = torch.cuda.get_rng_state_all()
+    `early_stopping`: EarlyStopping.state_dict() when the run stops early; `rng_per_rank`: every
+    process's `rng_state()` in rank order, under torchrun (this process's alone by default).
+    The world size is recorded, so that a resume knows whose RNG states it may take back."""
+    per_rank = rng_per_rank if rng_per_rank is not None else [rng_state()]
     state = {
         "format": FORMAT_VERSION,
+        "world_size": len(per_rank),
         "config": plain(config_print),
         "data": data_print,
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
         "scheduler": scheduler.state_dict(),
-        "rng": rng,
+        "rng": per_rank[0],  # rank 0's: what a resume into another world size takes
+        "rng_per_rank": per_rank,
         "progress": plain(dataclasses.asdict(progress)),
         "record": plain(recorder.to_dict()),
     }
@@ -114,10 +117,17 @@ def restore_checkpoint(
     data_print: str,
     where: str,
     early_stopping=None,
+    rank: int = 0,
+    world_size: int = 1,
 ) -> tuple[TrainingProgress, TrainingRecorder]:
     """Load a checkpoint into model, optimizer, scheduler (already on the run's device), the
     global RNGs and `early_stopping` (an EarlyStopping, when on); return the progress and record
     it holds. Refuses (ValueError) a checkpoint of a different run, or with another batch_size.
+
+    Any number of processes may resume what any number wrote (`rank` of `world_size`, torchrun's):
+    the progress counts global batches, the weights and optimizer state are the same on every
+    rank, and each rank takes back its own RNG states when the world size is the writer's, rank
+    0's otherwise (`rng_states.rng_for_rank`).
 
     A checkpoint written on CUDA resumes on a CPU and the other way round: every tensor is read
     onto the CPU and copied to where the run's model is. What is per device: the CPU RNGs
@@ -134,13 +144,8 @@ def restore_checkpoint(
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
     scheduler.load_state_dict(state["scheduler"])
-    rng = state["rng"]
-    random.setstate(rng["python"])
-    _set_numpy_rng_state(rng["numpy"])
-    torch.set_rng_state(rng["torch"])
     # CUDA's RNG (dropout on a GPU) only when this machine has as many GPUs as the writer had.
-    if "cuda" in rng and torch.cuda.is_available() and len(rng["cuda"]) == torch.cuda.device_count():
-        torch.cuda.set_rng_state_all(rng["cuda"])
+    restore_rng(rng_for_rank(state, rank, world_size))
     if early_stopping is not None:
         if "early_stopping" not in state:
             raise ValueError(f"the checkpoint in {where} holds no early stopping state")
@@ -174,17 +179,6 @@ def plain(value):
     if isinstance(value, (np.generic, np.ndarray)):
         return value.tolist()
     return value
-
-
-def _numpy_rng_state() -> dict:
-    """numpy's global RNG state with its key as a list of ints instead of an array."""
-    state = np.random.get_state(legacy=False)
-    return {**state, "state": {**state["state"], "key": state["state"]["key"].tolist()}}
-
-
-def _set_numpy_rng_state(state: dict) -> None:
-    key = np.asarray(state["state"]["key"], dtype=np.uint32)
-    np.random.set_state({**state, "state": {**state["state"], "key": key}})
 
 
 def _check_same_run(state: dict, config_print: dict, data_print: str, where: str) -> None:
