@@ -74,3 +74,18 @@ def test_a_fine_tune_stopped_by_its_time_budget_is_refused_with_the_reason(end_t
             int(budgeted.version),
             tracking_uri=tracking.tracking_uri,
         )
+
+
+def test_the_fine_tunes_mlflow_run_keeps_where_each_segment_of_its_training_ran(end_to_end_run, finetuned):
+    import json
+    import tempfile
+    from pathlib import Path
+
+    tracking, card, _ = finetuned
+
+    with tempfile.TemporaryDirectory() as scratch:
+        path = tracking.client().download_artifacts(card.run_id, "segments.json", scratch)
+        [segment] = json.loads(Path(path).read_text())  # one process trained it, start to end
+
+    assert (segment["start_step"], segment["end_step"], segment["stop_reason"]) == (0, 4, "completed")
+    assert segment["device"] == "cpu" and segment["world_size"] == 1 and segment["host"]

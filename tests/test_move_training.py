@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -21,7 +22,7 @@ from transformers import AutoModelForSequenceClassification
 
 from resources.remote_training import RemoteTrainingResource
 from resources.training_launcher import SubprocessTrainingLauncher
-from sentiment_assets.models.checkpoints import LocalCheckpointStore, checkpoint_store_from_uri
+from sentiment_assets.models.checkpoints import STOP_NAME, LocalCheckpointStore, checkpoint_store_from_uri
 from sentiment_assets.models.debugger_rule_names import RULE_NAMES
 from sentiment_assets.models.finetune_config import FineTuneConfig
 from sentiment_assets.models.segments import contiguous, read_segments
@@ -165,35 +166,45 @@ def test_sentiment_assets_move_stops_a_running_train_copies_it_to_s3_and_resumes
     ]
     inputs = ["--train", str(tmp_path / "train.parquet"), "--valid", str(tmp_path / "valid.parquet"), *settings]
     small = tmp_path / "small-checkpoints"
-    running = subprocess.Popen(
-        [str(SCRIPT), "train", *inputs, "--output-dir", str(tmp_path / "small-out"), "--checkpoints", str(small)],
+    # `move` first, and the training once its stop request is written: the stop then lands at
+    # step STOP_AT however fast either process starts (no race with the first steps).
+    move = subprocess.Popen(
+        [
+            str(SCRIPT),
+            "move",
+            *("--from", str(small), "--to", f"s3://{BUCKET}/cli/checkpoints", "--device", "cpu"),
+            *("--after-step", str(STOP_AT), "--wait-seconds", "300"),
+            "--",
+            *inputs,
+            *("--output-dir", str(tmp_path / "big-out")),
+        ],
+        env=dict(os.environ),
+        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+    running = None
     try:
-        move = subprocess.run(
-            [
-                str(SCRIPT),
-                "move",
-                *("--from", str(small), "--to", f"s3://{BUCKET}/cli/checkpoints", "--device", "cpu"),
-                *("--after-step", str(STOP_AT), "--wait-seconds", "300"),
-                "--",
-                *inputs,
-                *("--output-dir", str(tmp_path / "big-out")),
-            ],
-            env=dict(os.environ),
-            capture_output=True,
+        deadline = time.monotonic() + 120
+        while not (small / STOP_NAME).exists() and move.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert (small / STOP_NAME).exists(), "move wrote no stop request"
+        running = subprocess.Popen(
+            [str(SCRIPT), "train", *inputs, "--output-dir", str(tmp_path / "small-out"), "--checkpoints", str(small)],
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=600,
         )
+        move_out, move_err = move.communicate(timeout=600)
         _, small_log = running.communicate(timeout=60)
     finally:
-        running.kill()
-    assert running.returncode == EXIT_STOPPED, small_log[-3000:]
+        move.kill()
+        if running is not None:
+            running.kill()
+    assert running is not None and running.returncode == EXIT_STOPPED, small_log[-3000:]
     assert "when asked (to be moved)" in small_log and not (tmp_path / "small-out").exists()
-    assert move.returncode == 0, move.stderr[-3000:]
-    assert f"checkpoints [2, {STOP_AT}] copied to s3://{BUCKET}/cli/checkpoints" in move.stdout
-    assert f"resuming from step {STOP_AT}" in move.stderr
+    assert move.returncode == 0, move_err[-3000:]
+    assert f"checkpoints [2, {STOP_AT}] copied to s3://{BUCKET}/cli/checkpoints" in move_out
+    assert f"resuming from step {STOP_AT}" in move_err
 
     assert weights_equal(trained_weights(tmp_path / "big-out"), uninterrupted)
     segments = read_segments(checkpoint_store_from_uri(f"s3://{BUCKET}/cli/checkpoints"))

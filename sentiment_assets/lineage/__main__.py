@@ -24,8 +24,9 @@ def main(argv: list[str] | None = None, prog: str = "python -m sentiment_assets.
     model.add_argument("version", type=int, help="the registered model's version number")
     again = commands.add_parser(
         "reproduce",
-        help="re-create a registered version from its recorded inputs and compare its test predictions; "
-        "refuses, naming it, when the code, a raw file or the train split differs from what was recorded",
+        help="re-create a registered version from its recorded inputs and compare its test predictions "
+        "(identical, or within the stated tolerance for the fine-tuned transformer); refuses, naming it, when "
+        "the code, a raw file, the feature table's snapshot or the train split as then read differs",
     )
     again.add_argument("version", type=int, help="the registered model's version number")
     args = parser.parse_args(argv)

@@ -49,9 +49,11 @@ class Tolerance:
         return f"probabilities within {self.max_abs_difference:g}, labels agreeing on >= {self.min_labels_agree:.0%}"
 
 
-# Measured on the CPU (tests/test_lineage_transformer.py): a re-run with another thread count
-# moves the fine-tune's probabilities by ~1e-5 after a few steps, and more with more steps.
-TRANSFORMER_TOLERANCE = Tolerance(max_abs_difference=0.02, min_labels_agree=0.98)
+# Measured (benchmarks/transformer_reproduce_tolerance.py): the same CPU fine-tune trained with 1
+# and with 2 torch threads differs by 9e-8 in probability after 32 steps and 6e-7 after 96, every
+# label the same. The differences grow with the steps and differ between CPUs' kernels: the
+# tolerance leaves three orders of magnitude for that, and still catches a changed recipe.
+TRANSFORMER_TOLERANCE = Tolerance(max_abs_difference=1e-3, min_labels_agree=0.99)
 # How a fine-tune ends: on its own (every epoch run, or early stopping, which follows the scores
 # alone), or cut short by its time budget at a step that depends on the machine's speed.
 ENDED_ON_ITS_OWN = ("completed", "early_stopping")

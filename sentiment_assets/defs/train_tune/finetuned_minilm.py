@@ -180,6 +180,8 @@ def _log_to_mlflow(
             )
         scores = {k: v for k, v in metrics.items() if isinstance(v, (int, float))}
         mlflow.log_metrics({**scores, "inference_reviews_per_s": inference_rate})
+        if metrics.get("segments"):  # one per process that trained it: where each part of a moved run ran
+            mlflow.log_dict(metrics["segments"], "segments.json")
         model_info = log_sentiment_model(model)
     return FinetunedModelCard(
         family=model.family,
