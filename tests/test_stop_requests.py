@@ -11,7 +11,7 @@ from tiny_bert import imbalanced_reviews, make_tiny_bert, tiny_config, toy_revie
 
 from sentiment_assets.models.checkpoints import STOP_NAME, LocalCheckpointStore, checkpoint_store_from_uri
 from sentiment_assets.models.segments import Segment, append_segment, contiguous, read_segments
-from sentiment_assets.models.stop_signal import stop_on_signals
+from sentiment_assets.models.stop_signal import MarkerPoll, stop_on_signals
 from sentiment_assets.models.transformer import TransformerClassifier
 
 STEPS = 12  # 48 reviews in batches of 8, 2 epochs
@@ -110,3 +110,34 @@ def test_a_stop_marker_on_s3_is_seen_from_its_step_on_and_cleared(aws_endpoint_e
         assert not contiguous([first, Segment("pod", "cuda:0", 1, 4, 9, 0.5, "completed")])
     with pytest.raises(ValueError, match="after_step must be >= 0"):
         store.request_stop(after_step=-1)
+
+
+class CountingStore(LocalCheckpointStore):
+    """A directory store that counts how often the STOP marker is read."""
+
+    reads = 0
+
+    def requested_stop_step(self) -> int | None:
+        self.reads += 1
+        return super().requested_stop_step()
+
+
+def test_the_stop_marker_is_read_at_most_once_per_poll_and_a_later_step_is_still_honoured_exactly(tmp_path):
+    store = CountingStore(tmp_path / "checkpoints")
+    store.request_stop(after_step=5)
+    poll = MarkerPoll(store, poll_seconds=3600)  # one read for the whole test
+
+    asked = [poll.asked(step) for step in range(1, 8)]
+
+    assert asked == [False, False, False, False, True, True, True]  # stops after step 5, not before
+    assert store.reads == 1
+
+
+def test_a_marker_poll_sees_a_request_written_after_its_last_read_once_the_poll_interval_passed(tmp_path):
+    store = CountingStore(tmp_path / "checkpoints")
+    poll = MarkerPoll(store, poll_seconds=0)
+
+    before = poll.asked(1)
+    store.request_stop()  # "at the next step boundary"
+
+    assert (before, poll.asked(2), store.reads) == (False, True, 2)

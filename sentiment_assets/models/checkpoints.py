@@ -67,8 +67,13 @@ class CheckpointStore(ABC):
 
     def stop_requested(self, step: int) -> bool:
         """Whether a run that has done `step` optimizer steps is asked to stop now."""
+        after_step = self.requested_stop_step()
+        return after_step is not None and step >= after_step
+
+    def requested_stop_step(self) -> int | None:
+        """The step a stop request asks the run to stop once done; None when there is none."""
         marker = self.read_object(STOP_NAME)
-        return marker is not None and step >= int(json.loads(marker).get("after_step", 0))
+        return None if marker is None else int(json.loads(marker).get("after_step", 0))
 
     def clear_stop(self) -> None:
         """Withdraw the stop request (the run that honours one clears it, so that the next run

@@ -29,6 +29,7 @@ from sentiment_assets.models.debugger import profiler_summary
 from sentiment_assets.models.finetune_config import FineTuneConfig
 from sentiment_assets.models.finetune_run import EvaluateCallback, FineTuneRun
 from sentiment_assets.models.segments import Segment, append_segment
+from sentiment_assets.models.stop_signal import MarkerPoll
 from sentiment_assets.models.stop_signal import received as stop_signal_received
 from sentiment_assets.models.torch_setup import deterministic
 
@@ -89,6 +90,7 @@ def fine_tune(
     )
     progress = run.progress  # epoch, next batch and step: where the run stands (or resumes)
     segment_start = time.perf_counter()
+    markers = MarkerPoll(run.checkpoints) if run.checkpoints is not None and run.world.is_main else None
     run.log_plan()
     batches, out_of_time, asked_to_stop = None, False, False
     with deterministic(run.device.type == "cpu"):
@@ -97,7 +99,7 @@ def fine_tune(
                 batches = run.start_epoch()
             run.train_on(batches[progress.next_batch])
             out_of_time = run.out_of_time()
-            asked_to_stop = _stop_requested(run)
+            asked_to_stop = _stop_requested(run, markers)
             if progress.next_batch == len(batches):
                 run.end_epoch(on_epoch_end)  # validates, reports and checkpoints, even out of time
                 batches = None
@@ -128,14 +130,13 @@ def fine_tune(
     return result
 
 
-def _stop_requested(run: FineTuneRun) -> bool:
+def _stop_requested(run: FineTuneRun, markers: MarkerPoll | None) -> bool:
     """Whether to stop after the step just done, agreed by all processes: asked by a stop signal
-    (to any of them) or by the store's STOP marker (read by rank 0). Only a run that checkpoints
+    (to any of them) or by the store's STOP marker (polled by rank 0). Only a run that checkpoints
     stops: without a store, stopping would throw the steps away as surely as dying."""
-    store = run.checkpoints
-    if store is None:
+    if run.checkpoints is None:
         return False
-    asked = stop_signal_received() or (run.world.is_main and store.stop_requested(run.progress.step))
+    asked = stop_signal_received() or (markers is not None and markers.asked(run.progress.step))
     return run.world.any(asked)
 
 
