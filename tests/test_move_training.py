@@ -68,24 +68,29 @@ def uninterrupted(splits):
     return classifier.model.state_dict()
 
 
-def test_the_move_job_stops_the_run_in_its_source_and_copies_the_checkpoints_to_its_target(tmp_path):
+def test_the_move_job_stops_the_run_in_its_source_and_copies_the_checkpoints_to_its_s3_target(bucket, tmp_path):
+    from dagster_aws.s3 import S3Resource
+
     from sentiment_assets.defs.train_tune.move_training import move_finetuned_minilm
 
     source = LocalCheckpointStore(tmp_path / "source")
     source.save(2, b"step 2")
-    config = {"source": str(source.directory), "target": str(tmp_path / "target"), "wait_seconds": 0.2}
+    target = f"s3://{BUCKET}/job/checkpoints"
+    config = {"source": str(source.directory), "target": target, "wait_seconds": 0.2}
+    resources = {"s3": S3Resource()}  # the profiles' S3 resource, here the loopback server
     # Nothing is training into the source: the stop is never honoured, and the job says what to do.
     waited = move_finetuned_minilm.execute_in_process(
-        run_config={"ops": {"stop_and_copy_checkpoints": {"config": config}}}, raise_on_error=False
+        run_config={"ops": {"stop_and_copy_checkpoints": {"config": config}}}, resources=resources, raise_on_error=False
     )
     assert not waited.success and "--interrupted" in str(waited.failure_data_for_node("stop_and_copy_checkpoints"))
     assert not source.stop_requested(100)  # the request was withdrawn
 
     moved = move_finetuned_minilm.execute_in_process(
-        run_config={"ops": {"stop_and_copy_checkpoints": {"config": {**config, "interrupted": True}}}}
+        run_config={"ops": {"stop_and_copy_checkpoints": {"config": {**config, "interrupted": True}}}},
+        resources=resources,
     )
     assert moved.output_for_node("stop_and_copy_checkpoints") == 2
-    assert LocalCheckpointStore(tmp_path / "target").load(2) == b"step 2"
+    assert checkpoint_store_from_uri(target).load(2) == b"step 2"
 
 
 def trained_weights(directory: Path) -> dict:

@@ -10,6 +10,7 @@ also starts the entry point itself (training/move.py, training/move_command.py).
 """
 
 import dagster as dg
+from dagster_aws.s3 import S3Resource
 
 from sentiment_assets.models.checkpoints import checkpoint_store_from_uri
 from sentiment_assets.models.segments import segments_table
@@ -28,11 +29,17 @@ class MoveTrainingConfig(dg.Config):
 
 
 @dg.op
-def stop_and_copy_checkpoints(context: dg.OpExecutionContext, config: MoveTrainingConfig) -> dg.Output[int]:
+def stop_and_copy_checkpoints(
+    context: dg.OpExecutionContext, config: MoveTrainingConfig, s3: S3Resource
+) -> dg.Output[int]:
     """The step the moved run resumes from, with the steps copied and the segments so far."""
+    # S3 through the profile's resource, as every other asset reaches it (its endpoint, its region).
+    stores = [
+        checkpoint_store_from_uri(uri, s3.get_client() if uri.startswith("s3://") else None)
+        for uri in (config.source, config.target)
+    ]
     moved = move_checkpoints(
-        checkpoint_store_from_uri(config.source),
-        checkpoint_store_from_uri(config.target),
+        *stores,
         after_step=config.after_step,
         interrupted=config.interrupted,
         wait_seconds=config.wait_seconds,
