@@ -69,12 +69,14 @@ def test_the_hand_run_jobs_are_defined_and_no_schedule_competes_with_the_automat
         "model_approval_job",
         "human_review_job",
         "move_finetuned_minilm",
+        "relaunch_finetuned_minilm",
     }
     assert not list(defs.schedules or [])  # when assets run is their condition's decision
     assert {s.name for s in defs.sensors or []} == {
         "sentiment_automation",
         "landing_zone_sensor",
         "drift_retraining_sensor",
+        "move_relaunch_sensor",
     }
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from aws_stand_ins import PodOnThisMachine, launcher_with_pod_here
+from dagster_aws.s3 import S3Resource
 from loopback_aws import credentials, fresh_bucket
 from tiny_bert import ONE_THREAD_ENV, imbalanced_reviews, toy_reviews, weights_equal
 from transformers import AutoModelForSequenceClassification
@@ -69,8 +70,6 @@ def uninterrupted(splits):
 
 
 def test_the_move_job_stops_the_run_in_its_source_and_copies_the_checkpoints_to_its_s3_target(bucket, tmp_path):
-    from dagster_aws.s3 import S3Resource
-
     from sentiment_assets.defs.train_tune.move_training import move_finetuned_minilm
 
     source = LocalCheckpointStore(tmp_path / "source")
@@ -91,6 +90,42 @@ def test_the_move_job_stops_the_run_in_its_source_and_copies_the_checkpoints_to_
     )
     assert moved.output_for_node("stop_and_copy_checkpoints") == 2
     assert checkpoint_store_from_uri(target).load(2) == b"step 2"
+
+
+def test_a_successful_move_relaunches_finetuned_minilm_with_the_moved_runs_config_unless_told_not_to(tmp_path):
+    from sentiment_assets.defs.train_tune.move_training import (
+        move_finetuned_minilm,
+        move_relaunch_sensor,
+        relaunch_finetuned_minilm,
+    )
+
+    LocalCheckpointStore(tmp_path / "source").save(2, b"step 2")
+    moved_config = {"max_seq_length": 24, "batch_size": 16, "learning_rate": 1e-4}
+    instance = dg.DagsterInstance.ephemeral()
+
+    def evaluate(relaunch: bool):
+        config = {"source": str(tmp_path / "source"), "target": str(tmp_path / f"target-{relaunch}")}
+        config |= {"interrupted": True, "relaunch": relaunch, "finetune": moved_config}
+        moved = move_finetuned_minilm.execute_in_process(
+            run_config={"ops": {"stop_and_copy_checkpoints": {"config": config}}},
+            resources={"s3": S3Resource()},
+            instance=instance,
+        )
+        context = dg.build_run_status_sensor_context(
+            sensor_name=move_relaunch_sensor.name,
+            dagster_event=moved.get_run_success_event(),
+            dagster_instance=instance,
+            dagster_run=moved.dagster_run,
+        )
+        return moved.dagster_run.run_id, move_relaunch_sensor(context)
+
+    run_id, request = evaluate(relaunch=True)
+    _, skipped = evaluate(relaunch=False)
+
+    assert move_relaunch_sensor.job_name == relaunch_finetuned_minilm.name
+    assert isinstance(request, dg.RunRequest) and request.run_key == run_id
+    assert request.run_config == {"ops": {"finetuned_minilm": {"config": moved_config}}}
+    assert isinstance(skipped, dg.SkipReason)
 
 
 def trained_weights(directory: Path) -> dict:

@@ -2,16 +2,20 @@
 machine, launched from the UI with config: stop it at its next step boundary, wait for that
 step's checkpoint and copy the checkpoints (and segments) to where the target trains.
 
-The relaunch is the next materialization of finetuned_minilm on the target (e.g. the aws
-profile's GPU pod, whose checkpoints are `s3://<bucket>/training/<run key>/checkpoints`): its
-run key (same config, same data) names the copied location, so it resumes from the copied step,
-and its metadata shows every segment. `sentiment-assets move` does the same from a shell and
-also starts the entry point itself (training/move.py, training/move_command.py).
+Once the checkpoints are copied, `move_relaunch_sensor` starts finetuned_minilm again with the
+moved run's config (the job's `finetune`), where this deployment trains (e.g. the aws profile's
+GPU pod, whose checkpoints are `s3://<bucket>/training/<run key>/checkpoints`): its run key
+(same config, same data) names the copied location, so it resumes from the copied step, and its
+metadata shows every segment. `relaunch: false` only stops and copies. `sentiment-assets move`
+does the same from a shell, starting the entry point itself (training/move.py, move_command.py).
 """
+
+from typing import Any
 
 import dagster as dg
 from dagster_aws.s3 import S3Resource
 
+from sentiment_assets.defs.train_tune.finetuned_minilm import FinetunedMinilmConfig
 from sentiment_assets.models.checkpoints import checkpoint_store_from_uri
 from sentiment_assets.models.segments import segments_table
 from sentiment_assets.training.move import move_checkpoints
@@ -26,6 +30,10 @@ class MoveTrainingConfig(dg.Config):
     after_step: int = 0  # stop once this many steps are done (0: at the next step boundary)
     interrupted: bool = False  # no run is training into `source`: move its newest checkpoint
     wait_seconds: float = 600.0
+    # Start finetuned_minilm again once copied (move_relaunch_sensor), with the moved run's own
+    # config: another config is another run key, which names another location and starts over.
+    relaunch: bool = True
+    finetune: FinetunedMinilmConfig = FinetunedMinilmConfig()
 
 
 @dg.op
@@ -62,3 +70,31 @@ def stop_and_copy_checkpoints(
 )
 def move_finetuned_minilm():
     stop_and_copy_checkpoints()
+
+
+relaunch_finetuned_minilm = dg.define_asset_job(
+    "relaunch_finetuned_minilm",
+    selection=["finetuned_minilm"],
+    description="finetuned_minilm started again after a move: it resumes from the copied checkpoints.",
+)
+
+
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[move_finetuned_minilm],
+    request_job=relaunch_finetuned_minilm,
+    # Running by default: it only ever acts on a move someone started, which expects the relaunch.
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="After move_finetuned_minilm succeeds, start finetuned_minilm with the moved run's config.",
+)
+def move_relaunch_sensor(context: dg.RunStatusSensorContext) -> dg.RunRequest | dg.SkipReason:
+    """One relaunch per successful move (keyed by the move's run id), with its `finetune` config."""
+    run_config: dict[str, Any] = dict(context.dagster_run.run_config)
+    moved: dict[str, Any] = run_config.get("ops", {}).get("stop_and_copy_checkpoints", {}).get("config", {})
+    if not moved.get("relaunch", True):
+        return dg.SkipReason(f"move run {context.dagster_run.run_id} asked for no relaunch")
+    return dg.RunRequest(
+        run_key=context.dagster_run.run_id,
+        run_config={"ops": {"finetuned_minilm": {"config": moved.get("finetune", {})}}},
+        tags={"sentiment_assets/moved_by_run": context.dagster_run.run_id},
+    )
