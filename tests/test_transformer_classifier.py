@@ -90,6 +90,9 @@ def test_save_and_load_round_trip_gives_identical_probabilities(trained, tmp_pat
     assert restored.config == classifier.config
     saved_config = json.loads((tmp_path / "model" / "finetune_config.json").read_text())
     assert saved_config == classifier.params()
+    # How the training ended comes back too: lineage's reproduce needs it of a loaded model.
+    assert classifier.steps and classifier.stop_reason == "completed"
+    assert (restored.steps, restored.stop_reason) == (classifier.steps, classifier.stop_reason)
 
 
 def test_params_are_the_flat_json_serialisable_config(trained):

@@ -24,6 +24,9 @@ from sentiment_assets.models.safe_loading import refuse_pickle
 from sentiment_assets.models.torch_setup import resolve_device, seed_everything
 
 CONFIG_FILE = "finetune_config.json"
+# How the training that produced the weights ended (steps, stop reason): what `lineage reproduce`
+# needs to know that a re-run takes the same steps. Written only by a model that was fitted here.
+OUTCOME_FILE = "training_outcome.json"
 
 
 class TransformerClassifier(SentimentClassifier):
@@ -118,13 +121,17 @@ class TransformerClassifier(SentimentClassifier):
         return dataclasses.asdict(self.config)
 
     def save(self, directory: Path) -> None:
-        """A Hugging Face model directory (weights, config, tokenizer) plus finetune_config.json."""
+        """A Hugging Face model directory (weights, config, tokenizer) plus finetune_config.json
+        (and, for a model fitted here, training_outcome.json: its steps and stop reason)."""
         model, tokenizer = self._require_fitted()
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         model.save_pretrained(directory)
         tokenizer.save_pretrained(directory)
         (directory / CONFIG_FILE).write_text(json.dumps(self.params(), indent=2))
+        if self.steps is not None:
+            outcome = {"steps": self.steps, "stop_reason": self.stop_reason}
+            (directory / OUTCOME_FILE).write_text(json.dumps(outcome, indent=2))
 
     @classmethod
     def load(cls, directory: Path, device: str | None = None) -> TransformerClassifier:
@@ -136,6 +143,9 @@ class TransformerClassifier(SentimentClassifier):
         if device is not None:
             config = dataclasses.replace(config, device=device)
         classifier = cls(config)
+        if (directory / OUTCOME_FILE).is_file():
+            outcome = json.loads((directory / OUTCOME_FILE).read_text())
+            classifier.steps, classifier.stop_reason = int(outcome["steps"]), outcome.get("stop_reason")
         classifier.tokenizer = AutoTokenizer.from_pretrained(directory)
         # Only the safetensors weights that save() writes: a pickled pytorch_model.bin is refused.
         classifier.model = AutoModelForSequenceClassification.from_pretrained(

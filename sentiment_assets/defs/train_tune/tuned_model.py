@@ -169,6 +169,9 @@ def tuned_model(
             config=tuned.card.params,
             calibrated=True,
             feature_table=FEATURE_TABLE,
+            # A transformer's steps and how its training ended (saved with the best trial's model).
+            steps=getattr(tuned.result.best_model, "steps", None),
+            stop_reason=getattr(tuned.result.best_model, "stop_reason", None),
         ),
     )
     card_path = tuned.card.save(artifacts)  # model_evaluation scores the model it names
